@@ -1,0 +1,1 @@
+//! redmule-vp: platform assembly, scenarios and CLI.
