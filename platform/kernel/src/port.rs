@@ -1,0 +1,229 @@
+//! The cycle-level request / grant / response path of the memory system.
+//!
+//! This is the TCDM protocol of the PULP cluster (hci / cluster_interconnect `tcdm` and
+//! `hwpe_stream` interfaces): an initiator holds `req` with address, write enable, byte
+//! enables and data until the interconnect raises `gnt`; `gnt` may come in the same cycle;
+//! `r_valid` / `r_data` come exactly one cycle after the req&gnt handshake (for writes too).
+//!
+//! A port is plain shared state between one initiator and one interconnect, not a channel:
+//! the initiator posts a request in its tick (phase [`PHASE_INITIATOR`]), the interconnect
+//! reads every port in one pass in its tick of the same cycle (phase
+//! [`PHASE_INTERCONNECT`]), grants or leaves the request in place, and the initiator is
+//! woken on the next cycle to collect the response. A refused request simply stays posted,
+//! which is the RTL's "hold req until gnt".
+//!
+//! [`PHASE_INITIATOR`]: crate::clocked::PHASE_INITIATOR
+//! [`PHASE_INTERCONNECT`]: crate::clocked::PHASE_INTERCONNECT
+
+use std::cell::{Cell, RefCell};
+
+use crate::clocked::Wake;
+
+/// A narrow (32-bit) request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NarrowReq {
+    /// Byte address (word aligned for the bank; the byte enables select bytes).
+    pub addr: u32,
+    pub write: bool,
+    /// Byte enables, bit i for byte i of the word.
+    pub be: u8,
+    pub wdata: u32,
+}
+
+/// The response to a granted narrow request, valid the cycle after the grant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NarrowResp {
+    pub rdata: u32,
+    /// The address was outside every bank (an address error).
+    pub error: bool,
+    /// Cycle of the grant; the response is usable from `granted + 1`.
+    pub granted: u64,
+    /// Cycles the request waited before its grant (lost arbitrations).
+    pub waited: u64,
+}
+
+/// A narrow initiator port (cores, DMA, traffic generators).
+#[derive(Debug, Default)]
+pub struct NarrowPort {
+    name: String,
+    req: Cell<Option<NarrowReq>>,
+    posted_at: Cell<u64>,
+    resp: Cell<Option<NarrowResp>>,
+    target_wake: RefCell<Option<Wake>>,
+    initiator_wake: RefCell<Option<Wake>>,
+}
+
+impl NarrowPort {
+    pub fn new(name: impl Into<String>) -> NarrowPort {
+        NarrowPort {
+            name: name.into(),
+            ..NarrowPort::default()
+        }
+    }
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Bind the interconnect side: posting a request wakes it.
+    pub fn set_target_wake(&self, w: Wake) {
+        *self.target_wake.borrow_mut() = Some(w);
+    }
+    /// Bind the initiator side: a grant wakes it on the next cycle.
+    pub fn set_initiator_wake(&self, w: Wake) {
+        *self.initiator_wake.borrow_mut() = Some(w);
+    }
+
+    // --- initiator side
+
+    /// Post a request in `cycle`. It stays posted until granted.
+    #[inline]
+    pub fn request(&self, cycle: u64, r: NarrowReq) {
+        self.req.set(Some(r));
+        self.posted_at.set(cycle);
+        if let Some(w) = self.target_wake.borrow().as_ref() {
+            w.at(cycle);
+        }
+    }
+    /// Is a request posted and not yet granted?
+    #[inline]
+    pub fn busy(&self) -> bool {
+        self.req.get().is_some()
+    }
+    /// Take the response of the last granted request (once).
+    #[inline]
+    pub fn take_response(&self) -> Option<NarrowResp> {
+        self.resp.take()
+    }
+    /// Withdraw a posted, ungranted request (only for initiators that may legally do so).
+    pub fn withdraw(&self) {
+        self.req.set(None);
+    }
+
+    // --- interconnect side
+
+    /// The posted request, if any.
+    #[inline]
+    pub fn pending(&self) -> Option<NarrowReq> {
+        self.req.get()
+    }
+    /// Grant the posted request in `cycle` with its response.
+    #[inline]
+    pub fn grant(&self, cycle: u64, rdata: u32, error: bool) {
+        self.req.set(None);
+        self.resp.set(Some(NarrowResp {
+            rdata,
+            error,
+            granted: cycle,
+            waited: cycle - self.posted_at.get().min(cycle),
+        }));
+        if let Some(w) = self.initiator_wake.borrow().as_ref() {
+            w.at(cycle + 1);
+        }
+    }
+}
+
+/// Maximum words of a wide port (RedMulE's default is 9: 256 data bits plus one word for
+/// realignment; deeper CE pipelines widen it).
+pub const WIDE_MAX_WORDS: usize = 16;
+
+/// A wide request: `words` consecutive 32-bit words starting at `addr` (word aligned),
+/// all granted in the same cycle or none (hci `hwpe` branch).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WideReq {
+    pub addr: u32,
+    pub write: bool,
+    pub words: u8,
+    /// Byte enables, bit `4*i + b` for byte b of word i.
+    pub be: u64,
+    pub wdata: [u32; WIDE_MAX_WORDS],
+}
+
+impl WideReq {
+    pub fn read(addr: u32, words: u8) -> WideReq {
+        WideReq {
+            addr,
+            write: false,
+            words,
+            be: if words as usize >= 16 {
+                u64::MAX
+            } else {
+                (1u64 << (4 * words as u32)) - 1
+            },
+            wdata: [0; WIDE_MAX_WORDS],
+        }
+    }
+}
+
+/// The response to a granted wide request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WideResp {
+    pub rdata: [u32; WIDE_MAX_WORDS],
+    pub error: bool,
+    pub granted: u64,
+    pub waited: u64,
+}
+
+/// A wide initiator port (the accelerator's HWPE port).
+#[derive(Debug, Default)]
+pub struct WidePort {
+    name: String,
+    req: Cell<Option<WideReq>>,
+    posted_at: Cell<u64>,
+    resp: Cell<Option<WideResp>>,
+    target_wake: RefCell<Option<Wake>>,
+    initiator_wake: RefCell<Option<Wake>>,
+}
+
+impl WidePort {
+    pub fn new(name: impl Into<String>) -> WidePort {
+        WidePort {
+            name: name.into(),
+            ..WidePort::default()
+        }
+    }
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    pub fn set_target_wake(&self, w: Wake) {
+        *self.target_wake.borrow_mut() = Some(w);
+    }
+    pub fn set_initiator_wake(&self, w: Wake) {
+        *self.initiator_wake.borrow_mut() = Some(w);
+    }
+    #[inline]
+    pub fn request(&self, cycle: u64, r: WideReq) {
+        self.req.set(Some(r));
+        self.posted_at.set(cycle);
+        if let Some(w) = self.target_wake.borrow().as_ref() {
+            w.at(cycle);
+        }
+    }
+    #[inline]
+    pub fn busy(&self) -> bool {
+        self.req.get().is_some()
+    }
+    #[inline]
+    pub fn take_response(&self) -> Option<WideResp> {
+        self.resp.take()
+    }
+    pub fn withdraw(&self) {
+        self.req.set(None);
+    }
+    #[inline]
+    pub fn pending(&self) -> Option<WideReq> {
+        self.req.get()
+    }
+    #[inline]
+    pub fn grant(&self, cycle: u64, rdata: [u32; WIDE_MAX_WORDS], error: bool) {
+        self.req.set(None);
+        self.resp.set(Some(WideResp {
+            rdata,
+            error,
+            granted: cycle,
+            waited: cycle - self.posted_at.get().min(cycle),
+        }));
+        if let Some(w) = self.initiator_wake.borrow().as_ref() {
+            w.at(cycle + 1);
+        }
+    }
+}

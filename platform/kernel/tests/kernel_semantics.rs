@@ -1,0 +1,314 @@
+//! Kernel semantics: ordering, delta cycles, channels, clocked participants, ends of runs.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use vp_kernel::clocked::{Clocked, Next, TickCtx, PHASE_INITIATOR, PHASE_INTERCONNECT};
+use vp_kernel::{Clock, Event, Fifo, RunEnd, Sim, SimTime};
+
+type Log = Rc<RefCell<Vec<String>>>;
+
+fn log() -> Log {
+    Rc::new(RefCell::new(Vec::new()))
+}
+
+#[test]
+fn same_time_wakeups_run_in_scheduling_order() {
+    let sim = Sim::new();
+    let l = log();
+    // Scheduled in the order c, a, b, all for t = 10 ns: they must run c, a, b.
+    for name in ["c", "a", "b"] {
+        let (s, l) = (sim.clone(), l.clone());
+        sim.spawn(name, async move {
+            s.wait_until(SimTime::from_ns(10)).await;
+            l.borrow_mut().push(format!("{name}@{}", s.now().ps()));
+        });
+    }
+    let r = sim.run(None);
+    assert_eq!(r.end, RunEnd::Finished);
+    assert_eq!(*l.borrow(), vec!["c@10000", "a@10000", "b@10000"]);
+}
+
+#[test]
+fn delta_notification_runs_after_current_evaluation_at_same_time() {
+    let sim = Sim::new();
+    let l = log();
+    let ev = Event::new(&sim, "ev");
+    {
+        let (s, l, ev) = (sim.clone(), l.clone(), ev.clone());
+        sim.spawn("waiter", async move {
+            ev.wait().await;
+            l.borrow_mut()
+                .push(format!("woken t={} d={}", s.now().ps(), s.delta()));
+        });
+    }
+    {
+        let (s, l, ev) = (sim.clone(), l.clone(), ev.clone());
+        sim.spawn("notifier", async move {
+            s.wait_for(SimTime(5)).await;
+            ev.notify_delta();
+            l.borrow_mut()
+                .push(format!("notified t={} d={}", s.now().ps(), s.delta()));
+        });
+    }
+    sim.run(None);
+    assert_eq!(*l.borrow(), vec!["notified t=5 d=0", "woken t=5 d=1"]);
+}
+
+#[test]
+fn immediate_notification_wakes_in_same_delta_and_timed_later() {
+    let sim = Sim::new();
+    let l = log();
+    let ev = Event::new(&sim, "ev");
+    for i in 0..2 {
+        let (s, l, ev) = (sim.clone(), l.clone(), ev.clone());
+        sim.spawn(format!("w{i}"), async move {
+            ev.wait().await;
+            l.borrow_mut()
+                .push(format!("w{i} t={} d={}", s.now().ps(), s.delta()));
+        });
+    }
+    {
+        let (s, ev) = (sim.clone(), ev.clone());
+        sim.spawn("n", async move {
+            s.wait_for(SimTime(1)).await;
+            ev.notify();
+            ev.notify_at(SimTime(100));
+            ev.wait().await;
+        });
+    }
+    let r = sim.run(None);
+    assert_eq!(r.end, RunEnd::Finished);
+    assert_eq!(r.time, SimTime(100));
+    assert_eq!(*l.borrow(), vec!["w0 t=1 d=0", "w1 t=1 d=0"]);
+}
+
+#[test]
+fn fifo_preserves_order_and_blocks_when_full() {
+    let sim = Sim::new();
+    let f: Fifo<u32> = Fifo::new(&sim, "f", 2);
+    let got = Rc::new(RefCell::new(Vec::new()));
+    {
+        let (s, f) = (sim.clone(), f.clone());
+        sim.spawn("producer", async move {
+            for i in 0..5 {
+                f.send(i).await;
+                // The third send must wait until the consumer has taken one (t = 10).
+                if i == 2 {
+                    assert_eq!(s.now(), SimTime(10));
+                }
+            }
+        });
+    }
+    {
+        let (s, f, got) = (sim.clone(), f.clone(), got.clone());
+        sim.spawn("consumer", async move {
+            s.wait_until(SimTime(10)).await;
+            for _ in 0..5 {
+                got.borrow_mut().push(f.recv().await);
+            }
+        });
+    }
+    assert_eq!(sim.run(None).end, RunEnd::Finished);
+    assert_eq!(*got.borrow(), vec![0, 1, 2, 3, 4]);
+}
+
+#[test]
+fn deadlock_reports_who_waits_on_what() {
+    let sim = Sim::new();
+    let ev = Event::new(&sim, "never");
+    let f: Fifo<u8> = Fifo::new(&sim, "empty-fifo", 1);
+    sim.spawn("a", async move { ev.wait().await });
+    sim.spawn("b", async move {
+        f.recv().await;
+    });
+    let r = sim.run(None);
+    match r.end {
+        RunEnd::Deadlock(w) => {
+            assert_eq!(
+                w,
+                vec![
+                    "process 'a' waits on event 'never'",
+                    "process 'b' waits on fifo 'empty-fifo' (empty)"
+                ]
+            );
+        }
+        e => panic!("expected deadlock, got {e:?}"),
+    }
+}
+
+#[test]
+fn daemons_do_not_keep_the_run_alive() {
+    let sim = Sim::new();
+    let s = sim.clone();
+    sim.spawn_daemon("ticker", async move {
+        loop {
+            s.wait_for(SimTime(7)).await;
+        }
+    });
+    let s = sim.clone();
+    sim.spawn("main", async move { s.wait_for(SimTime(20)).await });
+    let r = sim.run(None);
+    assert_eq!(r.end, RunEnd::Finished);
+    assert_eq!(r.time, SimTime(20));
+}
+
+#[test]
+fn time_limit_stops_the_run() {
+    let sim = Sim::new();
+    let s = sim.clone();
+    sim.spawn("forever", async move {
+        loop {
+            s.wait_for(SimTime(3)).await;
+        }
+    });
+    let r = sim.run(Some(SimTime(10)));
+    assert_eq!(r.end, RunEnd::Limit);
+    assert_eq!(r.time, SimTime(10));
+}
+
+#[test]
+fn stop_and_fault_end_the_run() {
+    let sim = Sim::new();
+    let s = sim.clone();
+    sim.spawn("p", async move {
+        s.wait_for(SimTime(4)).await;
+        s.stop("eoc");
+        s.wait_for(SimTime(4)).await;
+        unreachable!("the run ended");
+    });
+    let r = sim.run(None);
+    assert_eq!(r.end, RunEnd::Stopped("eoc".into()));
+    assert_eq!(r.time, SimTime(4));
+
+    let sim = Sim::new();
+    let s = sim.clone();
+    sim.spawn("p", async move { s.fault("core0", "illegal instruction") });
+    assert!(sim.run(None).end.is_failure());
+}
+
+#[test]
+fn zero_delay_loop_hits_the_delta_limit() {
+    let sim = Sim::new();
+    sim.set_delta_limit(50);
+    let s = sim.clone();
+    sim.spawn("spin", async move {
+        loop {
+            s.wait_delta().await;
+        }
+    });
+    assert_eq!(sim.run(None).end, RunEnd::DeltaLimit);
+}
+
+/// Records the cycles it ticks and asks to tick again after `gap` cycles, `n` times.
+struct Periodic {
+    name: &'static str,
+    gap: u64,
+    left: u32,
+    log: Log,
+}
+
+impl Clocked for Periodic {
+    fn tick(&mut self, cx: &mut TickCtx<'_>) -> Next {
+        self.log
+            .borrow_mut()
+            .push(format!("{}@{}", self.name, cx.cycle));
+        self.left -= 1;
+        if self.left == 0 {
+            Next::Sleep
+        } else {
+            Next::In(self.gap)
+        }
+    }
+}
+
+#[test]
+fn clocked_participants_tick_by_phase_and_idle_cycles_are_skipped() {
+    let sim = Sim::new();
+    let dom = sim.add_clock("clk", Clock::from_period_ps(1000));
+    let l = log();
+    // Registered in reverse phase order: the initiator must still tick first.
+    let ic = Rc::new(RefCell::new(Periodic {
+        name: "ic",
+        gap: 1_000_000,
+        left: 2,
+        log: l.clone(),
+    }));
+    let w_ic = sim.add_clocked(dom, "ic", PHASE_INTERCONNECT, false, ic);
+    let ini = Rc::new(RefCell::new(Periodic {
+        name: "ini",
+        gap: 1_000_000,
+        left: 2,
+        log: l.clone(),
+    }));
+    let w_ini = sim.add_clocked(dom, "ini", PHASE_INITIATOR, false, ini);
+    w_ic.at(5);
+    w_ini.at(5);
+    let r = sim.run(None);
+    assert_eq!(r.end, RunEnd::Finished);
+    assert_eq!(
+        *l.borrow(),
+        vec!["ini@5", "ic@5", "ini@1000005", "ic@1000005"]
+    );
+    // 4 ticks in all: the million idle cycles between cost nothing.
+    assert_eq!(r.activations, 4);
+    assert_eq!(r.time, SimTime(1_000_005 * 1000));
+}
+
+struct Sleeper;
+impl Clocked for Sleeper {
+    fn tick(&mut self, _cx: &mut TickCtx<'_>) -> Next {
+        Next::Sleep
+    }
+    fn blocked_on(&self) -> Option<String> {
+        Some("event unit mask 0x1000".into())
+    }
+}
+
+#[test]
+fn a_blocked_participant_with_nothing_scheduled_is_a_deadlock() {
+    let sim = Sim::new();
+    let dom = sim.add_clock("clk", Clock::from_period_ps(10));
+    sim.add_clocked(dom, "core3", 0, false, Rc::new(RefCell::new(Sleeper)));
+    match sim.run(None).end {
+        RunEnd::Deadlock(w) => assert_eq!(w, vec!["'core3' waits on event unit mask 0x1000"]),
+        e => panic!("expected deadlock, got {e:?}"),
+    }
+}
+
+#[test]
+fn a_process_can_wake_a_clocked_participant_at_the_next_edge() {
+    let sim = Sim::new();
+    let clk = Clock::from_period_ps(1000);
+    let dom = sim.add_clock("clk", clk);
+    let l = log();
+    let p = Rc::new(RefCell::new(Periodic {
+        name: "p",
+        gap: 1,
+        left: 1,
+        log: l.clone(),
+    }));
+    let w = sim.add_clocked(dom, "p", 0, false, p);
+    let s = sim.clone();
+    sim.spawn("waker", async move {
+        s.wait_until(SimTime(2500)).await;
+        w.at(s.next_tick_cycle(dom));
+    });
+    sim.run(None);
+    // Woken at 2.5 ns: the next edge is cycle 3 (3 ns).
+    assert_eq!(*l.borrow(), vec!["p@3"]);
+}
+
+#[test]
+fn wait_cycles_lands_on_clock_edges() {
+    let sim = Sim::new();
+    let clk = Clock::from_mhz(613.0).unwrap();
+    assert_eq!(clk.period_ps(), 1631);
+    let s = sim.clone();
+    sim.spawn("p", async move {
+        s.wait_for(SimTime(100)).await;
+        s.wait_cycles(clk, 2).await;
+        assert_eq!(s.now(), SimTime(3 * 1631));
+    });
+    assert_eq!(sim.run(None).end, RunEnd::Finished);
+}
