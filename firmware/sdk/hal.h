@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 #include <stdarg.h>
+#include <stddef.h>
 
 #ifndef NUM_CORES
 #define NUM_CORES 8
@@ -38,8 +39,8 @@
 #define L1               __attribute__((section(".l1_bss"), aligned(32)))  /* zeroed TCDM */
 #define L1_DATA          __attribute__((section(".l1"), aligned(32)))      /* initialised TCDM */
 
-static inline void     mmio_w(uint32_t a, uint32_t v) { *(volatile uint32_t *)a = v; }
-static inline uint32_t mmio_r(uint32_t a)             { return *(volatile uint32_t *)a; }
+static inline void     mmio_w(uint32_t a, uint32_t v) { *(volatile uint32_t *)(uintptr_t)a = v; }
+static inline uint32_t mmio_r(uint32_t a)             { return *(volatile uint32_t *)(uintptr_t)a; }
 
 /* ---- cores and time ---- */
 static inline uint32_t core_id(void) {
@@ -77,8 +78,8 @@ void hal_putchar(int c);
 void hal_puts(const char *s);              /* no newline added */
 int  printf(const char *fmt, ...);         /* %d %u %x %X %s %c %%, width, '0' pad, '-' */
 int  vprintf(const char *fmt, va_list ap);
-void *memset(void *d, int c, unsigned n);
-void *memcpy(void *d, const void *s, unsigned n);
+void *memset(void *d, int c, size_t n);
+void *memcpy(void *d, const void *s, size_t n);
 
 /* ---- RedMulE ---- */
 #define REDMULE_TRIGGER   0x00
