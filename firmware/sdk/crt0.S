@@ -89,7 +89,7 @@ _start:
   call  main
   mv    s3, a0
   li    t0, EU_CORE + EU_BAR0
-  lw    zero, EU_BAR_TWC(t0)   /* barrier: everyone returned from main */
+  lw    t1, EU_BAR_TWC(t0)     /* barrier: everyone returned from main */
   bnez  s0, 5f
   li    t0, CL_CTRL
   li    t1, 1 << 31
@@ -101,7 +101,7 @@ _start:
   li    t0, EU_CORE
   li    t1, -1
   sw    t1, EU_MASK_AND(t0)
-6: lw   zero, EU_WAIT(t0)
+6: lw   t1, EU_WAIT(t0)
   j     6b
 
   /* mtvec is vectored on CV32E40P: base must be 256-byte aligned */

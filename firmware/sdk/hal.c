@@ -103,6 +103,7 @@ int redmule_init(void) {
 int redmule_start(const void *x, const void *w, void *z,
                   uint32_t m, uint32_t n, uint32_t k, uint32_t op, uint32_t fmt) {
   int id = redmule_init();
+  eu_buffer_clear(1u << EVT_REDMULE);    /* drop a stale completion event */
   eu_mask_set(1u << EVT_REDMULE);
   rm_w(REDMULE_X_PTR, (uint32_t)x);
   rm_w(REDMULE_W_PTR, (uint32_t)w);
@@ -117,6 +118,9 @@ int redmule_start(const void *x, const void *w, void *z,
 void redmule_wait(void) {
   while (rm_r(REDMULE_STATUS) != 0)
     eu_wait_clear();   /* mask has bit 12 (set by redmule_start) */
+  /* take event 12 out of the mask first, so that a completion event arriving late cannot
+   * wake a later wait (a barrier, for instance) */
+  eu_mask_clear(1u << EVT_REDMULE);
   eu_buffer_clear(1u << EVT_REDMULE);
 }
 
