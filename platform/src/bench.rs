@@ -1,0 +1,175 @@
+//! `redmule-vp bench`: named benchmarks that print simulated cycles, wall seconds and
+//! simulated cycles per second. Speed targets are checked here, never in tests.
+//!
+//! Most benchmarks are scenarios embedded from `scenarios/bench/`; a benchmark whose
+//! component kinds are not registered is skipped with a note.
+
+use std::path::Path;
+use std::time::Instant;
+
+use serde_json::json;
+use vp_kernel::{Registry, Sim};
+
+use crate::assembly::{Overrides, Platform};
+use crate::cli::{EXIT_BAD_INPUT, EXIT_FAULT, EXIT_OK};
+use crate::scenario::Loaded;
+
+/// A benchmark's result.
+#[derive(Clone, Debug)]
+pub struct BenchResult {
+    pub name: &'static str,
+    pub cycles: u64,
+    pub wall_s: f64,
+    /// Extra figures (name, value, unit).
+    pub extra: Vec<(String, f64, &'static str)>,
+}
+
+impl BenchResult {
+    pub fn cycles_per_s(&self) -> f64 {
+        self.cycles as f64 / self.wall_s.max(1e-12)
+    }
+}
+
+type BenchFn = fn(&Registry) -> Result<BenchResult, String>;
+
+/// The benchmarks: (name, what it measures, function).
+pub const BENCHES: &[(&str, &str, BenchFn)] = &[
+    ("idle", "a run that waits 10^9 cycles with nothing pending (idle skipping)", bench_idle),
+    (
+        "contention",
+        "8 random narrow initiators at full intensity + 1 wide streaming initiator (target >= 20 M cycles/s)",
+        bench_contention,
+    ),
+    (
+        "tracing-off",
+        "overhead of the tracing calls with no trace requested: contention with the CLI's subscriber vs none",
+        bench_tracing_off,
+    ),
+];
+
+/// Run the benchmarks named (all when empty); print a table or JSON lines.
+pub fn run_cli(reg: &Registry, names: &[String], json: bool) -> i32 {
+    for n in names {
+        if !BENCHES.iter().any(|(b, _, _)| b == n) {
+            let known: Vec<&str> = BENCHES.iter().map(|b| b.0).collect();
+            eprintln!(
+                "error: unknown benchmark '{n}', expected one of: {}",
+                known.join(", ")
+            );
+            return EXIT_BAD_INPUT;
+        }
+    }
+    let mut code = EXIT_OK;
+    for (name, what, f) in BENCHES {
+        if !names.is_empty() && !names.iter().any(|n| n == name) {
+            continue;
+        }
+        match f(reg) {
+            Ok(r) => {
+                if json {
+                    let mut o = json!({
+                        "name": r.name,
+                        "cycles": r.cycles,
+                        "wall_s": r.wall_s,
+                        "cycles_per_s": r.cycles_per_s(),
+                    });
+                    for (k, v, _) in &r.extra {
+                        o[k] = json!(v);
+                    }
+                    println!("{o}");
+                } else {
+                    println!(
+                        "{:<12} {:>14} cycles {:>9.3} s {:>10.2} M cycles/s   ({what})",
+                        r.name,
+                        r.cycles,
+                        r.wall_s,
+                        r.cycles_per_s() / 1e6
+                    );
+                    for (k, v, unit) in &r.extra {
+                        println!("{:<12}   {k}: {v:.3} {unit}", "");
+                    }
+                }
+            }
+            Err(e) => {
+                eprintln!("{name}: {e}");
+                code = EXIT_FAULT;
+            }
+        }
+    }
+    code
+}
+
+fn bench_idle(_reg: &Registry) -> Result<BenchResult, String> {
+    let sim = Sim::new();
+    let clock = vp_kernel::Clock::from_mhz(613.0).ok_or("clock")?;
+    let s = sim.clone();
+    sim.spawn("sleeper", async move {
+        s.wait_cycles(clock, 1_000_000_000).await
+    });
+    let t0 = Instant::now();
+    let r = sim.run(None);
+    let wall = t0.elapsed().as_secs_f64();
+    if r.end.is_failure() {
+        return Err(format!("idle run ended with {:?}", r.end));
+    }
+    Ok(BenchResult {
+        name: "idle",
+        cycles: clock.cycle_at(r.time),
+        wall_s: wall,
+        extra: vec![],
+    })
+}
+
+/// Run an embedded scenario; returns the outcome's cycles and the wall time of `run`.
+pub fn run_scenario(reg: &Registry, name: &str, yaml: &str) -> Result<(u64, f64), String> {
+    let l = Loaded::from_str(yaml, name, Path::new(".")).map_err(|e| e.to_string())?;
+    let p = Platform::build(&l, reg, &Overrides::default()).map_err(|e| e.to_string())?;
+    let t0 = Instant::now();
+    let out = p.run();
+    let wall = t0.elapsed().as_secs_f64();
+    if out.failed() {
+        return Err(format!("{name}: the run failed: {:?}", out.report.end));
+    }
+    Ok((out.cycles, wall))
+}
+
+const CONTENTION: &str = include_str!("../../scenarios/bench/contention.yaml");
+
+fn bench_contention(reg: &Registry) -> Result<BenchResult, String> {
+    let (cycles, wall) = run_scenario(reg, "contention", CONTENTION)?;
+    Ok(BenchResult {
+        name: "contention",
+        cycles,
+        wall_s: wall,
+        extra: vec![],
+    })
+}
+
+fn bench_tracing_off(reg: &Registry) -> Result<BenchResult, String> {
+    // (a) as the CLI runs it: a subscriber with only the WARN-filtered summary layer.
+    let (cycles, with_cli) = run_scenario(reg, "contention", CONTENTION)?;
+    // (b) no subscriber at all: the tracing calls are disabled callsites.
+    let l =
+        Loaded::from_str(CONTENTION, "contention", Path::new(".")).map_err(|e| e.to_string())?;
+    let p = Platform::build(&l, reg, &Overrides::default()).map_err(|e| e.to_string())?;
+    let limit = p.max_cycles.map(|c| p.clock.time_of(c));
+    let t0 = Instant::now();
+    let r = p.sim.run(limit);
+    let bare = t0.elapsed().as_secs_f64();
+    if r.end.is_failure() {
+        return Err(format!("bare run ended with {:?}", r.end));
+    }
+    Ok(BenchResult {
+        name: "tracing-off",
+        cycles,
+        wall_s: with_cli,
+        extra: vec![
+            ("bare_wall_s".into(), bare, "s"),
+            (
+                "overhead_percent".into(),
+                (with_cli / bare.max(1e-12) - 1.0) * 100.0,
+                "%",
+            ),
+        ],
+    })
+}
