@@ -1,0 +1,332 @@
+//! GEMM-Ops on whole matrices, and the tile/row building blocks a streaming model uses.
+//!
+//! All helpers work on FP16 bit patterns (`u16`); cast FP8 data in and out with
+//! [`Format::to_fp16`] / [`Format::from_fp16`] (or [`Format::decode_slice`] /
+//! [`Format::encode_slice`]). Every output element is the chain
+//! `acc = op.initial_acc(y); for n ascending { acc = op.step(acc, x[n], w[n]) }`, so partial
+//! chains can be continued later: feeding the n indices in any number of consecutive chunks
+//! gives the same bits as one pass.
+//!
+//! No function here panics: shape problems are reported as [`ShapeError`] before anything is
+//! written, and every bit pattern is a valid input.
+
+use std::ops::Range;
+
+use crate::{fp16, Format, Op};
+
+/// Matrix sizes: X is `m x n`, W is `n x k`, Y and Z are `m x k`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Dims {
+    /// Rows of X, Y, Z.
+    pub m: usize,
+    /// Columns of X = rows of W (the reduction dimension).
+    pub n: usize,
+    /// Columns of W, Y, Z.
+    pub k: usize,
+}
+
+/// A buffer does not fit the requested shape.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ShapeError {
+    /// A buffer has the wrong length (in bytes for packed data, elements for FP16 slices).
+    Length {
+        /// Which buffer.
+        what: &'static str,
+        /// Required length (minimum length for strided views).
+        expected: usize,
+        /// Actual length.
+        got: usize,
+    },
+    /// A size computation overflows `usize`, or a column count is zero where rows are implied.
+    Overflow,
+}
+
+impl std::fmt::Display for ShapeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ShapeError::Length {
+                what,
+                expected,
+                got,
+            } => write!(f, "{what}: expected length {expected}, got {got}"),
+            ShapeError::Overflow => write!(f, "matrix size overflows or is inconsistent"),
+        }
+    }
+}
+
+impl std::error::Error for ShapeError {}
+
+/// A read-only row-major FP16 matrix view: element `(r, c)` is `data[r * stride + c]`.
+/// Offset `data` to address a sub-tile.
+#[derive(Clone, Copy, Debug)]
+pub struct Fp16View<'a> {
+    /// Elements (FP16 bit patterns).
+    pub data: &'a [u16],
+    /// Distance between rows, in elements.
+    pub stride: usize,
+}
+
+fn expect_len(what: &'static str, expected: usize, got: usize) -> Result<(), ShapeError> {
+    if expected == got {
+        Ok(())
+    } else {
+        Err(ShapeError::Length {
+            what,
+            expected,
+            got,
+        })
+    }
+}
+
+fn expect_min_len(what: &'static str, expected: usize, got: usize) -> Result<(), ShapeError> {
+    if got >= expected {
+        Ok(())
+    } else {
+        Err(ShapeError::Length {
+            what,
+            expected,
+            got,
+        })
+    }
+}
+
+fn mul3(a: usize, b: usize, c: usize) -> Result<usize, ShapeError> {
+    a.checked_mul(b)
+        .and_then(|v| v.checked_mul(c))
+        .ok_or(ShapeError::Overflow)
+}
+
+/// Minimum length of a strided view covering `rows x cols` (0 if empty).
+fn view_extent(rows: usize, cols: usize, stride: usize) -> Result<usize, ShapeError> {
+    if rows == 0 || cols == 0 {
+        return Ok(0);
+    }
+    (rows - 1)
+        .checked_mul(stride)
+        .and_then(|v| v.checked_add(cols))
+        .ok_or(ShapeError::Overflow)
+}
+
+/// Checks the byte lengths of packed X, W, Y for [`gemm`]. For MATMUL, Y may be empty.
+pub(crate) fn check_shapes(
+    op: Op,
+    fmt: Format,
+    dims: Dims,
+    x: &[u8],
+    w: &[u8],
+    y: &[u8],
+) -> Result<(), ShapeError> {
+    let bpe = fmt.bytes_per_elem();
+    expect_len("x", mul3(dims.m, dims.n, bpe)?, x.len())?;
+    expect_len("w", mul3(dims.n, dims.k, bpe)?, w.len())?;
+    let yz = mul3(dims.m, dims.k, bpe)?;
+    if op.uses_y() || !y.is_empty() {
+        expect_len("y", yz, y.len())?;
+    }
+    Ok(())
+}
+
+/// Folds one X value and one W row into an accumulator row: `acc[c] = step(acc[c], x, w_row[c])`.
+/// The op is matched once, outside the element loop.
+#[inline]
+fn fold_row(op: Op, acc: &mut [u16], x: u16, w_row: &[u16]) {
+    #[inline(always)]
+    fn each(acc: &mut [u16], w_row: &[u16], f: impl Fn(u16, u16) -> u16) {
+        for (a, &w) in acc.iter_mut().zip(w_row) {
+            *a = f(*a, w);
+        }
+    }
+    match op {
+        Op::Matmul | Op::Gemm => each(acc, w_row, |a, w| fp16::fma(x, w, a)),
+        Op::AddMax => each(acc, w_row, |a, w| fp16::max(fp16::add(x, w), a)),
+        Op::AddMin => each(acc, w_row, |a, w| fp16::min(fp16::add(x, w), a)),
+        Op::MulMax => each(acc, w_row, |a, w| fp16::max(fp16::mul(x, w), a)),
+        Op::MulMin => each(acc, w_row, |a, w| fp16::min(fp16::mul(x, w), a)),
+        Op::MaxMin => each(acc, w_row, |a, w| fp16::min(fp16::max(x, w), a)),
+        Op::MinMax => each(acc, w_row, |a, w| fp16::max(fp16::min(x, w), a)),
+    }
+}
+
+/// Advances an accumulator tile by the reduction indices `n_range`:
+/// for each `n` in `n_range` (ascending), `acc[r][c] = op.step(acc[r][c], x[r][n], w[n][c])`.
+///
+/// * `acc`: `rows x cols` dense row-major partial results (`rows = acc.len() / cols`); start
+///   from [`Op::initial_acc`] of Y.
+/// * `x`: row `r` of the tile at `x.data[r * x.stride ..]`, indexed by absolute `n`.
+/// * `w`: row `n` of W at `w.data[n * w.stride ..]`, the tile's first column at offset 0.
+///
+/// For RedMulE's 12 x 16 tile, call it once per streamed W row (`n_range = n..n + 1`) or once
+/// per 16-column X chunk; the result bits do not depend on the chunking.
+pub fn accumulate(
+    op: Op,
+    acc: &mut [u16],
+    cols: usize,
+    x: Fp16View<'_>,
+    w: Fp16View<'_>,
+    n_range: Range<usize>,
+) -> Result<(), ShapeError> {
+    if acc.is_empty() || n_range.is_empty() {
+        return Ok(());
+    }
+    if cols == 0 || acc.len() % cols != 0 {
+        return Err(ShapeError::Overflow);
+    }
+    let rows = acc.len() / cols;
+    expect_min_len("x", view_extent(rows, n_range.end, x.stride)?, x.data.len())?;
+    expect_min_len("w", view_extent(n_range.end, cols, w.stride)?, w.data.len())?;
+    for (r, acc_row) in acc.chunks_exact_mut(cols).enumerate() {
+        let base = r * x.stride;
+        let Some(x_row) = x.data.get(base + n_range.start..base + n_range.end) else {
+            return Err(ShapeError::Overflow); // unreachable after the checks above
+        };
+        for (n, &xv) in n_range.clone().zip(x_row) {
+            let Some(w_row) = w.data.get(n * w.stride..n * w.stride + cols) else {
+                return Err(ShapeError::Overflow); // unreachable after the checks above
+            };
+            fold_row(op, acc_row, xv, w_row);
+        }
+    }
+    Ok(())
+}
+
+/// One CE-array beat: folds one W row (`w_row`, the tile's columns) and the matching X column
+/// (`x_col`, one value per tile row) into a dense `x_col.len() x w_row.len()` accumulator:
+/// `acc[r][c] = op.step(acc[r][c], x_col[r], w_row[c])`.
+pub fn accumulate_w_row(
+    op: Op,
+    acc: &mut [u16],
+    x_col: &[u16],
+    w_row: &[u16],
+) -> Result<(), ShapeError> {
+    let expected = x_col
+        .len()
+        .checked_mul(w_row.len())
+        .ok_or(ShapeError::Overflow)?;
+    expect_len("acc", expected, acc.len())?;
+    if w_row.is_empty() {
+        return Ok(());
+    }
+    for (acc_row, &xv) in acc.chunks_exact_mut(w_row.len()).zip(x_col) {
+        fold_row(op, acc_row, xv, w_row);
+    }
+    Ok(())
+}
+
+/// Computes one row of Z over a column window: for each column `c < z.len()`,
+/// `z[c] = chain over n in 0..x_row.len() from op.initial_acc(y[c])` with `W[n][c]` at
+/// `w.data[n * w.stride + c]`. `y` must have `z.len()` elements, or may be empty for MATMUL.
+/// Allocation-free.
+pub fn z_row(
+    op: Op,
+    x_row: &[u16],
+    w: Fp16View<'_>,
+    y: &[u16],
+    z: &mut [u16],
+) -> Result<(), ShapeError> {
+    if op.uses_y() || !y.is_empty() {
+        expect_len("y", z.len(), y.len())?;
+        z.copy_from_slice(y);
+    }
+    if !op.uses_y() {
+        z.fill(op.initial_acc(0));
+    }
+    let cols = z.len();
+    accumulate(
+        op,
+        z,
+        cols,
+        Fp16View {
+            data: x_row,
+            stride: x_row.len(),
+        },
+        w,
+        0..x_row.len(),
+    )
+}
+
+/// Number of zero-padding steps the RTL appends to each chain: N is padded up to a multiple of
+/// the 4 CEs of a row (`redmule_tiler.sv` `w_rows_iter`), and the padded slots are fed
+/// `x = w = +0` (`redmule_w_buffer.sv` / `redmule_x_buffer.sv` zero padding).
+pub const fn rtl_padding_steps(n: usize) -> usize {
+    (4 - n % 4) % 4
+}
+
+fn gemm_impl(
+    op: Op,
+    fmt: Format,
+    dims: Dims,
+    x: &[u8],
+    w: &[u8],
+    y: &[u8],
+    pad_steps: usize,
+) -> Result<Vec<u8>, ShapeError> {
+    check_shapes(op, fmt, dims, x, w, y)?;
+    let Dims { m, n, k } = dims;
+    let xh = fmt.decode_slice(x);
+    let wh = fmt.decode_slice(w);
+    let yh = if op.uses_y() {
+        fmt.decode_slice(y)
+    } else {
+        Vec::new()
+    };
+    let mut z = Vec::with_capacity(m * k * fmt.bytes_per_elem());
+    let mut acc = vec![0u16; k];
+    let w_view = Fp16View {
+        data: &wh,
+        stride: k,
+    };
+    for r in 0..m {
+        let x_row = &xh[r * n..(r + 1) * n];
+        let y_row = if op.uses_y() {
+            &yh[r * k..(r + 1) * k]
+        } else {
+            &[]
+        };
+        z_row(op, x_row, w_view, y_row, &mut acc)?;
+        for a in acc.iter_mut() {
+            for _ in 0..pad_steps {
+                *a = op.step(*a, fp16::POS_ZERO, fp16::POS_ZERO);
+            }
+        }
+        match fmt {
+            Format::Fp16 => z.extend(acc.iter().flat_map(|h| h.to_le_bytes())),
+            Format::Fp8E5M2 | Format::Fp8E4M3 => {
+                z.extend(acc.iter().map(|&h| fmt.from_fp16(h) as u8))
+            }
+        }
+    }
+    Ok(z)
+}
+
+/// Computes a GEMM-Op on packed little-endian matrices: X (`m x n`), W (`n x k`), Y (`m x k`,
+/// may be empty for MATMUL); returns Z (`m x k`) in the same format. Inputs are cast to FP16,
+/// each element is the ascending-n chain of [`Op::step`] from [`Op::initial_acc`], and the
+/// result is cast back. With `n == 0`, Z is the cast of the initial accumulator.
+///
+/// This is the intended behaviour (the golden model's loop order); see [`gemm_rtl_padded`] for
+/// the RTL's N padding.
+pub fn gemm(
+    op: Op,
+    fmt: Format,
+    dims: Dims,
+    x: &[u8],
+    w: &[u8],
+    y: &[u8],
+) -> Result<Vec<u8>, ShapeError> {
+    gemm_impl(op, fmt, dims, x, w, y, 0)
+}
+
+/// Like [`gemm`], but each chain also runs the RTL's [`rtl_padding_steps`] extra steps with
+/// `x = w = +0` when N is not a multiple of 4. For MATMUL/GEMM this only turns a `-0` result
+/// into `+0`; for the min/max ops it folds a `+0` candidate into the result (e.g. ADDMAX
+/// clamps negative results to `+0`), which the golden model does not do.
+pub fn gemm_rtl_padded(
+    op: Op,
+    fmt: Format,
+    dims: Dims,
+    x: &[u8],
+    w: &[u8],
+    y: &[u8],
+) -> Result<Vec<u8>, ShapeError> {
+    gemm_impl(op, fmt, dims, x, w, y, rtl_padding_steps(dims.n))
+}
