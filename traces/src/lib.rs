@@ -147,6 +147,11 @@ pub const TARGET: &str = "vp";
 /// Whether a timeline event emitted here now would be recorded by some layer
 /// (target `"vp"`, level `TRACE`). Use it to skip costly field computations;
 /// plain `event!`s need no guard.
+///
+/// It is exact when no subscriber exists in the process (false) or when this
+/// thread's subscriber has the layers (true). While another thread has a
+/// subscriber, `tracing`'s callsite cache can make it true on a thread
+/// without one: it is a hint to skip work, never a correctness condition.
 #[inline]
 pub fn enabled() -> bool {
     tracing::enabled!(target: "vp", tracing::Level::TRACE)

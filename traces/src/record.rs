@@ -252,7 +252,7 @@ pub(crate) fn write_us(out: &mut impl std::io::Write, ps: u64) -> std::io::Resul
         return write!(out, "{int}");
     }
     let mut digits = 6;
-    while frac % 10 == 0 {
+    while frac.is_multiple_of(10) {
         frac /= 10;
         digits -= 1;
     }
