@@ -227,3 +227,14 @@ impl WidePort {
         }
     }
 }
+
+/// Event lines into an event unit (port kind "events"): accelerators, timers and DMAs raise
+/// numbered events for a set of cores (hwpe `evt` outputs, event_unit_flex inputs).
+pub trait EventSink {
+    /// Raise event `line` (0..32) for every core whose bit is set in `core_mask`, in `cycle`.
+    fn raise(&self, core_mask: u32, line: u32, cycle: u64);
+}
+
+/// A shareable handle to an event sink: `PortRef::new("events", Rc::new(EventsRef(..)))`.
+#[derive(Clone)]
+pub struct EventsRef(pub std::rc::Rc<dyn EventSink>);

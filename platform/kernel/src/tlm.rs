@@ -54,6 +54,11 @@ pub struct Payload {
     /// on it (the event unit's per-core alias, RedMulE's committing core). `None` when
     /// unknown.
     pub initiator: Option<u32>,
+    /// For initiators that can sleep (cores): their wake handle. A target that cannot
+    /// answer yet (an event-unit wait register with no event pending) sets the response to
+    /// [`Response::Incomplete`], keeps the handle, and wakes the initiator when the access
+    /// can complete; the initiator then issues the same access again.
+    pub sleeper: Option<crate::clocked::Wake>,
 }
 
 impl Payload {
@@ -66,6 +71,7 @@ impl Payload {
             byte_enable: Vec::new(),
             response: Response::Incomplete,
             initiator: None,
+            sleeper: None,
         }
     }
     pub fn write(address: u64, data: &[u8]) -> Payload {
@@ -77,6 +83,7 @@ impl Payload {
             byte_enable: Vec::new(),
             response: Response::Incomplete,
             initiator: None,
+            sleeper: None,
         }
     }
     pub fn read_u32(address: u64) -> Payload {
@@ -84,6 +91,11 @@ impl Payload {
     }
     pub fn write_u32(address: u64, v: u32) -> Payload {
         Payload::write(address, &v.to_le_bytes())
+    }
+    /// Let the target put the initiator to sleep (see [`Payload::sleeper`]).
+    pub fn with_sleeper(mut self, w: crate::clocked::Wake) -> Payload {
+        self.sleeper = Some(w);
+        self
     }
     pub fn with_initiator(mut self, id: u32) -> Payload {
         self.initiator = Some(id);

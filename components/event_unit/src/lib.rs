@@ -1,0 +1,1 @@
+//! vp-event-unit
