@@ -1,1 +1,3 @@
 //! vp-redmule
+
+pub mod schedule;

@@ -1,0 +1,1796 @@
+//! Cycle-exact timing model of RedMulE's scheduler, streamer and buffers.
+//!
+//! This is a register-level translation (state only, no data) of the parts of
+//! `pulp-platform/redmule` (51cd064) that decide *when* the accelerator touches its 288-bit
+//! HCI port and when the job ends:
+//!
+//! ```text
+//!  redmule_ctrl ──first_load──> redmule_memory_scheduler ──req_start/base──┐
+//!       ▲ (tiler: redmule_tiler)                                           ▼
+//!       │                         redmule_streamer: hci_core_source x3 (X, W, Y) + hci_core_sink (Z)
+//!       │                            each source: addressgen_v3 -> addr fifo(2) -> hci_core_fifo(4)
+//!       │                            sink:        addressgen_v3 -> addr fifo(2) -> hci_core_fifo(2)
+//!       │                            hci_core_mux_ooo(Y, Z) -> hci_core_mux_ooo(X, W, YZ) -> port
+//!       │                                     ▲ r_data (1 cycle after gnt)
+//!       │                 redmule_top: hwpe_stream_fifo X(4) W(4) Y(4) Z(2)
+//!       │                                     ▼
+//!       └── z sink done ── redmule_scheduler <-> redmule_x_buffer / redmule_w_buffer / redmule_z_buffer
+//! ```
+//!
+//! The model evaluates, every clock cycle, the same combinational conditions as the RTL from the
+//! same registers, then updates the registers. The array's data path (`redmule_engine`,
+//! `redmule_row`, `redmule_ce`) needs no state of its own here: its P+1 cycle latency per CE is
+//! encoded in the scheduler's `z_wait`/`z_avail`/`y_push` counters, which is where the RTL takes it
+//! from too (the engine has `in_valid = out_ready = 1`, it never back-pressures).
+//!
+//! Cycle convention: `cycle()` number 0 is the cycle of the granted TRIGGER write. The tiler
+//! (`redmule_tiler.sv`) is started by the ARITH write (`start_cfg` in `redmule_top.sv`), so the
+//! start-up depends on how many cycles before TRIGGER ARITH was written ([`StartInfo`]).
+//!
+//! Timing rules and where they come from (file: rule):
+//! - `redmule_tiler.sv` + `hwpe_ctrl_seq_mult.sv`: two chained 16-bit sequential multipliers (16
+//!   cycles each) plus a pulse register and the output register: `valid_o` rises 34 cycles after
+//!   the ARITH write.
+//! - `hwpe_ctrl_slave.sv`: TRIGGER is seen by the running-state FSM one cycle later (the commit
+//!   moves `pointer_context`), RUN_STARTING, RUN_RUN with `flags_o.start`; `redmule_ctrl.sv`
+//!   registers it in `slave_start`: usable 4 cycles after TRIGGER.
+//! - `redmule_ctrl.sv`: IDLE -> STARTING when `slave_start & tiler_valid`; `first_load` is
+//!   STARTING, which lasts until the scheduler's first un-stalled LOAD_W (`w_loaded`). COMPUTING
+//!   ends on the Z sink's (registered) `done`; FINISHED raises `done` to the slave, whose event
+//!   register (`flags_o.evt`) makes the event visible one cycle later.
+//! - `redmule_memory_scheduler.sv`: X, W, Y and the Z sink are started during `first_load`; X is
+//!   restarted (next 16-column chunk, next W column block, next row block) every time its stream
+//!   ends while fewer than `TOT_X_READ` chunks were read (or again while `first_load` still holds,
+//!   which is why single-tile jobs read X twice); Y restarts while `first_load` holds.
+//! - `hci_core_source.sv`, `hwpe_stream_addressgen_v3.sv`, `hwpe_stream_fifo.sv`,
+//!   `hci_core_fifo.sv`: a source needs one cycle from start to the first address, one cycle in its
+//!   2-deep address FIFO, and one cycle in the 4-deep request FIFO of its `hci_core_fifo` before the
+//!   port sees it; it only issues while the stream FIFO of `redmule_top.sv` is not full; a response
+//!   enters the 4-deep response FIFO the cycle after the grant and reaches the stream FIFO one
+//!   cycle later; the `hci_core_fifo` withholds requests while its response FIFO is full (and, from
+//!   its `almost_full` flag, which the FIFO raises at exactly one entry, when a response is arriving
+//!   and the stream does not take one).
+//! - `hci_core_mux_ooo.sv`: the X/W/YZ multiplexer and the Y/Z multiplexer are round-robin with a
+//!   counter advanced on every handshake, re-arbitrated only after a handshake or an idle cycle
+//!   (hold-until-grant). The Y/Z multiplexer is forced (`z_priority`: the Z buffer is storing or
+//!   the Z FIFO is not empty) to the order given by `priority_i = {1, 0}`.
+//! - `hci_core_sink.sv`: a store is issued when both a Z row (Z FIFO of `redmule_top.sv`) and an
+//!   address are there and the 2-deep store FIFO has room; `done` is registered.
+//! - `redmule_scheduler.sv`: IDLE -> PRELOAD -> (X full and Y loaded) -> LOAD_W <-> WAIT (P+1
+//!   cycles per W row); the CE array stalls in LOAD_W when the W FIFO is empty, when a 16-column
+//!   X chunk must start and the X buffer is not full, or when results emerge and the Y rows are not
+//!   loaded. The `z_wait`/`z_avail`/`y_push` counters time the Z buffer fill and the Y push.
+//! - `redmule_x_buffer.sv`, `redmule_w_buffer.sv`, `redmule_z_buffer.sv`: fill/empty flags and the
+//!   state machines that produce them.
+//!
+//! FP8: the RTL's tiler computes strides for 2-byte elements whatever the format (one of the RTL's
+//! FP8 bugs). The model keeps the RTL's timing and number of accesses, and computes addresses for
+//! the HAL's layout instead: elements of `elem_bytes` bytes, so every stride and the column-block
+//! jump (one memory word = D elements) scale with `elem_bytes`, and a beat carries `D * elem_bytes`
+//! valid bytes.
+//!
+//! Known deliberate departures: Z rows at and beyond M are written (as in the RTL: `y_width` tests
+//! the W leftovers), the caller must mask their data; the model gives each job its own registers.
+
+/// Array geometry (RTL parameters of `redmule_top.sv`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Geometry {
+    /// Rows of CEs (`ARRAY_WIDTH`, "Width" in the RTL): output rows per tile [count], 12.
+    pub rows: u32,
+    /// CEs per row (`ARRAY_HEIGHT`, "Height" in the RTL) [count], 4.
+    pub cols: u32,
+    /// Pipeline registers per CE (`PIPE_REGS`) [count], 3.
+    pub stages: u32,
+}
+
+impl Geometry {
+    /// The paper / RTL default instance: 12 x 4 CEs, 3 pipeline registers.
+    pub const REDMULE: Geometry = Geometry {
+        rows: 12,
+        cols: 4,
+        stages: 3,
+    };
+
+    /// Elements per memory word and output columns per tile (`TOT_DEPTH` = H * (P + 1)).
+    pub fn depth(&self) -> u32 {
+        self.cols * (self.stages + 1)
+    }
+}
+
+impl Default for Geometry {
+    fn default() -> Self {
+        Self::REDMULE
+    }
+}
+
+/// One job: Z[MxK] = X[MxN] * W[NxK] (+ Y = Z), dense row-major.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JobShape {
+    /// Rows of X and Z.
+    pub m: u32,
+    /// Columns of X, rows of W.
+    pub n: u32,
+    /// Columns of W and Z.
+    pub k: u32,
+    /// Byte address of X.
+    pub x: u32,
+    /// Byte address of W.
+    pub w: u32,
+    /// Byte address of Z (Y is read from here).
+    pub z: u32,
+    /// Bytes per element in memory: 2 (FP16) or 1 (FP8).
+    pub elem_bytes: u32,
+}
+
+/// Start-up information.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StartInfo {
+    /// Cycles from the (granted) ARITH register write to the TRIGGER write (1 when the registers
+    /// are written back to back, as in the calibration runs).
+    pub arith_to_trigger: u32,
+    /// Whether the op reads Y (every GEMM-Op except MATMUL; `OP_SELECTION[0]`).
+    pub reads_y: bool,
+}
+
+impl Default for StartInfo {
+    fn default() -> Self {
+        StartInfo {
+            arith_to_trigger: 1,
+            reads_y: true,
+        }
+    }
+}
+
+/// Which stream an access belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stream {
+    X,
+    W,
+    Y,
+    Z,
+}
+
+/// One 288-bit port access.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WideAccess {
+    /// Word-aligned byte address presented on the port (`{addr[31:2], 2'b0}`).
+    pub addr: u32,
+    /// Byte address of the first valid byte (the port realigns inside the beat).
+    pub byte_addr: u32,
+    /// Store (Z) or load.
+    pub write: bool,
+    pub stream: Stream,
+    /// Row block of Z (12-row tile index along M). For W: the row block this pass serves.
+    pub tile_m: u32,
+    /// Column block of Z / W (16-column tile index along K).
+    pub tile_k: u32,
+    /// Row inside the tile: X/Y/Z the row of the 12-row block, W the row `n` of W.
+    pub row: u32,
+    /// X only: the 16-column chunk of N this row slice belongs to (0 otherwise).
+    pub chunk: u32,
+    /// Valid bytes (reads: a whole data word; writes: the byte enables of `z_height` elements).
+    pub bytes: u32,
+}
+
+/// Why the CE array is frozen this cycle (`stall_engine` in `redmule_scheduler.sv`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stall {
+    /// The next W row is not in the W FIFO.
+    WMissing,
+    /// A new X chunk starts and the X buffer is not full.
+    XNotFull,
+    /// Results emerge and the Y rows are not loaded in the Z buffer.
+    YMissing,
+    Other(&'static str),
+}
+
+/// What happens in one cycle.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CycleOut {
+    /// The request on the port this cycle (hold it until granted).
+    pub req: Option<WideAccess>,
+    /// The CE array is stalled this cycle.
+    pub stall: Option<Stall>,
+    /// The completion event is visible this cycle.
+    pub done: bool,
+}
+
+// ------------------------------------------------------------------------------------------------
+// Small building blocks
+// ------------------------------------------------------------------------------------------------
+
+/// What travels with an address or a data word through the FIFOs (the model carries no data).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Meta {
+    addr: u32,
+    row: u32,
+    tile_m: u32,
+    tile_k: u32,
+    chunk: u32,
+    bytes: u32,
+}
+
+/// `hwpe_stream_fifo.sv`: `ready` while not FULL, `valid` while not EMPTY, one cycle of latency,
+/// a FULL FIFO refuses a push even if popped in the same cycle. Equivalent to a counter.
+#[derive(Clone, Copy, Debug)]
+struct Fifo {
+    buf: [Meta; 4],
+    head: usize,
+    len: usize,
+    depth: usize,
+}
+
+impl Fifo {
+    fn new(depth: usize) -> Self {
+        assert!(depth <= 4);
+        Fifo {
+            buf: [Meta::default(); 4],
+            head: 0,
+            len: 0,
+            depth,
+        }
+    }
+    fn valid(&self) -> bool {
+        self.len > 0
+    }
+    fn ready(&self) -> bool {
+        self.len < self.depth
+    }
+    fn front(&self) -> Meta {
+        self.buf[self.head]
+    }
+    /// Apply one cycle: pop (if `pop` and valid), push (if `push` is Some and ready), both decided
+    /// on the state at the start of the cycle.
+    fn update(&mut self, pop: bool, push: Option<Meta>) {
+        let can_push = self.ready();
+        if pop && self.valid() {
+            self.head = (self.head + 1) % self.depth;
+            self.len -= 1;
+        }
+        if let Some(m) = push {
+            if can_push {
+                let tail = (self.head + self.len) % self.depth;
+                self.buf[tail] = m;
+                self.len += 1;
+            }
+        }
+    }
+}
+
+/// `hwpe_stream_addressgen_v3.sv` with two enabled dimensions (d2 only adds its stride).
+#[derive(Clone, Copy, Debug, Default)]
+struct AddrGenCtrl {
+    base: u32,
+    tot_len: u32,
+    d0_len: u32,
+    d0_stride: u32,
+    d1_len: u32,
+    d1_stride: u32,
+    d2_stride: u32,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct AddrGen {
+    /// Indices standing for `d0_addr_q`..`d2_addr_q` (address = base + i * stride).
+    i0: u32,
+    i1: u32,
+    i2: u32,
+    c0: u32,
+    c1: u32,
+    overall: u32,
+    valid: bool,
+}
+
+impl AddrGen {
+    fn reset() -> Self {
+        AddrGen {
+            i0: 0,
+            i1: 0,
+            i2: 0,
+            c0: 0,
+            c1: 1,
+            overall: 0,
+            valid: false,
+        }
+    }
+    fn addr(&self, c: &AddrGenCtrl) -> u32 {
+        c.base
+            .wrapping_add(self.i0.wrapping_mul(c.d0_stride))
+            .wrapping_add(self.i1.wrapping_mul(c.d1_stride))
+            .wrapping_add(self.i2.wrapping_mul(c.d2_stride))
+    }
+    /// `flags_o.done`: the output is ready and all addresses were generated.
+    fn done_flag(&self, ready: bool, c: &AddrGenCtrl) -> bool {
+        ready && self.overall >= c.tot_len
+    }
+    /// One clock edge.
+    fn clock(&mut self, c: &AddrGenCtrl, ready: bool, enable: bool, clear: bool, presample: bool) {
+        if clear {
+            *self = Self::reset();
+            return;
+        }
+        let mut n = *self;
+        if ready {
+            if self.overall < c.tot_len {
+                n.valid = true;
+                if self.c0 < c.d0_len {
+                    n.i0 = self.i0 + 1;
+                    n.c0 = self.c0 + 1;
+                } else if self.c1 < c.d1_len {
+                    n.i0 = 0;
+                    n.i1 = self.i1 + 1;
+                    n.c0 = 1;
+                    n.c1 = self.c1 + 1;
+                } else {
+                    // d2 is not enabled (`dim_enable_1h = 2'b11`): d0 and d1 restart, d2 steps.
+                    n.i0 = 0;
+                    n.i1 = 0;
+                    n.i2 = self.i2 + 1;
+                    n.c0 = 1;
+                    n.c1 = 1;
+                }
+                n.overall = self.overall + 1;
+            } else {
+                n.valid = false;
+            }
+        }
+        let i0 = if presample {
+            0
+        } else if enable {
+            n.i0
+        } else {
+            self.i0
+        };
+        if enable {
+            *self = n;
+        }
+        self.i0 = i0;
+    }
+}
+
+/// `hci_streamer_state_t`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SState {
+    Idle,
+    Working,
+    Done,
+}
+
+/// One `hci_core_source` with the `hci_core_fifo` (depth 4) in front of it.
+#[derive(Clone, Copy, Debug)]
+struct Source {
+    cs: SState,
+    ag: AddrGen,
+    addr_fifo: Fifo,
+    stream_cnt: u32,
+    /// Request FIFO of the `hci_core_fifo` (towards the port).
+    req_fifo: Fifo,
+    /// Response FIFO of the `hci_core_fifo` (only its occupancy matters).
+    resp_len: usize,
+    /// `tcdm_initiator_r_valid_q` of the `hci_core_fifo`.
+    r_valid_q: bool,
+}
+
+impl Source {
+    fn new() -> Self {
+        Source {
+            cs: SState::Idle,
+            ag: AddrGen::reset(),
+            addr_fifo: Fifo::new(2),
+            stream_cnt: 0,
+            req_fifo: Fifo::new(4),
+            resp_len: 0,
+            r_valid_q: false,
+        }
+    }
+}
+
+/// Combinational values of one source in the current cycle.
+#[derive(Clone, Copy, Debug, Default)]
+struct SourceComb {
+    req_start: bool,
+    ag_enable: bool,
+    ag_clear: bool,
+    next: Option<SState>,
+    done: bool,
+    /// Address FIFO pop + request FIFO push (`tcdm.req & tcdm.gnt` on the source side).
+    issue: bool,
+    /// Stream handshake into the top-level stream FIFO.
+    stream_hs: bool,
+    /// Request towards the multiplexer (`hci_core_fifo` initiator `req`).
+    mux_req: bool,
+    /// Response arriving this cycle (`r_valid` at the `hci_core_fifo` initiator side).
+    r_valid: bool,
+    /// Response FIFO push this cycle.
+    resp_push: bool,
+}
+
+/// `hci_core_mux_ooo.sv` arbitration state.
+#[derive(Clone, Copy, Debug, Default)]
+struct Mux {
+    rr_counter: u32,
+    winner_q: u32,
+    rr_en_q: bool,
+    any_req_q: bool,
+}
+
+impl Mux {
+    /// `winner_d` for the requests `req` (bit i = channel i) of `n` channels.
+    fn winner(&self, n: u32, req: u32, force: Option<&[u32]>) -> u32 {
+        if !(self.rr_en_q || !self.any_req_q) {
+            return self.winner_q;
+        }
+        let mut w = self.rr_counter;
+        // The loop in the RTL scans priorities from the last to the first and keeps the last
+        // match: the first entry of `rr_priority_d` that requests wins.
+        for ii in (0..n).rev() {
+            let p = match force {
+                Some(f) => f[ii as usize],
+                None => (self.rr_counter + ii) % n,
+            };
+            if req & (1 << p) != 0 {
+                w = p;
+            }
+        }
+        w
+    }
+    fn clock(&mut self, n: u32, winner: u32, any_req: bool, handshake: bool) {
+        if handshake {
+            self.rr_counter = if self.rr_counter == n - 1 {
+                0
+            } else {
+                self.rr_counter + 1
+            };
+        }
+        self.winner_q = winner;
+        self.rr_en_q = handshake;
+        self.any_req_q = any_req;
+    }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Configuration computed by the tiler
+// ------------------------------------------------------------------------------------------------
+
+/// The register file produced by `redmule_tiler.sv` (field names follow the RTL).
+#[derive(Clone, Copy, Debug)]
+struct Params {
+    h: u32,
+    wd: u32,
+    p: u32,
+    d: u32,
+    x_rows_iter: u32,
+    x_cols_iter: u32,
+    w_rows_iter: u32,
+    w_cols_iter: u32,
+    x_rows_lftovr: u32,
+    x_cols_lftovr: u32,
+    w_rows_lftovr: u32,
+    w_cols_lftovr: u32,
+    x_slots: u32,
+    tot_x_read: u32,
+    w_tot_len: u32,
+    yz_tot_len: u32,
+    x_d1_stride: u32,
+    x_rows_offs: u32,
+    w_d0_stride: u32,
+    yz_d2_stride: u32,
+    jmp: u32,
+    word_bytes: u32,
+    eb: u32,
+    gemm: bool,
+    x: u32,
+    w: u32,
+    z: u32,
+}
+
+impl Params {
+    fn new(g: Geometry, j: JobShape, s: StartInfo) -> Result<Self, String> {
+        if g.rows == 0 || g.cols == 0 {
+            return Err("geometry: rows and cols must be > 0".into());
+        }
+        if g.rows > g.cols * g.stages {
+            return Err(format!(
+                "geometry: rows ({}) must be <= cols x stages ({})",
+                g.rows,
+                g.cols * g.stages
+            ));
+        }
+        if g.cols > 4 {
+            // The model's FIFOs are fixed-size arrays of 4 entries; nothing depends on H beyond
+            // that, but larger arrays were never checked.
+        }
+        if j.m == 0 || j.n == 0 || j.k == 0 {
+            return Err("job: M, N and K must be > 0".into());
+        }
+        if j.elem_bytes != 1 && j.elem_bytes != 2 {
+            return Err("job: elem_bytes must be 1 (FP8) or 2 (FP16)".into());
+        }
+        if j.m > 0xffff || j.n > 0xffff || j.k > 0xffff {
+            return Err("job: M, N, K are 16-bit fields".into());
+        }
+        let (h, wd, p) = (g.cols, g.rows, g.stages);
+        let d = g.depth();
+        let eb = j.elem_bytes;
+        let x_rows_lftovr = j.m % wd;
+        let x_cols_lftovr = j.n % d;
+        let w_cols_lftovr = j.k % d;
+        let w_rows_lftovr = j.n % h;
+        let x_rows_iter = j.m / wd + u32::from(x_rows_lftovr != 0);
+        let x_cols_iter = j.n / d + u32::from(x_cols_lftovr != 0);
+        let w_cols_iter = j.k / d + u32::from(w_cols_lftovr != 0);
+        let w_rows_iter = if w_rows_lftovr != 0 {
+            j.n + h - w_rows_lftovr
+        } else {
+            j.n
+        };
+        let x_slots = x_cols_lftovr.div_ceil(h) * h;
+        let x_d1_stride = eb * j.n;
+        let w_d0_stride = eb * j.k;
+        Ok(Params {
+            h,
+            wd,
+            p,
+            d,
+            x_rows_iter,
+            x_cols_iter,
+            w_rows_iter,
+            w_cols_iter,
+            x_rows_lftovr,
+            x_cols_lftovr,
+            w_rows_lftovr,
+            w_cols_lftovr,
+            x_slots,
+            tot_x_read: x_rows_iter * w_cols_iter * x_cols_iter,
+            w_tot_len: x_rows_iter * w_cols_iter * w_rows_iter,
+            yz_tot_len: wd * x_rows_iter * w_cols_iter,
+            x_d1_stride,
+            x_rows_offs: wd * x_d1_stride,
+            w_d0_stride,
+            yz_d2_stride: wd * w_d0_stride,
+            jmp: d * eb,
+            word_bytes: d * eb,
+            eb,
+            gemm: s.reads_y,
+            x: j.x,
+            w: j.w,
+            z: j.z,
+        })
+    }
+}
+
+// ------------------------------------------------------------------------------------------------
+// The model
+// ------------------------------------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CtrlState {
+    Idle,
+    Starting,
+    Computing,
+    Finished,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SchedState {
+    Idle,
+    Preload,
+    LoadW,
+    Wait,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum XState {
+    Preload,
+    FastFill,
+    WaitFirstRead,
+    WaitShift,
+    Fill,
+    PadEmpty,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ZState {
+    Empty,
+    Loaded,
+    Pushed,
+}
+
+/// Registers of `redmule_scheduler.sv`.
+#[derive(Clone, Copy, Debug)]
+struct Sched {
+    state: SchedState,
+    x_cols_iter: u32,
+    x_w_iters: u32,
+    x_rows_iter: u32,
+    x_done: bool,
+    x_shift_cnt: u32,
+    x_reload: bool,
+    x_empty: bool,
+    w_rows_iter: u32,
+    w_cols_iter: u32,
+    w_mat_iters: u32,
+    w_done: bool,
+    y_cols_iter: u32,
+    y_rows_iter: u32,
+    z_wait_en: bool,
+    z_wait_cnt: u32,
+    z_avail_en: bool,
+    z_avail_cnt: u32,
+    y_push_en: bool,
+    y_push_cnt: u32,
+    z_width: u32,
+    z_height: u32,
+    waits_cnt: u32,
+    reg_enable: bool,
+    first_load: bool,
+    computing: bool,
+    x_refill: bool,
+}
+
+/// Registers of `redmule_x_buffer.sv` that decide its flags.
+#[derive(Clone, Copy, Debug)]
+struct XBuf {
+    state: XState,
+    first_block: bool,
+    refilling: bool,
+    pad_r_addr: u32,
+    w_index: u32,
+    pad_read_cnt: u32,
+    buf_write_cnt: u32,
+    h_index_r: u32,
+}
+
+/// Registers of `redmule_z_buffer.sv` that decide its flags.
+#[derive(Clone, Copy, Debug)]
+struct ZBuf {
+    state: ZState,
+    fill_shift: u32,
+    store_shift: u32,
+    w_index: u32,
+    d_index: u32,
+}
+
+/// Registers of `redmule_memory_scheduler.sv` (X restarts).
+#[derive(Clone, Copy, Debug, Default)]
+struct MemSched {
+    x_cols_iters: u32,
+    w_iters: u32,
+    x_rows_iters: u32,
+    tot_x_read: u32,
+    x_cols_offs: u32,
+    x_rows_offs: u32,
+}
+
+/// Combinational values of the current cycle, computed by `eval` and consumed by `commit`.
+#[derive(Clone, Copy, Debug, Default)]
+struct Comb {
+    // controller
+    first_load: bool,
+    // scheduler
+    stall: bool,
+    stall_cause: Option<Stall>,
+    sched_next: Option<SchedState>,
+    h_shift: bool,
+    x_empty_flag: bool,
+    x_full: bool,
+    x_load: bool,
+    x_cols_iter_en: bool,
+    x_w_iters_en: bool,
+    x_rows_iter_en: bool,
+    x_done_en: bool,
+    x_reload_en: bool,
+    x_reload_rst: bool,
+    pad_setup: bool,
+    rst_w_index: bool,
+    x_slots: u32,
+    x_next: Option<XState>,
+    buf_write_en: bool,
+    pad_read_en: bool,
+    w_rows_iter_en: bool,
+    w_cols_iter_en: bool,
+    w_mat_iters_en: bool,
+    w_done_en: bool,
+    w_load: bool,
+    y_cols_iter_en: bool,
+    y_rows_iter_en: bool,
+    z_wait_clr: bool,
+    z_avail_clr: bool,
+    y_push_set: bool,
+    y_push_clr: bool,
+    y_width: u32,
+    y_height: u32,
+    start_computation: bool,
+    w_loaded: bool,
+    // z buffer
+    fill: bool,
+    y_push_enable: bool,
+    load_en_y: bool,
+    z_push: bool,
+    z_empty_flag: bool,
+    z_next: Option<ZState>,
+    // streamer
+    src: [SourceComb; 3],
+    sink_req_start: bool,
+    sink_ag_enable: bool,
+    sink_ag_clear: bool,
+    sink_next: Option<SState>,
+    sink_done: bool,
+    sink_issue: bool,
+    z_store_req: bool,
+    yz_req: u32,
+    yz_winner: u32,
+    ld_req: u32,
+    ld_winner: u32,
+    port: Option<WideAccess>,
+    /// Port channel (0 X, 1 W, 2 YZ) and, for 2, the Y/Z channel (0 Y, 1 Z).
+    port_chan: (u32, u32),
+}
+
+const X: usize = 0;
+const W: usize = 1;
+const Y: usize = 2;
+
+/// The cycle-exact schedule of one RedMulE job.
+#[derive(Clone, Debug)]
+pub struct Schedule {
+    prm: Params,
+    /// Cycle number of the next `cycle()` call (0 = TRIGGER).
+    t: u64,
+    /// Cycle at which the controller enters STARTING.
+    start_at: u64,
+    evaluated: bool,
+    c: Comb,
+    ctrl: CtrlState,
+    sink_done_q: bool,
+    evt: bool,
+    finished: bool,
+    ms: MemSched,
+    sched: Sched,
+    xb: XBuf,
+    w_row: u32,
+    zb: ZBuf,
+    src: [Source; 3],
+    sink_cs: SState,
+    sink_ag: AddrGen,
+    sink_addr_fifo: Fifo,
+    sink_addr_cnt: u32,
+    store_fifo: Fifo,
+    top: [Fifo; 3],
+    top_z: Fifo,
+    yz_mux: Mux,
+    ld_mux: Mux,
+    /// Stream whose read was granted in the previous cycle (response arrives this cycle).
+    resp: Option<usize>,
+}
+
+impl Schedule {
+    /// A schedule for `job` on an array of geometry `geom`.
+    pub fn new(geom: Geometry, job: JobShape, start: StartInfo) -> Result<Self, String> {
+        let prm = Params::new(geom, job, start)?;
+        // Tiler valid 34 cycles after ARITH; slave_start usable 4 cycles after TRIGGER; the
+        // controller enters STARTING the cycle after both hold (see the module docs).
+        let tiler_valid = 34i64 - i64::from(start.arith_to_trigger);
+        let start_at = (tiler_valid.max(4) + 1) as u64;
+        Ok(Schedule {
+            prm,
+            t: 0,
+            start_at,
+            evaluated: false,
+            c: Comb::default(),
+            ctrl: CtrlState::Idle,
+            sink_done_q: false,
+            evt: false,
+            finished: false,
+            ms: MemSched::default(),
+            sched: Sched {
+                state: SchedState::Idle,
+                x_cols_iter: 0,
+                x_w_iters: 0,
+                x_rows_iter: 0,
+                x_done: false,
+                x_shift_cnt: 0,
+                x_reload: false,
+                x_empty: false,
+                w_rows_iter: 0,
+                w_cols_iter: 0,
+                w_mat_iters: 0,
+                w_done: false,
+                y_cols_iter: 0,
+                y_rows_iter: 0,
+                z_wait_en: false,
+                z_wait_cnt: 0,
+                z_avail_en: false,
+                z_avail_cnt: 0,
+                y_push_en: false,
+                y_push_cnt: 0,
+                z_width: 0,
+                z_height: 0,
+                waits_cnt: 0,
+                reg_enable: false,
+                first_load: true,
+                computing: false,
+                x_refill: false,
+            },
+            xb: XBuf {
+                state: XState::Preload,
+                first_block: false,
+                refilling: true,
+                pad_r_addr: 0,
+                w_index: 0,
+                pad_read_cnt: 0,
+                buf_write_cnt: 0,
+                h_index_r: 0,
+            },
+            w_row: 0,
+            zb: ZBuf {
+                state: ZState::Empty,
+                fill_shift: 0,
+                store_shift: 0,
+                w_index: 0,
+                d_index: 0,
+            },
+            src: [Source::new(); 3],
+            sink_cs: SState::Idle,
+            sink_ag: AddrGen::reset(),
+            sink_addr_fifo: Fifo::new(2),
+            sink_addr_cnt: 0,
+            store_fifo: Fifo::new(2),
+            top: [Fifo::new(4); 3],
+            top_z: Fifo::new(2),
+            yz_mux: Mux::default(),
+            ld_mux: Mux::default(),
+            resp: None,
+        })
+    }
+
+    /// Cycle number (from TRIGGER) of the next call to [`Schedule::cycle`].
+    pub fn now(&self) -> u64 {
+        if self.evaluated {
+            self.t + 1
+        } else {
+            self.t
+        }
+    }
+
+    /// True once the completion event has been reported.
+    pub fn finished(&self) -> bool {
+        self.finished
+    }
+
+    /// Advance one clock cycle. `prev_granted` says whether the request returned by the previous
+    /// call was granted (ignored if there was none). A refused request is presented again
+    /// (hold-until-grant); read data arrives one cycle after the grant.
+    pub fn cycle(&mut self, prev_granted: bool) -> CycleOut {
+        if self.evaluated {
+            let g = self.c.port.is_some() && prev_granted;
+            self.commit(g);
+            self.t += 1;
+        }
+        self.eval();
+        self.evaluated = true;
+        let done = self.evt && !self.finished;
+        if done {
+            self.finished = true;
+        }
+        CycleOut {
+            req: self.c.port,
+            stall: self.c.stall_cause,
+            done,
+        }
+    }
+
+    // --------------------------------------------------------------------------------------------
+    // Source address generator controls (`redmule_memory_scheduler.sv`)
+    // --------------------------------------------------------------------------------------------
+
+    fn src_ctrl(&self, s: usize) -> AddrGenCtrl {
+        let p = &self.prm;
+        match s {
+            X => AddrGenCtrl {
+                base: p
+                    .x
+                    .wrapping_add(self.ms.x_rows_offs)
+                    .wrapping_add(self.ms.x_cols_offs),
+                // num_x_reads: the leftover rows on the last row block.
+                tot_len: if self.ms.x_rows_iters == p.x_rows_iter - 1 && p.x_rows_lftovr != 0 {
+                    p.x_rows_lftovr
+                } else {
+                    p.wd
+                },
+                d0_len: 1,
+                d0_stride: 0,
+                d1_len: p.wd,
+                d1_stride: p.x_d1_stride,
+                d2_stride: 0,
+            },
+            W => AddrGenCtrl {
+                base: p.w,
+                tot_len: p.w_tot_len,
+                d0_len: p.w_rows_iter,
+                d0_stride: p.w_d0_stride,
+                d1_len: p.w_cols_iter,
+                d1_stride: p.jmp,
+                d2_stride: 0,
+            },
+            _ => self.yz_ctrl(),
+        }
+    }
+
+    fn yz_ctrl(&self) -> AddrGenCtrl {
+        let p = &self.prm;
+        AddrGenCtrl {
+            base: p.z,
+            tot_len: p.yz_tot_len,
+            d0_len: p.wd,
+            d0_stride: p.w_d0_stride,
+            d1_len: p.w_cols_iter,
+            d1_stride: p.jmp,
+            d2_stride: p.yz_d2_stride,
+        }
+    }
+
+    fn meta_of(&self, s: usize, ag: &AddrGen, c: &AddrGenCtrl) -> Meta {
+        let a = ag.addr(c);
+        let (row, tile_m, tile_k, chunk) = match s {
+            X => (
+                ag.i1,
+                self.ms.x_rows_iters,
+                self.ms.w_iters,
+                self.ms.x_cols_iters,
+            ),
+            _ => (ag.i0, ag.i2, ag.i1, 0),
+        };
+        Meta {
+            addr: a,
+            row,
+            tile_m,
+            tile_k,
+            chunk,
+            bytes: self.prm.word_bytes,
+        }
+    }
+
+    // --------------------------------------------------------------------------------------------
+    // Combinational evaluation of the current cycle
+    // --------------------------------------------------------------------------------------------
+
+    fn eval(&mut self) {
+        let p = self.prm;
+        let mut c = Comb::default();
+        let s = self.sched;
+
+        // ---- redmule_ctrl.sv
+        c.first_load = self.ctrl == CtrlState::Starting;
+        let ctrl_idle = self.ctrl == CtrlState::Idle;
+
+        // ---- redmule_top.sv stream FIFOs
+        let x_valid = self.top[X].valid();
+        let w_valid = self.top[W].valid();
+        let y_valid = self.top[Y].valid();
+        let z_ready = self.top_z.ready();
+
+        // ---- redmule_scheduler.sv: leftovers
+        c.y_width = if s.y_rows_iter == p.w_rows_iter.wrapping_sub(1) && p.w_rows_lftovr != 0 {
+            p.w_rows_lftovr
+        } else {
+            p.wd
+        };
+        c.y_height = if s.y_cols_iter == p.w_cols_iter - 1 && p.w_cols_lftovr != 0 {
+            p.w_cols_lftovr
+        } else {
+            p.d
+        };
+        let x_last_chunk = s.x_cols_iter == p.x_cols_iter - 1 && p.x_cols_lftovr != 0;
+        c.x_slots = if x_last_chunk { p.x_slots } else { p.d };
+        let x_width = if s.x_rows_iter == p.x_rows_iter - 1 && p.x_rows_lftovr != 0 {
+            p.x_rows_lftovr
+        } else {
+            p.wd
+        };
+
+        // ---- redmule_z_buffer.sv: loaded flag
+        let zb = self.zb;
+        let z_loaded = (zb.state == ZState::Empty
+            && i64::from(zb.w_index) == i64::from(c.y_width) - 1
+            && y_valid)
+            || zb.state == ZState::Loaded;
+
+        // ---- redmule_x_buffer.sv: full flag
+        c.x_full = self.xb.w_index == x_width;
+
+        // ---- redmule_scheduler.sv: stall_engine
+        let in_load_w = s.state == SchedState::LoadW;
+        let w_miss = !w_valid && !s.w_done;
+        let x_miss = !c.x_full && s.x_refill && s.x_shift_cnt == p.h - 1 && !s.x_done;
+        let y_miss = !z_loaded && s.z_wait_cnt == p.p && !s.w_done;
+        c.stall = in_load_w && (w_miss || x_miss || y_miss);
+        c.stall_cause = if !c.stall {
+            None
+        } else if w_miss {
+            Some(Stall::WMissing)
+        } else if x_miss {
+            Some(Stall::XNotFull)
+        } else {
+            Some(Stall::YMissing)
+        };
+        let next = match s.state {
+            SchedState::Idle => {
+                if c.first_load {
+                    SchedState::Preload
+                } else {
+                    SchedState::Idle
+                }
+            }
+            SchedState::Preload => {
+                if c.x_full && (z_loaded || !p.gemm) {
+                    SchedState::LoadW
+                } else {
+                    SchedState::Preload
+                }
+            }
+            SchedState::LoadW => {
+                if !c.stall {
+                    SchedState::Wait
+                } else {
+                    SchedState::LoadW
+                }
+            }
+            SchedState::Wait => {
+                if s.waits_cnt == p.p && !c.stall {
+                    SchedState::LoadW
+                } else {
+                    SchedState::Wait
+                }
+            }
+        };
+        c.sched_next = Some(next);
+        let start = s.state == SchedState::Idle && c.first_load;
+        c.start_computation = s.first_load && next == SchedState::LoadW && !c.stall;
+        c.w_loaded = in_load_w && !c.stall;
+
+        // X shift and the X buffer's empty flag
+        c.h_shift = in_load_w && !c.stall;
+        let xb = self.xb;
+        let pad_read_cnt_rst = xb.pad_read_cnt >= c.x_slots && c.h_shift;
+        c.x_empty_flag = pad_read_cnt_rst;
+
+        // X iteration counters
+        c.x_cols_iter_en = c.x_empty_flag;
+        c.x_w_iters_en = c.x_cols_iter_en && s.x_cols_iter == p.x_cols_iter - 1;
+        c.x_rows_iter_en = s.x_w_iters == p.w_cols_iter - 1 && c.x_w_iters_en;
+        c.x_done_en = c.x_rows_iter_en && s.x_rows_iter == p.x_rows_iter - 1;
+
+        // X reload
+        c.x_reload_en = start || c.x_cols_iter_en || (s.x_empty && !c.x_full);
+        c.x_reload_rst = c.x_full && !c.x_reload_en;
+        c.pad_setup = s.state == SchedState::Preload && next == SchedState::LoadW;
+        c.x_load = (s.x_reload && !c.x_reload_rst) && x_valid;
+        c.rst_w_index = in_load_w && s.x_shift_cnt == p.h - 1 && c.x_full && !c.stall;
+
+        // X buffer FSM
+        c.buf_write_en = (xb.state == XState::FastFill || (xb.state == XState::Fill && c.h_shift))
+            && !xb.refilling;
+        c.pad_read_en = c.buf_write_en || c.pad_setup;
+        let x_next = match xb.state {
+            XState::Preload => {
+                if c.pad_setup {
+                    XState::FastFill
+                } else {
+                    XState::Preload
+                }
+            }
+            XState::FastFill => {
+                if i64::from(xb.pad_r_addr) == i64::from(xb.buf_write_cnt) - 1
+                    && (!c.h_shift || xb.first_block || xb.pad_read_cnt == c.x_slots)
+                {
+                    if xb.pad_read_cnt == c.x_slots {
+                        if !c.x_full {
+                            XState::PadEmpty
+                        } else {
+                            XState::WaitFirstRead
+                        }
+                    } else if xb.first_block {
+                        XState::WaitFirstRead
+                    } else {
+                        XState::Fill
+                    }
+                } else {
+                    XState::FastFill
+                }
+            }
+            XState::WaitFirstRead => {
+                if xb.h_index_r == p.h - 1 && c.h_shift {
+                    if pad_read_cnt_rst {
+                        XState::PadEmpty
+                    } else {
+                        XState::Fill
+                    }
+                } else {
+                    XState::WaitFirstRead
+                }
+            }
+            XState::WaitShift => {
+                if c.h_shift {
+                    XState::PadEmpty
+                } else {
+                    XState::WaitShift
+                }
+            }
+            XState::Fill => {
+                if c.x_empty_flag && !c.x_full {
+                    XState::PadEmpty
+                } else {
+                    XState::Fill
+                }
+            }
+            XState::PadEmpty => {
+                if c.x_full {
+                    if xb.buf_write_cnt != 0 || c.h_shift {
+                        XState::FastFill
+                    } else {
+                        XState::Fill
+                    }
+                } else {
+                    XState::PadEmpty
+                }
+            }
+        };
+        c.x_next = Some(x_next);
+
+        // W iteration counters and W buffer
+        c.w_rows_iter_en = in_load_w && w_valid && !c.stall;
+        c.w_cols_iter_en = s.w_rows_iter == p.w_rows_iter - 1 && c.w_rows_iter_en;
+        c.w_mat_iters_en = s.w_cols_iter == p.w_cols_iter - 1 && c.w_cols_iter_en;
+        c.w_done_en = c.w_mat_iters_en && s.w_mat_iters == p.x_rows_iter - 1;
+        c.w_load = in_load_w && !c.stall;
+
+        // Z / Y timing counters
+        c.z_wait_clr = s.z_wait_en && !c.stall && s.z_wait_cnt == p.p;
+        c.z_avail_clr =
+            s.z_avail_en && !c.stall && i64::from(s.z_avail_cnt) == i64::from(s.z_height) - 1;
+        c.y_push_set = (s.z_wait_en && !c.stall && i64::from(s.z_wait_cnt) == i64::from(p.p) - 1)
+            || c.start_computation;
+        c.y_push_clr =
+            s.y_push_en && !c.stall && i64::from(s.y_push_cnt) == i64::from(c.y_height) - 1;
+        c.y_push_enable = s.y_push_en && !c.stall;
+        c.fill = s.z_avail_en && s.reg_enable;
+        let z_first_load = s.y_cols_iter == 0 && s.y_rows_iter == 0;
+
+        // ---- redmule_z_buffer.sv
+        c.load_en_y = zb.state == ZState::Empty && !c.fill && zb.d_index == 0 && zb.fill_shift == 0;
+        let store_en = zb.state == ZState::Pushed;
+        c.z_push = store_en && z_ready;
+        let z_height_m1 = i64::from(s.z_height) - 1;
+        let fill_last = i64::from(zb.fill_shift) == z_height_m1 && c.fill;
+        let y_last_push = i64::from(zb.d_index) == i64::from(c.y_height) - 1 && c.y_push_enable;
+        c.z_empty_flag = (i64::from(zb.store_shift) == i64::from(s.z_width) - 1 && c.z_push)
+            || (zb.state == ZState::Loaded && y_last_push && z_first_load);
+        let z_next = match zb.state {
+            ZState::Empty => {
+                let mut n = ZState::Empty;
+                if i64::from(zb.w_index) == i64::from(c.y_width) - 1 && c.load_en_y && y_valid {
+                    n = ZState::Loaded;
+                }
+                if fill_last {
+                    n = ZState::Pushed;
+                }
+                n
+            }
+            ZState::Loaded => {
+                let mut n = ZState::Loaded;
+                if y_last_push && !c.fill {
+                    n = ZState::Empty;
+                }
+                if fill_last {
+                    n = ZState::Pushed;
+                }
+                n
+            }
+            ZState::Pushed => {
+                if i64::from(zb.store_shift) == i64::from(s.z_width) - 1 && c.z_push {
+                    ZState::Empty
+                } else {
+                    ZState::Pushed
+                }
+            }
+        };
+        c.z_next = Some(z_next);
+        c.y_cols_iter_en = c.z_empty_flag;
+        c.y_rows_iter_en = s.y_cols_iter == p.w_cols_iter - 1 && c.y_cols_iter_en;
+
+        // ---- redmule_memory_scheduler.sv: stream starts
+        let x_ready_start = self.src[X].cs == SState::Idle;
+        let sink_ready_start = self.sink_cs == SState::Idle;
+        c.src[X].req_start =
+            !ctrl_idle && x_ready_start && (c.first_load || self.ms.tot_x_read < p.tot_x_read);
+        c.src[W].req_start = c.first_load && sink_ready_start;
+        c.src[Y].req_start = c.first_load && p.gemm && self.src[Y].cs == SState::Idle;
+        c.sink_req_start = c.first_load && sink_ready_start;
+
+        // ---- hci_core_source.sv + hci_core_fifo.sv, per load stream
+        for i in 0..3 {
+            let sr = &self.src[i];
+            let ctl = self.src_ctrl(i);
+            let sc = &mut c.src[i];
+            let stream_ready = self.top[i].ready();
+            let ag_done = sr.ag.done_flag(sr.addr_fifo.ready(), &ctl);
+            sc.ag_clear = false;
+            match sr.cs {
+                SState::Idle => {
+                    if sc.req_start {
+                        sc.next = Some(SState::Working);
+                        sc.ag_enable = true;
+                    }
+                }
+                SState::Working => {
+                    sc.ag_enable = true;
+                    if ag_done {
+                        sc.next = Some(SState::Done);
+                    }
+                }
+                SState::Done => {
+                    sc.ag_enable = true;
+                    if !sr.addr_fifo.valid() && sr.stream_cnt == ctl.tot_len {
+                        sc.next = Some(SState::Idle);
+                        sc.done = true;
+                        sc.ag_enable = false;
+                        sc.ag_clear = true;
+                    }
+                }
+            }
+            let tcdm_req = sr.cs != SState::Idle && sr.addr_fifo.valid() && stream_ready;
+            sc.issue = tcdm_req && sr.req_fifo.ready();
+            let stream_valid = sr.resp_len > 0;
+            sc.stream_hs = stream_valid && stream_ready;
+            sc.r_valid = self.resp == Some(i);
+            let resp_not_full = sr.resp_len < 4;
+            let almost_full = sr.resp_len == 1;
+            sc.mux_req = sr.req_fifo.valid()
+                && resp_not_full
+                && !(almost_full && sc.r_valid && !stream_ready);
+            sc.resp_push = (sc.r_valid || sr.r_valid_q) && resp_not_full;
+        }
+
+        // ---- hci_core_sink.sv (Z)
+        {
+            let ctl = self.yz_ctrl();
+            let z_valid = self.top_z.valid();
+            let addr_valid = self.sink_addr_fifo.valid();
+            let gnt = self.store_fifo.ready();
+            let ag_done = self.sink_ag.done_flag(self.sink_addr_fifo.ready(), &ctl);
+            match self.sink_cs {
+                SState::Idle => {
+                    if c.sink_req_start {
+                        c.sink_next = Some(SState::Working);
+                        c.sink_ag_enable = true;
+                    }
+                }
+                SState::Working => {
+                    c.sink_ag_enable = true;
+                    if ag_done {
+                        c.sink_next = Some(SState::Done);
+                    }
+                }
+                SState::Done => {
+                    c.sink_ag_enable = true;
+                    if self.sink_addr_cnt == ctl.tot_len {
+                        c.sink_next = Some(SState::Idle);
+                        c.sink_done = true;
+                        c.sink_ag_enable = false;
+                        c.sink_ag_clear = true;
+                    }
+                }
+            }
+            let req = self.sink_cs != SState::Idle && z_valid && addr_valid;
+            let stream_ready = !z_valid || (gnt && addr_valid);
+            // addr_pop.ready = stream.valid & stream.ready; the store FIFO takes the request when
+            // the sink requests (its push ready is the sink's gnt).
+            c.sink_issue = req && stream_ready;
+        }
+        c.z_store_req = self.store_fifo.valid();
+
+        // ---- hci_core_mux_ooo.sv: Y/Z, then X/W/YZ
+        let z_priority = store_en || self.top_z.valid();
+        c.yz_req = u32::from(c.src[Y].mux_req) | (u32::from(c.z_store_req) << 1);
+        c.yz_winner =
+            self.yz_mux
+                .winner(2, c.yz_req, if z_priority { Some(&[0, 1]) } else { None });
+        let yz_out_req = c.yz_req & (1 << c.yz_winner) != 0;
+        c.ld_req = u32::from(c.src[X].mux_req)
+            | (u32::from(c.src[W].mux_req) << 1)
+            | (u32::from(yz_out_req) << 2);
+        c.ld_winner = self.ld_mux.winner(3, c.ld_req, None);
+        let out_req = c.ld_req & (1 << c.ld_winner) != 0;
+        c.port = None;
+        if out_req {
+            let (meta, stream, write) = match c.ld_winner {
+                0 => (self.src[X].req_fifo.front(), Stream::X, false),
+                1 => (self.src[W].req_fifo.front(), Stream::W, false),
+                _ => {
+                    if c.yz_winner == 0 {
+                        (self.src[Y].req_fifo.front(), Stream::Y, false)
+                    } else {
+                        (self.store_fifo.front(), Stream::Z, true)
+                    }
+                }
+            };
+            c.port_chan = (c.ld_winner, c.yz_winner);
+            c.port = Some(WideAccess {
+                addr: meta.addr & !3,
+                byte_addr: meta.addr,
+                write,
+                stream,
+                tile_m: meta.tile_m,
+                tile_k: meta.tile_k,
+                row: meta.row,
+                chunk: meta.chunk,
+                bytes: meta.bytes,
+            });
+        }
+        self.c = c;
+    }
+
+    // --------------------------------------------------------------------------------------------
+    // Register update at the end of the current cycle
+    // --------------------------------------------------------------------------------------------
+
+    fn commit(&mut self, gnt: bool) {
+        let p = self.prm;
+        let c = self.c;
+
+        // ---- port handshake, multiplexers, response routing
+        let port_hs = c.port.is_some() && gnt;
+        let mut req_pop = [false; 3];
+        let mut store_pop = false;
+        self.resp = None;
+        if port_hs {
+            match c.port_chan {
+                (0, _) => req_pop[X] = true,
+                (1, _) => req_pop[W] = true,
+                (_, 0) => req_pop[Y] = true,
+                _ => store_pop = true,
+            }
+            if !store_pop {
+                self.resp = Some(match c.port_chan {
+                    (0, _) => X,
+                    (1, _) => W,
+                    _ => Y,
+                });
+            }
+        }
+        let yz_out_req = c.yz_req & (1 << c.yz_winner) != 0;
+        let yz_hs = yz_out_req && port_hs && c.ld_winner == 2;
+        self.yz_mux.clock(2, c.yz_winner, c.yz_req != 0, yz_hs);
+        self.ld_mux.clock(3, c.ld_winner, c.ld_req != 0, port_hs);
+
+        // ---- load streams
+        for i in 0..3 {
+            let sc = c.src[i];
+            let ctl = self.src_ctrl(i);
+            let meta = self.meta_of(i, &self.src[i].ag, &ctl);
+            let sr = &mut self.src[i];
+            // address FIFO: push from the address generator, pop on issue
+            let ag_ready = sr.addr_fifo.ready();
+            let ag_push = if sr.ag.valid { Some(meta) } else { None };
+            let issued = if sc.issue {
+                Some(sr.addr_fifo.front())
+            } else {
+                None
+            };
+            // The address generator only updates while enabled; its output is pushed whenever
+            // valid (the FIFO is written on valid & ready, independent of enable).
+            sr.addr_fifo.update(sc.issue, ag_push);
+            sr.ag
+                .clock(&ctl, ag_ready, sc.ag_enable, sc.ag_clear, sc.req_start);
+            sr.req_fifo.update(req_pop[i], issued);
+            // response side of the hci_core_fifo
+            let resp_ready = sr.resp_len < 4;
+            sr.r_valid_q = if sc.r_valid && resp_ready {
+                false
+            } else if sc.r_valid {
+                true
+            } else if sr.r_valid_q && resp_ready {
+                false
+            } else {
+                sr.r_valid_q
+            };
+            if sc.stream_hs {
+                sr.resp_len -= 1;
+            }
+            if sc.resp_push {
+                sr.resp_len += 1;
+            }
+            // stream counter (cleared when the stream ends)
+            if sc.done {
+                sr.stream_cnt = 0;
+            } else if sc.stream_hs {
+                sr.stream_cnt += 1;
+            }
+            if let Some(n) = sc.next {
+                sr.cs = n;
+            }
+        }
+
+        // ---- top-level stream FIFOs (redmule_top.sv)
+        let top_pop = [c.x_load, c.w_load, c.load_en_y && self.top[Y].valid()];
+        for (i, &pop) in top_pop.iter().enumerate() {
+            let push = if c.src[i].stream_hs {
+                Some(Meta::default())
+            } else {
+                None
+            };
+            self.top[i].update(pop, push);
+        }
+        let sink_pop = c.sink_issue;
+        let z_meta = Meta {
+            bytes: self.sched.z_height * p.eb,
+            ..Meta::default()
+        };
+        let z_bytes_head = self.top_z.front().bytes;
+        self.top_z
+            .update(sink_pop, if c.z_push { Some(z_meta) } else { None });
+
+        // ---- Z sink
+        {
+            let ctl = self.yz_ctrl();
+            let ag_ready = self.sink_addr_fifo.ready();
+            let mut m = self.meta_of(Y, &self.sink_ag, &ctl);
+            m.bytes = 0;
+            let ag_push = if self.sink_ag.valid { Some(m) } else { None };
+            let issued = if c.sink_issue {
+                let mut a = self.sink_addr_fifo.front();
+                a.bytes = z_bytes_head;
+                Some(a)
+            } else {
+                None
+            };
+            self.sink_addr_fifo.update(c.sink_issue, ag_push);
+            self.sink_ag.clock(
+                &ctl,
+                ag_ready,
+                c.sink_ag_enable,
+                c.sink_ag_clear,
+                c.sink_req_start,
+            );
+            self.store_fifo.update(store_pop, issued);
+            if c.sink_done {
+                self.sink_addr_cnt = 0;
+            } else if c.sink_issue {
+                self.sink_addr_cnt += 1;
+            }
+            if let Some(n) = c.sink_next {
+                self.sink_cs = n;
+            }
+        }
+
+        // ---- memory scheduler (X restarts)
+        if c.src[X].done {
+            let ms = &mut self.ms;
+            let last_col = ms.x_cols_iters == p.x_cols_iter - 1;
+            let last_w = ms.w_iters == p.w_cols_iter - 1;
+            ms.x_cols_iters = if last_col { 0 } else { ms.x_cols_iters + 1 };
+            ms.x_cols_offs = if last_col { 0 } else { ms.x_cols_offs + p.jmp };
+            if last_col {
+                ms.w_iters = if last_w { 0 } else { ms.w_iters + 1 };
+            }
+            if last_col && last_w {
+                let last_row = ms.x_rows_iters == p.x_rows_iter - 1;
+                ms.x_rows_iters = if last_row { 0 } else { ms.x_rows_iters + 1 };
+                ms.x_rows_offs = if last_row {
+                    0
+                } else {
+                    ms.x_rows_offs + p.x_rows_offs
+                };
+            }
+            ms.tot_x_read += 1;
+        }
+
+        // ---- X buffer
+        {
+            let xb = &mut self.xb;
+            if xb.pad_r_addr == 2 * p.h - 1 {
+                xb.first_block = false;
+            } else if c.pad_setup {
+                xb.first_block = true;
+            }
+            if c.x_full {
+                xb.refilling = false;
+            } else if c.x_empty_flag {
+                xb.refilling = true;
+            }
+            if c.buf_write_en {
+                xb.pad_r_addr = if xb.pad_r_addr < c.x_slots - 1 {
+                    xb.pad_r_addr + 1
+                } else {
+                    0
+                };
+            }
+            if c.rst_w_index {
+                xb.w_index = 0;
+            } else if c.x_load {
+                xb.w_index += 1;
+            }
+            if c.x_empty_flag {
+                xb.pad_read_cnt = 1;
+            } else if c.pad_read_en {
+                xb.pad_read_cnt += 1;
+            }
+            if c.x_empty_flag {
+                xb.buf_write_cnt = 0;
+            } else if (xb.state == XState::PadEmpty
+                || (xb.state == XState::FastFill && !xb.first_block))
+                && c.h_shift
+            {
+                xb.buf_write_cnt = (xb.buf_write_cnt + 1) & ((2 * p.h).next_power_of_two() * 2 - 1);
+            } else if c.pad_setup {
+                xb.buf_write_cnt = 2 * p.h;
+            }
+            if c.h_shift {
+                xb.h_index_r = if xb.h_index_r == p.h - 1 {
+                    0
+                } else {
+                    xb.h_index_r + 1
+                };
+            }
+            xb.state = c.x_next.unwrap_or(xb.state);
+        }
+
+        // ---- W buffer row counter (data only; kept for completeness)
+        if self.w_row == p.h {
+            self.w_row = 0;
+        } else if c.w_load {
+            self.w_row += 1;
+        }
+
+        // ---- Z buffer
+        {
+            let s = self.sched;
+            let zb = &mut self.zb;
+            let d_mask = p.d.next_power_of_two() - 1;
+            if i64::from(zb.fill_shift) == i64::from(s.z_height) - 1 && c.fill {
+                zb.fill_shift = 0;
+            } else if c.fill {
+                zb.fill_shift = (zb.fill_shift + 1) & d_mask;
+            }
+            if c.z_push {
+                zb.store_shift = if i64::from(zb.store_shift) == i64::from(s.z_width) - 1 {
+                    0
+                } else {
+                    zb.store_shift + 1
+                };
+            }
+            if top_pop[Y] {
+                if i64::from(zb.w_index) == i64::from(c.y_width) - 1 {
+                    zb.w_index = 0;
+                } else {
+                    zb.w_index += 1;
+                }
+            }
+            if i64::from(zb.d_index) == i64::from(c.y_height) - 1 && c.y_push_enable {
+                zb.d_index = 0;
+            } else if c.y_push_enable {
+                zb.d_index = (zb.d_index + 1) & d_mask;
+            }
+            zb.state = c.z_next.unwrap_or(zb.state);
+        }
+
+        // ---- scheduler registers
+        {
+            let s = &mut self.sched;
+            let stall = c.stall;
+            if c.x_cols_iter_en && !s.x_done {
+                s.x_cols_iter = if s.x_cols_iter == p.x_cols_iter - 1 {
+                    0
+                } else {
+                    s.x_cols_iter + 1
+                };
+            }
+            if c.x_w_iters_en && !s.x_done {
+                s.x_w_iters = if s.x_w_iters == p.w_cols_iter - 1 {
+                    0
+                } else {
+                    s.x_w_iters + 1
+                };
+            }
+            if c.x_rows_iter_en && !s.x_done {
+                s.x_rows_iter += 1;
+            }
+            if c.x_done_en {
+                s.x_done = true;
+            }
+            if c.h_shift {
+                s.x_shift_cnt = if s.x_shift_cnt == p.h - 1 {
+                    0
+                } else {
+                    s.x_shift_cnt + 1
+                };
+            }
+            if c.x_reload_rst {
+                s.x_reload = false;
+            } else if c.x_reload_en {
+                s.x_reload = true;
+            }
+            if !c.x_full {
+                s.x_empty = false;
+            } else if c.x_full && c.x_empty_flag {
+                s.x_empty = true;
+            }
+            if c.w_rows_iter_en && !s.w_done {
+                s.w_rows_iter = if s.w_rows_iter == p.w_rows_iter - 1 {
+                    0
+                } else {
+                    s.w_rows_iter + 1
+                };
+            }
+            if c.w_cols_iter_en && !s.w_done {
+                s.w_cols_iter = if s.w_cols_iter == p.w_cols_iter - 1 {
+                    0
+                } else {
+                    s.w_cols_iter + 1
+                };
+            }
+            if c.w_mat_iters_en && !s.w_done {
+                s.w_mat_iters += 1;
+            }
+            if c.w_done_en {
+                s.w_done = true;
+            }
+            if c.y_cols_iter_en {
+                s.y_cols_iter = if s.y_cols_iter == p.w_cols_iter - 1 {
+                    0
+                } else {
+                    s.y_cols_iter + 1
+                };
+            }
+            if c.y_rows_iter_en {
+                s.y_rows_iter = if s.y_rows_iter == p.w_rows_iter - 1 {
+                    0
+                } else {
+                    s.y_rows_iter + 1
+                };
+            }
+            let z_wait_en_q = s.z_wait_en;
+            if c.z_wait_clr {
+                s.z_wait_en = false;
+            } else if c.w_cols_iter_en {
+                s.z_wait_en = true;
+            }
+            if z_wait_en_q && !stall {
+                s.z_wait_cnt = if s.z_wait_cnt == p.p {
+                    0
+                } else {
+                    s.z_wait_cnt + 1
+                };
+            }
+            let z_avail_en_q = s.z_avail_en;
+            if c.z_avail_clr {
+                s.z_avail_en = false;
+            } else if c.z_wait_clr {
+                s.z_avail_en = true;
+            }
+            if z_avail_en_q && !stall {
+                s.z_avail_cnt = if i64::from(s.z_avail_cnt) == i64::from(s.z_height) - 1 {
+                    0
+                } else {
+                    (s.z_avail_cnt + 1) & (p.d.next_power_of_two() - 1)
+                };
+            }
+            let y_push_en_q = s.y_push_en;
+            if c.y_push_clr {
+                s.y_push_en = false;
+            } else if c.y_push_set {
+                s.y_push_en = true;
+            }
+            if y_push_en_q && !stall {
+                s.y_push_cnt = if i64::from(s.y_push_cnt) == i64::from(c.y_height) - 1 {
+                    0
+                } else {
+                    (s.y_push_cnt + 1) & (p.d.next_power_of_two() - 1)
+                };
+            }
+            if c.z_empty_flag || c.start_computation {
+                s.z_width = c.y_width;
+                s.z_height = c.y_height;
+            }
+            if !stall && s.state != SchedState::Idle && s.state != SchedState::Preload {
+                s.waits_cnt = if s.waits_cnt == p.p {
+                    0
+                } else {
+                    s.waits_cnt + 1
+                };
+            }
+            s.reg_enable = s.computing && !stall;
+            if s.state == SchedState::LoadW && !stall {
+                s.first_load = false;
+            }
+            if s.state == SchedState::Preload && c.sched_next == Some(SchedState::LoadW) {
+                s.computing = true;
+            }
+            if c.rst_w_index {
+                s.x_refill = false;
+            } else if c.x_empty_flag {
+                s.x_refill = true;
+            }
+            s.state = c.sched_next.unwrap_or(s.state);
+        }
+
+        // ---- controller
+        let sink_done_q = self.sink_done_q;
+        self.sink_done_q = c.sink_done;
+        self.ctrl = match self.ctrl {
+            CtrlState::Idle => {
+                if !self.finished && !self.evt && self.t + 1 >= self.start_at {
+                    CtrlState::Starting
+                } else {
+                    CtrlState::Idle
+                }
+            }
+            CtrlState::Starting => {
+                if c.w_loaded {
+                    CtrlState::Computing
+                } else {
+                    CtrlState::Starting
+                }
+            }
+            CtrlState::Computing => {
+                if sink_done_q {
+                    CtrlState::Finished
+                } else {
+                    CtrlState::Computing
+                }
+            }
+            CtrlState::Finished => {
+                // hwpe_ctrl_slave.sv registers the event (`flags_o.evt`) on `done`.
+                self.evt = true;
+                CtrlState::Idle
+            }
+        };
+    }
+}
+
+/// Counters of one run with the memory always granting.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunSummary {
+    /// Cycles from TRIGGER to the completion event.
+    pub cycles: u64,
+    pub reads: u64,
+    pub writes: u64,
+    pub stalls: u64,
+}
+
+/// Run `sched` to completion with `grant(cycle, access)` deciding each grant; returns the summary
+/// or an error after `max_cycles`.
+pub fn run_with<F: FnMut(u64, &WideAccess) -> bool>(
+    sched: &mut Schedule,
+    max_cycles: u64,
+    mut grant: F,
+) -> Result<RunSummary, String> {
+    let mut sum = RunSummary::default();
+    let mut granted = true;
+    loop {
+        let t = sched.now();
+        if t > max_cycles {
+            return Err(format!("no completion after {max_cycles} cycles"));
+        }
+        let out = sched.cycle(granted);
+        if out.stall.is_some() {
+            sum.stalls += 1;
+        }
+        if out.done {
+            sum.cycles = t;
+            return Ok(sum);
+        }
+        granted = true;
+        if let Some(a) = out.req {
+            granted = grant(t, &a);
+            if granted {
+                if a.write {
+                    sum.writes += 1;
+                } else {
+                    sum.reads += 1;
+                }
+            }
+        }
+    }
+}
