@@ -168,7 +168,7 @@ pub fn accumulate(
     if acc.is_empty() || n_range.is_empty() {
         return Ok(());
     }
-    if cols == 0 || acc.len() % cols != 0 {
+    if cols == 0 || !acc.len().is_multiple_of(cols) {
         return Err(ShapeError::Overflow);
     }
     let rows = acc.len() / cols;
