@@ -1,6 +1,5 @@
 //! Chrome trace-event JSON (loads in ui.perfetto.dev), stamped with simulated time.
 
-use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
@@ -8,7 +7,7 @@ use std::path::Path;
 use tracing::{Event, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 
-use crate::record::{write_us, Fields, Kind, Rec, Val, TARGET};
+use crate::record::{write_us, Item, Kind, Rec, Str, Val, TARGET};
 use crate::writer::{spawn, Link, Sink, WriterGuard};
 use crate::SimClock;
 
@@ -24,7 +23,6 @@ const PROCESS_NAME: &str = "cluster";
 /// come from the [`SimClock`], never from the wall clock.
 pub struct ChromeTraceLayer {
     link: Link,
-    clock: SimClock,
 }
 
 /// Creates the Chrome trace file at `path` and starts its writer thread.
@@ -34,21 +32,16 @@ pub struct ChromeTraceLayer {
 pub fn chrome_layer(path: &Path, clock: SimClock) -> io::Result<(ChromeTraceLayer, WriterGuard)> {
     let file = File::create(path)?;
     let sink = ChromeSink::new(Box::new(file))?;
-    let (link, guard) = spawn("vp-trace-chrome", sink)?;
-    Ok((ChromeTraceLayer { link, clock }, guard))
+    // Signals are for the VCD: they would flood the timeline.
+    let accept = |k: Kind| k != Kind::Signal;
+    let (link, guard) = spawn("vp-trace-chrome", sink, clock, true, accept)?;
+    Ok((ChromeTraceLayer { link }, guard))
 }
 
 impl<S: Subscriber> Layer<S> for ChromeTraceLayer {
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
-        if event.metadata().target() != TARGET || self.link.is_closed() {
-            return;
-        }
-        let fields = Fields::from_event(event);
-        if fields.track.is_none() {
-            return;
-        }
-        if let Some(rec) = fields.into_rec((self.clock)()) {
-            self.link.send(rec);
+        if event.metadata().target() == TARGET {
+            self.link.on_event(event);
         }
     }
 }
@@ -62,8 +55,12 @@ impl std::fmt::Debug for ChromeTraceLayer {
 /// Writer-thread state.
 pub(crate) struct ChromeSink {
     out: BufWriter<Box<dyn Write + Send>>,
-    /// track -> tid (1-based, first-appearance order).
-    tids: BTreeMap<String, u32>,
+    /// The string table (index = string id).
+    strings: Vec<Box<str>>,
+    /// Track string id -> tid (1-based, first-appearance order).
+    tids: Vec<Option<u32>>,
+    /// Tids assigned so far.
+    ntids: u32,
     /// Open "begin" depth per tid (index tid - 1).
     open: Vec<u32>,
     /// Latest simulated time seen (including slice ends).
@@ -75,7 +72,9 @@ impl ChromeSink {
     pub(crate) fn new(out: Box<dyn Write + Send>) -> io::Result<ChromeSink> {
         let mut s = ChromeSink {
             out: BufWriter::with_capacity(1 << 18, out),
-            tids: BTreeMap::new(),
+            strings: Vec::new(),
+            tids: Vec::new(),
+            ntids: 0,
             open: Vec::new(),
             last_ps: 0,
             first: true,
@@ -103,13 +102,20 @@ impl ChromeSink {
 
     /// The tid of `track`, declaring it (thread_name, thread_sort_index) on
     /// first appearance.
-    fn tid(&mut self, track: &str) -> io::Result<u32> {
-        if let Some(&t) = self.tids.get(track) {
-            return Ok(t);
+    fn tid(&mut self, track: u32) -> io::Result<u32> {
+        let idx = track as usize;
+        if let Some(Some(t)) = self.tids.get(idx) {
+            return Ok(*t);
         }
-        let tid = u32::try_from(self.tids.len() + 1).unwrap_or(u32::MAX);
-        self.tids.insert(track.to_owned(), tid);
+        if self.tids.len() <= idx {
+            self.tids.resize(idx + 1, None);
+        }
+        self.ntids = self.ntids.saturating_add(1);
+        let tid = self.ntids;
+        self.tids[idx] = Some(tid);
         self.open.push(0);
+        let track = self.strings.get(idx).cloned().unwrap_or_default();
+        let track = &*track;
         self.sep()?;
         write!(
             self.out,
@@ -158,12 +164,64 @@ impl ChromeSink {
 }
 
 impl Sink for ChromeSink {
-    fn write(&mut self, rec: Rec) -> io::Result<()> {
-        let tid = self.tid(&rec.track)?;
+    fn write(&mut self, item: Item) -> io::Result<()> {
+        match item {
+            Item::Def(s) => {
+                self.strings.push(s);
+                Ok(())
+            }
+            Item::Rec(rec) => self.write_rec(rec),
+        }
+    }
+
+    fn finish(mut self, end_ps: Option<u64>) -> io::Result<()> {
+        let end = end_ps.unwrap_or(0).max(self.last_ps);
+        let open = std::mem::take(&mut self.open);
+        for (idx, depth) in open.iter().enumerate() {
+            let tid = u32::try_from(idx + 1).unwrap_or(u32::MAX);
+            for _ in 0..*depth {
+                self.head("E", tid, end)?;
+                self.out
+                    .write_all(b",\"args\":{\"closed_at_finish\":true}}")?;
+            }
+        }
+        self.out.write_all(b"\n]}\n")?;
+        self.out.flush()?;
+        let inner = self.out.into_inner().map_err(|e| e.into_error())?;
+        drop(inner);
+        Ok(())
+    }
+}
+
+impl ChromeSink {
+    fn str_of<'a>(strings: &'a [Box<str>], s: &'a Option<Str>) -> &'a str {
+        match s {
+            Some(Str::Id(id)) => strings.get(*id as usize).map_or("", |b| b),
+            Some(Str::Owned(o)) => o,
+            None => "",
+        }
+    }
+
+    fn write_rec(&mut self, rec: Rec) -> io::Result<()> {
+        let tid = self.tid(rec.track)?;
         let t = rec.time_ps;
         self.last_ps = self.last_ps.max(t);
         let idx = (tid - 1) as usize;
-        let name = rec.name.as_deref().unwrap_or("");
+        let strings = std::mem::take(&mut self.strings);
+        let r = self.write_event(&rec, tid, idx, Self::str_of(&strings, &rec.name), &strings);
+        self.strings = strings;
+        r
+    }
+
+    fn write_event(
+        &mut self,
+        rec: &Rec,
+        tid: u32,
+        idx: usize,
+        name: &str,
+        strings: &[Box<str>],
+    ) -> io::Result<()> {
+        let t = rec.time_ps;
         match rec.kind {
             Kind::Begin => {
                 if let Some(d) = self.open.get_mut(idx) {
@@ -194,59 +252,36 @@ impl Sink for ChromeSink {
                 self.args(&rec.args)?;
             }
             Kind::Instant | Kind::Signal => {
-                // Signals belong to the VCD; on the timeline they are instants.
+                // (Signals are not sent to this layer.)
                 self.head("i", tid, t)?;
                 self.out.write_all(b",\"s\":\"t\"")?;
                 self.name(name)?;
-                let mut args = rec.args;
-                if rec.kind == Kind::Signal {
-                    if let Some(v) = rec.value {
-                        args.insert(0, ("value", v));
-                    }
-                }
-                self.args(&args)?;
+                self.args(&rec.args)?;
             }
             Kind::Counter => {
                 // Counters are process-scoped in the trace-event format, so the
                 // counter is named "<track>.<name>" to keep tracks apart.
-                let Some(v) = rec.value else { return Ok(()) };
+                let Some(v) = &rec.value else { return Ok(()) };
                 if matches!(v, Val::Str(_)) {
                     return Ok(());
                 }
+                let track = strings.get(rec.track as usize).map_or("", |b| b);
                 self.sep()?;
                 write!(self.out, "{{\"ph\":\"C\",\"pid\":{PID},\"ts\":")?;
                 write_us(&mut self.out, t)?;
                 self.out.write_all(b",\"name\":")?;
                 let full = if name.is_empty() {
-                    rec.track.clone()
+                    track.to_owned()
                 } else {
-                    format!("{}.{}", rec.track, name)
+                    format!("{track}.{name}")
                 };
                 json_str(&mut self.out, &full)?;
                 self.out.write_all(b",\"args\":{\"value\":")?;
-                json_val(&mut self.out, &v)?;
+                json_val(&mut self.out, v)?;
                 self.out.write_all(b"}")?;
             }
         }
         self.out.write_all(b"}")
-    }
-
-    fn finish(mut self, end_ps: Option<u64>) -> io::Result<()> {
-        let end = end_ps.unwrap_or(0).max(self.last_ps);
-        let open = std::mem::take(&mut self.open);
-        for (idx, depth) in open.iter().enumerate() {
-            let tid = u32::try_from(idx + 1).unwrap_or(u32::MAX);
-            for _ in 0..*depth {
-                self.head("E", tid, end)?;
-                self.out
-                    .write_all(b",\"args\":{\"closed_at_finish\":true}}")?;
-            }
-        }
-        self.out.write_all(b"\n]}\n")?;
-        self.out.flush()?;
-        let inner = self.out.into_inner().map_err(|e| e.into_error())?;
-        drop(inner);
-        Ok(())
     }
 }
 

@@ -32,6 +32,21 @@
 //! timeline layers; the summary layer counts events of every target per level
 //! and keeps the first error and the first warning.
 //!
+//! How the kinds appear in the Chrome trace (one pid, `"cluster"`; one tid per
+//! track):
+//! - `begin`/`end` -> `B`/`E` on the track; an `end` closes the latest open
+//!   `begin` of its track (an `end` with none open is skipped); slices still
+//!   open at finish get an `E` at the final time with
+//!   `args.closed_at_finish = true`.
+//! - `slice` -> `X` with `dur`; `instant` -> `i` with thread scope.
+//! - `counter` -> `C` named `"<track>.<name>"` with `args.value` (counters are
+//!   per process in this format, hence the track in the name).
+//! - `signal` -> only in the VCD (per-cycle signals would flood the timeline).
+//!
+//! Slices on one track must nest properly (Perfetto drops overlapping ones):
+//! put concurrent activity on separate tracks, e.g. `"cluster.redmule.load"`.
+//! Perfetto shows nanoseconds; the file keeps exact picoseconds.
+//!
 //! One example per `ev` kind, with plain `tracing` and with the helper macros
 //! of this crate (which expand to exactly these calls):
 //!
@@ -117,7 +132,8 @@
 //! # Determinism
 //!
 //! Records keep their emission order through a FIFO channel to one writer
-//! thread per file; tracks and signals get ids in first-appearance order;
+//! thread per file (in batches of [`BATCH_LEN`], at most [`CHANNEL_CAPACITY`]
+//! records in flight, blocking the simulation thread beyond that); tracks and signals get ids in first-appearance order;
 //! times are written in exact decimal (`ts` in µs = ps / 10^6 by integer
 //! division, e.g. `1.234567`), so two identical event streams give identical
 //! bytes. (Perfetto parses `ts` as a double: exact to the picosecond up to
@@ -134,7 +150,7 @@ use std::sync::Arc;
 pub use chrome::{chrome_layer, ChromeTraceLayer};
 pub use summary::{summary_layer, FirstMessage, LevelCounts, Summary, SummaryHandle, SummaryLayer};
 pub use vcd::{vcd_layer, VcdLayer};
-pub use writer::{WriterGuard, CHANNEL_CAPACITY};
+pub use writer::{WriterGuard, BATCH_LEN, CHANNEL_CAPACITY};
 
 /// The simulated-time source: returns the current simulated time in
 /// picoseconds. The kernel provides it (e.g. from a thread-local set by the

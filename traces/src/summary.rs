@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::Serialize;
+use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 
@@ -101,10 +102,6 @@ impl<S: Subscriber> Layer<S> for SummaryLayer {
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
         let meta = event.metadata();
         let level = *meta.level();
-        let is_vp = meta.target() == TARGET;
-        let important = level == Level::ERROR || level == Level::WARN;
-        // Only visit the fields when they are needed.
-        let fields = (is_vp || important).then(|| Fields::from_event(event));
         let mut s = lock(&self.state);
         s.total += 1;
         let c = &mut s.levels;
@@ -115,16 +112,9 @@ impl<S: Subscriber> Layer<S> for SummaryLayer {
             Level::DEBUG => c.debug += 1,
             _ => c.trace += 1,
         }
-        let Some(fields) = fields else { return };
-        if is_vp {
-            if let Some(track) = fields.track.as_deref() {
-                match s.per_track.get_mut(track) {
-                    Some(n) => *n += 1,
-                    None => {
-                        s.per_track.insert(track.to_owned(), 1);
-                    }
-                }
-            }
+        if meta.target() == TARGET {
+            // Counts the track without allocating (except for a new track).
+            event.record(&mut TrackCounter(&mut s.per_track));
         }
         let slot_empty = match level {
             Level::ERROR => s.first_error.is_none(),
@@ -132,6 +122,7 @@ impl<S: Subscriber> Layer<S> for SummaryLayer {
             _ => false,
         };
         if slot_empty {
+            let fields = Fields::from_event(event);
             let msg = FirstMessage {
                 time_ps: self.clock.as_ref().map(|c| c()),
                 target: meta.target().to_owned(),
@@ -143,6 +134,32 @@ impl<S: Subscriber> Layer<S> for SummaryLayer {
             } else {
                 s.first_warning = Some(msg);
             }
+        }
+    }
+}
+
+struct TrackCounter<'a>(&'a mut BTreeMap<String, u64>);
+
+impl TrackCounter<'_> {
+    fn count(&mut self, track: &str) {
+        match self.0.get_mut(track) {
+            Some(n) => *n += 1,
+            None => {
+                self.0.insert(track.to_owned(), 1);
+            }
+        }
+    }
+}
+
+impl Visit for TrackCounter<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "track" {
+            self.count(value);
+        }
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "track" {
+            self.count(&format!("{value:?}"));
         }
     }
 }

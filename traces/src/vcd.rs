@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use tracing::{Event, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 
-use crate::record::{Fields, Kind, Rec, TARGET};
+use crate::record::{Item, Kind, Rec, Str, TARGET};
 use crate::writer::{spawn, Link, Sink, WriterGuard};
 use crate::SimClock;
 
@@ -25,7 +25,6 @@ use crate::SimClock;
 /// default 1, clamped to 1..=64); later values are masked to that width.
 pub struct VcdLayer {
     link: Link,
-    clock: SimClock,
 }
 
 /// Creates the VCD file at `path` (and a temp body file beside it) and starts
@@ -39,12 +38,14 @@ pub fn vcd_layer(path: &Path, clock: SimClock) -> io::Result<(VcdLayer, WriterGu
         out,
         body: BufWriter::with_capacity(1 << 18, body),
         body_path,
+        strings: Vec::new(),
         vars: Vec::new(),
         index: BTreeMap::new(),
         last_time: None,
     };
-    let (link, guard) = spawn("vp-trace-vcd", sink)?;
-    Ok((VcdLayer { link, clock }, guard))
+    let accept = |k: Kind| k == Kind::Signal;
+    let (link, guard) = spawn("vp-trace-vcd", sink, clock, false, accept)?;
+    Ok((VcdLayer { link }, guard))
 }
 
 fn body_path(path: &Path) -> PathBuf {
@@ -55,15 +56,8 @@ fn body_path(path: &Path) -> PathBuf {
 
 impl<S: Subscriber> Layer<S> for VcdLayer {
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
-        if event.metadata().target() != TARGET || self.link.is_closed() {
-            return;
-        }
-        let fields = Fields::from_event(event);
-        if fields.track.is_none() || fields.ev.as_deref() != Some("signal") {
-            return;
-        }
-        if let Some(rec) = fields.into_rec((self.clock)()) {
-            self.link.send(rec);
+        if event.metadata().target() == TARGET {
+            self.link.on_event(event);
         }
     }
 }
@@ -85,9 +79,11 @@ struct VcdSink {
     out: File,
     body: BufWriter<File>,
     body_path: PathBuf,
+    /// The string table (index = string id).
+    strings: Vec<Box<str>>,
     vars: Vec<Var>,
-    /// (track, name) -> index in `vars`.
-    index: BTreeMap<(String, String), usize>,
+    /// track id -> name -> index in `vars`.
+    index: BTreeMap<u32, BTreeMap<String, usize>>,
     last_time: Option<u64>,
 }
 
@@ -118,27 +114,65 @@ fn sanitize(s: &str) -> String {
 }
 
 impl Sink for VcdSink {
-    fn write(&mut self, rec: Rec) -> io::Result<()> {
+    fn write(&mut self, item: Item) -> io::Result<()> {
+        match item {
+            Item::Def(s) => {
+                self.strings.push(s);
+                Ok(())
+            }
+            Item::Rec(rec) => self.write_rec(rec),
+        }
+    }
+
+    fn finish(self, _end_ps: Option<u64>) -> io::Result<()> {
+        let VcdSink {
+            out,
+            body,
+            body_path,
+            vars,
+            ..
+        } = self;
+        drop(body.into_inner().map_err(|e| e.into_error())?);
+        let mut out = BufWriter::with_capacity(1 << 16, out);
+        write_header(&mut out, &vars)?;
+        let mut body = File::open(&body_path)?;
+        io::copy(&mut body, &mut out)?;
+        drop(body);
+        out.flush()?;
+        fs::remove_file(&body_path)
+    }
+}
+
+impl VcdSink {
+    fn write_rec(&mut self, rec: Rec) -> io::Result<()> {
         if rec.kind != Kind::Signal {
             return Ok(());
         }
         let Some(value) = rec.value.as_ref().and_then(|v| v.as_u64_bits()) else {
             return Ok(());
         };
-        let name = rec.name.unwrap_or_default();
-        let key = (rec.track, name);
-        let idx = match self.index.get(&key) {
+        let name: &str = match &rec.name {
+            Some(Str::Id(id)) => self.strings.get(*id as usize).map_or("", |b| b),
+            Some(Str::Owned(o)) => o,
+            None => "",
+        };
+        let by_name = self.index.entry(rec.track).or_default();
+        let idx = match by_name.get(name) {
             Some(&i) => i,
             None => {
                 let i = self.vars.len();
                 let width = rec.width.unwrap_or(1).clamp(1, 64) as u32;
+                let track = self
+                    .strings
+                    .get(rec.track as usize)
+                    .map_or(String::new(), |b| b.to_string());
                 self.vars.push(Var {
-                    track: key.0.clone(),
-                    name: key.1.clone(),
+                    track,
+                    name: name.to_owned(),
                     width,
                     id: id_code(i),
                 });
-                self.index.insert(key, i);
+                by_name.insert(name.to_owned(), i);
                 i
             }
         };
@@ -164,24 +198,6 @@ impl Sink for VcdSink {
             };
             writeln!(self.body, "b{v:0w$b} {}", var.id)
         }
-    }
-
-    fn finish(self, _end_ps: Option<u64>) -> io::Result<()> {
-        let VcdSink {
-            out,
-            body,
-            body_path,
-            vars,
-            ..
-        } = self;
-        drop(body.into_inner().map_err(|e| e.into_error())?);
-        let mut out = BufWriter::with_capacity(1 << 16, out);
-        write_header(&mut out, &vars)?;
-        let mut body = File::open(&body_path)?;
-        io::copy(&mut body, &mut out)?;
-        drop(body);
-        out.flush()?;
-        fs::remove_file(&body_path)
     }
 }
 

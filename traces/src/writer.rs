@@ -1,67 +1,128 @@
-//! The writer thread behind a bounded channel, and the guard that finishes it.
+//! The writer thread behind a bounded channel, the simulation-side batching,
+//! and the guard that finishes a file.
+//!
+//! On the simulation thread a layer turns an event into an [`Item`] (no
+//! allocation in the common case) and appends it to a pending batch; a full
+//! batch goes through a bounded crossbeam channel with a blocking send, so a
+//! slow writer slows the simulation down but never loses a record. Batching
+//! keeps the channel's wake-ups (futex calls) and cross-thread frees to one
+//! per [`BATCH_LEN`] records.
 
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
 use crossbeam_channel::{bounded, Receiver, Sender};
+use tracing::Event;
 
-use crate::record::Rec;
+use crate::record::{Interner, Item, Kind, RecVisitor};
+use crate::SimClock;
 
-/// Capacity of the channel between a layer and its writer thread, in records.
-/// A full channel blocks the simulation thread (records are never dropped).
+/// Records per batch sent to a writer thread.
+pub const BATCH_LEN: usize = 1024;
+
+/// Bound of the records in flight between a layer and its writer thread
+/// (`CHANNEL_CAPACITY / BATCH_LEN` batches in the channel, plus the batch
+/// being filled). When the bound is reached the simulation thread blocks:
+/// records are never dropped.
 pub const CHANNEL_CAPACITY: usize = 1 << 16;
 
 pub(crate) enum Msg {
-    Rec(Rec),
+    Batch(Vec<Item>),
     /// Finish the output; the optional value is a final simulated time (ps).
     Finish(Option<u64>),
 }
 
 /// The file-format side of a writer thread.
 pub(crate) trait Sink: Send + 'static {
-    fn write(&mut self, rec: Rec) -> io::Result<()>;
+    fn write(&mut self, item: Item) -> io::Result<()>;
     /// Completes the output. `end_ps` is the caller's final time, if any.
     fn finish(self, end_ps: Option<u64>) -> io::Result<()>;
 }
 
-/// The sending side shared by a layer: a channel plus a "closed" flag so that
-/// a layer stops formatting once its writer has been finished.
-#[derive(Clone)]
-pub(crate) struct Link {
+/// Simulation-side state of one layer.
+struct Pending {
+    interner: Interner,
+    items: Vec<Item>,
+}
+
+struct Shared {
+    pending: Mutex<Pending>,
+    closed: AtomicBool,
     tx: Sender<Msg>,
-    closed: Arc<AtomicBool>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Pending> {
+        self.pending.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The sending side used by a layer.
+pub(crate) struct Link {
+    shared: Arc<Shared>,
+    clock: SimClock,
+    /// Keep the extra fields (`args`); the VCD does not need them.
+    keep_args: bool,
+    /// Which kinds this layer writes.
+    accept: fn(Kind) -> bool,
 }
 
 impl Link {
-    #[inline]
-    pub(crate) fn is_closed(&self) -> bool {
-        self.closed.load(Ordering::Relaxed)
-    }
-
-    /// Blocking send; a record sent after the writer finished is discarded.
-    #[inline]
-    pub(crate) fn send(&self, rec: Rec) {
-        let _ = self.tx.send(Msg::Rec(rec));
+    /// Turns a `vp` event into a record stamped with the clock and queues it.
+    pub(crate) fn on_event(&self, event: &Event<'_>) {
+        if self.shared.closed.load(Ordering::Relaxed) {
+            return;
+        }
+        let mut guard = self.shared.lock();
+        let p = &mut *guard;
+        let mut v = RecVisitor::new(&mut p.interner, &mut p.items, self.keep_args);
+        event.record(&mut v);
+        if !(self.accept)(v.kind()) {
+            return;
+        }
+        let Some(mut rec) = v.into_rec() else { return };
+        rec.time_ps = (self.clock)();
+        p.items.push(Item::Rec(rec));
+        if p.items.len() >= BATCH_LEN {
+            let batch = std::mem::replace(&mut p.items, Vec::with_capacity(BATCH_LEN));
+            // Sent under the lock so batches keep their order even if several
+            // threads share the layer. Fails only once the writer has stopped.
+            let _ = self.shared.tx.send(Msg::Batch(batch));
+        }
     }
 }
 
 /// Starts the writer thread for `sink`; returns the layer's link and the guard.
-pub(crate) fn spawn<S: Sink>(thread_name: &str, sink: S) -> io::Result<(Link, WriterGuard)> {
-    let (tx, rx) = bounded::<Msg>(CHANNEL_CAPACITY);
-    let closed = Arc::new(AtomicBool::new(false));
+pub(crate) fn spawn<S: Sink>(
+    thread_name: &str,
+    sink: S,
+    clock: SimClock,
+    keep_args: bool,
+    accept: fn(Kind) -> bool,
+) -> io::Result<(Link, WriterGuard)> {
+    let (tx, rx) = bounded::<Msg>((CHANNEL_CAPACITY / BATCH_LEN).max(1));
     let handle = std::thread::Builder::new()
         .name(thread_name.to_owned())
         .spawn(move || run(sink, rx))?;
+    let shared = Arc::new(Shared {
+        pending: Mutex::new(Pending {
+            interner: Interner::default(),
+            items: Vec::with_capacity(BATCH_LEN),
+        }),
+        closed: AtomicBool::new(false),
+        tx,
+    });
     let link = Link {
-        tx: tx.clone(),
-        closed: closed.clone(),
+        shared: shared.clone(),
+        clock,
+        keep_args,
+        accept,
     };
     let guard = WriterGuard {
-        tx: Some(tx),
+        shared,
         handle: Some(handle),
-        closed,
     };
     Ok((link, guard))
 }
@@ -69,30 +130,33 @@ pub(crate) fn spawn<S: Sink>(thread_name: &str, sink: S) -> io::Result<(Link, Wr
 fn run<S: Sink>(mut sink: S, rx: Receiver<Msg>) -> io::Result<()> {
     let end = loop {
         match rx.recv() {
-            Ok(Msg::Rec(rec)) => sink.write(rec)?,
+            Ok(Msg::Batch(items)) => {
+                for item in items {
+                    sink.write(item)?;
+                }
+            }
             Ok(Msg::Finish(end)) => break end,
-            // Every sender is gone (layer and guard dropped): finish anyway.
+            // Cannot happen while the guard lives (it holds a sender).
             Err(_) => break None,
         }
     };
     // Dropping `rx` (on return) wakes any sender still blocked on a full
-    // channel; its record is discarded.
+    // channel; its batch is discarded.
     drop(rx);
     sink.finish(end)
 }
 
 /// Owns a writer thread. [`WriterGuard::finish`] (or dropping the guard)
-/// completes the file: the remaining records are written, open slices are
+/// completes the file: the pending records are written, open slices are
 /// closed, the footer / header is written, the file is flushed and the thread
-/// joined.
+/// joined. Events emitted after that are discarded.
 ///
 /// Keep the guard alive for the whole simulation: `let (layer, _) = ...`
 /// drops it at once and finishes an empty file.
 #[must_use = "dropping the guard finishes the trace file at once"]
 pub struct WriterGuard {
-    tx: Option<Sender<Msg>>,
+    shared: Arc<Shared>,
     handle: Option<JoinHandle<io::Result<()>>>,
-    closed: Arc<AtomicBool>,
 }
 
 impl WriterGuard {
@@ -110,18 +174,23 @@ impl WriterGuard {
     }
 
     fn close(&mut self, end: Option<u64>) -> io::Result<()> {
-        self.closed.store(true, Ordering::Relaxed);
-        if let Some(tx) = self.tx.take() {
-            // Fails only if the thread already stopped (I/O error); the join
-            // below reports it.
-            let _ = tx.send(Msg::Finish(end));
+        let Some(handle) = self.handle.take() else {
+            return Ok(());
+        };
+        self.shared.closed.store(true, Ordering::Relaxed);
+        {
+            let mut p = self.shared.lock();
+            let batch = std::mem::take(&mut p.items);
+            // The sends fail only if the thread already stopped on an I/O
+            // error; the join below reports it.
+            if !batch.is_empty() {
+                let _ = self.shared.tx.send(Msg::Batch(batch));
+            }
+            let _ = self.shared.tx.send(Msg::Finish(end));
         }
-        match self.handle.take() {
-            Some(h) => match h.join() {
-                Ok(r) => r,
-                Err(_) => Err(io::Error::other("vp-traces writer thread panicked")),
-            },
-            None => Ok(()),
+        match handle.join() {
+            Ok(r) => r,
+            Err(_) => Err(io::Error::other("vp-traces writer thread panicked")),
         }
     }
 }

@@ -386,3 +386,21 @@ fn simulations_on_two_threads_trace_independently() {
         assert_eq!(names, [if k == 0 { "a" } else { "b" }]);
     }
 }
+
+#[test]
+fn signals_stay_out_of_the_chrome_trace() {
+    let path = out_path("signals.json");
+    let clk = FakeClock::default();
+    let (layer, guard) = vp_traces::chrome_layer(&path, clk.clock()).unwrap();
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        vp_traces::signal!("sig.only", "busy", 1u64);
+        vp_traces::instant!("other", "x");
+    });
+    guard.finish().unwrap();
+    let doc = load(&path);
+    assert_eq!(timeline(&doc).len(), 1);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(!text.contains("sig.only"), "{text}");
+    // The track of the instant is still tid 1.
+    assert_eq!(timeline(&doc)[0]["tid"], 1);
+}
