@@ -762,6 +762,8 @@ pub struct Schedule {
     ld_mux: Mux,
     /// Stream whose read was granted in the previous cycle (response arrives this cycle).
     resp: Option<usize>,
+    /// Load stream whose request was on the port in the previous cycle and refused.
+    port_refused: Option<usize>,
 }
 
 impl Schedule {
@@ -841,6 +843,7 @@ impl Schedule {
             yz_mux: Mux::default(),
             ld_mux: Mux::default(),
             resp: None,
+            port_refused: None,
         })
     }
 
@@ -851,6 +854,22 @@ impl Schedule {
         } else {
             self.t
         }
+    }
+
+    /// True when nothing is left to issue on the port: no queued load or store request and no
+    /// stream still running. The completion event can come before this: the controller finishes
+    /// when the Z sink has handed its last store to its 2-deep store FIFO (`hci_core_sink.sv`,
+    /// `redmule_ctrl.sv`), so under refused grants up to two stores may still be queued when the
+    /// event is raised; keep calling [`Schedule::cycle`] until this holds.
+    pub fn is_drained(&self) -> bool {
+        self.finished
+            && self.c.port.is_none()
+            && self.store_fifo.len == 0
+            && self.top_z.len == 0
+            && self
+                .src
+                .iter()
+                .all(|s| s.req_fifo.len == 0 && s.cs == SState::Idle)
     }
 
     /// True once the completion event has been reported.
@@ -1246,9 +1265,11 @@ impl Schedule {
             sc.r_valid = self.resp == Some(i);
             let resp_not_full = sr.resp_len < 4;
             let almost_full = sr.resp_len == 1;
+            // Model departure (see the module docs): a request that was on the port and refused
+            // stays asserted (HCI hold-until-grant) instead of being retired.
+            let held = self.port_refused == Some(i);
             sc.mux_req = sr.req_fifo.valid()
-                && resp_not_full
-                && !(almost_full && sc.r_valid && !stream_ready);
+                && (held || (resp_not_full && !(almost_full && sc.r_valid && !stream_ready)));
             sc.resp_push = (sc.r_valid || sr.r_valid_q) && resp_not_full;
         }
 
@@ -1344,6 +1365,12 @@ impl Schedule {
         let mut req_pop = [false; 3];
         let mut store_pop = false;
         self.resp = None;
+        self.port_refused = match (c.port.is_some() && !gnt, c.port_chan) {
+            (false, _) | (true, (2, 1)) => None,
+            (true, (0, _)) => Some(X),
+            (true, (1, _)) => Some(W),
+            (true, _) => Some(Y),
+        };
         if port_hs {
             match c.port_chan {
                 (0, _) => req_pop[X] = true,
@@ -1759,8 +1786,9 @@ pub struct RunSummary {
     pub stalls: u64,
 }
 
-/// Run `sched` to completion with `grant(cycle, access)` deciding each grant; returns the summary
-/// or an error after `max_cycles`.
+/// Run `sched` with `grant(cycle, access)` deciding each grant until the completion event has
+/// been raised and every queued access was issued ([`Schedule::is_drained`]); returns the summary
+/// (`cycles` is the cycle of the event) or an error after `max_cycles`.
 pub fn run_with<F: FnMut(u64, &WideAccess) -> bool>(
     sched: &mut Schedule,
     max_cycles: u64,
@@ -1779,6 +1807,8 @@ pub fn run_with<F: FnMut(u64, &WideAccess) -> bool>(
         }
         if out.done {
             sum.cycles = t;
+        }
+        if sched.is_drained() {
             return Ok(sum);
         }
         granted = true;
