@@ -1,1 +1,56 @@
-//! vp-core
+//! vp-core: an instruction-set simulator of the CV32E40P (RV32IMCF + Zicsr) for the
+//! PULP cluster virtual platform.
+//!
+//! # Execution model
+//!
+//! A [`Hart`] is a pure interpreter with no simulation-kernel dependency. It keeps a
+//! *local* cycle counter ([`Hart::cycle`]: the cycle in which the next instruction
+//! enters the EX stage) and runs ahead of the global simulation time for as long as
+//! every instruction's timing is fixed: ALU, multiply/divide, branches and jumps,
+//! CSRs, FPU operations and the pipeline hazards between them (CV32E40P
+//! `docs/source/pipeline.rst`), and loads/stores to fixed-latency memory
+//! ([`Route::Direct`], e.g. L2).
+//!
+//! It stops *before* any data transaction whose timing or side effects depend on
+//! other initiators ([`Route::Timed`]: TCDM through the contended interconnect,
+//! event unit, DMA, RedMulE registers, ...), returning [`Stop::Timed`] with the
+//! transaction (word address, byte enables, data) and the exact local cycle at
+//! which the core presents the request. The platform's clocked wrapper will:
+//!
+//! 1. call [`Hart::run`] with a cycle limit (its quantum, or the next cycle at which
+//!    something external can affect the core);
+//! 2. on `Stop::Timed(p)`, wait until the global time reaches `p.cycle`, present
+//!    `p.req` to the interconnect, and when it is granted (after `k` lost
+//!    arbitrations) call [`Hart::complete_access`]`(rdata, k)`; the access then
+//!    costs `1 + k` cycles, as an LIC grant plus the one-cycle response;
+//! 3. call `run` again (a misaligned access crossing a word issues its second
+//!    transaction then, like the CV32E40P LSU).
+//!
+//! Exceptions, ecall and ebreak come back as [`Stop`] values (never panics); the
+//! platform decides whether to vector them ([`Hart::take_trap`]) or stop.
+//!
+//! Instruction fetch is assumed to hit in the instruction cache (no fetch stalls),
+//! decoded instructions are cached per pc ([`decode::DecodeCache`]); the platform
+//! bumps [`DataBus::code_generation`] when code memory changes under the core.
+//!
+//! # Modules
+//! - [`decode`]: RV32IMCF + Zicsr decoder, RVC expansion, decode cache.
+//! - [`hart`]: architectural state, timing, the interpreter loop.
+//! - [`bus`]: the [`DataBus`] trait the platform implements.
+//! - [`fpu`]: binary32 numerics with all rounding modes and flags.
+//! - [`elf`]: ELF32 RISC-V loader. [`disasm`]: trace disassembler.
+
+#![warn(missing_docs)]
+
+pub mod bus;
+pub mod decode;
+pub mod disasm;
+pub mod elf;
+pub mod fpu;
+pub mod hart;
+
+pub use bus::{BusRequest, DataBus, PendingAccess, Route};
+pub use decode::{decode, Instr, Op};
+pub use disasm::disasm;
+pub use elf::{Elf, ElfError, Segment};
+pub use hart::{Fault, FaultKind, Hart, NoPendingAccess, Retired, Stop, Timing};

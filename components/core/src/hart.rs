@@ -1,0 +1,1203 @@
+//! Architectural state of one CV32E40P hart and its run-ahead interpreter.
+//!
+//! Timing follows the CV32E40P user manual, `docs/source/pipeline.rst` ("Cycle
+//! counts per instruction type" and "Hazards"), refined where the RTL says more
+//! (`rtl/cv32e40p_alu_div.sv`, `rtl/cv32e40p_alu.sv`, `rtl/cv32e40p_controller.sv`).
+//! The local cycle counter [`Hart::cycle`] is the cycle in which the next
+//! instruction enters the EX stage; each instruction adds its cost, including the
+//! hazard stalls it suffers.
+
+use crate::bus::{BusRequest, DataBus, PendingAccess, Route};
+use crate::decode::{decode, flags, DecodeCache, Instr, Op};
+use crate::fpu::{self, Rounding};
+
+/// CSR numbers implemented by the hart.
+pub mod csr {
+    #![allow(missing_docs)]
+    pub const FFLAGS: u16 = 0x001;
+    pub const FRM: u16 = 0x002;
+    pub const FCSR: u16 = 0x003;
+    pub const MSTATUS: u16 = 0x300;
+    pub const MISA: u16 = 0x301;
+    pub const MIE: u16 = 0x304;
+    pub const MTVEC: u16 = 0x305;
+    pub const MCOUNTINHIBIT: u16 = 0x320;
+    pub const MSCRATCH: u16 = 0x340;
+    pub const MEPC: u16 = 0x341;
+    pub const MCAUSE: u16 = 0x342;
+    pub const MTVAL: u16 = 0x343;
+    pub const MIP: u16 = 0x344;
+    pub const MCYCLE: u16 = 0xB00;
+    pub const MINSTRET: u16 = 0xB02;
+    pub const MCYCLEH: u16 = 0xB80;
+    pub const MINSTRETH: u16 = 0xB82;
+    pub const CYCLE: u16 = 0xC00;
+    pub const INSTRET: u16 = 0xC02;
+    pub const CYCLEH: u16 = 0xC80;
+    pub const INSTRETH: u16 = 0xC82;
+    pub const MVENDORID: u16 = 0xF11;
+    pub const MARCHID: u16 = 0xF12;
+    pub const MIMPID: u16 = 0xF13;
+    pub const MHARTID: u16 = 0xF14;
+}
+
+/// `misa` of the modelled core: RV32 (MXL = 1) with I, M, C, F.
+pub const MISA_RV32IMCF: u32 = (1 << 30) | (1 << 12) | (1 << 8) | (1 << 5) | (1 << 2);
+
+/// Latency parameters of the core configuration (the rest of the timing is fixed
+/// by the CV32E40P micro-architecture).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timing {
+    /// `FPU_ADDMUL_LAT`: pipeline registers of the FPU add/mul/fma lane. The result
+    /// is usable `lat + 1` cycles after issue (pipeline.rst: "1..FPU_ADDMUL_LAT + 1").
+    pub fpu_addmul_lat: u32,
+    /// `FPU_OTHERS_LAT`: pipeline registers of the compare/convert/classify lanes.
+    pub fpu_others_lat: u32,
+    /// Cycles until an fdiv.s/fsqrt.s result is usable (pipeline.rst: "1..19"; the
+    /// iterative unit's operand-dependent latency is not modelled, the maximum is used).
+    pub fpu_divsqrt_cycles: u32,
+}
+
+impl Default for Timing {
+    /// The PULP cluster configuration (reference sheet: C_LAT = 2, others 0).
+    fn default() -> Self {
+        Timing {
+            fpu_addmul_lat: 2,
+            fpu_others_lat: 0,
+            fpu_divsqrt_cycles: 19,
+        }
+    }
+}
+
+/// Machine-mode CSR state (the counters live in [`Hart`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Csrs {
+    /// `mhartid` = cluster_id << 5 | core_id.
+    pub mhartid: u32,
+    /// `mstatus` (MIE bit 3, MPIE bit 7, MPP bits 12:11, FS bits 14:13).
+    pub mstatus: u32,
+    /// `misa`.
+    pub misa: u32,
+    /// `mie`.
+    pub mie: u32,
+    /// `mtvec`.
+    pub mtvec: u32,
+    /// `mscratch`.
+    pub mscratch: u32,
+    /// `mepc`.
+    pub mepc: u32,
+    /// `mcause`.
+    pub mcause: u32,
+    /// `mtval`.
+    pub mtval: u32,
+    /// `mcountinhibit` (stored, not acted upon).
+    pub mcountinhibit: u32,
+}
+
+/// Why [`Hart::run`] returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// The local cycle reached the limit; the next instruction has not started.
+    Limit,
+    /// The next transaction goes to a timed target; complete it with
+    /// [`Hart::complete_access`], then call [`Hart::run`] again.
+    Timed(PendingAccess),
+    /// An `ecall` at `pc` (not executed; see [`Hart::take_trap`] / [`Hart::skip`]).
+    Ecall {
+        /// pc of the ecall.
+        pc: u32,
+    },
+    /// An `ebreak` / `c.ebreak` at `pc` (not executed).
+    Ebreak {
+        /// pc of the ebreak.
+        pc: u32,
+    },
+    /// An exception; the faulting instruction did not retire and pc points at it.
+    Fault(Fault),
+}
+
+/// A synchronous exception.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fault {
+    /// What went wrong.
+    pub kind: FaultKind,
+    /// pc of the faulting instruction (or the unfetchable target).
+    pub pc: u32,
+    /// Raw instruction bits (0 when the fetch itself failed).
+    pub raw: u32,
+    /// Local cycle at which the fault was detected.
+    pub cycle: u64,
+}
+
+/// Kinds of [`Fault`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultKind {
+    /// Not a valid instruction (or an unimplemented / read-only CSR access).
+    IllegalInstruction,
+    /// Fetch from an odd address.
+    FetchMisaligned,
+    /// Nothing mapped at the fetch address.
+    FetchUnmapped,
+    /// A load from an unmapped address.
+    LoadUnmapped {
+        /// Word address of the failing transaction.
+        addr: u32,
+    },
+    /// A store to an unmapped address.
+    StoreUnmapped {
+        /// Word address of the failing transaction.
+        addr: u32,
+    },
+}
+
+impl FaultKind {
+    /// RISC-V `mcause` exception code.
+    pub fn mcause(&self) -> u32 {
+        match self {
+            FaultKind::FetchMisaligned => 0,
+            FaultKind::FetchUnmapped => 1,
+            FaultKind::IllegalInstruction => 2,
+            FaultKind::LoadUnmapped { .. } => 5,
+            FaultKind::StoreUnmapped { .. } => 7,
+        }
+    }
+}
+
+/// One retired instruction, reported to the trace hook of [`Hart::run_traced`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retired {
+    /// pc of the instruction.
+    pub pc: u32,
+    /// The decoded instruction (raw bits in `instr.raw`).
+    pub instr: Instr,
+    /// Local cycle at which it entered EX (before its own stalls).
+    pub cycle: u64,
+    /// Cycles it took, stalls included.
+    pub cycles: u64,
+}
+
+/// Error of [`Hart::complete_access`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoPendingAccess;
+
+impl std::fmt::Display for NoPendingAccess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("complete_access called without a pending timed access")
+    }
+}
+impl std::error::Error for NoPendingAccess {}
+
+/// A load/store in flight across a timed access.
+#[derive(Debug, Clone, Copy)]
+struct MemOp {
+    instr: Instr,
+    pc: u32,
+    start_cycle: u64,
+    addr: u32,
+    size: u8,
+    write: bool,
+    data: u32,
+    part: u8,
+    parts: u8,
+    acc: u32,
+    /// The current part was handed to the platform and not completed yet.
+    issued: bool,
+}
+
+/// Register-file index of FP register `r` in the hazard scoreboard (x: 0..31, f: 32..63).
+const F: usize = 32;
+
+/// One CV32E40P hart: registers, CSRs, counters and the timing state of the pipeline.
+pub struct Hart {
+    /// Integer registers; `x[0]` is kept at 0.
+    pub x: [u32; 32],
+    /// FP registers (binary32 bits).
+    pub f: [u32; 32],
+    /// Program counter of the next instruction.
+    pub pc: u32,
+    /// Dynamic rounding mode `frm`.
+    pub frm: u8,
+    /// Accrued exceptions `fflags`.
+    pub fflags: u8,
+    /// Machine CSRs.
+    pub csrs: Csrs,
+    /// Local cycle: the cycle in which the next instruction enters EX.
+    pub cycle: u64,
+    /// Retired instructions.
+    pub instret: u64,
+    /// Configuration latencies.
+    pub timing: Timing,
+    /// Offsets applied to `cycle`/`instret` when software writes mcycle/minstret.
+    mcycle_offset: u64,
+    minstret_offset: u64,
+    cache: DecodeCache,
+    code_generation: u64,
+    /// Register written by the previous instruction if it was a load (0 = none; FP regs +32).
+    load_reg: u8,
+    /// Register of a load two instructions back still in WB for the jalr check.
+    load_wb_reg: u8,
+    /// Integer register written by the previous instruction (0 = none).
+    prev_rd: u8,
+    /// A timed access completed the instruction; reported by the next traced run.
+    unreported: Option<Retired>,
+    /// The previous instruction redirected the fetch (jump, taken branch, mret, fence.i).
+    redirected: bool,
+    /// Cycle at which each register's pending FPU result becomes usable.
+    ready: [u64; 64],
+    /// Cycle at which the FPU accepts a new instruction.
+    fpu_free: u64,
+    /// Max of `ready` and `fpu_free`: when `cycle >= fp_quiet`, no FP hazard is possible.
+    fp_quiet: u64,
+    mem: Option<MemOp>,
+}
+
+enum Flow {
+    Next,
+    Stop(Stop),
+}
+
+impl Hart {
+    /// A hart in reset state: pc = `boot_addr`, `mhartid = cluster << 5 | core`.
+    pub fn new(cluster_id: u32, core_id: u32, boot_addr: u32) -> Self {
+        Hart {
+            x: [0; 32],
+            f: [0; 32],
+            pc: boot_addr,
+            frm: 0,
+            fflags: 0,
+            csrs: Csrs {
+                mhartid: (cluster_id << 5) | (core_id & 0x1f),
+                mstatus: 0x1800,
+                misa: MISA_RV32IMCF,
+                mie: 0,
+                mtvec: boot_addr & !0xff,
+                mscratch: 0,
+                mepc: 0,
+                mcause: 0,
+                mtval: 0,
+                mcountinhibit: 0,
+            },
+            cycle: 0,
+            instret: 0,
+            timing: Timing::default(),
+            mcycle_offset: 0,
+            minstret_offset: 0,
+            cache: DecodeCache::new(),
+            code_generation: 0,
+            load_reg: 0,
+            load_wb_reg: 0,
+            prev_rd: 0,
+            unreported: None,
+            redirected: false,
+            ready: [0; 64],
+            fpu_free: 0,
+            fp_quiet: 0,
+            mem: None,
+        }
+    }
+
+    /// The access the hart is waiting for, if any.
+    pub fn pending_access(&self) -> Option<PendingAccess> {
+        let m = self.mem.as_ref()?;
+        if !m.issued {
+            return None;
+        }
+        let (req, _) = part_request(m);
+        Some(PendingAccess {
+            req,
+            cycle: self.cycle,
+            pc: m.pc,
+            part: m.part,
+            parts: m.parts,
+        })
+    }
+
+    /// Drop every decoded instruction (call after code memory changed behind the
+    /// core's back if the bus does not report it through `code_generation`).
+    pub fn flush_decode_cache(&mut self) {
+        self.cache.flush();
+    }
+
+    /// Read integer register `r`.
+    #[inline]
+    pub fn xreg(&self, r: usize) -> u32 {
+        self.x[r & 31]
+    }
+
+    /// Write integer register `r` (writes to x0 are ignored).
+    #[inline]
+    pub fn set_xreg(&mut self, r: usize, v: u32) {
+        if r & 31 != 0 {
+            self.x[r & 31] = v;
+        }
+    }
+
+    /// Step over the instruction at pc (e.g. after the platform emulated an ecall).
+    /// Costs one cycle and retires it.
+    pub fn skip<B: DataBus + ?Sized>(&mut self, bus: &mut B) {
+        let len = match self.fetch_decode(bus) {
+            Ok(i) => i.len as u32,
+            Err(_) => 4,
+        };
+        self.pc = self.pc.wrapping_add(len);
+        self.cycle += 1;
+        self.instret += 1;
+        self.after(0, 0, 1);
+    }
+
+    /// Enter the trap handler: mepc = pc, mcause = `cause`, mtval = `tval`,
+    /// MPIE = MIE, MIE = 0, pc = mtvec base (direct mode; vectored mode only for
+    /// interrupts, `cause` bit 31).
+    pub fn take_trap(&mut self, cause: u32, tval: u32) {
+        self.csrs.mepc = self.pc;
+        self.csrs.mcause = cause;
+        self.csrs.mtval = tval;
+        let mie = (self.csrs.mstatus >> 3) & 1;
+        self.csrs.mstatus = (self.csrs.mstatus & !(1 << 7) & !(1 << 3)) | (mie << 7) | (3 << 11);
+        let base = self.csrs.mtvec & !3;
+        self.pc = if self.csrs.mtvec & 1 == 1 && cause & 0x8000_0000 != 0 {
+            base.wrapping_add(4 * (cause & 0x1f))
+        } else {
+            base
+        };
+        self.redirected = true;
+    }
+
+    /// Complete the pending timed access: `rdata` is the read data word as returned
+    /// by the target (ignored for writes), `stall_cycles` the cycles the request
+    /// waited for its grant (lost arbitrations, a sleeping event-unit load, ...).
+    /// The access itself costs one cycle on top. When this was the last
+    /// transaction of the instruction, the instruction retires; otherwise the next
+    /// [`Hart::run`] issues the second half of the misaligned access.
+    pub fn complete_access(
+        &mut self,
+        rdata: u32,
+        stall_cycles: u64,
+    ) -> Result<(), NoPendingAccess> {
+        let mut m = match self.mem.take() {
+            Some(m) if m.issued => m,
+            other => {
+                self.mem = other;
+                return Err(NoPendingAccess);
+            }
+        };
+        let (_, shift_in) = part_request(&m);
+        m.acc |= merge_part(&m, rdata, shift_in);
+        self.cycle += 1 + stall_cycles;
+        m.part += 1;
+        m.issued = false;
+        if m.part == m.parts {
+            self.finish_mem(&m);
+            self.unreported = Some(Retired {
+                pc: m.pc,
+                instr: m.instr,
+                cycle: m.start_cycle,
+                cycles: self.cycle - m.start_cycle,
+            });
+        } else {
+            self.mem = Some(m);
+        }
+        Ok(())
+    }
+
+    /// Run until the local cycle reaches `cycle_limit`, or until the next data
+    /// transaction needs a timed access, or an exception / ecall / ebreak.
+    pub fn run<B: DataBus + ?Sized>(&mut self, bus: &mut B, cycle_limit: u64) -> Stop {
+        self.run_inner::<B, false>(bus, cycle_limit, &mut |_| {})
+    }
+
+    /// [`Hart::run`] calling `hook` for every retired instruction (for traces).
+    pub fn run_traced<B: DataBus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        cycle_limit: u64,
+        hook: &mut dyn FnMut(&Retired),
+    ) -> Stop {
+        self.run_inner::<B, true>(bus, cycle_limit, hook)
+    }
+
+    fn run_inner<B: DataBus + ?Sized, const TRACE: bool>(
+        &mut self,
+        bus: &mut B,
+        cycle_limit: u64,
+        hook: &mut dyn FnMut(&Retired),
+    ) -> Stop {
+        let gen = bus.code_generation();
+        if gen != self.code_generation {
+            self.code_generation = gen;
+            self.cache.flush();
+        }
+        if let Some(r) = self.unreported.take() {
+            if TRACE {
+                hook(&r);
+            }
+        }
+        if let Some(m) = self.mem {
+            if let Some(stop) = self.resume_mem(bus, m) {
+                return stop;
+            }
+            if TRACE {
+                hook(&Retired {
+                    pc: m.pc,
+                    instr: m.instr,
+                    cycle: m.start_cycle,
+                    cycles: self.cycle - m.start_cycle,
+                });
+            }
+        }
+        loop {
+            if self.cycle >= cycle_limit {
+                return Stop::Limit;
+            }
+            let pc = self.pc;
+            let instr = match self.cache.get(pc) {
+                Some(i) => *i,
+                None => match self.fetch_decode(bus) {
+                    Ok(i) => i,
+                    Err(f) => return Stop::Fault(f),
+                },
+            };
+            let start = self.cycle;
+            // Stalls that depend on the previous instructions.
+            if self.load_reg != 0 || self.redirected || self.cycle < self.fp_quiet {
+                self.cycle += self.entry_stalls(&instr);
+            }
+            match self.execute(bus, &instr, start) {
+                Flow::Next => {
+                    if TRACE {
+                        hook(&Retired {
+                            pc,
+                            instr,
+                            cycle: start,
+                            cycles: self.cycle - start,
+                        });
+                    }
+                }
+                Flow::Stop(s) => return s,
+            }
+        }
+    }
+
+    /// Fetch and decode the instruction at pc, filling the decode cache.
+    fn fetch_decode<B: DataBus + ?Sized>(&mut self, bus: &mut B) -> Result<Instr, Fault> {
+        let pc = self.pc;
+        let fault = |kind| Fault {
+            kind,
+            pc,
+            raw: 0,
+            cycle: self.cycle,
+        };
+        if pc & 1 != 0 {
+            return Err(fault(FaultKind::FetchMisaligned));
+        }
+        let word = bus
+            .fetch(pc)
+            .ok_or_else(|| fault(FaultKind::FetchUnmapped))?;
+        let instr = decode(word);
+        self.cache.insert(pc, instr);
+        Ok(instr)
+    }
+
+    /// Stall cycles before `i` can enter EX, from the hazards of
+    /// pipeline.rst "Hazards" and cv32e40p_controller.sv (load_stall_o, jr_stall_o,
+    /// apu_stall_o), plus the fetch penalty after a redirect.
+    fn entry_stalls(&mut self, i: &Instr) -> u64 {
+        let mut stall = 0u64;
+        // pipeline.rst, Jump/Branch rows: a target that is a non-word-aligned
+        // 32-bit instruction costs one more cycle (two fetches for one instruction).
+        if self.redirected {
+            self.redirected = false;
+            if self.pc & 2 != 0 && i.len == 4 {
+                stall += 1;
+            }
+        }
+        // cv32e40p_controller.sv load_stall_o: the instruction in ID reads (RAW) the
+        // register the load in EX writes, or writes it through the ALU port (WAW;
+        // `regfile_we_id_i` is the decoder's ALU write enable, so not for loads).
+        if self.load_reg != 0 && uses_reg(i, self.load_reg as usize) {
+            stall += 1;
+        }
+        // apu_stall_o: RAW/WAW on an outstanding FPU result, or a new FPU instruction
+        // while the FPU is busy ("Following instructions can be executed ... as long
+        // as they are not FPU ones", pipeline.rst).
+        if self.cycle + stall < self.fp_quiet {
+            let now = self.cycle + stall;
+            let mut until = now;
+            if i.flags & flags::FPU != 0 {
+                until = until.max(self.fpu_free);
+            }
+            let f = i.flags;
+            if f & flags::FR1 != 0 {
+                until = until.max(self.ready[F + i.rs1 as usize]);
+            }
+            if f & flags::FR2 != 0 {
+                until = until.max(self.ready[F + i.rs2 as usize]);
+            }
+            if f & flags::FR3 != 0 {
+                until = until.max(self.ready[F + i.rs3 as usize]);
+            }
+            if f & flags::FW != 0 {
+                until = until.max(self.ready[F + i.rd as usize]);
+            }
+            if f & flags::XR1 != 0 {
+                until = until.max(self.ready[i.rs1 as usize]);
+            }
+            if f & flags::XR2 != 0 {
+                until = until.max(self.ready[i.rs2 as usize]);
+            }
+            if f & flags::XW != 0 {
+                until = until.max(self.ready[i.rd as usize]);
+            }
+            stall += until - now;
+        }
+        stall
+    }
+
+    /// Bookkeeping after an instruction: hazard state for the next one.
+    #[inline(always)]
+    fn after(&mut self, load_reg: u8, rd: u8, cost: u64) {
+        // The previous load is still in WB while the next instruction is in ID only
+        // if this instruction spent a single cycle in EX.
+        self.load_wb_reg = if cost == 1 { self.load_reg } else { 0 };
+        self.load_reg = load_reg;
+        self.prev_rd = rd;
+    }
+
+    #[inline(always)]
+    fn retire(&mut self, i: &Instr, start: u64, cycles: u64) {
+        self.cycle += cycles;
+        self.instret += 1;
+        self.pc = self.pc.wrapping_add(i.len as u32);
+        let rd = if i.flags & flags::XW != 0 { i.rd } else { 0 };
+        self.after(0, rd, self.cycle - start);
+    }
+
+    fn illegal(&self, i: &Instr) -> Flow {
+        Flow::Stop(Stop::Fault(Fault {
+            kind: FaultKind::IllegalInstruction,
+            pc: self.pc,
+            raw: i.raw,
+            cycle: self.cycle,
+        }))
+    }
+
+    #[inline(always)]
+    fn execute<B: DataBus + ?Sized>(&mut self, bus: &mut B, i: &Instr, start: u64) -> Flow {
+        let a = self.x[i.rs1 as usize];
+        let b = self.x[i.rs2 as usize];
+        let imm = i.imm as u32;
+        let rd = i.rd as usize;
+        macro_rules! alu {
+            ($v:expr) => {{
+                let v = $v;
+                if rd != 0 {
+                    self.x[rd] = v;
+                }
+                self.retire(i, start, 1);
+                return Flow::Next;
+            }};
+        }
+        match i.op {
+            Op::Addi => alu!(a.wrapping_add(imm)),
+            Op::Add => alu!(a.wrapping_add(b)),
+            Op::Sub => alu!(a.wrapping_sub(b)),
+            Op::Lui => alu!(imm),
+            Op::Auipc => alu!(self.pc.wrapping_add(imm)),
+            Op::Slti => alu!(((a as i32) < (imm as i32)) as u32),
+            Op::Sltiu => alu!((a < imm) as u32),
+            Op::Xori => alu!(a ^ imm),
+            Op::Ori => alu!(a | imm),
+            Op::Andi => alu!(a & imm),
+            Op::Slli => alu!(a << (imm & 31)),
+            Op::Srli => alu!(a >> (imm & 31)),
+            Op::Srai => alu!(((a as i32) >> (imm & 31)) as u32),
+            Op::Sll => alu!(a << (b & 31)),
+            Op::Slt => alu!(((a as i32) < (b as i32)) as u32),
+            Op::Sltu => alu!((a < b) as u32),
+            Op::Xor => alu!(a ^ b),
+            Op::Srl => alu!(a >> (b & 31)),
+            Op::Sra => alu!(((a as i32) >> (b & 31)) as u32),
+            Op::Or => alu!(a | b),
+            Op::And => alu!(a & b),
+            // pipeline.rst: single-cycle 32x32 multiplier for mul.
+            Op::Mul => alu!(a.wrapping_mul(b)),
+            // Integer computational instructions: 1 cycle. fence is a NOP here;
+            // wfi executes as a NOP in the cluster build (reference sheet, section 4).
+            Op::Fence | Op::Wfi => alu!(self.x[0]),
+            Op::Mulh | Op::Mulhsu | Op::Mulhu => {
+                let v = match i.op {
+                    Op::Mulh => ((a as i32 as i64 * b as i32 as i64) >> 32) as u32,
+                    Op::Mulhsu => ((a as i32 as i64 * b as i64) >> 32) as u32,
+                    _ => ((a as u64 * b as u64) >> 32) as u32,
+                };
+                self.set_xreg(rd, v);
+                // pipeline.rst: "The multiplications with upper-word result take 5 cycles".
+                self.retire(i, start, 5);
+                Flow::Next
+            }
+            Op::Div | Op::Divu | Op::Rem | Op::Remu => {
+                let signed = matches!(i.op, Op::Div | Op::Rem);
+                let v = divide(i.op, a, b);
+                self.set_xreg(rd, v);
+                self.retire(i, start, div_cycles(b, signed));
+                Flow::Next
+            }
+            Op::Jal | Op::Jalr => {
+                let target = if i.op == Op::Jal {
+                    self.pc.wrapping_add(imm)
+                } else {
+                    a.wrapping_add(imm) & !1
+                };
+                let mut cost = 2; // pipeline.rst Jump: 2 (the +1 for a misaligned target is charged at the target)
+                if i.op == Op::Jalr {
+                    // controller jr_stall_o: rs1 written by the instruction in EX
+                    // (previous one), or by a load still in WB (one or two back).
+                    let r = i.rs1;
+                    if r != 0 && self.load_reg == r {
+                        // load in EX (load-use stall, charged on entry), then in WB: a second stall
+                        cost += 1;
+                    } else if r != 0 && (self.prev_rd == r || self.load_wb_reg == r) {
+                        cost += 1;
+                    }
+                }
+                self.set_xreg(rd, self.pc.wrapping_add(i.len as u32));
+                self.cycle += cost;
+                self.instret += 1;
+                self.pc = target;
+                self.redirected = true;
+                let rdw = if rd != 0 { rd as u8 } else { 0 };
+                self.after(0, rdw, self.cycle - start);
+                Flow::Next
+            }
+            Op::Beq | Op::Bne | Op::Blt | Op::Bge | Op::Bltu | Op::Bgeu => {
+                let taken = match i.op {
+                    Op::Beq => a == b,
+                    Op::Bne => a != b,
+                    Op::Blt => (a as i32) < (b as i32),
+                    Op::Bge => (a as i32) >= (b as i32),
+                    Op::Bltu => a < b,
+                    _ => a >= b,
+                };
+                if taken {
+                    // pipeline.rst Branch (taken): 3, decided in EX, flushes IF and ID.
+                    self.cycle += 3;
+                    self.instret += 1;
+                    self.pc = self.pc.wrapping_add(imm);
+                    self.redirected = true;
+                    self.after(0, 0, self.cycle - start);
+                } else {
+                    // pipeline.rst Branch (not taken): 1.
+                    self.retire(i, start, 1);
+                }
+                Flow::Next
+            }
+            Op::Lb | Op::Lh | Op::Lw | Op::Lbu | Op::Lhu | Op::Flw => {
+                let size = match i.op {
+                    Op::Lb | Op::Lbu => 1,
+                    Op::Lh | Op::Lhu => 2,
+                    _ => 4,
+                };
+                self.start_mem(bus, i, start, a.wrapping_add(imm), size, false, 0)
+            }
+            Op::Sb | Op::Sh | Op::Sw | Op::Fsw => {
+                let (size, data) = match i.op {
+                    Op::Sb => (1, b),
+                    Op::Sh => (2, b),
+                    Op::Sw => (4, b),
+                    _ => (4, self.f[i.rs2 as usize]),
+                };
+                self.start_mem(bus, i, start, a.wrapping_add(imm), size, true, data)
+            }
+            Op::Csrrw | Op::Csrrs | Op::Csrrc | Op::Csrrwi | Op::Csrrsi | Op::Csrrci => {
+                self.exec_csr(i, start)
+            }
+            Op::Ecall => Flow::Stop(Stop::Ecall { pc: self.pc }),
+            Op::Ebreak => Flow::Stop(Stop::Ebreak { pc: self.pc }),
+            Op::Mret => {
+                let mpie = (self.csrs.mstatus >> 7) & 1;
+                self.csrs.mstatus = (self.csrs.mstatus & !(1 << 3)) | (mpie << 3) | (1 << 7);
+                // Cost of a jump (inferred: mret flushes the pipeline like a jump).
+                self.cycle += 2;
+                self.instret += 1;
+                self.pc = self.csrs.mepc;
+                self.redirected = true;
+                self.after(0, 0, self.cycle - start);
+                Flow::Next
+            }
+            Op::FenceI => {
+                // pipeline.rst Instruction Fence: 2, implemented as a jump to the next
+                // instruction (3 if that is a non-word-aligned 32-bit instruction).
+                self.cache.flush();
+                self.cycle += 2;
+                self.instret += 1;
+                self.pc = self.pc.wrapping_add(i.len as u32);
+                self.redirected = true;
+                self.after(0, 0, self.cycle - start);
+                Flow::Next
+            }
+            Op::Illegal => self.illegal(i),
+            _ => self.exec_fp(i, start),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn start_mem<B: DataBus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        i: &Instr,
+        start: u64,
+        addr: u32,
+        size: u8,
+        write: bool,
+        data: u32,
+    ) -> Flow {
+        let parts = if (addr & 3) + size as u32 > 4 { 2 } else { 1 };
+        let m = MemOp {
+            instr: *i,
+            pc: self.pc,
+            start_cycle: start,
+            addr,
+            size,
+            write,
+            data,
+            part: 0,
+            parts,
+            acc: 0,
+            issued: false,
+        };
+        match self.resume_mem(bus, m) {
+            Some(s) => Flow::Stop(s),
+            None => Flow::Next,
+        }
+    }
+
+    /// Issue the remaining transactions of a load/store; `None` when it retired.
+    fn resume_mem<B: DataBus + ?Sized>(&mut self, bus: &mut B, mut m: MemOp) -> Option<Stop> {
+        while m.part < m.parts {
+            let (req, shift) = part_request(&m);
+            if m.issued {
+                self.mem = Some(m);
+                return Some(Stop::Timed(self.pending_of(&m, req)));
+            }
+            match bus.route(req.addr, req.write) {
+                Route::Direct { wait_cycles } => {
+                    if req.write {
+                        bus.write(req.addr, req.be, req.wdata);
+                        self.cache.invalidate_range(req.addr, 4);
+                    } else {
+                        let v = bus.read(req.addr, req.be);
+                        m.acc |= merge_part(&m, v, shift);
+                    }
+                    // pipeline.rst Load/Store: 1 cycle per bus transaction
+                    // (2 for a misaligned access split in two).
+                    self.cycle += 1 + wait_cycles as u64;
+                    m.part += 1;
+                }
+                Route::Timed => {
+                    m.issued = true;
+                    self.mem = Some(m);
+                    return Some(Stop::Timed(self.pending_of(&m, req)));
+                }
+                Route::Unmapped => {
+                    self.mem = None;
+                    let kind = if req.write {
+                        FaultKind::StoreUnmapped { addr: req.addr }
+                    } else {
+                        FaultKind::LoadUnmapped { addr: req.addr }
+                    };
+                    // Undo nothing: a first half already written stays written, as in hardware.
+                    return Some(Stop::Fault(Fault {
+                        kind,
+                        pc: m.pc,
+                        raw: m.instr.raw,
+                        cycle: self.cycle,
+                    }));
+                }
+            }
+        }
+        self.mem = None;
+        self.finish_mem(&m);
+        None
+    }
+
+    fn pending_of(&self, m: &MemOp, req: BusRequest) -> PendingAccess {
+        PendingAccess {
+            req,
+            cycle: self.cycle,
+            pc: m.pc,
+            part: m.part,
+            parts: m.parts,
+        }
+    }
+
+    /// Write back a completed load and retire the load/store.
+    fn finish_mem(&mut self, m: &MemOp) {
+        let i = &m.instr;
+        let v = m.acc;
+        let mut load_reg = 0u8;
+        match i.op {
+            Op::Lb => self.set_xreg(i.rd as usize, v as u8 as i8 as i32 as u32),
+            Op::Lh => self.set_xreg(i.rd as usize, v as u16 as i16 as i32 as u32),
+            Op::Lw => self.set_xreg(i.rd as usize, v),
+            Op::Lbu => self.set_xreg(i.rd as usize, v & 0xff),
+            Op::Lhu => self.set_xreg(i.rd as usize, v & 0xffff),
+            Op::Flw => {
+                self.f[i.rd as usize] = v;
+                load_reg = F as u8 + i.rd;
+            }
+            _ => {}
+        }
+        if matches!(i.op, Op::Lb | Op::Lh | Op::Lw | Op::Lbu | Op::Lhu) {
+            load_reg = i.rd;
+        }
+        self.instret += 1;
+        self.pc = m.pc.wrapping_add(i.len as u32);
+        let rd = if i.flags & flags::XW != 0 { i.rd } else { 0 };
+        self.after(load_reg, rd, self.cycle - m.start_cycle);
+    }
+
+    fn exec_csr(&mut self, i: &Instr, start: u64) -> Flow {
+        let num = (i.imm as u32 & 0xfff) as u16;
+        let src = match i.op {
+            Op::Csrrw | Op::Csrrs | Op::Csrrc => self.x[i.rs1 as usize],
+            _ => i.rs1 as u32,
+        };
+        let writes = match i.op {
+            Op::Csrrw | Op::Csrrwi => true,
+            _ => i.rs1 != 0,
+        };
+        let reads = !(matches!(i.op, Op::Csrrw | Op::Csrrwi) && i.rd == 0);
+        let old = match self.csr_read(num) {
+            Some(v) => v,
+            None => return self.illegal(i),
+        };
+        if writes {
+            let new = match i.op {
+                Op::Csrrw | Op::Csrrwi => src,
+                Op::Csrrs | Op::Csrrsi => old | src,
+                _ => old & !src,
+            };
+            if !self.csr_write(num, new) {
+                return self.illegal(i);
+            }
+        }
+        if reads {
+            self.set_xreg(i.rd as usize, old);
+        }
+        self.retire(i, start, csr_cycles(num));
+        Flow::Next
+    }
+
+    /// Read a CSR (`None` if not implemented).
+    pub fn csr_read(&self, num: u16) -> Option<u32> {
+        use csr::*;
+        let cyc = self.cycle.wrapping_add(self.mcycle_offset);
+        let ins = self.instret.wrapping_add(self.minstret_offset);
+        Some(match num {
+            FFLAGS => self.fflags as u32,
+            FRM => self.frm as u32,
+            FCSR => ((self.frm as u32) << 5) | self.fflags as u32,
+            MSTATUS => self.csrs.mstatus,
+            MISA => self.csrs.misa,
+            MIE => self.csrs.mie,
+            MTVEC => self.csrs.mtvec,
+            MCOUNTINHIBIT => self.csrs.mcountinhibit,
+            MSCRATCH => self.csrs.mscratch,
+            MEPC => self.csrs.mepc,
+            MCAUSE => self.csrs.mcause,
+            MTVAL => self.csrs.mtval,
+            MIP => 0,
+            MCYCLE | CYCLE => cyc as u32,
+            MCYCLEH | CYCLEH => (cyc >> 32) as u32,
+            MINSTRET | INSTRET => ins as u32,
+            MINSTRETH | INSTRETH => (ins >> 32) as u32,
+            // mhpmcounter3..31(h) and mhpmevent3..31: present, not counting.
+            0xB03..=0xB1F | 0xB83..=0xB9F | 0x323..=0x33F | 0xC03..=0xC1F | 0xC83..=0xC9F => 0,
+            MVENDORID => 0x602, // OpenHW Group JEDEC id
+            MARCHID => 4,       // CV32E40P
+            MIMPID => 0,
+            MHARTID => self.csrs.mhartid,
+            _ => return None,
+        })
+    }
+
+    /// Write a CSR; `false` if not implemented or read-only.
+    pub fn csr_write(&mut self, num: u16, v: u32) -> bool {
+        use csr::*;
+        if num >> 10 == 3 {
+            return false; // read-only space (cycle, mhartid, ...)
+        }
+        match num {
+            FFLAGS => self.fflags = (v & 0x1f) as u8,
+            FRM => self.frm = (v & 7) as u8,
+            FCSR => {
+                self.fflags = (v & 0x1f) as u8;
+                self.frm = ((v >> 5) & 7) as u8;
+            }
+            MSTATUS => self.csrs.mstatus = v & 0x0000_7888,
+            MISA => {} // WARL, fixed
+            MIE => self.csrs.mie = v,
+            MTVEC => self.csrs.mtvec = v & !2,
+            MCOUNTINHIBIT => self.csrs.mcountinhibit = v,
+            MSCRATCH => self.csrs.mscratch = v,
+            MEPC => self.csrs.mepc = v & !1,
+            MCAUSE => self.csrs.mcause = v,
+            MTVAL => self.csrs.mtval = v,
+            MIP => {}
+            // The written value is what the next instruction reads (the write
+            // instruction's own increment is not added).
+            MCYCLE => {
+                let hi = self.cycle.wrapping_add(self.mcycle_offset) & !0xffff_ffff;
+                self.mcycle_offset = (hi | v as u64).wrapping_sub(self.cycle + csr_cycles(num));
+            }
+            MCYCLEH => {
+                let lo = self.cycle.wrapping_add(self.mcycle_offset) & 0xffff_ffff;
+                self.mcycle_offset = (((v as u64) << 32) | lo).wrapping_sub(self.cycle);
+            }
+            MINSTRET => {
+                let hi = self.instret.wrapping_add(self.minstret_offset) & !0xffff_ffff;
+                self.minstret_offset = (hi | v as u64).wrapping_sub(self.instret + 1);
+            }
+            MINSTRETH => {
+                let lo = self.instret.wrapping_add(self.minstret_offset) & 0xffff_ffff;
+                self.minstret_offset = (((v as u64) << 32) | lo).wrapping_sub(self.instret);
+            }
+            0xB03..=0xB1F | 0xB83..=0xB9F | 0x323..=0x33F => {}
+            _ => return false,
+        }
+        true
+    }
+
+    fn rounding(&self, rm: u8) -> Option<Rounding> {
+        Rounding::from_bits(if rm == 7 { self.frm } else { rm })
+    }
+
+    fn exec_fp(&mut self, i: &Instr, start: u64) -> Flow {
+        use fpu::Cmp;
+        let fa = f32::from_bits(self.f[i.rs1 as usize]);
+        let fb = f32::from_bits(self.f[i.rs2 as usize]);
+        let fc = f32::from_bits(self.f[i.rs3 as usize]);
+        let mode = match self.rounding(i.rm) {
+            Some(m) => m,
+            None => {
+                // A reserved rounding mode (static or in frm) makes the instruction
+                // illegal, but only for instructions that round.
+                if rounds(i.op) {
+                    return self.illegal(i);
+                }
+                Rounding::Rne
+            }
+        };
+        enum Res {
+            F(f32, u8),
+            X(u32, u8),
+        }
+        let t = self.timing;
+        // pipeline.rst Floating-Point rows: results usable after lat + 1 cycles.
+        let (res, lat) = match i.op {
+            Op::FaddS => (fpu::add(fa, fb, mode), t.fpu_addmul_lat + 1),
+            Op::FsubS => (fpu::sub(fa, fb, mode), t.fpu_addmul_lat + 1),
+            Op::FmulS => (fpu::mul(fa, fb, mode), t.fpu_addmul_lat + 1),
+            Op::FmaddS => (fpu::fma(fa, fb, fc, mode), t.fpu_addmul_lat + 1),
+            Op::FmsubS => (fpu::fma(fa, fb, -fc, mode), t.fpu_addmul_lat + 1),
+            Op::FnmsubS => (fpu::fma(-fa, fb, fc, mode), t.fpu_addmul_lat + 1),
+            Op::FnmaddS => (fpu::fma(-fa, fb, -fc, mode), t.fpu_addmul_lat + 1),
+            Op::FdivS => (fpu::div(fa, fb, mode), t.fpu_divsqrt_cycles),
+            Op::FsqrtS => (fpu::sqrt(fa, mode), t.fpu_divsqrt_cycles),
+            Op::FminS => (fpu::min_max(fa, fb, false), t.fpu_others_lat + 1),
+            Op::FmaxS => (fpu::min_max(fa, fb, true), t.fpu_others_lat + 1),
+            _ => (fpu::add(0.0, 0.0, Rounding::Rne), 0),
+        };
+        let others = t.fpu_others_lat + 1;
+        let (out, lat) = match i.op {
+            Op::FsgnjS | Op::FsgnjnS | Op::FsgnjxS => {
+                let kind = match i.op {
+                    Op::FsgnjS => 0,
+                    Op::FsgnjnS => 1,
+                    _ => 2,
+                };
+                let v = fpu::sign_inject(self.f[i.rs1 as usize], self.f[i.rs2 as usize], kind);
+                (Res::F(f32::from_bits(v), 0), others)
+            }
+            Op::FeqS | Op::FltS | Op::FleS => {
+                let k = match i.op {
+                    Op::FeqS => Cmp::Eq,
+                    Op::FltS => Cmp::Lt,
+                    _ => Cmp::Le,
+                };
+                let (v, fl) = fpu::compare(fa, fb, k);
+                (Res::X(v, fl), others)
+            }
+            Op::FclassS => (Res::X(fpu::classify(fa), 0), others),
+            Op::FmvXW => (Res::X(self.f[i.rs1 as usize], 0), others),
+            Op::FmvWX => (Res::F(f32::from_bits(self.x[i.rs1 as usize]), 0), others),
+            Op::FcvtWS | Op::FcvtWuS => {
+                let (v, fl) = fpu::to_int(fa, i.op == Op::FcvtWS, mode);
+                (Res::X(v, fl), others)
+            }
+            Op::FcvtSW | Op::FcvtSWu => {
+                let (v, fl) = fpu::from_int(self.x[i.rs1 as usize], i.op == Op::FcvtSW, mode);
+                (Res::F(v, fl), others)
+            }
+            _ => (Res::F(res.0, res.1), lat),
+        };
+        let issue = self.cycle;
+        let ready = issue + lat as u64;
+        match out {
+            Res::F(v, fl) => {
+                self.f[i.rd as usize] = v.to_bits();
+                self.fflags |= fl;
+                self.ready[F + i.rd as usize] = ready;
+            }
+            Res::X(v, fl) => {
+                self.set_xreg(i.rd as usize, v);
+                self.fflags |= fl;
+                self.ready[i.rd as usize] = ready;
+            }
+        }
+        self.fpu_free = ready;
+        self.fp_quiet = self.fp_quiet.max(ready);
+        // The FPU instruction itself occupies EX for one cycle (APU request).
+        self.retire(i, start, 1);
+        Flow::Next
+    }
+}
+
+/// Whether the FP instruction uses its rounding mode.
+fn rounds(op: Op) -> bool {
+    !matches!(
+        op,
+        Op::FsgnjS
+            | Op::FsgnjnS
+            | Op::FsgnjxS
+            | Op::FminS
+            | Op::FmaxS
+            | Op::FeqS
+            | Op::FltS
+            | Op::FleS
+            | Op::FclassS
+            | Op::FmvXW
+            | Op::FmvWX
+    )
+}
+
+/// Whether `i` reads, or writes through the ALU/FPU port, hazard-scoreboard
+/// register `reg` (x: 1..31, f: 32..63).
+fn uses_reg(i: &Instr, reg: usize) -> bool {
+    let mut f = i.flags;
+    if matches!(i.op, Op::Lb | Op::Lh | Op::Lw | Op::Lbu | Op::Lhu | Op::Flw) {
+        f &= !(flags::XW | flags::FW);
+    }
+    if reg < F {
+        let r = reg as u8;
+        (f & flags::XR1 != 0 && i.rs1 == r)
+            || (f & flags::XR2 != 0 && i.rs2 == r)
+            || (f & flags::XW != 0 && i.rd == r)
+    } else {
+        let r = (reg - F) as u8;
+        (f & flags::FR1 != 0 && i.rs1 == r)
+            || (f & flags::FR2 != 0 && i.rs2 == r)
+            || (f & flags::FR3 != 0 && i.rs3 == r)
+            || (f & flags::FW != 0 && i.rd == r)
+    }
+}
+
+/// The bus transaction of the current part of `m`, and the byte offset at which
+/// its read data lands in the assembled value.
+fn part_request(m: &MemOp) -> (BusRequest, u32) {
+    let off = m.addr & 3;
+    let n0 = (4 - off).min(m.size as u32);
+    let (addr, be, wdata, shift_in) = if m.part == 0 {
+        let be = (((1u32 << n0) - 1) << off) as u8;
+        (m.addr & !3, be, m.data << (8 * off), 0)
+    } else {
+        let n1 = m.size as u32 - n0;
+        let be = ((1u32 << n1) - 1) as u8;
+        ((m.addr & !3).wrapping_add(4), be, m.data >> (8 * n0), n0)
+    };
+    let req = BusRequest {
+        addr,
+        be,
+        write: m.write,
+        wdata: if m.write { wdata } else { 0 },
+    };
+    (req, shift_in)
+}
+
+/// The bytes of read word `rdata` that belong to the current part of `m`, placed
+/// at their position in the loaded value.
+fn merge_part(m: &MemOp, rdata: u32, shift_in: u32) -> u32 {
+    if m.write {
+        return 0;
+    }
+    if m.part == 0 {
+        rdata >> (8 * (m.addr & 3))
+    } else {
+        let n1 = m.size as u32 - shift_in;
+        let mask = if n1 >= 4 {
+            u32::MAX
+        } else {
+            (1u32 << (8 * n1)) - 1
+        };
+        (rdata & mask) << (8 * shift_in)
+    }
+}
+
+/// RISC-V M division semantics (division by zero and INT_MIN / -1 included).
+pub fn divide(op: Op, a: u32, b: u32) -> u32 {
+    match op {
+        Op::Div => {
+            if b == 0 {
+                u32::MAX
+            } else {
+                (a as i32).wrapping_div(b as i32) as u32
+            }
+        }
+        Op::Divu => a.checked_div(b).unwrap_or(u32::MAX),
+        Op::Rem => {
+            if b == 0 {
+                a
+            } else {
+                (a as i32).wrapping_rem(b as i32) as u32
+            }
+        }
+        _ => a.checked_rem(b).unwrap_or(a),
+    }
+}
+
+/// Cycles of div/divu/rem/remu for divisor `b`.
+///
+/// cv32e40p_alu.sv: `div_shift = (ff_no_one ? 31 : clb_result) + (div_op_a_signed ? 0 : 1)`
+/// where the count-leading-bits input is the divisor (bit-reversed, negated first
+/// when signed and negative) and `clb = ff1 - 1` in 6 bits; cv32e40p_alu_div.sv then
+/// spends 1 cycle loading, `div_shift + 1` cycles in DIVIDE and 1 in FINISH:
+/// `3 + div_shift` cycles. For a non-negative divisor that is `3 + clz(b)` (35 for
+/// zero, 3 for 0x80000000 unsigned). A negative signed divisor uses `clz(-b) - 1`;
+/// for `b = INT_MIN` that wraps to 63 in the 6-bit count (66 cycles, read from the
+/// RTL, not from the manual).
+pub fn div_cycles(b: u32, signed: bool) -> u64 {
+    let neg = signed && (b as i32) < 0;
+    let shift: u32 = if neg {
+        let m = b.wrapping_neg();
+        // ff1 of the reversed value = clz(m); m != 0 for any negative b.
+        (m.leading_zeros().wrapping_sub(1)) & 63
+    } else if b == 0 {
+        32
+    } else {
+        b.leading_zeros()
+    };
+    3 + shift as u64
+}
+
+/// Cycles of a CSR access (pipeline.rst "CSR Access": 4 for mstatus, mepc, mtvec,
+/// mcause, the counters, mcountinhibit, mhpmevent*, dcsr, dpc, dscratch*; 1 otherwise).
+pub fn csr_cycles(num: u16) -> u64 {
+    match num {
+        csr::MSTATUS | csr::MEPC | csr::MTVEC | csr::MCAUSE | csr::MCOUNTINHIBIT => 4,
+        0xB00..=0xB1F | 0xB80..=0xB9F | 0xC00..=0xC1F | 0xC80..=0xC9F => 4,
+        0x323..=0x33F => 4,
+        0x7B0..=0x7B3 => 4,
+        _ => 1,
+    }
+}

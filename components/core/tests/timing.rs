@@ -1,0 +1,301 @@
+//! Cycle counts of small sequences, derived from the CV32E40P timing table
+//! (docs/source/pipeline.rst, "Cycle counts per instruction type" and "Hazards").
+//! Each program ends in an ebreak, which does not retire: `hart.cycle` at the stop
+//! is the sum of the costs of the instructions before it.
+
+mod common;
+use common::asm::*;
+use common::reg::*;
+use common::*;
+use vp_core::hart::div_cycles;
+use vp_core::{Hart, Stop};
+
+fn cycles(words: &[u32]) -> u64 {
+    let (h, _) = exec(words);
+    h.cycle
+}
+
+fn cycles_halves(hs: &[u16]) -> u64 {
+    let (mut h, mut bus) = setup_halves(hs);
+    let stop = run_until_stop(&mut h, &mut bus, 0);
+    assert!(matches!(stop, Stop::Ebreak { .. }), "{stop:?}");
+    h.cycle
+}
+
+#[test]
+fn alu_instructions_take_one_cycle() {
+    // 3 x ALU (1 each) + mul (1) = 4
+    assert_eq!(
+        cycles(&[
+            addi(A0, A0, 1),
+            add(A1, A0, A0),
+            xori(A2, A1, 3),
+            mul(A3, A2, A1),
+            EBREAK
+        ]),
+        4
+    );
+}
+
+#[test]
+fn a_load_used_by_the_next_instruction_stalls_one_cycle() {
+    let base = li(A0, RAM + 0x100); // 2 cycles
+                                    // lw 1 + addi reading a1: 1 + 1 load-use stall = 2  ->  2 + 1 + 2 = 5
+    assert_eq!(
+        cycles(&prog(&[&base, &[lw(A1, A0, 0), addi(A1, A1, 1), EBREAK]])),
+        5
+    );
+    // independent instruction after the load: 2 + 1 + 1 = 4
+    assert_eq!(
+        cycles(&prog(&[&base, &[lw(A1, A0, 0), addi(A2, A3, 1), EBREAK]])),
+        4
+    );
+    // one instruction in between hides it: 2 + 1 + 1 + 1 = 5
+    assert_eq!(
+        cycles(&prog(&[
+            &base,
+            &[lw(A1, A0, 0), NOP, addi(A1, A1, 1), EBREAK]
+        ])),
+        5
+    );
+    // cv32e40p_controller.sv load_stall_o also covers a write of the same
+    // register (WAW) by the next instruction: 2 + 1 + 2 = 5
+    assert_eq!(
+        cycles(&prog(&[&base, &[lw(A1, A0, 0), addi(A1, A2, 1), EBREAK]])),
+        5
+    );
+    // a store of the loaded value stalls too: 2 + 1 + 2 = 5
+    assert_eq!(
+        cycles(&prog(&[&base, &[lw(A1, A0, 0), sw(A1, A0, 4), EBREAK]])),
+        5
+    );
+}
+
+#[test]
+fn branches_cost_one_when_not_taken_and_three_when_taken() {
+    // bne zero, zero: not taken, 1
+    assert_eq!(cycles(&[bne(ZERO, ZERO, 8), EBREAK]), 1);
+    // beq zero, zero, +8: taken, 3; lands on the ebreak at 8
+    assert_eq!(cycles(&[beq(ZERO, ZERO, 8), NOP, EBREAK]), 3);
+}
+
+#[test]
+fn a_taken_branch_to_a_misaligned_32_bit_instruction_costs_four() {
+    // 0: beq zero, zero, +6 (3 + 1: the target at 6 is a 32-bit instruction at a
+    // non-word-aligned address); 4: c.nop; 6: addi (1); 10: c.ebreak.  3 + 1 + 1 = 5
+    let mut hs = halves(&[beq(ZERO, ZERO, 6)]);
+    hs.push(0x0001);
+    hs.extend(halves(&[addi(A0, A0, 1)]));
+    hs.push(0x9002);
+    assert_eq!(cycles_halves(&hs), 5);
+    // Same layout with a compressed target (c.addi a0, 1 = 0x0505): 3 + 1 = 4
+    let mut hs = halves(&[beq(ZERO, ZERO, 6)]);
+    hs.extend([0x0001, 0x0505, 0x9002]);
+    assert_eq!(cycles_halves(&hs), 4);
+}
+
+#[test]
+fn jumps_cost_two_and_three_to_a_misaligned_32_bit_target() {
+    // jal +8 (2) -> ebreak at 8
+    assert_eq!(cycles(&[jal(RA, 8), NOP, EBREAK]), 2);
+    // 0: jal +6 (2 + 1); 4: c.nop; 6: addi (1); 10: c.ebreak.  2 + 1 + 1 = 4
+    let mut hs = halves(&[jal(ZERO, 6)]);
+    hs.push(0x0001);
+    hs.extend(halves(&[addi(A0, A0, 1)]));
+    hs.push(0x9002);
+    assert_eq!(cycles_halves(&hs), 4);
+}
+
+#[test]
+fn jalr_on_the_previous_result_stalls() {
+    // 0: auipc a0, 0 (1); 4: jalr zero, 12(a0) (2 + 1 jr_stall: a0 written by the
+    // previous instruction); 12: ebreak.  1 + 3 = 4
+    assert_eq!(cycles(&[auipc(A0, 0), jalr(ZERO, A0, 12), NOP, EBREAK]), 4);
+    // With an instruction in between the forwarding hides it: 1 + 1 + 2 = 4
+    assert_eq!(
+        cycles(&[auipc(A0, 0), NOP, jalr(ZERO, A0, 16), NOP, EBREAK]),
+        4
+    );
+    // A load feeding jalr: the load-use stall (load in EX) plus a jr_stall while
+    // the load is in WB: lw 1 + jalr 2 + 2 = 5, after the 2-cycle li
+    let mut bus = TestBus::new();
+    bus.load_words(
+        0,
+        &prog(&[&li(A0, RAM + 0x100), &[lw(A1, A0, 0), jalr(ZERO, A1, 0)]]),
+    );
+    bus.load_words(0x100, &[RAM + 0x20]);
+    bus.load_words(0x20, &[EBREAK]);
+    let mut h = Hart::new(0, 0, RAM);
+    assert!(matches!(
+        run_until_stop(&mut h, &mut bus, 0),
+        Stop::Ebreak { .. }
+    ));
+    assert_eq!(h.cycle, 2 + 1 + 4);
+}
+
+#[test]
+fn mulh_takes_five_cycles() {
+    // mulh 5, mulhsu 5, mulhu 5, mul 1 = 16
+    assert_eq!(
+        cycles(&[
+            mulh(A0, A1, A2),
+            mulhsu(A0, A1, A2),
+            mulhu(A0, A1, A2),
+            mul(A0, A1, A2),
+            EBREAK
+        ]),
+        16
+    );
+}
+
+#[test]
+fn division_latency_depends_on_the_divisor_leading_zeros() {
+    // cv32e40p_alu_div.sv: 3 + clz(divisor) (35 for zero)
+    let run = |divisor: u32, op: fn(u32, u32, u32) -> u32| {
+        cycles(&prog(&[&li(A2, divisor), &[op(A0, A1, A2), EBREAK]])) - 2
+    };
+    assert_eq!(run(1, divu), 3 + 31);
+    assert_eq!(run(0, divu), 35);
+    assert_eq!(run(0, div), 35);
+    assert_eq!(run(0x8000_0000, divu), 3);
+    assert_eq!(run(0x0001_0000, remu), 3 + 15);
+    assert_eq!(run(7, rem), 3 + 29);
+    // negative signed divisor: clz(-b) - 1 (cv32e40p_alu.sv div_shift)
+    assert_eq!(run(-1i32 as u32, div), 3 + 30);
+    assert_eq!(run(-8i32 as u32, rem), 3 + 27);
+    assert_eq!(
+        div_cycles(0x8000_0000, true),
+        66,
+        "INT_MIN: 6-bit wrap of clb"
+    );
+}
+
+#[test]
+fn csr_accesses_cost_four_for_machine_state_and_counters() {
+    // mstatus 4, mscratch 1, mcycle 4, mhartid 1 = 10
+    assert_eq!(
+        cycles(&[
+            csrrs(A0, 0x300, ZERO),
+            csrrs(A0, 0x340, ZERO),
+            csrrs(A0, 0xB00, ZERO),
+            csrrs(A0, 0xF14, ZERO),
+            EBREAK
+        ]),
+        10
+    );
+}
+
+#[test]
+fn mcycle_reads_the_local_cycle_of_the_instruction() {
+    // nop nop (2 cycles) then csrr a0, mcycle at cycle 2; then csrr a1, mcycle at 2 + 4
+    let (h, _) = exec(&[
+        NOP,
+        NOP,
+        csrrs(A0, 0xB00, ZERO),
+        csrrs(A1, 0xB00, ZERO),
+        EBREAK,
+    ]);
+    assert_eq!(h.x[A0 as usize], 2);
+    assert_eq!(h.x[A1 as usize], 6);
+}
+
+#[test]
+fn misaligned_direct_accesses_take_two_cycles_and_wait_states_add() {
+    let base = li(A0, RAM + 0x100);
+    // lw at +2 crosses a word: 2; lh at +3 crosses: 2; lh at +1 does not: 1 -> 2 + 5
+    assert_eq!(
+        cycles(&prog(&[
+            &base,
+            &[lw(A1, A0, 2), lh(A2, A0, 3), lh(A3, A0, 1), EBREAK]
+        ])),
+        7
+    );
+    let (mut h, mut bus) = setup(&prog(&[&base, &[lw(A1, A0, 0), lw(A1, A0, 2), EBREAK]]));
+    bus.ram_wait = 3;
+    run_until_stop(&mut h, &mut bus, 0);
+    // 2 + (1 + 3) + 2 x (1 + 3)
+    assert_eq!(h.cycle, 2 + 4 + 8);
+}
+
+#[test]
+fn wfi_and_fence_are_single_cycle_nops() {
+    assert_eq!(cycles(&[WFI, 0x0ff0_000f, EBREAK]), 2);
+}
+
+#[test]
+fn a_timed_access_is_issued_after_the_hazard_stall() {
+    // li a0 (2); lw a1, 0(a0) from TCDM: timed, issued at 2, granted at once (1);
+    // lw a2, 0(a1): load-use stall, issued at 2 + 1 + 1 = 4
+    let p = prog(&[&li(A0, TCDM), &[lw(A1, A0, 0), lw(A2, A1, 0), EBREAK]]);
+    let (mut h, mut bus) = setup(&p);
+    let Stop::Timed(a) = h.run(&mut bus, u64::MAX) else {
+        panic!()
+    };
+    assert_eq!(a.cycle, 2);
+    h.complete_access(TCDM + 8, 0).unwrap();
+    let Stop::Timed(b) = h.run(&mut bus, u64::MAX) else {
+        panic!()
+    };
+    assert_eq!(b.cycle, 4);
+    assert_eq!(b.req.addr, TCDM + 8);
+}
+
+mod fp {
+    use super::*;
+
+    fn fp_prog(body: &[u32]) -> Vec<u32> {
+        // one = 1.0f in a0 -> fa0, fa1 (3 cycles: lui, fmv, fmv)
+        prog(&[
+            &[lui(A0, 0x3f800), fmv_w_x(10, A0), fmv_w_x(11, A0)],
+            body,
+            &[EBREAK],
+        ])
+    }
+
+    #[test]
+    fn a_dependent_fp_add_waits_for_the_result() {
+        // C_LAT = 2: the result is usable 3 cycles after issue.
+        // fadd fa2 (issue at 3) ; fadd fa3, fa2 waits until 6, then 1 cycle -> 7
+        let (h, _) = exec(&fp_prog(&[fadd(12, 10, 11, RNE), fadd(13, 12, 10, RNE)]));
+        assert_eq!(h.cycle, 7);
+        assert_eq!(h.f[13], 3.0f32.to_bits());
+    }
+
+    #[test]
+    fn independent_integer_work_hides_fp_latency() {
+        // fadd at 3, two ALU ops at 4, 5, dependent fadd at 6 without stall -> 7
+        let (h, _) = exec(&fp_prog(&[
+            fadd(12, 10, 11, RNE),
+            NOP,
+            NOP,
+            fadd(13, 12, 10, RNE),
+        ]));
+        assert_eq!(h.cycle, 7);
+    }
+
+    #[test]
+    fn back_to_back_independent_fp_ops_wait_for_the_fpu() {
+        // pipeline.rst: following instructions proceed "as long as they are not
+        // FPU ones": fmul at 3, fmul at 6 (FPU busy), ebreak at 7
+        let (h, _) = exec(&fp_prog(&[fmul(12, 10, 11, RNE), fmul(13, 11, 11, RNE)]));
+        assert_eq!(h.cycle, 7);
+    }
+
+    #[test]
+    fn fdiv_result_is_usable_after_19_cycles() {
+        // fdiv issued at 3, result at 22; fmv.x.w reads it at 22 -> 23
+        let (h, _) = exec(&fp_prog(&[fdiv(12, 10, 11, RNE), fmv_x_w(A1, 12)]));
+        assert_eq!(h.cycle, 23);
+        assert_eq!(h.x[A1 as usize], 1.0f32.to_bits());
+    }
+
+    #[test]
+    fn an_fp_load_feeding_an_fp_op_has_the_load_use_stall() {
+        // lui a0 (1) + addi (1) [li RAM+0x100], flw (1), fadd reading it (1 + 1) = 5
+        let p = prog(&[
+            &li(A0, RAM + 0x100),
+            &[flw(12, A0, 0), fadd(13, 12, 12, RNE), EBREAK],
+        ]);
+        assert_eq!(cycles(&p), 5);
+    }
+}
