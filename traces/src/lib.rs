@@ -43,6 +43,11 @@
 //!   per process in this format, hence the track in the name).
 //! - `signal` -> only in the VCD (per-cycle signals would flood the timeline).
 //!
+//! `track` and `name` values given as strings are interned (each distinct
+//! string is sent to the writer once): draw them from a bounded set, and put
+//! per-event data (addresses, ids) in extra fields. Names formatted with
+//! `%`/`?` or taken from the message are sent with each event instead.
+//!
 //! Slices on one track must nest properly (Perfetto drops overlapping ones):
 //! put concurrent activity on separate tracks, e.g. `"cluster.redmule.load"`.
 //! Perfetto shows nanoseconds; the file keeps exact picoseconds.

@@ -35,6 +35,27 @@ impl Kind {
     }
 }
 
+/// The kind of an event from its `ev` field alone (no allocation), so a
+/// layer can pass over kinds it does not write before doing any work.
+pub(crate) fn peek_kind(event: &Event<'_>) -> Kind {
+    struct Peek(Kind);
+    impl Visit for Peek {
+        fn record_str(&mut self, field: &Field, value: &str) {
+            if field.name() == "ev" {
+                self.0 = Kind::parse(value).unwrap_or(Kind::Instant);
+            }
+        }
+        fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+            if field.name() == "ev" {
+                self.0 = Kind::parse(&format!("{value:?}")).unwrap_or(Kind::Instant);
+            }
+        }
+    }
+    let mut p = Peek(Kind::Instant);
+    event.record(&mut p);
+    p.0
+}
+
 /// A field value kept for a slice's `args` (or a counter's value).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Val {
@@ -274,7 +295,9 @@ impl Visit for RecVisitor<'_> {
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         match field.name() {
             "message" => self.message = Some(format!("{value:?}")),
-            "track" | "name" | "ev" => {
+            // Formatted names (`name = %x`) may differ every time: not interned.
+            "name" => self.name = Some(Str::Owned(format!("{value:?}"))),
+            "track" | "ev" => {
                 let s = format!("{value:?}");
                 self.put_str(field, &s);
             }

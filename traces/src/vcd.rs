@@ -23,6 +23,10 @@ use crate::SimClock;
 /// Each distinct (`track`, `name`) is one variable, in scope `track` (split on
 /// `.`). The first event of a variable fixes its width (`width` field,
 /// default 1, clamped to 1..=64); later values are masked to that width.
+/// Values are integers or bools (negative integers as two's complement);
+/// a signal event with a float, string or missing `value` is skipped. Time
+/// never goes backwards in the file: an earlier time is written at the last
+/// one. Simultaneous changes keep their emission order.
 pub struct VcdLayer {
     link: Link,
 }

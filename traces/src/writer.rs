@@ -16,7 +16,7 @@ use std::thread::JoinHandle;
 use crossbeam_channel::{bounded, Receiver, Sender};
 use tracing::Event;
 
-use crate::record::{Interner, Item, Kind, RecVisitor};
+use crate::record::{peek_kind, Interner, Item, Kind, RecVisitor};
 use crate::SimClock;
 
 /// Records per batch sent to a writer thread.
@@ -72,7 +72,7 @@ pub(crate) struct Link {
 impl Link {
     /// Turns a `vp` event into a record stamped with the clock and queues it.
     pub(crate) fn on_event(&self, event: &Event<'_>) {
-        if self.shared.closed.load(Ordering::Relaxed) {
+        if self.shared.closed.load(Ordering::Relaxed) || !(self.accept)(peek_kind(event)) {
             return;
         }
         let mut guard = self.shared.lock();

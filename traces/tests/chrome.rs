@@ -404,3 +404,35 @@ fn signals_stay_out_of_the_chrome_trace() {
     // The track of the instant is still tid 1.
     assert_eq!(timeline(&doc)[0]["tid"], 1);
 }
+
+#[test]
+fn formatted_and_interned_names_both_work() {
+    let path = out_path("names.json");
+    let clk = FakeClock::default();
+    let (layer, guard) = vp_traces::chrome_layer(&path, clk.clock()).unwrap();
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        for i in 0..3u64 {
+            // Formatted: sent with each event.
+            event!(target: "vp", Level::TRACE, track = "t", ev = "instant", name = %format_args!("job{i}"));
+            // String: interned once.
+            vp_traces::instant!("t", String::from("same"));
+            let track = format!("cluster.core{i}");
+            vp_traces::instant!(track, "x");
+        }
+    });
+    guard.finish().unwrap();
+    let doc = load(&path);
+    let names: Vec<&str> = timeline(&doc)
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["job0", "same", "x", "job1", "same", "x", "job2", "same", "x"]
+    );
+    let tids: Vec<u64> = timeline(&doc)
+        .iter()
+        .map(|e| e["tid"].as_u64().unwrap())
+        .collect();
+    assert_eq!(tids, [1, 1, 2, 1, 1, 3, 1, 1, 4]);
+}
