@@ -138,11 +138,20 @@
 //!
 //! Records keep their emission order through a FIFO channel to one writer
 //! thread per file (in batches of [`BATCH_LEN`], at most [`CHANNEL_CAPACITY`]
-//! records in flight, blocking the simulation thread beyond that); tracks and signals get ids in first-appearance order;
-//! times are written in exact decimal (`ts` in µs = ps / 10^6 by integer
-//! division, e.g. `1.234567`), so two identical event streams give identical
-//! bytes. (Perfetto parses `ts` as a double: exact to the picosecond up to
-//! about 2.5 hours of simulated time.)
+//! records in flight; beyond that the simulation thread blocks). Tracks and
+//! signals get ids in first-appearance order. Times are written in exact
+//! decimal (`ts` in µs = ps / 10^6 by integer division and remainder, e.g.
+//! `1.234567`), never through float rounding. So two identical event streams
+//! give identical bytes. (Readers parse `ts` as a double, which holds every
+//! picosecond up to about 2.5 hours of simulated time; Perfetto itself keeps
+//! nanoseconds.)
+//!
+//! # Run summary
+//!
+//! [`SummaryHandle::snapshot`] returns a [`Summary`] (`serde::Serialize`):
+//! events per level (any target), `vp` events per track (sorted), and the
+//! first error and warning with their text, target, track and simulated time.
+//!
 
 mod chrome;
 mod record;
