@@ -39,6 +39,16 @@ pub const CLUSTER_BLOCKS: &[(&str, &str)] = &[
     ("redmule", "redmule"),
 ];
 
+/// Wiring of the built-in blocks: (block, port, peer block, peer export). Applied when
+/// both blocks exist.
+pub const CLUSTER_WIRING: &[(&str, &str, &str, &str)] = &[
+    ("redmule", "wide", "interconnect", "wide"),
+    ("redmule", "tcdm", "interconnect", "tcdm"),
+    ("redmule", "events", "event_unit", "events"),
+    ("cluster_ctrl", "hci", "interconnect", "hci_config"),
+    ("timer", "events", "event_unit", "events"),
+];
+
 /// Command-line overrides of the scenario.
 #[derive(Clone, Debug, Default)]
 pub struct Overrides {
@@ -141,6 +151,18 @@ impl Platform {
             let c = (k.build)(&ctx, name, &params)
                 .map_err(|e| l.error_at(&["platform", name], format!("platform.{name}: {e}")))?;
             components.insert(name.to_string(), c);
+        }
+
+        for (block, port, peer, export) in CLUSTER_WIRING {
+            if !(components.contains_key(*block) && components.contains_key(*peer)) {
+                continue;
+            }
+            let pref = components[*peer]
+                .export(export)
+                .map_err(|e| l.error_at(&["platform", block], format!("wiring {block}.{port} -> {peer}.{export}: {e}")))?;
+            components[*block]
+                .bind(port, pref)
+                .map_err(|e| l.error_at(&["platform", block], format!("wiring {block}.{port} -> {peer}.{export}: {e}")))?;
         }
 
         // Components of the scenario.

@@ -44,6 +44,8 @@ pub enum Cmd {
     },
     /// List the registered component kinds and their parameters.
     ListComponents,
+    /// Run one RedMulE job on the default cluster and print cycles, accesses, utilization, GFLOPS.
+    Gemm(crate::gemm::GemmArgs),
     /// Run named benchmarks (none: all) and print simulated cycles per second.
     Bench {
         /// Benchmarks to run.
@@ -94,6 +96,7 @@ pub fn main_with(reg: Registry) -> i32 {
             EXIT_OK
         }
         Some(Cmd::Bench { names, json }) => bench::run_cli(&reg, &names, json),
+        Some(Cmd::Gemm(a)) => crate::gemm::run(&reg, &a),
     }
 }
 

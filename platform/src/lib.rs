@@ -9,6 +9,7 @@
 pub mod assembly;
 pub mod bench;
 pub mod cli;
+pub mod gemm;
 pub mod scenario;
 pub mod stats;
 
@@ -19,7 +20,7 @@ pub use vp_kernel as kernel;
 /// The registry of every built-in component kind.
 pub fn builtin_registry() -> vp_kernel::Registry {
     let mut reg = vp_kernel::Registry::new();
-    for k in vp_l2::kinds() {
+    for k in vp_l2::kinds().into_iter().chain(vp_redmule::kinds()) {
         reg.register(k);
     }
     reg

@@ -1,0 +1,833 @@
+//! The RedMulE component: the hwpe-ctrl register file, the job queue, and a clocked engine
+//! that drives [`crate::schedule::Schedule`] on the wide port of the HCI.
+//!
+//! ```text
+//!  cores / driver --b_transport--> registers (0x10201000) --TRIGGER--> job queue (2 contexts)
+//!                                                                        |
+//!  interconnect.wide <--req/gnt-- engine (Clocked) <-- Schedule (cycle-exact RTL schedule)
+//!  event_unit.events <-- event 12 to the committing core when the job ends
+//! ```
+//!
+//! Timing comes from the schedule model; every access it makes is a real request on the
+//! wide port, so a refused grant delays exactly what the RTL's FIFOs let it delay. Data:
+//! the Z values of a 12 x 16 tile are computed (bit-exact, `redmule-numerics`) when the
+//! tile's first store is issued, from the TCDM contents at that moment, and the stores
+//! carry them through the port. This equals the RTL's result unless another initiator
+//! rewrites X, W or the tile's Y while the job runs (a race the RTL resolves per beat).
+//!
+//! Departures from the RTL, on purpose: each job context keeps its own registers (the RTL's
+//! tiler reads the running context's sizes, so a job queued behind another inherits them);
+//! Z rows at and beyond M, which the RTL writes past the end of Z (`y_width` in
+//! `redmule_scheduler.sv` tests the W leftovers), are issued with byte enables off; the
+//! numerics follow the golden model (no zero-padding steps for N not a multiple of 4).
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use rand_core::Rng;
+use rand_pcg::Pcg64Mcg;
+use redmule_numerics::Fp16View;
+use serde_json::{json, Value};
+use vp_kernel::clocked::{DomainId, Next, TickCtx, PHASE_INITIATOR};
+use vp_kernel::component::{ElabCtx, MapEntry, PortInfo};
+use vp_kernel::port::{EventsRef, WidePort, WideReq, WIDE_MAX_WORDS};
+use vp_kernel::tlm::{Command, Payload, Response, Target, TargetRef};
+use vp_kernel::{Clock, Clocked, Component, Event, PortRef, Sim, SimTime, Wake};
+
+use crate::regs::{self, Job, JOB_REGS};
+use crate::schedule::{Geometry, JobShape, Schedule, Stall, StartInfo, WideAccess};
+
+/// The accelerator's event line in the event unit (bits 15:12; RedMulE raises 12).
+pub const EVENT_LINE: u32 = 12;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CtxState {
+    Free,
+    Acquired,
+    Committed,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Ctx {
+    state: CtxState,
+    regs: [u32; JOB_REGS],
+    /// Cycle of the last ARITH write (the tiler starts on it).
+    arith_cycle: u64,
+    id: u32,
+    core: u32,
+}
+
+/// Per-job statistics.
+#[derive(Clone, Debug, Default)]
+pub struct JobStats {
+    pub id: u32,
+    pub job: Option<Job>,
+    pub core: u32,
+    pub trigger_cycle: u64,
+    pub start_cycle: u64,
+    pub end_cycle: u64,
+    pub reads: u64,
+    pub writes: u64,
+    pub refused: u64,
+    pub stall_w: u64,
+    pub stall_x: u64,
+    pub stall_y: u64,
+    pub stall_other: u64,
+}
+
+impl JobStats {
+    /// Cycles from the granted TRIGGER write to the completion event (as measured on the RTL;
+    /// for a queued job, from its start).
+    pub fn cycles(&self) -> u64 {
+        self.end_cycle
+            - self
+                .trigger_cycle
+                .max(self.start_cycle.min(self.trigger_cycle))
+    }
+}
+
+struct Running {
+    ctx: usize,
+    job: Job,
+    sched: Schedule,
+    /// Next schedule cycle to evaluate (absolute cluster cycle).
+    next_cycle: u64,
+    /// The access presented last cycle and whether it is still waiting for a grant.
+    held: Option<WideAccess>,
+    /// Current tile's Z values (FP16), rows x depth, and which tile it is.
+    tile: Option<((u32, u32), Vec<u16>)>,
+    stats: JobStats,
+    stall: Option<Stall>,
+    stall_since: u64,
+}
+
+/// State shared by the register file and the engine.
+struct State {
+    name: String,
+    sim: Sim,
+    domain: DomainId,
+    clock: Clock,
+    geom: Geometry,
+    tcdm_base: u32,
+    tcdm_size: u32,
+    ctx: [Ctx; 2],
+    /// Context being programmed (after ACQUIRE).
+    prog: Option<usize>,
+    /// Committed contexts in commit order.
+    queue: VecDeque<usize>,
+    running: Option<Running>,
+    next_id: u32,
+    finished: u32,
+    engine_wake: Option<Wake>,
+    done_event: Event,
+    jobs: Vec<JobStats>,
+    reg_reads: u64,
+    reg_writes: u64,
+}
+
+impl State {
+    fn cycle(&self) -> u64 {
+        self.sim
+            .next_tick_cycle(self.domain)
+            .max(self.clock.cycle_at(self.sim.now()))
+    }
+
+    fn soft_clear(&mut self) {
+        for c in self.ctx.iter_mut() {
+            c.state = CtxState::Free;
+            c.regs = [0; JOB_REGS];
+        }
+        self.prog = None;
+        self.queue.clear();
+        self.running = None;
+    }
+
+    fn acquire(&mut self) -> u32 {
+        if let Some(p) = self.prog {
+            return self.ctx[p].id;
+        }
+        // hwpe_ctrl_slave.sv: ACQUIRE returns the id of a free context and locks it, or a
+        // negative value while both are taken.
+        let running = self.running.as_ref().map(|r| r.ctx);
+        for i in 0..2 {
+            if self.ctx[i].state == CtxState::Free && Some(i) != running {
+                self.ctx[i].state = CtxState::Acquired;
+                self.ctx[i].id = self.next_id;
+                self.next_id = self.next_id.wrapping_add(1) & 0xFF;
+                self.prog = Some(i);
+                return self.ctx[i].id;
+            }
+        }
+        u32::MAX
+    }
+
+    fn write_job_reg(&mut self, off: u32, v: u32, cycle: u64) {
+        let i = match self.prog {
+            Some(i) => i,
+            None => {
+                tracing::warn!(target: "vp", track = %format!("cluster.{}", self.name),
+                    "RedMulE register {} written without ACQUIRE", regs::name(off));
+                // Program the next free context anyway, as the RTL's register file does.
+                (0..2)
+                    .find(|&i| self.ctx[i].state == CtxState::Free)
+                    .unwrap_or(0)
+            }
+        };
+        let slot = ((off - regs::X_PTR) / 4) as usize;
+        self.ctx[i].regs[slot] = v;
+        if off == regs::ARITH {
+            self.ctx[i].arith_cycle = cycle;
+        }
+    }
+
+    /// TRIGGER: commit the programmed context; start it if the engine is idle.
+    fn trigger(&mut self, core: u32, cycle: u64) {
+        let i = match self.prog.take() {
+            Some(i) => i,
+            None => match (0..2).find(|&i| self.ctx[i].state == CtxState::Free) {
+                Some(i) => {
+                    self.ctx[i].id = self.next_id;
+                    self.next_id = self.next_id.wrapping_add(1) & 0xFF;
+                    i
+                }
+                None => {
+                    tracing::warn!(target: "vp", track = %format!("cluster.{}", self.name),
+                        "RedMulE TRIGGER with no free context: ignored");
+                    return;
+                }
+            },
+        };
+        self.ctx[i].state = CtxState::Committed;
+        self.ctx[i].core = core;
+        self.queue.push_back(i);
+        if self.running.is_none() {
+            self.start_next(cycle, cycle);
+        }
+    }
+
+    /// Start the oldest committed job; `trigger` is its TRIGGER cycle for the statistics.
+    fn start_next(&mut self, start: u64, trigger: u64) {
+        let Some(i) = self.queue.pop_front() else {
+            return;
+        };
+        let c = self.ctx[i];
+        let job = match Job::decode(&c.regs, self.tcdm_base, self.tcdm_size) {
+            Ok(j) => j,
+            Err(e) => {
+                self.sim.fault(self.name.clone(), e);
+                return;
+            }
+        };
+        let shape = JobShape {
+            m: job.m,
+            n: job.n,
+            k: job.k,
+            x: job.x,
+            w: job.w,
+            z: job.z,
+            elem_bytes: job.fmt.bytes_per_elem() as u32,
+        };
+        let info = StartInfo {
+            arith_to_trigger: start.saturating_sub(c.arith_cycle).min(u32::MAX as u64) as u32,
+            reads_y: job.op.uses_y(),
+        };
+        let sched = match Schedule::new(self.geom, shape, info) {
+            Ok(s) => s,
+            Err(e) => {
+                self.sim
+                    .fault(self.name.clone(), format!("RedMulE job rejected: {e}"));
+                return;
+            }
+        };
+        vp_traces::begin!(
+            format!("cluster.{}", self.name),
+            "job",
+            id = c.id as u64,
+            m = job.m as u64,
+            n = job.n as u64,
+            k = job.k as u64
+        );
+        self.running = Some(Running {
+            ctx: i,
+            job,
+            sched,
+            next_cycle: start,
+            held: None,
+            tile: None,
+            stats: JobStats {
+                id: c.id,
+                job: Some(job),
+                core: c.core,
+                trigger_cycle: trigger,
+                start_cycle: start,
+                ..JobStats::default()
+            },
+            stall: None,
+            stall_since: 0,
+        });
+        if let Some(w) = &self.engine_wake {
+            w.at(start);
+        }
+    }
+
+    fn status(&self) -> u32 {
+        u32::from(self.running.is_some() || !self.queue.is_empty())
+    }
+}
+
+/// The register file target.
+struct Regs(Rc<RefCell<State>>);
+
+impl Target for Regs {
+    fn b_transport(&mut self, p: &mut Payload, _delay: &mut SimTime) {
+        if p.data.len() != 4 || p.address % 4 != 0 {
+            p.response = Response::ByteEnableError;
+            return;
+        }
+        let off = p.address as u32;
+        let mut s = self.0.borrow_mut();
+        let cycle = s.cycle();
+        p.response = Response::Ok;
+        match p.command {
+            Command::Read => {
+                s.reg_reads += 1;
+                let v = match off {
+                    regs::ACQUIRE => s.acquire(),
+                    regs::FINISHED => s.finished,
+                    regs::STATUS => s.status(),
+                    regs::RUNNING_JOB => s.running.as_ref().map_or(0, |r| r.stats.id),
+                    regs::X_PTR..=regs::ARITH if off % 4 == 0 => {
+                        let i = s.prog.unwrap_or(0);
+                        s.ctx[i].regs[((off - regs::X_PTR) / 4) as usize]
+                    }
+                    _ => 0,
+                };
+                p.set_data_u32(v);
+            }
+            Command::Write => {
+                s.reg_writes += 1;
+                let v = p.data_u32();
+                match off {
+                    regs::TRIGGER => s.trigger(p.initiator.unwrap_or(0), cycle),
+                    regs::SOFT_CLEAR => s.soft_clear(),
+                    regs::X_PTR..=regs::ARITH => s.write_job_reg(off, v, cycle),
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    fn debug_transport(&mut self, p: &mut Payload) -> usize {
+        // Reads without side effects (ACQUIRE would lock a context).
+        if p.command == Command::Read && p.data.len() == 4 {
+            let s = self.0.borrow();
+            let off = p.address as u32;
+            let v = match off {
+                regs::STATUS => s.status(),
+                regs::FINISHED => s.finished,
+                regs::X_PTR..=regs::ARITH => {
+                    s.ctx[s.prog.unwrap_or(0)].regs[((off - regs::X_PTR) / 4) as usize]
+                }
+                _ => 0,
+            };
+            p.set_data_u32(v);
+            p.response = Response::Ok;
+            return 4;
+        }
+        p.response = Response::CommandError;
+        0
+    }
+}
+
+/// The clocked engine.
+struct Engine {
+    state: Rc<RefCell<State>>,
+    port: Rc<WidePort>,
+    events: Option<EventsRef>,
+    tcdm: TargetRef,
+    deny_permille: u32,
+    rng: Pcg64Mcg,
+    track: String,
+}
+
+impl Engine {
+    /// Read `n` elements at `addr` as FP16 (cast in).
+    fn load(&self, job: &Job, addr: u32, n: usize, out: &mut Vec<u16>) {
+        let eb = job.fmt.bytes_per_elem();
+        let mut p = Payload::read(addr as u64, n * eb);
+        self.tcdm.borrow_mut().debug_transport(&mut p);
+        out.clear();
+        out.extend((0..n).map(|i| job.fmt.load(&p.data, i).unwrap_or(0)));
+    }
+
+    /// Compute the Z tile (FP16 values, rows x depth) of row block `tm`, column block `tk`.
+    fn compute_tile(&self, job: &Job, geom: Geometry, tm: u32, tk: u32) -> Vec<u16> {
+        let rows = geom.rows as usize;
+        let depth = geom.depth() as usize;
+        let eb = job.fmt.bytes_per_elem() as u32;
+        let (m, n, k) = (job.m as usize, job.n as usize, job.k as usize);
+        let r0 = tm as usize * rows;
+        let c0 = tk as usize * depth;
+        let cols = depth.min(k.saturating_sub(c0));
+        let mut out = vec![0u16; rows * depth];
+        if cols == 0 {
+            return out;
+        }
+        // W columns c0..c0+cols of every row n.
+        let mut w = Vec::with_capacity(n * cols);
+        let mut buf = Vec::new();
+        for nn in 0..n {
+            self.load(job, job.w + ((nn * k + c0) as u32) * eb, cols, &mut buf);
+            w.extend_from_slice(&buf);
+        }
+        let mut x = Vec::new();
+        let mut y = Vec::new();
+        let mut z = vec![0u16; cols];
+        for r in 0..rows.min(m.saturating_sub(r0)) {
+            let row = r0 + r;
+            self.load(job, job.x + (row * n) as u32 * eb, n, &mut x);
+            if job.op.uses_y() {
+                self.load(job, job.z + ((row * k + c0) as u32) * eb, cols, &mut y);
+            } else {
+                y.clear();
+            }
+            let view = Fp16View {
+                data: &w,
+                stride: cols,
+            };
+            if redmule_numerics::z_row(job.op, &x, view, &y, &mut z).is_ok() {
+                out[r * depth..r * depth + cols].copy_from_slice(&z);
+            }
+        }
+        out
+    }
+
+    /// Build the wide request for an access (with store data for Z).
+    fn request(&self, r: &mut Running, geom: Geometry, a: &WideAccess) -> WideReq {
+        let words = (geom.depth() * 2 / 4 + 1).min(WIDE_MAX_WORDS as u32) as u8;
+        let mut req = WideReq::read(a.addr, words);
+        if !a.write {
+            return req;
+        }
+        req.write = true;
+        let key = (a.tile_m, a.tile_k);
+        if r.tile.as_ref().is_none_or(|(k, _)| *k != key) {
+            let t = self.compute_tile(&r.job, geom, a.tile_m, a.tile_k);
+            r.tile = Some((key, t));
+        }
+        let job = r.job;
+        let depth = geom.depth() as usize;
+        let eb = job.fmt.bytes_per_elem();
+        let row_abs = a.tile_m * geom.rows + a.row;
+        let mut bytes = [0u8; WIDE_MAX_WORDS * 4];
+        let mut be: u64 = 0;
+        if row_abs < job.m {
+            let tile = &r.tile.as_ref().expect("computed above").1;
+            let vals = &tile[a.row as usize * depth..(a.row as usize + 1) * depth];
+            let off = (a.byte_addr - a.addr) as usize;
+            let n_el = (a.bytes as usize / eb).min(depth);
+            for (e, &h) in vals.iter().take(n_el).enumerate() {
+                let v = job.fmt.from_fp16(h);
+                for b in 0..eb {
+                    let pos = off + e * eb + b;
+                    if pos < bytes.len() {
+                        bytes[pos] = (v >> (8 * b)) as u8;
+                        be |= 1 << pos;
+                    }
+                }
+            }
+        }
+        for (i, w) in req.wdata.iter_mut().enumerate() {
+            *w = u32::from_le_bytes([
+                bytes[4 * i],
+                bytes[4 * i + 1],
+                bytes[4 * i + 2],
+                bytes[4 * i + 3],
+            ]);
+        }
+        req.be = be;
+        req
+    }
+
+    fn note_stall(&self, r: &mut Running, stall: Option<Stall>, cycle: u64) {
+        match stall {
+            Some(Stall::WMissing) => r.stats.stall_w += 1,
+            Some(Stall::XNotFull) => r.stats.stall_x += 1,
+            Some(Stall::YMissing) => r.stats.stall_y += 1,
+            Some(Stall::Other(_)) => r.stats.stall_other += 1,
+            None => {}
+        }
+        if stall != r.stall {
+            if let Some(prev) = r.stall {
+                if vp_traces::enabled() {
+                    let clock = self.state.borrow().clock;
+                    let cause = match prev {
+                        Stall::WMissing => "W row missing",
+                        Stall::XNotFull => "X buffer not full",
+                        Stall::YMissing => "Y missing",
+                        Stall::Other(s) => s,
+                    };
+                    vp_traces::slice!(
+                        self.track.as_str(),
+                        "stall",
+                        clock.cycles(cycle - r.stall_since).ps(),
+                        start_ps = clock.time_of(r.stall_since).ps(),
+                        cause = cause
+                    );
+                }
+            }
+            r.stall = stall;
+            r.stall_since = cycle;
+        }
+    }
+}
+
+impl Clocked for Engine {
+    fn tick(&mut self, cx: &mut TickCtx<'_>) -> Next {
+        let state = self.state.clone();
+        let mut s = state.borrow_mut();
+        let geom = s.geom;
+        let Some(mut r) = s.running.take() else {
+            return Next::Sleep;
+        };
+        drop(s);
+        // Catch up on cycles that passed before the engine could tick (TRIGGER written after
+        // the engine's tick in its cycle): no access is due that early after TRIGGER.
+        while r.next_cycle < cx.cycle {
+            let out = r.sched.cycle(true);
+            let c = r.next_cycle;
+            self.note_stall(&mut r, out.stall, c);
+            r.next_cycle += 1;
+        }
+        // Was last cycle's request granted?
+        let granted = match r.held {
+            Some(a) if !self.port.busy() => {
+                if a.write {
+                    r.stats.writes += 1;
+                } else {
+                    r.stats.reads += 1;
+                }
+                r.held = None;
+                true
+            }
+            Some(_) => false,
+            None => true,
+        };
+        let _ = self.port.take_response();
+        let out = r.sched.cycle(granted);
+        self.note_stall(&mut r, out.stall, cx.cycle);
+        r.next_cycle = cx.cycle + 1;
+        if out.done {
+            // The completion event goes to the committing core (hwpe evt -> event unit).
+            if let Some(ev) = &self.events {
+                ev.0.raise(1 << r.stats.core, EVENT_LINE, cx.cycle);
+            }
+            r.stats.end_cycle = cx.cycle;
+            self.note_stall(&mut r, None, cx.cycle);
+            vp_traces::end!(self.track.as_str(), "job");
+            let mut s = state.borrow_mut();
+            s.ctx[r.ctx].state = CtxState::Free;
+            s.finished = s.finished.wrapping_add(1);
+            s.jobs.push(r.stats.clone());
+            s.done_event.notify_delta();
+            s.start_next(cx.cycle + 1, cx.cycle + 1);
+            return if s.running.is_some() {
+                Next::Cycle
+            } else {
+                Next::Sleep
+            };
+        }
+        if let Some(a) = out.req {
+            if r.held.is_none() {
+                // A memory-pressure what-if: refuse this share of grants (seeded).
+                let deny =
+                    self.deny_permille > 0 && (self.rng.next_u32() % 1000) < self.deny_permille;
+                if deny {
+                    r.stats.refused += 1;
+                    r.held = Some(a);
+                    // Not posted: the port stays idle, the schedule sees a refusal.
+                    self.port.withdraw();
+                } else {
+                    let req = self.request(&mut r, geom, &a);
+                    self.port.request(cx.cycle, req);
+                    r.held = Some(a);
+                }
+            } else if !self.port.busy() {
+                // Held after a simulated refusal: present it now (or refuse again).
+                let deny =
+                    self.deny_permille > 0 && (self.rng.next_u32() % 1000) < self.deny_permille;
+                if deny {
+                    r.stats.refused += 1;
+                } else {
+                    let req = self.request(&mut r, geom, &a);
+                    self.port.request(cx.cycle, req);
+                }
+            }
+        }
+        state.borrow_mut().running = Some(r);
+        Next::Cycle
+    }
+
+    fn blocked_on(&self) -> Option<String> {
+        None
+    }
+}
+
+/// Component params.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    /// Base address of the register file.
+    #[serde(default = "d_base")]
+    pub base: u32,
+    /// Rows of CEs (ARRAY_WIDTH).
+    #[serde(default = "d_rows")]
+    pub rows: u32,
+    /// CEs per row (ARRAY_HEIGHT).
+    #[serde(default = "d_cols")]
+    pub cols: u32,
+    /// Pipeline registers per CE (PIPE_REGS).
+    #[serde(default = "d_stages")]
+    pub stages: u32,
+    /// Refuse this share (per mille) of the wide port's grants, at random (seeded).
+    #[serde(default)]
+    pub deny_permille: u32,
+}
+fn d_base() -> u32 {
+    0x1020_1000
+}
+fn d_rows() -> u32 {
+    12
+}
+fn d_cols() -> u32 {
+    4
+}
+fn d_stages() -> u32 {
+    3
+}
+
+/// The RedMulE block.
+pub struct Redmule {
+    name: String,
+    base: u32,
+    state: Rc<RefCell<State>>,
+    wide: Option<Rc<WidePort>>,
+    events: Option<EventsRef>,
+    tcdm: Option<TargetRef>,
+    deny_permille: u32,
+    seed: u64,
+}
+
+impl Redmule {
+    pub fn build(
+        ctx: &vp_kernel::BuildCtx<'_>,
+        name: &str,
+        v: &serde_yaml::Value,
+    ) -> Result<Box<dyn Component>, String> {
+        let p: Params = vp_kernel::component::parse_params(v)?;
+        let geom = Geometry {
+            rows: p.rows,
+            cols: p.cols,
+            stages: p.stages,
+        };
+        if p.rows == 0 || p.cols == 0 || p.stages == 0 {
+            return Err("rows, cols and stages must be at least 1".into());
+        }
+        // redmule_pkg.sv: one 256-bit word feeds a row: cols x (stages + 1) FP16 values.
+        if geom.depth() * 2 + 4 > (WIDE_MAX_WORDS * 4) as u32 {
+            return Err(format!(
+                "cols x (stages + 1) = {} FP16 values do not fit a port of at most {} words",
+                geom.depth(),
+                WIDE_MAX_WORDS
+            ));
+        }
+        if p.rows > p.cols * p.stages {
+            return Err(format!(
+                "rows ({}) must not exceed cols x stages ({}): the RTL feeds one X row per CE pipeline slot",
+                p.rows,
+                p.cols * p.stages
+            ));
+        }
+        if p.deny_permille >= 1000 {
+            return Err(format!(
+                "deny_permille: expected 0 to 999, got {}",
+                p.deny_permille
+            ));
+        }
+        let state = State {
+            name: name.to_string(),
+            sim: ctx.sim.clone(),
+            domain: ctx.domain,
+            clock: ctx.clock,
+            geom,
+            tcdm_base: ctx.tcdm_base,
+            tcdm_size: ctx.tcdm_size,
+            ctx: [Ctx {
+                state: CtxState::Free,
+                regs: [0; JOB_REGS],
+                arith_cycle: 0,
+                id: 0,
+                core: 0,
+            }; 2],
+            prog: None,
+            queue: VecDeque::new(),
+            running: None,
+            next_id: 0,
+            finished: 0,
+            engine_wake: None,
+            done_event: Event::new(ctx.sim, format!("{name}.done")),
+            jobs: Vec::new(),
+            reg_reads: 0,
+            reg_writes: 0,
+        };
+        Ok(Box::new(Redmule {
+            name: name.to_string(),
+            base: p.base,
+            state: Rc::new(RefCell::new(state)),
+            wide: None,
+            events: None,
+            tcdm: None,
+            deny_permille: p.deny_permille,
+            seed: ctx.seed_for(name),
+        }))
+    }
+
+    /// Statistics of the finished jobs.
+    pub fn jobs(&self) -> Vec<JobStats> {
+        self.state.borrow().jobs.clone()
+    }
+}
+
+fn job_json(j: &JobStats, geom: Geometry, mhz: f64) -> Value {
+    let job = j.job.expect("finished jobs carry their job");
+    let cycles = j.end_cycle - j.trigger_cycle;
+    let macs = job.m as f64 * job.n as f64 * job.k as f64;
+    let units = (geom.rows * geom.cols) as f64;
+    json!({
+        "id": j.id,
+        "core": j.core,
+        "m": job.m, "n": job.n, "k": job.k,
+        "op": format!("{:?}", job.op).to_lowercase(),
+        "fmt": match job.fmt {
+            redmule_numerics::Format::Fp16 => "fp16",
+            redmule_numerics::Format::Fp8E5M2 => "fp8",
+            redmule_numerics::Format::Fp8E4M3 => "fp8alt",
+        },
+        "trigger_cycle": j.trigger_cycle,
+        "end_cycle": j.end_cycle,
+        "cycles": cycles,
+        "reads": j.reads,
+        "writes": j.writes,
+        "refused": j.refused,
+        "stalls": {"w_missing": j.stall_w, "x_not_full": j.stall_x, "y_missing": j.stall_y, "other": j.stall_other},
+        "utilization": macs / (units * cycles.max(1) as f64),
+        "gflops": 2.0 * macs * mhz / cycles.max(1) as f64 / 1000.0,
+    })
+}
+
+impl Component for Redmule {
+    fn kind(&self) -> &'static str {
+        "redmule"
+    }
+    fn ports(&self) -> Vec<PortInfo> {
+        vec![
+            PortInfo {
+                name: "wide",
+                kind: "wide",
+                required: true,
+                doc: "the HCI wide port (interconnect.wide)",
+            },
+            PortInfo {
+                name: "tcdm",
+                kind: "target",
+                required: true,
+                doc: "zero-time TCDM access for the datapath (interconnect.tcdm)",
+            },
+            PortInfo {
+                name: "events",
+                kind: "events",
+                required: false,
+                doc: "event lines of the event unit (event 12 on completion)",
+            },
+        ]
+    }
+    fn export(&mut self, port: &str) -> Result<PortRef, String> {
+        match port {
+            "regs" => Ok(PortRef::target(Rc::new(RefCell::new(Regs(
+                self.state.clone(),
+            ))))),
+            "done" => Ok(PortRef::new(
+                "event",
+                Rc::new(self.state.borrow().done_event.clone()),
+            )),
+            _ => Err(format!("redmule exports 'regs' and 'done', not '{port}'")),
+        }
+    }
+    fn bind(&mut self, port: &str, peer: PortRef) -> Result<(), String> {
+        match port {
+            "wide" => self.wide = Some(peer.get::<WidePort>("wide")?),
+            "tcdm" => self.tcdm = Some(peer.get_target()?),
+            "events" => self.events = Some((*peer.get::<EventsRef>("events")?).clone()),
+            _ => {
+                return Err(format!(
+                    "redmule has ports wide, tcdm and events, not '{port}'"
+                ))
+            }
+        }
+        Ok(())
+    }
+    fn mappings(&self) -> Vec<MapEntry> {
+        vec![MapEntry {
+            name: "regs".into(),
+            base: self.base as u64,
+            size: regs::SIZE,
+            target: Rc::new(RefCell::new(Regs(self.state.clone()))),
+        }]
+    }
+    fn elaborate(&mut self, cx: &mut ElabCtx<'_>) -> Result<(), String> {
+        let port = self.wide.clone().ok_or("port 'wide' is not bound")?;
+        let tcdm = self.tcdm.clone().ok_or("port 'tcdm' is not bound")?;
+        let engine = Engine {
+            state: self.state.clone(),
+            port: port.clone(),
+            events: self.events.clone(),
+            tcdm,
+            deny_permille: self.deny_permille,
+            rng: Pcg64Mcg::new(self.seed as u128 | 1),
+            track: format!("cluster.{}", self.name),
+        };
+        let wake = cx.sim.add_clocked(
+            cx.domain,
+            format!("{}.engine", self.name),
+            PHASE_INITIATOR,
+            false,
+            Rc::new(RefCell::new(engine)),
+        );
+        port.set_initiator_wake(wake.clone());
+        self.state.borrow_mut().engine_wake = Some(wake);
+        Ok(())
+    }
+    fn stats(&self) -> Value {
+        let s = self.state.borrow();
+        let mhz = s.clock.mhz();
+        let jobs: Vec<Value> = s.jobs.iter().map(|j| job_json(j, s.geom, mhz)).collect();
+        json!({
+            "geometry": {"rows": s.geom.rows, "cols": s.geom.cols, "stages": s.geom.stages},
+            "jobs_finished": s.jobs.len(),
+            "jobs": jobs,
+            "register_reads": s.reg_reads,
+            "register_writes": s.reg_writes,
+        })
+    }
+}
+
+/// The `redmule` kind.
+pub fn kind() -> vp_kernel::ComponentKind {
+    vp_kernel::ComponentKind {
+        name: "redmule",
+        summary: "RedMulE matrix engine: registers at 0x10201000, cycle-exact schedule on the HCI wide port",
+        params: "base: register base (0x10201000)\nrows, cols, stages: CE array geometry (12, 4, 3)\ndeny_permille: refuse this share of wide-port grants at random (0)",
+        build: Redmule::build,
+    }
+}
