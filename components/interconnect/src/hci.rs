@@ -1,0 +1,705 @@
+//! The per-cycle pass of the memory system: logarithmic interconnect (LIC), HCI wide-vs-narrow
+//! arbiter and bank accesses, evaluated together once per active cycle.
+//!
+//! RTL modelled (pulp-platform/hci at 2a5a508, the version pinned by pulp_cluster, and
+//! 1bcd802+ for the v2.4 starvation guard; pulp-platform/cluster_interconnect and
+//! common_cells for the LIC):
+//!
+//! * `hci_interconnect.sv`: the LIC branch (`cores`, `dma`, `ext` = our narrow ports) is
+//!   `in_high`, the HWPE branch (our wide ports) is `in_low` of one `hci_arbiter` per bank.
+//! * `tcdm_interconnect.sv` / `xbar.sv` (Topology LIC): one `rr_arb_tree` per bank with
+//!   `LockIn = 1` and the default `FairArb = 1`, over all narrow initiators.
+//! * `hci_router.sv` / `hci_router_reorder.sv`: a wide access drives `words` adjacent banks
+//!   from `(addr >> 2) % banks`, wrapped banks at row + 1, granted only when every bank it
+//!   requests grants (`in_gnt[0] = &(~out_req | out_gnt)`); the response follows one cycle
+//!   later.
+//! * `hci_arbiter.sv`: per bank, the high side passes when it requests and is not
+//!   suppressed; the low side gets every other bank. `invert_prio` swaps the sides.
+//!   Starvation guard: pinned (one counter of cycles where both sides request anything) or
+//!   v2.4 (one counter of conflict cycles with a numerator/denominator window).
+//! * `hci_arbiter_tree.sv`: several wide ports meet in a tree of `hci_arbiter`s with the
+//!   lower index on the high side; we model that as fixed priority by index, with no
+//!   starvation guard between wide ports (an approximation).
+//!
+//! Departures from the RTL, all invisible in the data the initiators see:
+//! * A wide access refused on some of its banks performs no bank access at all. In the RTL
+//!   the banks it did win perform the access (and repeat it when the access is finally
+//!   granted), which only matters for a write racing a narrow write to the same word.
+//! * `rr_arb_tree` forbids withdrawing a request while the arbiter is locked on it; we
+//!   mask a locked request vector with the current requests so a withdrawal (e.g.
+//!   [`NarrowPort::withdraw`]) cannot be granted.
+//!
+//! The hot path keeps to plain arrays and 64-bit masks (banks and initiator indices are
+//! bits), allocates nothing and skips every bank nobody requests.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use serde_json::{json, Map, Value};
+use vp_kernel::clocked::{Clocked, Next, TickCtx};
+use vp_kernel::port::{NarrowPort, NarrowReq, WidePort, WideReq, WIDE_MAX_WORDS};
+
+use crate::tcdm::Tcdm;
+
+/// Most narrow initiator ports (per-cycle masks are 64 bits).
+pub const MAX_NARROW_PORTS: usize = 64;
+/// Most wide initiator ports.
+pub const MAX_WIDE_PORTS: usize = 8;
+
+/// Bits of the cluster-control HCI register (0x10200018).
+pub mod ctrl_bits {
+    /// `low_prio_max_stall` [7:0].
+    pub const MAX_STALL_MASK: u32 = 0xFF;
+    /// `invert_prio` [8].
+    pub const INVERT_PRIO: u32 = 1 << 8;
+    /// `arb_policy` [10:9] (kept, not modelled).
+    pub const ARB_POLICY_SHIFT: u32 = 9;
+    /// `hwpe_en` [11] (kept; it gates the HWPE, not the interconnect).
+    pub const HWPE_EN: u32 = 1 << 11;
+}
+
+/// Which starvation guard the HCI arbiter implements.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+pub enum HciVariant {
+    /// hci 2a5a508 (pinned by pulp_cluster; the paper era): one cluster-wide stall counter.
+    #[serde(rename = "pinned")]
+    Pinned,
+    /// hci v2.4+ (1bcd802 onward): per-bank conflict detection, numerator/denominator window.
+    #[serde(rename = "v2_4", alias = "v2.4")]
+    V2_4,
+}
+
+impl HciVariant {
+    /// From its YAML spelling (`pinned`, `v2_4` or `v2.4`).
+    pub fn parse(s: &str) -> Result<HciVariant, String> {
+        match s {
+            "pinned" => Ok(HciVariant::Pinned),
+            "v2_4" | "v2.4" => Ok(HciVariant::V2_4),
+            _ => Err(format!("expected 'pinned' or 'v2_4', got '{s}'")),
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            HciVariant::Pinned => "pinned",
+            HciVariant::V2_4 => "v2_4",
+        }
+    }
+}
+
+/// Buckets of the wait histogram: cycles a request waited for its grant
+/// (0, 1, 2, 3-4, 5-8, 9-16, 17-32, 33-64, 65+). Latency to the response is wait + 1.
+pub const HIST_LABELS: [&str; 9] = ["0", "1", "2", "3-4", "5-8", "9-16", "17-32", "33-64", "65+"];
+
+#[inline]
+fn hist_bucket(wait: u64) -> usize {
+    if wait == 0 {
+        0
+    } else {
+        ((64 - (wait - 1).leading_zeros()) as usize + 1).min(HIST_LABELS.len() - 1)
+    }
+}
+
+/// Statistics of one initiator port.
+#[derive(Clone, Debug, Default)]
+pub struct PortStats {
+    /// Requests seen (a request held over several cycles counts once).
+    pub requests: u64,
+    pub grants: u64,
+    /// Cycles a posted request was refused.
+    pub stall_cycles: u64,
+    /// Grants by cycles waited, see [`HIST_LABELS`].
+    pub wait_hist: [u64; 9],
+    /// Longest wait of a granted request.
+    pub max_wait: u64,
+}
+
+impl PortStats {
+    fn to_json(&self) -> Value {
+        let mut h = Map::new();
+        for (l, n) in HIST_LABELS.iter().zip(self.wait_hist.iter()) {
+            h.insert((*l).to_string(), json!(n));
+        }
+        json!({
+            "requests": self.requests,
+            "grants": self.grants,
+            "stall_cycles": self.stall_cycles,
+            "max_wait": self.max_wait,
+            "wait_hist": Value::Object(h),
+        })
+    }
+}
+
+/// Statistics of the memory system.
+#[derive(Clone, Debug, Default)]
+pub struct Stats {
+    /// Cycles the interconnect evaluated (cycles with some request pending).
+    pub active_cycles: u64,
+    /// Accesses performed per bank (narrow accesses and the words of wide accesses).
+    pub bank_accesses: Vec<u64>,
+    /// Cycles in which a bank was requested by more than one initiator.
+    pub bank_conflicts: Vec<u64>,
+    pub narrow: Vec<PortStats>,
+    pub wide: Vec<PortStats>,
+    /// Cycles in which some wide request was refused.
+    pub wide_wait_cycles: u64,
+    /// Cycles in which the starvation guard suppressed a requesting high side.
+    pub guard_firings: u64,
+    /// Cycles in which the narrow and the wide side requested a common bank.
+    pub side_conflict_cycles: u64,
+}
+
+/// Static settings of the arbiter (the register part lives in the shared control word).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct HciSettings {
+    pub variant: HciVariant,
+    /// v2.4 numerator/denominator when pinned by the scenario; otherwise derived from
+    /// `low_prio_max_stall` M as (M, M + 1).
+    pub prio: Option<(u16, u16)>,
+    /// Width of the wide port(s) in words.
+    pub wide_words: u8,
+}
+
+/// The clocked participant.
+pub(crate) struct Hci {
+    track: String,
+    tcdm: Rc<Tcdm>,
+    narrow: Vec<Rc<NarrowPort>>,
+    wide: Vec<Rc<WidePort>>,
+    ctrl: Rc<Cell<u32>>,
+    set: HciSettings,
+    banks: u32,
+    bank_mask: u32,
+    all_banks: u64,
+    /// Levels of the narrow `rr_arb_tree` (ceil(log2(narrow ports))).
+    levels: u32,
+    // --- rr_arb_tree state per bank
+    /// `rr_q`: the priority index.
+    rr: Box<[u8]>,
+    /// `lock_q` per bank (bit b).
+    locked: u64,
+    /// `req_q` per bank.
+    lock_req: Box<[u64]>,
+    // --- hci_arbiter state
+    /// Pinned: `ls_stall_ctr_d`; v2.4: `priority_cnt_q` (8-bit counters).
+    cnt: u16,
+    // --- per-cycle scratch
+    bank_req: Box<[u64]>,
+    nreq: Box<[NarrowReq]>,
+    wreq: Box<[WideReq]>,
+    wmask: Box<[u64]>,
+    /// Ports whose request was refused last cycle (still the same request).
+    held_n: u64,
+    held_w: u64,
+    wait_n: Box<[u64]>,
+    wait_w: Box<[u64]>,
+    pub(crate) stats: Stats,
+    /// Last emitted timeline counters (waiting_narrow, waiting_wide, banks_busy).
+    trace_last: [u64; 3],
+}
+
+impl Hci {
+    pub(crate) fn new(
+        track: String,
+        tcdm: Rc<Tcdm>,
+        narrow: Vec<Rc<NarrowPort>>,
+        wide: Vec<Rc<WidePort>>,
+        ctrl: Rc<Cell<u32>>,
+        set: HciSettings,
+    ) -> Hci {
+        let g = tcdm.geometry();
+        let nb = g.banks as usize;
+        let nn = narrow.len();
+        let nw = wide.len();
+        let levels = if nn <= 1 {
+            0
+        } else {
+            usize::BITS - (nn - 1).leading_zeros()
+        };
+        Hci {
+            track,
+            tcdm,
+            ctrl,
+            set,
+            banks: g.banks,
+            bank_mask: g.banks - 1,
+            all_banks: if g.banks >= 64 {
+                u64::MAX
+            } else {
+                (1u64 << g.banks) - 1
+            },
+            levels,
+            rr: vec![0; nb].into(),
+            locked: 0,
+            lock_req: vec![0; nb].into(),
+            cnt: 0,
+            bank_req: vec![0; nb].into(),
+            nreq: vec![
+                NarrowReq {
+                    addr: 0,
+                    write: false,
+                    be: 0,
+                    wdata: 0
+                };
+                nn
+            ]
+            .into(),
+            wreq: vec![WideReq::read(0, 1); nw].into(),
+            wmask: vec![0; nw].into(),
+            held_n: 0,
+            held_w: 0,
+            wait_n: vec![0; nn].into(),
+            wait_w: vec![0; nw].into(),
+            stats: Stats {
+                bank_accesses: vec![0; nb],
+                bank_conflicts: vec![0; nb],
+                narrow: vec![PortStats::default(); nn],
+                wide: vec![PortStats::default(); nw],
+                ..Stats::default()
+            },
+            narrow,
+            wide,
+            trace_last: [0; 3],
+        }
+    }
+
+    /// Banks driven by a wide access at `addr` of `words` words (hci_router.sv: adjacent
+    /// banks from `(addr >> 2) % banks`, wrapping around).
+    #[inline]
+    fn wide_mask(&self, addr: u32, words: u8) -> u64 {
+        let b0 = (addr >> 2) & self.bank_mask;
+        let m = (1u64 << words) - 1;
+        let hi = if b0 == 0 { 0 } else { m >> (self.banks - b0) };
+        ((m << b0) | hi) & self.all_banks
+    }
+
+    #[inline]
+    fn wide_valid(&self, r: &WideReq) -> bool {
+        r.words >= 1 && r.words <= self.set.wide_words && self.tcdm.geometry().in_window(r.addr)
+    }
+
+    /// The HCI side decision (hci_arbiter.sv) for this cycle: banks the high side wins.
+    /// Updates the guard counter; returns (high side wins, guard fired).
+    #[inline]
+    fn side_decision(&mut self, ctrl: u32, hmask: u64, lmask: u64) -> (u64, bool) {
+        match self.set.variant {
+            HciVariant::Pinned => {
+                // hci_arbiter.sv @2a5a508: hs_req_d forced to 0 when ls_stall_ctr_d >= max_stall.
+                let m = (ctrl & ctrl_bits::MAX_STALL_MASK) as u16;
+                let sup = m > 0 && self.cnt >= m;
+                let hs_req = hmask != 0 && !sup;
+                // hci_arbiter.sv @2a5a508: the counter counts cycles with hs_req_d & ls_req_d, else 0.
+                self.cnt = if hs_req && lmask != 0 {
+                    (self.cnt + 1) & 0xFF
+                } else {
+                    0
+                };
+                (if hs_req { hmask } else { 0 }, sup && hmask != 0)
+            }
+            HciVariant::V2_4 => {
+                let (num, den) = self.set.prio.unwrap_or_else(|| {
+                    let m = (ctrl & ctrl_bits::MAX_STALL_MASK) as u16;
+                    (m, m + 1)
+                });
+                // hci_arbiter.sv @1bcd802: bank_conflict = hs_req_in & ls_req_in.
+                let conflict = hmask & lmask;
+                // hci_arbiter.sv @1bcd802: suppress in num <= cnt < den, only on real conflicts.
+                let sup = num > 0 && self.cnt >= num && self.cnt < den && conflict != 0;
+                // hci_arbiter.sv @1bcd802: the counter advances only in conflict cycles, wraps at den-1.
+                if conflict != 0 {
+                    self.cnt = if self.cnt == den.wrapping_sub(1) & 0xFF {
+                        0
+                    } else {
+                        (self.cnt + 1) & 0xFF
+                    };
+                }
+                (if sup { 0 } else { hmask }, sup)
+            }
+        }
+    }
+
+    #[inline]
+    fn grant_narrow(&mut self, i: usize, cycle: u64) {
+        let r = self.nreq[i];
+        let p = &self.narrow[i];
+        if !self.tcdm.geometry().in_window(r.addr) {
+            p.grant(cycle, 0, true);
+            return;
+        }
+        let idx = self.tcdm.word_index(r.addr);
+        let rdata = if r.write {
+            self.tcdm.write_at(idx, r.wdata, r.be);
+            0
+        } else {
+            self.tcdm.word_at(idx)
+        };
+        p.grant(cycle, rdata, false);
+    }
+
+    #[inline]
+    fn grant_wide(&mut self, j: usize, cycle: u64) {
+        let r = &self.wreq[j];
+        let mut rdata = [0u32; WIDE_MAX_WORDS];
+        let idx0 = self.tcdm.word_index(r.addr);
+        // hci_router.sv: wrapped banks use row + 1, i.e. the next linear words.
+        for (i, d) in rdata.iter_mut().enumerate().take(r.words as usize) {
+            let idx = self.tcdm.wrap_index(idx0 + i);
+            if r.write {
+                self.tcdm
+                    .write_at(idx, r.wdata[i], ((r.be >> (4 * i)) & 0xF) as u8);
+            } else {
+                *d = self.tcdm.word_at(idx);
+            }
+        }
+        self.wide[j].grant(cycle, rdata, false);
+    }
+
+    fn trace(&mut self, waiting_n: u64, waiting_w: u64, busy: u64, fired: bool) {
+        let vals = [waiting_n, waiting_w, busy];
+        const NAMES: [&str; 3] = ["waiting_narrow", "waiting_wide", "banks_busy"];
+        for k in 0..3 {
+            if vals[k] != self.trace_last[k] {
+                self.trace_last[k] = vals[k];
+                tracing::event!(target: "vp", tracing::Level::TRACE,
+                    track = self.track.as_str(), ev = "counter", name = NAMES[k], value = vals[k]);
+            }
+        }
+        if fired {
+            tracing::event!(target: "vp", tracing::Level::TRACE,
+                track = self.track.as_str(), ev = "instant", name = "starvation_guard",
+                counter = self.cnt as u64);
+        }
+    }
+}
+
+/// `rr_arb_tree.sv` (FairArb): the index the tree grants for requests `req` and priority
+/// `rr` with `levels` levels. At each node, when both halves request, the bit of `rr` for
+/// that level picks the half; otherwise the half that requests wins.
+#[inline]
+pub(crate) fn tree_select(req: u64, rr: u32, levels: u32) -> u32 {
+    let mut lo = 0u32;
+    for level in 0..levels {
+        let bit = levels - 1 - level;
+        let half = 1u32 << bit;
+        let m = if half >= 64 {
+            u64::MAX
+        } else {
+            (1u64 << half) - 1
+        };
+        let left = (req >> lo) & m;
+        let right = req.checked_shr(lo + half).unwrap_or(0) & m;
+        if left == 0 || (right != 0 && (rr >> bit) & 1 == 1) {
+            lo += half;
+        }
+    }
+    lo
+}
+
+/// `rr_arb_tree.sv` (FairArb) priority update on a grant: the first requester after `rr`
+/// in index order, else the lowest requester.
+#[inline]
+pub(crate) fn next_after(req: u64, rr: u32) -> u32 {
+    let upper = if rr >= 63 {
+        0
+    } else {
+        req & (u64::MAX << (rr + 1))
+    };
+    if upper != 0 {
+        upper.trailing_zeros()
+    } else {
+        req.trailing_zeros()
+    }
+}
+
+impl Clocked for Hci {
+    fn tick(&mut self, cx: &mut TickCtx<'_>) -> Next {
+        let cycle = cx.cycle;
+        let ctrl = self.ctrl.get();
+
+        // --- gather narrow requests by bank (addr_dec_resp_mux.sv: bank = addr[..:2])
+        let mut pend_n = 0u64;
+        let mut nbanks = 0u64;
+        let mut multi = 0u64;
+        for (i, p) in self.narrow.iter().enumerate() {
+            if let Some(r) = p.pending() {
+                let b = ((r.addr >> 2) & self.bank_mask) as usize;
+                let bit = 1u64 << b;
+                let pbit = 1u64 << i;
+                if nbanks & bit == 0 {
+                    nbanks |= bit;
+                    self.bank_req[b] = pbit;
+                } else {
+                    multi |= bit;
+                    self.bank_req[b] |= pbit;
+                }
+                pend_n |= pbit;
+                self.nreq[i] = r;
+            }
+        }
+        // --- gather wide requests
+        let mut pend_w = 0u64;
+        let mut wbanks = 0u64;
+        let mut wmulti = 0u64;
+        for (j, p) in self.wide.iter().enumerate() {
+            if let Some(r) = p.pending() {
+                let m = if self.wide_valid(&r) {
+                    self.wide_mask(r.addr, r.words)
+                } else {
+                    0
+                };
+                wmulti |= wbanks & m;
+                wbanks |= m;
+                self.wmask[j] = m;
+                self.wreq[j] = r;
+                pend_w |= 1 << j;
+            }
+        }
+        let tracing_on = tracing::enabled!(target: "vp", tracing::Level::TRACE);
+        if pend_n == 0 && pend_w == 0 {
+            if tracing_on {
+                self.trace(0, 0, 0, false);
+            }
+            return Next::Sleep;
+        }
+        self.stats.active_cycles += 1;
+        // requests seen for the first time
+        let mut fresh = pend_n & !self.held_n;
+        while fresh != 0 {
+            let i = fresh.trailing_zeros() as usize;
+            fresh &= fresh - 1;
+            self.stats.narrow[i].requests += 1;
+        }
+        let mut fresh = pend_w & !self.held_w;
+        while fresh != 0 {
+            let j = fresh.trailing_zeros() as usize;
+            fresh &= fresh - 1;
+            self.stats.wide[j].requests += 1;
+        }
+
+        // --- HCI: wide vs narrow per bank (hci_interconnect.sv: LIC = in_high, HWPE = in_low)
+        let invert = ctrl & ctrl_bits::INVERT_PRIO != 0;
+        let (hmask, lmask) = if invert {
+            (wbanks, nbanks)
+        } else {
+            (nbanks, wbanks)
+        };
+        if hmask & lmask != 0 {
+            self.stats.side_conflict_cycles += 1;
+        }
+        let (high_wins, fired) = self.side_decision(ctrl, hmask, lmask);
+        if fired {
+            self.stats.guard_firings += 1;
+        }
+        // hci_arbiter.sv: hs_pass = (hs_req_d & hs_req_in) ^ invert_prio selects the LIC.
+        let (narrow_ok, wide_ok) = if invert {
+            (!high_wins, high_wins)
+        } else {
+            (high_wins, !high_wins)
+        };
+
+        // --- wide grants: all banks or none (hci_router_reorder.sv: in_gnt = &(~out_req | out_gnt))
+        let mut granted_w = 0u64;
+        let mut busy = 0u64;
+        let mut claimed = 0u64;
+        let mut bits = pend_w;
+        while bits != 0 {
+            let j = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            let m = self.wmask[j];
+            if m == 0 {
+                // a malformed request (bad word count or outside the TCDM window)
+                self.wide[j].grant(cycle, [0; WIDE_MAX_WORDS], true);
+                granted_w |= 1 << j;
+                continue;
+            }
+            // hci_arbiter_tree.sv: a lower-index wide port takes its banks first.
+            if m & claimed == 0 && m & !wide_ok == 0 {
+                self.grant_wide(j, cycle);
+                granted_w |= 1 << j;
+                busy |= m;
+                let mut mb = m;
+                while mb != 0 {
+                    let b = mb.trailing_zeros() as usize;
+                    mb &= mb - 1;
+                    self.stats.bank_accesses[b] += 1;
+                }
+            }
+            claimed |= m;
+        }
+
+        // --- LIC: one rr_arb_tree per requested bank
+        self.locked &= nbanks;
+        let mut granted_n = 0u64;
+        let mut bits = nbanks;
+        while bits != 0 {
+            let b = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            let bit = 1u64 << b;
+            let mut req = self.bank_req[b];
+            if self.locked & bit != 0 {
+                // rr_arb_tree.sv (LockIn): req_d = req_q while the last decision is locked.
+                let l = req & self.lock_req[b];
+                if l != 0 {
+                    req = l;
+                }
+            }
+            let rr = self.rr[b] as u32;
+            let g = if req & (1u64 << rr) != 0 {
+                rr
+            } else if req & (req - 1) == 0 {
+                req.trailing_zeros()
+            } else {
+                tree_select(req, rr, self.levels)
+            };
+            if narrow_ok & bit != 0 {
+                // rr_arb_tree.sv (FairArb): rr_d = next requester after rr_q on a grant.
+                self.rr[b] = next_after(req, rr) as u8;
+                self.locked &= !bit;
+                granted_n |= 1u64 << g;
+                busy |= bit;
+                self.stats.bank_accesses[b] += 1;
+                self.grant_narrow(g as usize, cycle);
+            } else {
+                // rr_arb_tree.sv (LockIn): lock_d = req_o & ~gnt_i keeps the decision.
+                self.locked |= bit;
+                self.lock_req[b] = req;
+            }
+        }
+
+        // --- statistics
+        let mut conf = multi | (nbanks & wbanks) | wmulti;
+        while conf != 0 {
+            let b = conf.trailing_zeros() as usize;
+            conf &= conf - 1;
+            self.stats.bank_conflicts[b] += 1;
+        }
+        let mut g = granted_n;
+        while g != 0 {
+            let i = g.trailing_zeros() as usize;
+            g &= g - 1;
+            let s = &mut self.stats.narrow[i];
+            let w = self.wait_n[i];
+            s.grants += 1;
+            s.wait_hist[hist_bucket(w)] += 1;
+            s.max_wait = s.max_wait.max(w);
+            self.wait_n[i] = 0;
+        }
+        let refused_n = pend_n & !granted_n;
+        let mut r = refused_n;
+        while r != 0 {
+            let i = r.trailing_zeros() as usize;
+            r &= r - 1;
+            self.wait_n[i] += 1;
+            self.stats.narrow[i].stall_cycles += 1;
+        }
+        let refused_w = pend_w & !granted_w;
+        let mut g = granted_w;
+        while g != 0 {
+            let j = g.trailing_zeros() as usize;
+            g &= g - 1;
+            let s = &mut self.stats.wide[j];
+            let w = self.wait_w[j];
+            s.grants += 1;
+            s.wait_hist[hist_bucket(w)] += 1;
+            s.max_wait = s.max_wait.max(w);
+            self.wait_w[j] = 0;
+        }
+        if refused_w != 0 {
+            self.stats.wide_wait_cycles += 1;
+            let mut r = refused_w;
+            while r != 0 {
+                let j = r.trailing_zeros() as usize;
+                r &= r - 1;
+                self.wait_w[j] += 1;
+                self.stats.wide[j].stall_cycles += 1;
+            }
+        }
+        self.held_n = refused_n;
+        self.held_w = refused_w;
+
+        if tracing_on {
+            self.trace(
+                refused_n.count_ones() as u64,
+                refused_w.count_ones() as u64,
+                busy.count_ones() as u64,
+                fired,
+            );
+            // one more cycle to draw the counters back to zero when idle
+            if refused_n | refused_w == 0 && busy != 0 {
+                return Next::Cycle;
+            }
+        }
+        if refused_n | refused_w != 0 {
+            Next::Cycle
+        } else {
+            Next::Sleep
+        }
+    }
+}
+
+impl Stats {
+    pub(crate) fn to_json(&self, narrow_names: &[String], wide_names: &[String]) -> Value {
+        let mut n = Map::new();
+        for (name, s) in narrow_names.iter().zip(self.narrow.iter()) {
+            n.insert(name.clone(), s.to_json());
+        }
+        let mut w = Map::new();
+        for (name, s) in wide_names.iter().zip(self.wide.iter()) {
+            w.insert(name.clone(), s.to_json());
+        }
+        json!({
+            "active_cycles": self.active_cycles,
+            "banks": {
+                "accesses": self.bank_accesses,
+                "conflicts": self.bank_conflicts,
+            },
+            "narrow": Value::Object(n),
+            "wide": Value::Object(w),
+            "hci": {
+                "wide_wait_cycles": self.wide_wait_cycles,
+                "guard_firings": self.guard_firings,
+                "side_conflict_cycles": self.side_conflict_cycles,
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tree_select_follows_rr_bits() {
+        // 4 inputs, 2 levels. rr_q = 0, requests {1, 2}: root sees both halves, rr[1] = 0
+        // -> left half; left leaf pair has only 1 -> 1.
+        assert_eq!(tree_select(0b0110, 0, 2), 1);
+        // rr_q = 1 (01), requests {0, 3}: root picks left (rr[1] = 0), leaf pair {0} -> 0.
+        assert_eq!(tree_select(0b1001, 1, 2), 0);
+        // rr_q = 2 (10), requests {0, 3}: root right, leaf pair {3} -> 3.
+        assert_eq!(tree_select(0b1001, 2, 2), 3);
+        // rr_q requesting -> rr_q
+        for rr in 0..8 {
+            assert_eq!(tree_select(0xFF, rr, 3), rr);
+        }
+        // 3 inputs padded to 4
+        assert_eq!(tree_select(0b101, 1, 2), 0);
+        assert_eq!(tree_select(0b101, 3, 2), 2);
+    }
+
+    #[test]
+    fn next_after_wraps() {
+        assert_eq!(next_after(0b0011, 0), 1);
+        assert_eq!(next_after(0b0011, 1), 0);
+        assert_eq!(next_after(0b1001, 1), 3);
+        assert_eq!(next_after(0b0001, 0), 0);
+        assert_eq!(next_after(1 << 63, 63), 63);
+    }
+
+    #[test]
+    fn hist_buckets() {
+        let b: Vec<usize> = [0, 1, 2, 3, 4, 5, 8, 9, 16, 17, 32, 33, 64, 65, 1000]
+            .iter()
+            .map(|w| hist_bucket(*w))
+            .collect();
+        assert_eq!(b, vec![0, 1, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8]);
+    }
+}

@@ -1,0 +1,314 @@
+//! The TCDM (L1) storage: word-interleaved 32-bit banks with byte enables.
+//!
+//! Models the bank array behind `hci_interconnect.sv` (`mems[0:N_MEM-1]`, one
+//! `tc_sram` per bank in pulp_cluster). The banks are 32 bits wide and word-interleaved:
+//!
+//! ```text
+//! bank = (addr >> 2) % banks          row = (addr >> 2) / banks
+//! ```
+//!
+//! so word `w = addr >> 2` lives at `(bank, row) = (w % banks, w / banks)` and its storage
+//! index `row * banks + bank` is `w` itself: the banks are one linear array of words. A
+//! wide access of `words` adjacent banks starting at `w % banks` whose set wraps past the last
+//! bank uses row + 1 for the wrapped banks (`hci_router.sv`, `bank_level_address_generation`),
+//! which is again the linear words `w .. w + words`.
+//!
+//! The cluster decodes the whole window `base .. base + 0x100000` as TCDM and the banks only
+//! see the low address bits, so addresses beyond the TCDM size alias into it
+//! (pulp-runtime's boot flag at `0x1003FFF0` lands at offset `0x1FFF0` of a 128 KiB TCDM).
+//! Size and bank count are powers of two for this reason (and because `hci_router.sv`
+//! asserts a power-of-two bank count).
+//!
+//! [`TcdmTarget`] gives loosely-timed and debug (zero-time) access to the same storage for
+//! loaders, checkers and peripherals; these accesses bypass the arbitration.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use vp_kernel::tlm::{Command, Payload, Response, Target};
+use vp_kernel::SimTime;
+
+/// The address window the cluster decodes as TCDM (bit 20 selects the test-and-set alias,
+/// which is not modelled).
+pub const ALIAS_WINDOW: u32 = 0x10_0000;
+
+/// Default TCDM base address in the cluster.
+pub const DEFAULT_BASE: u32 = 0x1000_0000;
+/// Default size (current RTL): 128 KiB.
+pub const DEFAULT_SIZE: u32 = 128 * 1024;
+/// Default bank count (current RTL).
+pub const DEFAULT_BANKS: u32 = 16;
+/// Most banks the interconnect supports (per-cycle state uses 64-bit bank masks).
+pub const MAX_BANKS: u32 = 64;
+
+/// Byte-enable nibble to a 32-bit write mask.
+pub(crate) const BE_MASK: [u32; 16] = {
+    let mut t = [0u32; 16];
+    let mut i = 0;
+    while i < 16 {
+        let mut m = 0u32;
+        let mut b = 0;
+        while b < 4 {
+            if i & (1 << b) != 0 {
+                m |= 0xFF << (8 * b);
+            }
+            b += 1;
+        }
+        t[i] = m;
+        i += 1;
+    }
+    t
+};
+
+/// Shape of the TCDM.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TcdmGeometry {
+    /// Base address of the TCDM window.
+    pub base: u32,
+    /// Size in bytes (a power of two, a multiple of `banks * 4`, at most 1 MiB).
+    pub size: u32,
+    /// Number of 32-bit banks (a power of two, 1..=64).
+    pub banks: u32,
+}
+
+impl Default for TcdmGeometry {
+    fn default() -> Self {
+        TcdmGeometry {
+            base: DEFAULT_BASE,
+            size: DEFAULT_SIZE,
+            banks: DEFAULT_BANKS,
+        }
+    }
+}
+
+impl TcdmGeometry {
+    /// Check the shape; errors name the offending field.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.banks == 0 {
+            return Err("banks: must not be zero".into());
+        }
+        if !self.banks.is_power_of_two() || self.banks > MAX_BANKS {
+            // hci_router.sv asserts a power-of-two bank count; our masks are 64 bits.
+            return Err(format!(
+                "banks: must be a power of two between 1 and {MAX_BANKS} (got {})",
+                self.banks
+            ));
+        }
+        if self.size == 0 || !self.size.is_power_of_two() {
+            return Err(format!(
+                "size: must be a power of two in bytes (the banks decode the low address bits; got {})",
+                self.size
+            ));
+        }
+        if !self.size.is_multiple_of(self.banks * 4) {
+            return Err(format!(
+                "size: must be a multiple of banks * 4 = {} bytes (got {})",
+                self.banks * 4,
+                self.size
+            ));
+        }
+        if self.size > ALIAS_WINDOW {
+            return Err(format!(
+                "size: at most {ALIAS_WINDOW:#x} bytes, the TCDM window of the cluster (got {:#x})",
+                self.size
+            ));
+        }
+        if !self.base.is_multiple_of(ALIAS_WINDOW) {
+            return Err(format!(
+                "base: must be aligned to the {ALIAS_WINDOW:#x}-byte TCDM window (got {:#x})",
+                self.base
+            ));
+        }
+        Ok(())
+    }
+
+    /// Bank of a byte address.
+    #[inline]
+    pub fn bank_of(&self, addr: u32) -> u32 {
+        (addr >> 2) & (self.banks - 1)
+    }
+    /// Row (word within its bank) of a byte address, after aliasing.
+    #[inline]
+    pub fn row_of(&self, addr: u32) -> u32 {
+        ((addr >> 2) & (self.size / 4 - 1)) / self.banks
+    }
+    /// Is `addr` inside the decoded TCDM window (`base .. base + 0x100000`)?
+    #[inline]
+    pub fn in_window(&self, addr: u32) -> bool {
+        addr.wrapping_sub(self.base) < ALIAS_WINDOW
+    }
+}
+
+/// The bank array. Interior mutability through `Cell`s: the interconnect's per-cycle path
+/// and the TLM target share it without borrow checks.
+pub struct Tcdm {
+    geom: TcdmGeometry,
+    words: Box<[Cell<u32>]>,
+    word_mask: u32,
+}
+
+impl Tcdm {
+    /// A zero-filled TCDM. The geometry must have been validated.
+    pub fn new(geom: TcdmGeometry) -> Tcdm {
+        let n = (geom.size / 4) as usize;
+        Tcdm {
+            geom,
+            words: (0..n).map(|_| Cell::new(0)).collect(),
+            word_mask: geom.size / 4 - 1,
+        }
+    }
+    pub fn geometry(&self) -> TcdmGeometry {
+        self.geom
+    }
+
+    /// Storage index of the word holding `addr` (aliased by the low address bits).
+    #[inline]
+    pub fn word_index(&self, addr: u32) -> usize {
+        ((addr >> 2) & self.word_mask) as usize
+    }
+    #[inline]
+    pub(crate) fn wrap_index(&self, idx: usize) -> usize {
+        idx & self.word_mask as usize
+    }
+    #[inline]
+    pub(crate) fn word_at(&self, idx: usize) -> u32 {
+        self.words[idx].get()
+    }
+    #[inline]
+    pub(crate) fn write_at(&self, idx: usize, data: u32, be: u8) {
+        let m = BE_MASK[(be & 0xF) as usize];
+        let c = &self.words[idx];
+        c.set((c.get() & !m) | (data & m));
+    }
+
+    /// Zero-time read of the word holding `addr`.
+    pub fn read_word(&self, addr: u32) -> u32 {
+        self.word_at(self.word_index(addr))
+    }
+    /// Zero-time write of the word holding `addr` with byte enables.
+    pub fn write_word(&self, addr: u32, data: u32, be: u8) {
+        self.write_at(self.word_index(addr), data, be)
+    }
+    /// Zero-time read of `buf.len()` bytes from `addr` (aliasing per byte).
+    pub fn read_bytes(&self, addr: u32, buf: &mut [u8]) {
+        for (i, b) in buf.iter_mut().enumerate() {
+            let a = addr.wrapping_add(i as u32);
+            *b = (self.read_word(a) >> (8 * (a & 3))) as u8;
+        }
+    }
+    /// Zero-time write of `data` at `addr` (aliasing per byte).
+    pub fn write_bytes(&self, addr: u32, data: &[u8]) {
+        for (i, b) in data.iter().enumerate() {
+            let a = addr.wrapping_add(i as u32);
+            self.write_word(a, (*b as u32) << (8 * (a & 3)), 1 << (a & 3));
+        }
+    }
+}
+
+/// Loosely-timed and debug access to the TCDM storage (the `tcdm` export and the bus
+/// mapping). Accepts addresses relative to the TCDM base (as the address map hands them
+/// over) or absolute ones inside the window; both alias by the low bits. These accesses
+/// bypass the bank arbitration: they are for loaders, checkers and peripherals.
+pub struct TcdmTarget {
+    tcdm: Rc<Tcdm>,
+    /// Delay a `b_transport` adds: one clock cycle (the response latency of a granted
+    /// access).
+    latency: SimTime,
+}
+
+impl TcdmTarget {
+    pub fn new(tcdm: Rc<Tcdm>, latency: SimTime) -> TcdmTarget {
+        TcdmTarget { tcdm, latency }
+    }
+
+    fn offset(&self, addr: u64) -> Option<u32> {
+        let base = self.tcdm.geom.base as u64;
+        let off = if addr >= base { addr - base } else { addr };
+        (off < ALIAS_WINDOW as u64).then_some(off as u32)
+    }
+}
+
+impl Target for TcdmTarget {
+    fn b_transport(&mut self, p: &mut Payload, delay: &mut SimTime) {
+        if self.debug_transport(p) > 0 || p.data.is_empty() {
+            *delay += self.latency;
+        }
+    }
+
+    fn debug_transport(&mut self, p: &mut Payload) -> usize {
+        let n = p.data.len();
+        let Some(off) = self.offset(p.address) else {
+            p.response = Response::AddressError;
+            return 0;
+        };
+        if off as u64 + n as u64 > ALIAS_WINDOW as u64 {
+            p.response = Response::AddressError;
+            return 0;
+        }
+        let base = self.tcdm.geom.base;
+        match p.command {
+            Command::Read => self.tcdm.read_bytes(base + off, &mut p.data),
+            Command::Write => {
+                for i in 0..n {
+                    if p.enabled(i) {
+                        self.tcdm
+                            .write_bytes(base + off + i as u32, &p.data[i..i + 1]);
+                    }
+                }
+            }
+        }
+        p.response = Response::Ok;
+        n
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn be_mask_table() {
+        assert_eq!(BE_MASK[0], 0);
+        assert_eq!(BE_MASK[0b0101], 0x00FF_00FF);
+        assert_eq!(BE_MASK[0xF], 0xFFFF_FFFF);
+    }
+
+    #[test]
+    fn word_interleaving_and_aliasing() {
+        let g = TcdmGeometry::default();
+        // 128 KiB, 16 banks: bank = addr[5:2], row = addr[16:6].
+        assert_eq!(g.bank_of(0x1000_0044), 1);
+        assert_eq!(g.row_of(0x1000_0044), 1);
+        // the boot flag 0x1003FFF0 aliases to offset 0x1FFF0: bank 12, row 2047
+        assert_eq!(g.bank_of(0x1003_FFF0), 12);
+        assert_eq!(g.row_of(0x1003_FFF0), 2047);
+        let t = Tcdm::new(g);
+        t.write_word(0x1003_FFF0, 0xCAFE, 0xF);
+        assert_eq!(t.read_word(0x1001_FFF0), 0xCAFE);
+    }
+
+    #[test]
+    fn geometry_errors_name_the_field() {
+        let bad = |g: TcdmGeometry| g.validate().unwrap_err();
+        let d = TcdmGeometry::default();
+        assert!(bad(TcdmGeometry { banks: 0, ..d }).starts_with("banks"));
+        assert!(bad(TcdmGeometry { banks: 12, ..d }).starts_with("banks"));
+        assert!(bad(TcdmGeometry {
+            size: 96 * 1024,
+            ..d
+        })
+        .starts_with("size"));
+        assert!(bad(TcdmGeometry {
+            size: 32,
+            banks: 16,
+            ..d
+        })
+        .starts_with("size"));
+        assert!(bad(TcdmGeometry { size: 2 << 20, ..d }).starts_with("size"));
+        assert!(bad(TcdmGeometry {
+            base: 0x1000_0004,
+            ..d
+        })
+        .starts_with("base"));
+    }
+}
