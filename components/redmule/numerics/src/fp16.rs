@@ -27,8 +27,12 @@
 //! inexact; its exact rounding error is recovered with Knuth's TwoSum and folded in as
 //! *round-to-odd* (Boldo & Melquiond, "Emulation of FMA and correctly rounded sums: proved
 //! algorithms using rounding to odd", 2008): a 53-bit round-to-odd result rounded again to
-//! 11 bits (or fewer, for subnormals) with RNE is the correctly rounded result. The tests check
-//! all of this against `rustc_apfloat` and the exact integer path in [`crate::reference`].
+//! 11 bits (or fewer, for subnormals) with RNE is the correctly rounded result. (For FP16
+//! operands the `f64` sum is inexact only when one term is below 2^-30 of the other, and then the
+//! rounded sum cannot land on an FP16 rounding midpoint, so plain double rounding would already
+//! be correct; the round-to-odd step costs a few instructions and makes the argument
+//! unnecessary.) The tests check all of this against `rustc_apfloat` and the exact integer path
+//! in [`crate::reference`].
 
 /// The canonical quiet NaN fpnew produces for FP16: sign 0, exponent all ones, mantissa MSB.
 pub const CANONICAL_NAN: u16 = 0x7E00;

@@ -9,7 +9,7 @@
 //! `redmule_ce.sv` wires its two stages. [`min`] / [`max`] are written independently of
 //! [`crate::fp16`] (by numeric value rather than fpnew's bit comparison).
 //!
-//! This path is the oracle the fast path ([`crate::fp16`], [`crate::gemm`]) is tested against.
+//! This path is the oracle the fast path ([`crate::fp16`], [`crate::gemm`](mod@crate::gemm)) is tested against.
 
 use crate::fp16::{CANONICAL_NAN, NEG_ZERO, ONE};
 use crate::softfloat::{self, Class, FP16};
@@ -185,7 +185,7 @@ fn load(fmt: Format, bytes: &[u8], idx: usize) -> u16 {
     cast_in(fmt, raw)
 }
 
-/// Reference GEMM-Op: the same contract as [`crate::gemm`], computed element by element with
+/// Reference GEMM-Op: the same contract as [`crate::gemm()`], computed element by element with
 /// the reference operations (`Z[m][k] = fold over n ascending of step(acc, X[m][n], W[n][k])`,
 /// starting from [`Op::initial_acc`]).
 pub fn gemm(
