@@ -120,6 +120,9 @@ pub(crate) fn check_shapes(
     expect_len("x", mul3(dims.m, dims.n, bpe)?, x.len())?;
     expect_len("w", mul3(dims.n, dims.k, bpe)?, w.len())?;
     let yz = mul3(dims.m, dims.k, bpe)?;
+    if yz > isize::MAX as usize {
+        return Err(ShapeError::Overflow); // Z could not be allocated
+    }
     if op.uses_y() || !y.is_empty() {
         expect_len("y", yz, y.len())?;
     }

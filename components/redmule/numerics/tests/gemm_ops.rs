@@ -344,6 +344,16 @@ fn shape_errors_and_codes() {
         gemm(Op::Gemm, Format::Fp16, huge, &ok, &ok, &ok),
         Err(ShapeError::Overflow)
     );
+    // MATMUL with N = 0 needs no X, W or Y, but Z must still be allocatable.
+    let wide = Dims {
+        m: usize::MAX / 2,
+        n: 0,
+        k: 2,
+    };
+    assert_eq!(
+        gemm(Op::Matmul, Format::Fp16, wide, &[], &[], &[]),
+        Err(ShapeError::Overflow)
+    );
     let mut acc = vec![0u16; 6];
     assert!(accumulate_w_row(Op::Gemm, &mut acc, &[0; 2], &[0; 2]).is_err());
     let v = Fp16View {
@@ -373,4 +383,51 @@ fn shape_errors_and_codes() {
     assert_eq!(decode_arith(4 << 7), Ok((Op::Matmul, Format::Fp8E5M2)));
     assert_eq!(Op::Matmul.initial_acc(0xBC00), fp16::POS_ZERO);
     assert_eq!(Op::AddMin.initial_acc(0xBC00), 0xBC00);
+}
+
+/// Arbitrary (also inconsistent) shapes, strides and ranges give `Ok` or `Err`, never a panic.
+#[test]
+fn helpers_never_panic_on_any_shape() {
+    let mut r = rng(80);
+    let data: Vec<u16> = (0..64).map(|_| gen(&mut r)).collect();
+    let mut pick = |lim: u64| -> usize {
+        let v = r.next_u64();
+        match v % 10 {
+            0 => usize::MAX - (v >> 60) as usize,
+            _ => (v >> 8) as usize % lim as usize,
+        }
+    };
+    for _ in 0..20_000 {
+        let op = Op::ALL[pick(8).min(7)];
+        let acc_len = pick(40).min(40);
+        let mut acc = vec![0u16; acc_len];
+        let cols = pick(12);
+        let xv = Fp16View {
+            data: &data[..pick(64).min(64)],
+            stride: pick(20),
+        };
+        let wv = Fp16View {
+            data: &data[..pick(64).min(64)],
+            stride: pick(20),
+        };
+        let (a, b) = (pick(30), pick(30));
+        let _ = accumulate(op, &mut acc, cols, xv, wv, a..b);
+        let xc = &data[..pick(8).min(8)];
+        let wr = &data[..pick(8).min(8)];
+        let _ = accumulate_w_row(op, &mut acc, xc, wr);
+        let mut z = vec![0u16; pick(10).min(10)];
+        let y = &data[..pick(10).min(10)];
+        let _ = z_row(op, xc, wv, y, &mut z);
+        let dims = Dims {
+            m: pick(5),
+            n: pick(5),
+            k: pick(5),
+        };
+        let bytes: Vec<u8> = data.iter().flat_map(|v| v.to_le_bytes()).collect();
+        for fmt in Format::ALL {
+            let l = |n: usize| &bytes[..n.min(bytes.len())];
+            let _ = gemm(op, fmt, dims, l(pick(50)), l(pick(50)), l(pick(50)));
+            let _ = reference::gemm(op, fmt, dims, l(pick(50)), l(pick(50)), l(pick(50)));
+        }
+    }
 }
