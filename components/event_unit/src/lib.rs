@@ -1,1 +1,980 @@
-//! vp-event-unit
+//! # Cluster event unit (event_unit_flex)
+//!
+//! A loosely-timed model of `event_unit_flex` (github.com/pulp-platform/event_unit_flex,
+//! `rtl/event_unit_top.sv`, `event_unit_core.sv`, `hw_barrier_unit.sv`, `hw_mutex_unit.sv`,
+//! `hw_dispatch.sv`, `interc_sw_evt_trig.sv`) as instantiated by `pulp_cluster`
+//! (`cluster_peripherals.sv`: NB_BARR = cores, one mutex, event map of `cluster_event_map.sv`),
+//! with the register layout of pulp-runtime `include/archi/eu/eu_v3.h`.
+//!
+//! Two memory-mapped views of one state:
+//!
+//! * **global** at `base` (0x10200800, 0x800 bytes): core units at `0x40 * core`
+//!   (MASK 0x00, MASK_AND 0x04, MASK_OR 0x08, MASK_IRQ 0x0C/0x10/0x14, STATUS 0x18,
+//!   BUFFER 0x1C, BUFFER_MASKED 0x20, BUFFER_IRQ_MASKED 0x24, BUFFER_CLEAR 0x28,
+//!   SW_EVENTS_MASK 0x2C/0x30/0x34; no wait registers), barriers at `0x400 + 0x20 * id`,
+//!   software-event triggers at `0x600 + 4 * e` (data = core mask, 0 = all cores),
+//!   SoC event FIFO at 0x700 (always empty here), inter-cluster area 0x780 (reads 0).
+//! * **per-core alias** ("demux") at `demux_base` (0x10204000, 0x400 bytes): the accessing
+//!   core is `payload.initiator`. Core registers 0x00..0x3C including EVENT_WAIT (0x38) and
+//!   EVENT_WAIT_CLEAR (0x3C); dispatch 0x80 (FIFO: write pushes, read pops and sleeps),
+//!   0x84 (team config); mutexes at 0xC0 + 4 * m (read locks and sleeps, write unlocks);
+//!   software events 0x100 + 4 * e (write: trigger for the cores of the data mask, 0 = all),
+//!   0x140 + 4 * e (read: trigger for the cores of SW_EVENTS_MASK, then wait), 0x180 + 4 * e
+//!   (the same with clear); barriers at 0x200 + 0x20 * id: TRIGGER_MASK 0x00, STATUS 0x04,
+//!   TARGET_MASK 0x0C, TRIGGER 0x10 (write: data = arriving cores), TRIGGER_SELF 0x14 (read:
+//!   arrive, no sleep), TRIGGER_WAIT 0x18, TRIGGER_WAIT_CLEAR 0x1C (read: arrive and wait).
+//!
+//! ## Sleeping loads
+//!
+//! A wait load with `(buffer & mask) == 0` answers [`Response::Incomplete`] and keeps a clone
+//! of `payload.sleeper`; when an event makes `buffer & mask` non-zero the sleeper is woken
+//! (`Wake::at(cycle)`, the cycle the event arrives) and the core issues the **same** load
+//! again, which then returns `buffer & mask` (wait-clear also clears those buffer bits; a
+//! mutex lock returns the mutex message, a dispatch pop the dispatched value). As in the RTL
+//! (`trigger_release`), the side effect of a trigger-and-wait load (barrier arrival, software
+//! event, mutex lock request, dispatch pop request) happens only on its first issue.
+//!
+//! ## Event lines
+//!
+//! The `events` export (kind "events", [`vp_kernel::port::EventsRef`]) takes events from
+//! accelerators (12..15), DMA (8, 9) and timers (10, 11) for a set of cores. Internal events:
+//! software 0..7, barrier 16, mutex 17, dispatch 18.
+//!
+//! ## Not modelled
+//!
+//! Interrupts (the IRQ masks are stored and read back but never interrupt a core), the
+//! SoC-event FIFO (always empty), the secure registers, the inter-cluster FIFOs.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use serde::Deserialize;
+use serde_json::json;
+use tracing::{event, warn, Level};
+use vp_kernel::clocked::DomainId;
+use vp_kernel::component::{parse_params, ElabCtx, MapEntry};
+use vp_kernel::port::{EventSink, EventsRef};
+use vp_kernel::tlm::{Command, Payload, Response, Target};
+use vp_kernel::{BuildCtx, Clock, Component, ComponentKind, PortRef, Sim, SimTime, Wake};
+
+/// Track of the event unit's timeline events and warnings.
+pub const TRACK: &str = "cluster.event_unit";
+
+/// Event line of the hardware barriers.
+pub const EVT_BARRIER: u32 = 16;
+/// Event line of the hardware mutexes.
+pub const EVT_MUTEX: u32 = 17;
+/// Event line of the hardware dispatcher.
+pub const EVT_DISPATCH: u32 = 18;
+/// Number of software events.
+pub const NB_SW_EVENTS: u32 = 8;
+
+/// The type carried by the `sleep_info` export (kind "sleep_info"): given a core index, a
+/// description of what that core sleeps on in the event unit, or `None` when it does not
+/// sleep there. Get it with `peer.get::<vp_event_unit::SleepInfo>("sleep_info")`.
+pub type SleepInfo = Box<dyn Fn(u32) -> Option<String>>;
+
+/// Params of the `event_unit` kind.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Params {
+    #[serde(default = "d_base")]
+    base: u32,
+    #[serde(default = "d_demux_base")]
+    demux_base: u32,
+    /// Hardware barriers (default: one per core, as pulp_cluster).
+    #[serde(default)]
+    barriers: Option<u32>,
+    #[serde(default = "d_mutexes")]
+    mutexes: u32,
+    #[serde(default = "d_fifo")]
+    dispatch_fifo_depth: u32,
+}
+fn d_base() -> u32 {
+    0x1020_0800
+}
+fn d_demux_base() -> u32 {
+    0x1020_4000
+}
+fn d_mutexes() -> u32 {
+    1
+}
+fn d_fifo() -> u32 {
+    8
+}
+
+/// Size of the global view.
+pub const GLOBAL_SIZE: u64 = 0x800;
+/// Size of the per-core alias.
+pub const DEMUX_SIZE: u64 = 0x400;
+
+/// What a sleeping core waits in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum WaitKind {
+    /// EVENT_WAIT / EVENT_WAIT_CLEAR / a software-event wait / a barrier wait.
+    Event,
+    /// A mutex lock.
+    Mutex(usize),
+    /// A dispatch FIFO pop.
+    Dispatch,
+}
+
+#[derive(Clone, Debug)]
+struct Pending {
+    /// Demux offset of the suspended load.
+    offset: u32,
+    kind: WaitKind,
+    since: u64,
+}
+
+#[derive(Default)]
+struct CoreUnit {
+    mask: u32,
+    irq_mask: u32,
+    buffer: u32,
+    sw_events_mask: u32,
+    /// The suspended access (its side effect has been done), if any.
+    pending: Option<Pending>,
+    /// The sleeper to wake when `buffer & mask` becomes non-zero.
+    sleeper: Option<Wake>,
+    /// Accesses to wait registers (all, completed at once or not).
+    wait_loads: u64,
+    /// Of which suspended the core.
+    suspensions: u64,
+    /// Cycles spent suspended (completed suspensions).
+    sleep_cycles: u64,
+}
+
+#[derive(Default)]
+struct Barrier {
+    trigger_mask: u32,
+    target_mask: u32,
+    status: u32,
+    firings: u64,
+}
+
+#[derive(Default)]
+struct Mutex {
+    locked: bool,
+    owner: u32,
+    waiting: u32,
+    msg: u32,
+    locks: u64,
+}
+
+#[derive(Default)]
+struct Dispatch {
+    fifo: Vec<u32>,
+    /// Cores that still have to read each entry.
+    stat: Vec<u32>,
+    conf: u32,
+    wptr: usize,
+    rptr: Vec<usize>,
+    pushes: u64,
+}
+
+/// The state of the event unit, shared by its two views and its event sink.
+pub struct EuState {
+    name: String,
+    sim: Sim,
+    domain: DomainId,
+    clock: Clock,
+    cores: u32,
+    all: u32,
+    core: Vec<CoreUnit>,
+    barriers: Vec<Barrier>,
+    mutexes: Vec<Mutex>,
+    dispatch: Dispatch,
+    raised: BTreeMap<u32, u64>,
+    unknown: u64,
+    deferred: u64,
+}
+
+fn hex(v: u32) -> String {
+    format!("{v:#010x}")
+}
+
+impl EuState {
+    /// The cycle at which an event raised now arrives (the first cycle not ticked yet).
+    fn now_cycle(&self) -> u64 {
+        self.sim.next_tick_cycle(self.domain)
+    }
+
+    fn warn_unknown(&mut self, view: &str, p: &Payload, what: &str) {
+        self.unknown += 1;
+        warn!(target: "vp", track = TRACK,
+            "{}: {} {:?} at {:#010x} ({} offset {:#x}): {}; reads return 0, writes are ignored",
+            self.name, p.initiator.map_or("access".to_string(), |c| format!("core {c}")),
+            p.command, p.global_address, view, p.address, what);
+    }
+
+    /// Set event `line` in the buffers of the cores of `mask`, waking sleepers.
+    fn raise_now(&mut self, mask: u32, line: u32, cycle: u64) {
+        if line >= 32 {
+            warn!(target: "vp", track = TRACK, "{}: event line {line} does not exist (0..31)", self.name);
+            return;
+        }
+        let mask = mask & self.all;
+        *self.raised.entry(line).or_insert(0) += 1;
+        event!(target: "vp", Level::TRACE, track = TRACK, ev = "instant", name = "event",
+            line = line as u64, cores = mask as u64);
+        for c in 0..self.cores {
+            if mask & (1 << c) != 0 {
+                self.core[c as usize].buffer |= 1 << line;
+                self.check_wake(c, cycle);
+            }
+        }
+    }
+
+    fn check_wake(&mut self, c: u32, cycle: u64) {
+        let u = &mut self.core[c as usize];
+        if u.buffer & u.mask != 0 {
+            if let Some(w) = u.sleeper.take() {
+                w.at(cycle);
+            }
+        }
+    }
+
+    fn sw_trigger(&mut self, e: u32, cores: u32) {
+        let mask = if cores & self.all == 0 {
+            self.all
+        } else {
+            cores
+        };
+        let cycle = self.now_cycle();
+        self.raise_now(mask, e & 7, cycle);
+    }
+
+    fn barrier_arrive(&mut self, id: usize, cores: u32) {
+        let Some(b) = self.barriers.get_mut(id) else {
+            return;
+        };
+        b.status |= cores & self.all;
+        self.barrier_check(id);
+    }
+
+    fn barrier_check(&mut self, id: usize) {
+        let b = &mut self.barriers[id];
+        if b.trigger_mask != 0 && b.status == b.trigger_mask {
+            b.status = 0;
+            b.firings += 1;
+            let target = b.target_mask;
+            event!(target: "vp", Level::TRACE, track = TRACK, ev = "instant", name = "barrier",
+                id = id as u64, targets = target as u64);
+            let cycle = self.now_cycle();
+            if target != 0 {
+                self.raise_now(target, EVT_BARRIER, cycle);
+            }
+        }
+    }
+
+    fn mutex_lock(&mut self, m: usize, c: u32) {
+        let mx = &mut self.mutexes[m];
+        if !mx.locked {
+            mx.locked = true;
+            mx.owner = c;
+            mx.locks += 1;
+            let cycle = self.now_cycle();
+            self.raise_now(1 << c, EVT_MUTEX, cycle);
+        } else {
+            mx.waiting |= 1 << c;
+        }
+    }
+
+    fn mutex_unlock(&mut self, m: usize, msg: u32) {
+        let mx = &mut self.mutexes[m];
+        mx.msg = msg;
+        if !mx.locked {
+            return;
+        }
+        if mx.waiting != 0 {
+            let next = mx.waiting.trailing_zeros();
+            mx.waiting &= !(1 << next);
+            mx.owner = next;
+            mx.locks += 1;
+            let cycle = self.now_cycle();
+            self.raise_now(1 << next, EVT_MUTEX, cycle);
+        } else {
+            mx.locked = false;
+        }
+    }
+
+    /// hw_dispatch: look for an entry for core `c` from its read pointer; raise event 18
+    /// when there is one.
+    fn dispatch_try(&mut self, c: u32) {
+        let d = &mut self.dispatch;
+        let depth = d.fifo.len();
+        let ci = c as usize;
+        loop {
+            let r = d.rptr[ci];
+            if d.stat[r] & (1 << c) != 0 {
+                let cycle = self.now_cycle();
+                self.raise_now(1 << c, EVT_DISPATCH, cycle);
+                return;
+            }
+            if r == d.wptr {
+                return;
+            }
+            d.rptr[ci] = (r + 1) % depth;
+        }
+    }
+
+    fn dispatch_push(&mut self, v: u32) {
+        let d = &mut self.dispatch;
+        let w = d.wptr;
+        d.fifo[w] = v;
+        d.stat[w] = d.conf & self.all;
+        d.wptr = (w + 1) % d.fifo.len();
+        d.pushes += 1;
+        for c in 0..self.cores {
+            if matches!(&self.core[c as usize].pending, Some(p) if p.kind == WaitKind::Dispatch)
+                && self.core[c as usize].buffer & (1 << EVT_DISPATCH) == 0
+            {
+                self.dispatch_try(c);
+            }
+        }
+    }
+
+    fn dispatch_pop_value(&mut self, c: u32) -> u32 {
+        let d = &mut self.dispatch;
+        let ci = c as usize;
+        let r = d.rptr[ci];
+        let v = d.fifo[r];
+        if d.stat[r] & (1 << c) != 0 {
+            d.stat[r] &= !(1 << c);
+            d.rptr[ci] = (r + 1) % d.fifo.len();
+        }
+        v
+    }
+
+    /// A read of a core unit register (shared by both views; the wait registers are handled
+    /// by the demux).
+    fn core_read(&self, c: u32, reg: u32) -> Option<u32> {
+        let u = &self.core[c as usize];
+        Some(match reg {
+            0x00 => u.mask,
+            0x04 | 0x08 | 0x10 | 0x14 | 0x28 | 0x30 | 0x34 => 0,
+            0x0C => u.irq_mask,
+            0x18 => u32::from(u.pending.is_none()),
+            0x1C => u.buffer,
+            0x20 => u.buffer & u.mask,
+            0x24 => u.buffer & u.irq_mask,
+            0x2C => u.sw_events_mask,
+            _ => return None,
+        })
+    }
+
+    /// A write of a core unit register. Returns false for an unknown register.
+    fn core_write(&mut self, c: u32, reg: u32, d: u32) -> bool {
+        let all = self.all;
+        let u = &mut self.core[c as usize];
+        match reg {
+            0x00 => u.mask = d,
+            0x04 => u.mask &= !d,
+            0x08 => u.mask |= d,
+            0x0C => u.irq_mask = d,
+            0x10 => u.irq_mask &= !d,
+            0x14 => u.irq_mask |= d,
+            0x28 => u.buffer &= !d,
+            0x2C => u.sw_events_mask = d & all,
+            0x30 => u.sw_events_mask &= !d,
+            0x34 => u.sw_events_mask |= d & all,
+            // read-only registers: writes are ignored by the RTL too
+            0x18 | 0x1C | 0x20 | 0x24 | 0x38 | 0x3C => {}
+            _ => return false,
+        }
+        let cycle = self.now_cycle();
+        self.check_wake(c, cycle);
+        true
+    }
+
+    fn barrier_read(&self, id: usize, reg: u32) -> u32 {
+        let b = &self.barriers[id];
+        match reg {
+            0x00 => b.trigger_mask,
+            0x04 => b.status,
+            0x0C => b.target_mask,
+            _ => 0,
+        }
+    }
+
+    fn barrier_write(&mut self, id: usize, reg: u32, d: u32) {
+        let all = self.all;
+        let b = &mut self.barriers[id];
+        match reg {
+            0x00 => {
+                b.trigger_mask = d & all;
+                self.barrier_check(id);
+            }
+            0x0C => b.target_mask = d & all,
+            0x10 => self.barrier_arrive(id, d),
+            _ => {}
+        }
+    }
+
+    // ---------------------------------------------------------------- global view
+
+    fn global_access(&mut self, p: &mut Payload, debug: bool) {
+        let off = (p.address as u32) & !3;
+        let write = p.command == Command::Write;
+        let d = p.data_u32();
+        let mut rdata = 0u32;
+        match off {
+            0x000..=0x3FF => {
+                let c = off >> 6;
+                let reg = off & 0x3F;
+                if c >= self.cores {
+                    self.warn_unknown("global", p, &format!("no core unit {c}"));
+                } else if write {
+                    if !self.core_write(c, reg, d) {
+                        self.warn_unknown("global", p, "no such core-unit register");
+                    }
+                } else {
+                    match self.core_read(c, reg) {
+                        Some(v) => rdata = v,
+                        None => self.warn_unknown(
+                            "global",
+                            p,
+                            "wait registers exist only in the per-core alias",
+                        ),
+                    }
+                }
+            }
+            0x400..=0x5FF => {
+                let id = ((off >> 5) & 0xF) as usize;
+                let reg = off & 0x1F;
+                if id >= self.barriers.len() {
+                    self.warn_unknown("global", p, &format!("no barrier {id}"));
+                } else if write {
+                    if !debug {
+                        self.barrier_write(id, reg, d);
+                    }
+                } else {
+                    rdata = self.barrier_read(id, reg);
+                }
+            }
+            0x600..=0x6FF => {
+                if write && !debug {
+                    self.sw_trigger((off >> 2) & 7, d);
+                }
+            }
+            0x700..=0x77F => {} // SoC event FIFO: always empty (valid bit 31 clear)
+            _ => self.warn_unknown("global", p, "inter-cluster event area is not modelled"),
+        }
+        if !write {
+            p.set_data_u32(rdata);
+        }
+        p.response = Response::Ok;
+    }
+
+    // ---------------------------------------------------------------- per-core alias
+
+    fn demux_access(&mut self, p: &mut Payload, debug: bool) {
+        let c = match p.initiator {
+            Some(c) if c < self.cores => c,
+            other => {
+                self.unknown += 1;
+                warn!(target: "vp", track = TRACK,
+                    "{}: per-core event-unit alias accessed at {:#010x} by {}: needs the initiator's core index (0..{})",
+                    self.name, p.global_address,
+                    other.map_or("an unknown initiator".to_string(), |i| format!("initiator {i}")),
+                    self.cores);
+                p.response = Response::GenericError;
+                return;
+            }
+        };
+        let off = (p.address as u32) & 0x3FC;
+        if p.command == Command::Write {
+            self.demux_write(c, off, p.data_u32(), p, debug);
+            p.response = Response::Ok;
+            return;
+        }
+        if debug {
+            // Peek: no trigger, no sleep, no clear.
+            let v = match off {
+                0x000..=0x03F => self.core_read(c, off).unwrap_or_else(|| {
+                    let u = &self.core[c as usize];
+                    u.buffer & u.mask
+                }),
+                0x080 => self.dispatch.fifo[self.dispatch.rptr[c as usize]],
+                0x0C0..=0x0FF => self
+                    .mutexes
+                    .get(((off >> 2) & 0xF) as usize)
+                    .map_or(0, |m| m.msg),
+                0x200..=0x3FF => {
+                    let id = ((off >> 5) & 0xF) as usize;
+                    if id < self.barriers.len() && (off & 0x1F) < 0x14 {
+                        self.barrier_read(id, off & 0x1F)
+                    } else {
+                        let u = &self.core[c as usize];
+                        u.buffer & u.mask
+                    }
+                }
+                _ => {
+                    let u = &self.core[c as usize];
+                    u.buffer & u.mask
+                }
+            };
+            p.set_data_u32(v);
+            p.response = Response::Ok;
+            return;
+        }
+        let masked = {
+            let u = &self.core[c as usize];
+            u.buffer & u.mask
+        };
+        match off {
+            0x038 => self.wait(c, off, WaitKind::Event, false, p, |_| {}),
+            0x03C => self.wait(c, off, WaitKind::Event, true, p, |_| {}),
+            0x000..=0x03F => {
+                let v = self.core_read(c, off).unwrap_or(0);
+                p.set_data_u32(v);
+                p.response = Response::Ok;
+            }
+            0x080 => self.wait(c, off, WaitKind::Dispatch, true, p, move |s| {
+                s.dispatch_try(c);
+            }),
+            0x084..=0x0BF => {
+                p.set_data_u32(0);
+                p.response = Response::Ok;
+            }
+            0x0C0..=0x0FF => {
+                let m = ((off >> 2) & 0xF) as usize;
+                if m >= self.mutexes.len() {
+                    self.warn_unknown("per-core alias", p, &format!("no mutex {m}"));
+                    p.set_data_u32(0);
+                    p.response = Response::Ok;
+                } else {
+                    self.wait(c, off, WaitKind::Mutex(m), true, p, move |s| {
+                        s.mutex_lock(m, c)
+                    });
+                }
+            }
+            0x140..=0x1BF => {
+                let e = (off >> 2) & 7;
+                let clear = off >= 0x180;
+                self.wait(c, off, WaitKind::Event, clear, p, move |s| {
+                    let m = s.core[c as usize].sw_events_mask;
+                    s.sw_trigger(e, m);
+                });
+            }
+            0x100..=0x1FF => {
+                p.set_data_u32(masked);
+                p.response = Response::Ok;
+            }
+            0x200..=0x3FF => {
+                let id = ((off >> 5) & 0xF) as usize;
+                let reg = off & 0x1F;
+                if id >= self.barriers.len() {
+                    self.warn_unknown("per-core alias", p, &format!("no barrier {id}"));
+                    p.set_data_u32(0);
+                    p.response = Response::Ok;
+                    return;
+                }
+                match reg {
+                    0x14 => {
+                        self.barrier_arrive(id, 1 << c);
+                        let u = &self.core[c as usize];
+                        p.set_data_u32(u.buffer & u.mask);
+                        p.response = Response::Ok;
+                    }
+                    0x18 | 0x1C => {
+                        self.wait(c, off, WaitKind::Event, reg == 0x1C, p, move |s| {
+                            s.barrier_arrive(id, 1 << c)
+                        });
+                    }
+                    _ => {
+                        let v = self.barrier_read(id, reg);
+                        p.set_data_u32(v);
+                        p.response = Response::Ok;
+                    }
+                }
+            }
+            _ => {
+                self.warn_unknown("per-core alias", p, "no register here");
+                p.set_data_u32(0);
+                p.response = Response::Ok;
+            }
+        }
+    }
+
+    fn demux_write(&mut self, c: u32, off: u32, d: u32, p: &Payload, debug: bool) {
+        match off {
+            0x000..=0x03F => {
+                if !self.core_write(c, off, d) {
+                    self.warn_unknown("per-core alias", p, "no such core-unit register");
+                }
+            }
+            0x080..=0x0BF => {
+                if debug {
+                    return;
+                }
+                match off & 0xC {
+                    0x0 => self.dispatch_push(d),
+                    0x4 => self.dispatch.conf = d & self.all,
+                    _ => {}
+                }
+            }
+            0x0C0..=0x0FF => {
+                let m = ((off >> 2) & 0xF) as usize;
+                if m >= self.mutexes.len() {
+                    self.warn_unknown("per-core alias", p, &format!("no mutex {m}"));
+                } else if !debug {
+                    self.mutex_unlock(m, d);
+                }
+            }
+            0x100..=0x13F => {
+                if !debug {
+                    self.sw_trigger((off >> 2) & 7, d);
+                }
+            }
+            0x140..=0x1FF => {} // trigger-and-wait registers: writes do nothing (RTL)
+            0x200..=0x3FF => {
+                let id = ((off >> 5) & 0xF) as usize;
+                if id >= self.barriers.len() {
+                    self.warn_unknown("per-core alias", p, &format!("no barrier {id}"));
+                } else if !debug {
+                    self.barrier_write(id, off & 0x1F, d);
+                }
+            }
+            _ => self.warn_unknown("per-core alias", p, "no register here"),
+        }
+    }
+
+    /// A sleeping load: do its side effect once, then complete it if `buffer & mask` is
+    /// non-zero, or suspend the core.
+    fn wait(
+        &mut self,
+        c: u32,
+        off: u32,
+        kind: WaitKind,
+        clear: bool,
+        p: &mut Payload,
+        trigger: impl FnOnce(&mut EuState),
+    ) {
+        let ci = c as usize;
+        let first = !matches!(&self.core[ci].pending, Some(q) if q.offset == off);
+        let before = self.core[ci].buffer & self.core[ci].mask;
+        if first {
+            self.core[ci].wait_loads += 1;
+            let since = self.sim.cycle_now(self.domain);
+            self.core[ci].pending = Some(Pending {
+                offset: off,
+                kind,
+                since,
+            });
+            trigger(self);
+        }
+        let masked = self.core[ci].buffer & self.core[ci].mask;
+        if first && before == 0 && masked != 0 {
+            if let Some(w) = p.sleeper.clone() {
+                // The access itself produced the event (the last core arriving at a
+                // barrier, a free mutex): as in the RTL, the core still goes through the
+                // sleep handshake and resumes together with the others, in the next cycle.
+                let u = &mut self.core[ci];
+                u.suspensions += 1;
+                w.at(self.sim.next_tick_cycle(self.domain));
+                p.response = Response::Incomplete;
+                return;
+            }
+        }
+        if masked != 0 {
+            let v = match kind {
+                WaitKind::Event => masked,
+                WaitKind::Mutex(m) => self.mutexes[m].msg,
+                WaitKind::Dispatch => self.dispatch_pop_value(c),
+            };
+            let u = &mut self.core[ci];
+            if let Some(q) = u.pending.take() {
+                if !first {
+                    let now = self.sim.cycle_now(self.domain);
+                    u.sleep_cycles += now.saturating_sub(q.since);
+                }
+            }
+            u.sleeper = None;
+            if clear {
+                u.buffer &= !u.mask;
+            }
+            p.set_data_u32(v);
+            p.response = Response::Ok;
+        } else {
+            let u = &mut self.core[ci];
+            if first {
+                u.suspensions += 1;
+            }
+            u.sleeper = p.sleeper.clone();
+            p.response = Response::Incomplete;
+        }
+    }
+
+    /// What core `c` sleeps on, if it sleeps in the event unit.
+    pub fn sleep_description(&self, c: u32) -> Option<String> {
+        let u = self.core.get(c as usize)?;
+        let q = u.pending.as_ref()?;
+        let what = match (q.kind, q.offset) {
+            (WaitKind::Mutex(m), _) => format!("mutex {m} lock"),
+            (WaitKind::Dispatch, _) => "dispatch FIFO pop".to_string(),
+            (_, 0x38) => "wait (EVENT_WAIT)".to_string(),
+            (_, 0x3C) => "wait (EVENT_WAIT_CLEAR)".to_string(),
+            (_, o) if o >= 0x200 => format!(
+                "barrier {} wait (arrived; barrier status {}, trigger mask {})",
+                (o >> 5) & 0xF,
+                hex(self
+                    .barriers
+                    .get(((o >> 5) & 0xF) as usize)
+                    .map_or(0, |b| b.status)),
+                hex(self
+                    .barriers
+                    .get(((o >> 5) & 0xF) as usize)
+                    .map_or(0, |b| b.trigger_mask))
+            ),
+            (_, o) => format!("software event {} wait", (o >> 2) & 7),
+        };
+        Some(format!(
+            "core {c} sleeps on event unit {what}, mask {}, buffer {}, since cycle {}",
+            hex(u.mask),
+            hex(u.buffer),
+            q.since
+        ))
+    }
+
+    fn stats(&self) -> serde_json::Value {
+        let raised: serde_json::Map<String, serde_json::Value> = self
+            .raised
+            .iter()
+            .map(|(k, v)| (k.to_string(), json!(v)))
+            .collect();
+        let sleeping: Vec<serde_json::Value> = (0..self.cores)
+            .filter_map(|c| {
+                let u = &self.core[c as usize];
+                u.pending.as_ref().map(|q| {
+                    json!({
+                        "core": c,
+                        "mask": hex(u.mask),
+                        "buffer": hex(u.buffer),
+                        "offset": format!("{:#x}", q.offset),
+                        "since_cycle": q.since,
+                        "description": self.sleep_description(c),
+                    })
+                })
+            })
+            .collect();
+        json!({
+            "events_raised": raised,
+            "barrier_firings": self.barriers.iter().map(|b| b.firings).collect::<Vec<_>>(),
+            "wait_loads": self.core.iter().map(|u| u.wait_loads).collect::<Vec<_>>(),
+            "waits": self.core.iter().map(|u| u.suspensions).collect::<Vec<_>>(),
+            "sleep_cycles": self.core.iter().map(|u| u.sleep_cycles).collect::<Vec<_>>(),
+            "sleeping": sleeping,
+            "mutex_locks": self.mutexes.iter().map(|m| m.locks).collect::<Vec<_>>(),
+            "dispatch_pushes": self.dispatch.pushes,
+            "deferred_raises": self.deferred,
+            "unknown_accesses": self.unknown,
+        })
+    }
+}
+
+/// A handle to the shared state (the global view, the per-core view, the event sink).
+#[derive(Clone)]
+pub struct EuHandle(pub Rc<RefCell<EuState>>);
+
+struct GlobalView(Rc<RefCell<EuState>>);
+struct DemuxView(Rc<RefCell<EuState>>);
+
+impl Target for GlobalView {
+    fn b_transport(&mut self, p: &mut Payload, _delay: &mut SimTime) {
+        self.0.borrow_mut().global_access(p, false);
+    }
+    fn debug_transport(&mut self, p: &mut Payload) -> usize {
+        self.0.borrow_mut().global_access(p, true);
+        p.data.len()
+    }
+}
+
+impl Target for DemuxView {
+    fn b_transport(&mut self, p: &mut Payload, _delay: &mut SimTime) {
+        self.0.borrow_mut().demux_access(p, false);
+    }
+    fn debug_transport(&mut self, p: &mut Payload) -> usize {
+        self.0.borrow_mut().demux_access(p, true);
+        if p.response.is_ok() {
+            p.data.len()
+        } else {
+            0
+        }
+    }
+}
+
+impl EventSink for EuHandle {
+    /// Raise `line` for the cores of `core_mask` in `cycle`. A cycle after the first cycle
+    /// not yet ticked is applied by a process at that cycle's edge; otherwise at once.
+    fn raise(&self, core_mask: u32, line: u32, cycle: u64) {
+        let (sim, clock, now) = {
+            let s = self.0.borrow();
+            (s.sim.clone(), s.clock, s.now_cycle())
+        };
+        if cycle <= now {
+            self.0.borrow_mut().raise_now(core_mask, line, cycle);
+            return;
+        }
+        self.0.borrow_mut().deferred += 1;
+        let st = self.0.clone();
+        let sim2 = sim.clone();
+        // Not a daemon: a pending event is work that must happen before the run may end.
+        sim.spawn("event_unit.deferred_event", async move {
+            sim2.wait_until(clock.time_of(cycle)).await;
+            st.borrow_mut().raise_now(core_mask, line, cycle);
+        });
+    }
+}
+
+impl EuHandle {
+    /// See [`EuState::sleep_description`].
+    pub fn sleep_description(&self, core: u32) -> Option<String> {
+        self.0.borrow().sleep_description(core)
+    }
+}
+
+/// The event unit component.
+pub struct EventUnit {
+    base: u32,
+    demux_base: u32,
+    state: Rc<RefCell<EuState>>,
+    global: Rc<RefCell<GlobalView>>,
+    demux: Rc<RefCell<DemuxView>>,
+}
+
+impl EventUnit {
+    /// A handle to the state (tests, platform glue).
+    pub fn handle(&self) -> EuHandle {
+        EuHandle(self.state.clone())
+    }
+}
+
+impl Component for EventUnit {
+    fn kind(&self) -> &'static str {
+        "event_unit"
+    }
+    fn export(&mut self, port: &str) -> Result<PortRef, String> {
+        match port {
+            "events" => Ok(PortRef::new(
+                "events",
+                Rc::new(EventsRef(Rc::new(self.handle()))),
+            )),
+            "sleep_info" => {
+                let h = self.handle();
+                let f: SleepInfo = Box::new(move |c| h.sleep_description(c));
+                Ok(PortRef::new("sleep_info", Rc::new(f)))
+            }
+            "global" => Ok(PortRef::target(self.global.clone())),
+            "demux" => Ok(PortRef::target(self.demux.clone())),
+            _ => Err(format!(
+                "event_unit exports 'events', 'sleep_info', 'global' and 'demux', not '{port}'"
+            )),
+        }
+    }
+    fn mappings(&self) -> Vec<MapEntry> {
+        vec![
+            MapEntry {
+                name: "global".into(),
+                base: self.base as u64,
+                size: GLOBAL_SIZE,
+                target: self.global.clone(),
+            },
+            MapEntry {
+                name: "demux".into(),
+                base: self.demux_base as u64,
+                size: DEMUX_SIZE,
+                target: self.demux.clone(),
+            },
+        ]
+    }
+    fn elaborate(&mut self, _cx: &mut ElabCtx<'_>) -> Result<(), String> {
+        Ok(())
+    }
+    fn stats(&self) -> serde_json::Value {
+        self.state.borrow().stats()
+    }
+}
+
+fn build(
+    ctx: &BuildCtx<'_>,
+    name: &str,
+    v: &serde_yaml::Value,
+) -> Result<Box<dyn Component>, String> {
+    let p: Params = parse_params(v)?;
+    if ctx.cores == 0 || ctx.cores > 16 {
+        return Err(format!(
+            "the event unit supports 1 to 16 cores, the platform has {}",
+            ctx.cores
+        ));
+    }
+    let barriers = p.barriers.unwrap_or(ctx.cores);
+    if barriers > 16 {
+        return Err(format!("barriers: expected 0 to 16, got {barriers}"));
+    }
+    if p.mutexes > 16 {
+        return Err(format!("mutexes: expected 0 to 16, got {}", p.mutexes));
+    }
+    if p.dispatch_fifo_depth == 0 || p.dispatch_fifo_depth > 256 {
+        return Err(format!(
+            "dispatch_fifo_depth: expected 1 to 256, got {}",
+            p.dispatch_fifo_depth
+        ));
+    }
+    for (field, base, size) in [
+        ("base", p.base, GLOBAL_SIZE),
+        ("demux_base", p.demux_base, DEMUX_SIZE),
+    ] {
+        if base % 4 != 0 || base as u64 + size > 1 << 32 {
+            return Err(format!(
+                "{field}: {base:#x} must be word aligned and leave {size:#x} bytes below 4 GiB"
+            ));
+        }
+    }
+    let depth = p.dispatch_fifo_depth as usize;
+    let state = Rc::new(RefCell::new(EuState {
+        name: name.to_string(),
+        sim: ctx.sim.clone(),
+        domain: ctx.domain,
+        clock: ctx.clock,
+        cores: ctx.cores,
+        all: if ctx.cores >= 32 {
+            u32::MAX
+        } else {
+            (1u32 << ctx.cores) - 1
+        },
+        core: (0..ctx.cores).map(|_| CoreUnit::default()).collect(),
+        barriers: (0..barriers).map(|_| Barrier::default()).collect(),
+        mutexes: (0..p.mutexes).map(|_| Mutex::default()).collect(),
+        dispatch: Dispatch {
+            fifo: vec![0; depth],
+            stat: vec![0; depth],
+            conf: 0,
+            wptr: 0,
+            rptr: vec![0; ctx.cores as usize],
+            pushes: 0,
+        },
+        raised: BTreeMap::new(),
+        unknown: 0,
+        deferred: 0,
+    }));
+    Ok(Box::new(EventUnit {
+        base: p.base,
+        demux_base: p.demux_base,
+        global: Rc::new(RefCell::new(GlobalView(state.clone()))),
+        demux: Rc::new(RefCell::new(DemuxView(state.clone()))),
+        state,
+    }))
+}
+
+/// The kinds this crate provides.
+pub fn kinds() -> Vec<ComponentKind> {
+    vec![ComponentKind {
+        name: "event_unit",
+        summary: "cluster event unit (event_unit_flex): masks, buffers, sleeping waits, sw events, barriers, mutex, dispatch; exports 'events', 'sleep_info'",
+        params: "base: global view (0x10200800, 0x800 bytes)\ndemux_base: per-core alias (0x10204000, 0x400 bytes)\nbarriers: hardware barriers (one per core)\nmutexes: hardware mutexes (1)\ndispatch_fifo_depth: dispatcher FIFO entries (8)",
+        build,
+    }]
+}

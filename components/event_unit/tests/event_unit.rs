@@ -1,0 +1,528 @@
+//! Event unit: sleeping waits, software events, masks, barriers, event lines, mutex, dispatch.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::path::Path;
+use std::rc::Rc;
+
+use vp_kernel::clocked::{DomainId, Next, TickCtx};
+use vp_kernel::component::{BuildCtx, ElabCtx};
+use vp_kernel::port::EventsRef;
+use vp_kernel::tlm::{AddressMap, Payload, Response};
+use vp_kernel::{Clock, Clocked, Component, RunEnd, Sim, SimTime, Wake};
+
+const EU: u64 = 0x1020_0800;
+const DX: u64 = 0x1020_4000;
+
+struct Harness {
+    sim: Sim,
+    domain: DomainId,
+    clock: Clock,
+    eu: Box<dyn Component>,
+    bus: Rc<AddressMap>,
+}
+
+fn harness(params: &str) -> Harness {
+    let sim = Sim::new();
+    let clock = Clock::from_mhz(100.0).unwrap();
+    let domain = sim.add_clock("cluster", clock);
+    let platform = serde_json::Value::Null;
+    let ctx = BuildCtx {
+        sim: &sim,
+        domain,
+        clock,
+        seed: 1,
+        cores: 8,
+        tcdm_base: 0x1000_0000,
+        tcdm_size: 128 * 1024,
+        tcdm_banks: 16,
+        platform: &platform,
+        base_dir: Path::new("."),
+    };
+    let v: serde_yaml::Value = serde_yaml::from_str(params).unwrap();
+    let kind = &vp_event_unit::kinds()[0];
+    let mut eu = (kind.build)(&ctx, "event_unit", &v).unwrap();
+    let mut map = AddressMap::new();
+    for m in eu.mappings() {
+        map.add(m.name, m.base, m.size, m.target).unwrap();
+    }
+    let bus = Rc::new(map);
+    let mut ecx = ElabCtx {
+        sim: &sim,
+        domain,
+        clock,
+        bus: &bus,
+    };
+    eu.elaborate(&mut ecx).unwrap();
+    Harness {
+        sim,
+        domain,
+        clock,
+        eu,
+        bus,
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Op {
+    /// Load (re-issued after a wake while Incomplete).
+    R(u64),
+    W(u64, u32),
+    /// Idle until this cycle.
+    Until(u64),
+}
+
+type Log = Rc<RefCell<Vec<(u64, u64, u32)>>>;
+
+/// A scripted core: one access per cycle, sleeps on Incomplete, logs (cycle, addr, value)
+/// of every completed load.
+struct ScriptCore {
+    id: u32,
+    ops: VecDeque<Op>,
+    bus: Rc<AddressMap>,
+    log: Log,
+}
+
+impl Clocked for ScriptCore {
+    fn tick(&mut self, cx: &mut TickCtx<'_>) -> Next {
+        loop {
+            let Some(op) = self.ops.front().copied() else {
+                return Next::Sleep;
+            };
+            match op {
+                Op::Until(c) => {
+                    if cx.cycle < c {
+                        return Next::At(c);
+                    }
+                    self.ops.pop_front();
+                }
+                Op::R(a) => {
+                    let mut p = Payload::read_u32(a)
+                        .with_initiator(self.id)
+                        .with_sleeper(cx.wake.clone());
+                    let mut d = SimTime::ZERO;
+                    self.bus.b_transport(&mut p, &mut d);
+                    if p.response == Response::Incomplete {
+                        return Next::Sleep;
+                    }
+                    assert!(p.response.is_ok(), "{:?} at {a:#x}", p.response);
+                    self.log.borrow_mut().push((cx.cycle, a, p.data_u32()));
+                    self.ops.pop_front();
+                    return Next::Cycle;
+                }
+                Op::W(a, v) => {
+                    let mut p = Payload::write_u32(a, v).with_initiator(self.id);
+                    let mut d = SimTime::ZERO;
+                    self.bus.b_transport(&mut p, &mut d);
+                    assert!(p.response.is_ok(), "{:?} at {a:#x}", p.response);
+                    self.ops.pop_front();
+                    return Next::Cycle;
+                }
+            }
+        }
+    }
+}
+
+impl Harness {
+    fn core(&self, id: u32, ops: &[Op]) -> Log {
+        let log: Log = Rc::default();
+        let c = ScriptCore {
+            id,
+            ops: ops.iter().copied().collect(),
+            bus: self.bus.clone(),
+            log: log.clone(),
+        };
+        let w = self.sim.add_clocked(
+            self.domain,
+            format!("core{id}"),
+            0,
+            false,
+            Rc::new(RefCell::new(c)),
+        );
+        w.at(0);
+        log
+    }
+    fn run(&self, cycles: u64) -> RunEnd {
+        self.sim.run(Some(self.clock.time_of(cycles))).end
+    }
+    fn peek(&self, addr: u64, core: u32) -> u32 {
+        let mut p = Payload::read_u32(addr).with_initiator(core);
+        self.bus.debug_transport(&mut p);
+        p.data_u32()
+    }
+    fn stats(&self) -> serde_json::Value {
+        self.eu.stats()
+    }
+}
+
+#[test]
+fn wait_suspends_and_wakes_on_the_event_cycle() {
+    let h = harness("");
+    let c0 = h.core(
+        0,
+        &[Op::W(DX + 0x08, 1 << 3), Op::R(DX + 0x38), Op::R(DX + 0x1C)],
+    );
+    // core 1 raises software event 3 for core 0 in cycle 10
+    let _c1 = h.core(1, &[Op::Until(10), Op::W(DX + 0x10C, 1 << 0)]);
+    let end = h.run(100);
+    assert_eq!(end, RunEnd::Finished);
+    let log = c0.borrow().clone();
+    // the wait was issued in cycle 1 and completes in the cycle after the trigger
+    assert_eq!(log[0], (11, DX + 0x38, 1 << 3));
+    // wait (without clear) leaves the buffer as it was
+    assert_eq!(log[1], (12, DX + 0x1C, 1 << 3));
+    let s = h.stats();
+    assert_eq!(s["waits"][0], 1);
+    assert_eq!(s["wait_loads"][0], 1);
+    assert_eq!(s["events_raised"]["3"], 1);
+    assert_eq!(s["sleep_cycles"][0], 10);
+}
+
+#[test]
+fn wait_with_pending_event_does_not_sleep() {
+    let h = harness("");
+    let _c1 = h.core(1, &[Op::W(DX + 0x100, 0x1)]);
+    let c0 = h.core(
+        0,
+        &[
+            Op::Until(5),
+            Op::W(DX + 0x08, 1),
+            Op::R(DX + 0x3C),
+            Op::R(DX + 0x1C),
+        ],
+    );
+    h.run(100);
+    let log = c0.borrow().clone();
+    assert_eq!(log[0], (6, DX + 0x3C, 1));
+    // wait-clear cleared the bits it returned
+    assert_eq!(log[1], (7, DX + 0x1C, 0));
+    assert_eq!(h.stats()["waits"][0], 0);
+}
+
+#[test]
+fn wait_clear_clears_only_masked_bits() {
+    let h = harness("");
+    let c0 = h.core(
+        0,
+        &[Op::W(DX + 0x08, 1 << 2), Op::R(DX + 0x3C), Op::R(DX + 0x1C)],
+    );
+    // core 1 raises events 2 and 5 for core 0 (5 is not in core 0's mask)
+    let _c1 = h.core(
+        1,
+        &[Op::Until(4), Op::W(DX + 0x114, 1), Op::W(DX + 0x108, 1)],
+    );
+    h.run(100);
+    let log = c0.borrow().clone();
+    assert_eq!(log[0].2, 1 << 2);
+    assert_eq!(log[0].0, 6); // event 2 raised in cycle 5
+    assert_eq!(log[1].2, 1 << 5);
+}
+
+#[test]
+fn mask_and_or() {
+    let h = harness("");
+    let c0 = h.core(
+        0,
+        &[
+            Op::W(DX, 0xF0),
+            Op::W(DX + 0x08, 0x0F),
+            Op::R(DX),
+            Op::W(DX + 0x04, 0x3C),
+            Op::R(DX),
+            Op::R(EU), // core 0's unit through the global view
+            Op::R(EU + 0x40 + 0x00),
+            Op::W(EU + 0x40 + 0x08, 0x100), // core 1's mask from core 0
+        ],
+    );
+    h.run(100);
+    let log: Vec<u32> = c0.borrow().iter().map(|e| e.2).collect();
+    assert_eq!(log, vec![0xFF, 0xC3, 0xC3, 0]);
+    assert_eq!(h.peek(DX, 1), 0x100);
+}
+
+#[test]
+fn barrier_fires_when_all_trigger_cores_arrived_only_to_targets() {
+    let h = harness("");
+    let bar = DX + 0x200 + 0x20 * 2; // barrier 2
+    let setup = [
+        Op::W(bar, 0b111),
+        Op::W(bar + 0x0C, 0b011),
+        Op::W(DX + 0x08, 1 << 16),
+    ];
+    let mut ops0 = setup.to_vec();
+    ops0.extend([Op::R(bar + 0x1C), Op::R(DX + 0x1C)]);
+    let c0 = h.core(0, &ops0);
+    let c1 = h.core(
+        1,
+        &[
+            Op::W(DX + 0x08, 1 << 16),
+            Op::Until(8),
+            Op::R(bar + 0x1C),
+            Op::R(DX + 0x1C),
+        ],
+    );
+    let c2 = h.core(
+        2,
+        &[
+            Op::W(DX + 0x08, 1 << 16),
+            Op::Until(19),
+            Op::R(bar + 0x04), // status: cores 0 and 1 arrived
+            Op::R(bar + 0x14), // arrive, no sleep
+            Op::R(DX + 0x1C),
+            Op::R(bar + 0x04),
+        ],
+    );
+    let c3 = h.core(3, &[Op::W(DX + 0x08, 1 << 16), Op::R(DX + 0x38)]);
+    h.run(200);
+    let l0 = c0.borrow().clone();
+    let l1 = c1.borrow().clone();
+    let l2 = c2.borrow().clone();
+    assert_eq!(l2[0], (19, bar + 0x04, 0b011));
+    // core 2 arrives in cycle 20: cores 0 and 1 wake in cycle 21
+    assert_eq!(l0[0], (21, bar + 0x1C, 1 << 16));
+    assert_eq!(l1[0], (21, bar + 0x1C, 1 << 16));
+    // wait-clear cleared event 16
+    assert_eq!(l0[1].2, 0);
+    // core 2 is not a target: no event 16
+    assert_eq!(l2[2].2, 0);
+    assert_eq!(l2[3].2, 0, "status cleared after the firing");
+    // core 3 (not a target) still sleeps
+    assert!(c3.borrow().is_empty());
+    let s = h.stats();
+    assert_eq!(s["barrier_firings"][2], 1);
+    assert_eq!(s["sleeping"][0]["core"], 3);
+}
+
+#[test]
+fn barrier_never_fires_with_trigger_mask_zero() {
+    let h = harness("");
+    let bar = DX + 0x200;
+    let mut logs = Vec::new();
+    for c in 0..8 {
+        logs.push(h.core(
+            c,
+            &[
+                Op::W(DX + 0x08, 1 << 16),
+                Op::W(bar + 0x0C, 0xFF),
+                Op::R(bar + 0x1C),
+            ],
+        ));
+    }
+    h.run(100);
+    assert!(logs.iter().all(|l| l.borrow().is_empty()));
+    assert_eq!(h.stats()["barrier_firings"][0], 0);
+    assert_eq!(h.peek(bar + 0x04, 0), 0xFF);
+}
+
+#[test]
+fn barrier_of_pulp_runtime_style_all_cores() {
+    let h = harness("");
+    let bar = DX + 0x200;
+    let mut logs = Vec::new();
+    for c in 0..8u32 {
+        let mut ops = vec![];
+        if c == 0 {
+            ops.extend([Op::W(bar, 0xFF), Op::W(bar + 0x0C, 0xFF)]);
+        }
+        ops.extend([
+            Op::W(DX + 0x08, 1 << 16),
+            Op::Until(10 + 3 * c as u64),
+            Op::R(bar + 0x1C),
+            Op::Until(100),
+            Op::R(bar + 0x1C),
+        ]);
+        logs.push(h.core(c, &ops));
+    }
+    h.run(300);
+    // last arrival (core 7) in cycle 31: everybody leaves in cycle 32, then again at 101
+    for l in &logs {
+        let l = l.borrow();
+        assert_eq!(l.len(), 2);
+        assert_eq!(l[0].0, 32);
+        assert_eq!(l[1].0, 101);
+    }
+    assert_eq!(h.stats()["barrier_firings"][0], 2);
+}
+
+#[test]
+fn accelerator_event_through_the_events_port() {
+    let mut h = harness("");
+    let port = h.eu.export("events").unwrap();
+    let ev = port.get::<EventsRef>("events").unwrap();
+    let c0 = h.core(
+        0,
+        &[
+            Op::W(DX + 0x08, 1 << 12),
+            Op::R(DX + 0x1C),
+            Op::R(DX + 0x3C),
+        ],
+    );
+    // RedMulE raises event 12 for core 0, from a process, for cycle 40 (ahead of time)
+    let sim = h.sim.clone();
+    let clock = h.clock;
+    let ev2 = ev.clone();
+    h.sim.spawn("redmule", async move {
+        sim.wait_cycles(clock, 5).await;
+        ev2.0.raise(1 << 0, 12, 40);
+    });
+    h.run(100);
+    let log = c0.borrow().clone();
+    assert_eq!(log[0].2, 0, "not raised before cycle 40");
+    assert_eq!(log[1], (40, DX + 0x3C, 1 << 12));
+    let s = h.stats();
+    assert_eq!(s["events_raised"]["12"], 1);
+    assert_eq!(s["deferred_raises"], 1);
+    // a raise for the current cycle applies at once
+    ev.0.raise(0b10, 11, 0);
+    assert_eq!(h.peek(DX + 0x1C, 1), 1 << 11);
+}
+
+#[test]
+fn mutex_lock_unlock_passes_the_message() {
+    let h = harness("");
+    let c0 = h.core(
+        0,
+        &[
+            Op::W(DX + 0x08, 1 << 17),
+            Op::R(DX + 0xC0),
+            Op::Until(20),
+            Op::W(DX + 0xC0, 0x55),
+        ],
+    );
+    let c1 = h.core(
+        1,
+        &[
+            Op::W(DX + 0x08, 1 << 17),
+            Op::Until(5),
+            Op::R(DX + 0xC0),
+            Op::W(DX + 0xC0, 0x66),
+        ],
+    );
+    h.run(100);
+    assert_eq!(c0.borrow()[0], (2, DX + 0xC0, 0), "a free mutex: one cycle");
+    assert_eq!(c1.borrow()[0], (21, DX + 0xC0, 0x55));
+    assert_eq!(h.stats()["mutex_locks"][0], 2);
+}
+
+#[test]
+fn dispatch_delivers_values_to_the_team() {
+    let h = harness("");
+    let c0 = h.core(
+        0,
+        &[
+            Op::W(DX + 0x84, 0b110),
+            Op::Until(10),
+            Op::W(DX + 0x80, 0xAA),
+            Op::W(DX + 0x80, 0xBB),
+        ],
+    );
+    let mut ls = vec![c0];
+    for c in 1..3 {
+        ls.push(h.core(
+            c,
+            &[
+                Op::W(DX + 0x08, 1 << 18),
+                Op::R(DX + 0x80),
+                Op::R(DX + 0x80),
+            ],
+        ));
+    }
+    h.run(100);
+    for l in &ls[1..] {
+        let l = l.borrow();
+        assert_eq!(l[0], (11, DX + 0x80, 0xAA));
+        assert_eq!(l[1].2, 0xBB);
+    }
+}
+
+#[test]
+fn unknown_offsets_read_zero_and_never_fail() {
+    let h = harness("");
+    for (a, core) in [
+        (DX + 0x40, 0u32),
+        (DX + 0x60, 0),
+        (DX + 0x3FC, 0),
+        (DX + 0x200 + 0x20 * 12, 1),
+        (EU + 0x780, 0),
+        (EU + 0x40 * 9, 0),
+        (EU + 0x3C, 0),
+        (EU + 0x400 + 0x20 * 15, 0),
+    ] {
+        for write in [false, true] {
+            let mut p = if write {
+                Payload::write_u32(a, 0xFFFF_FFFF)
+            } else {
+                Payload::read_u32(a)
+            }
+            .with_initiator(core)
+            .with_sleeper(Wake::new());
+            let mut d = SimTime::ZERO;
+            h.bus.b_transport(&mut p, &mut d);
+            assert_eq!(p.response, Response::Ok, "{a:#x}");
+            if !write {
+                assert_eq!(p.data_u32(), 0, "{a:#x}");
+            }
+        }
+    }
+    assert!(h.stats()["unknown_accesses"].as_u64().unwrap() >= 10);
+    // per-core alias without an initiator, or with a bad one: an error, no panic
+    for init in [None, Some(8)] {
+        let mut p = Payload::read_u32(DX + 0x38);
+        p.initiator = init;
+        let mut d = SimTime::ZERO;
+        h.bus.b_transport(&mut p, &mut d);
+        assert_eq!(p.response, Response::GenericError);
+    }
+    // a byte access
+    let mut p = Payload::read(DX + 0x1D, 1).with_initiator(0);
+    let mut d = SimTime::ZERO;
+    h.bus.b_transport(&mut p, &mut d);
+    assert!(p.response.is_ok());
+}
+
+#[test]
+fn sleep_info_names_the_mask() {
+    let mut h = harness("");
+    let _c3 = h.core(3, &[Op::W(DX + 0x08, 1 << 16), Op::R(DX + 0x38)]);
+    h.run(50);
+    let port = h.eu.export("sleep_info").unwrap();
+    let info = port.get::<vp_event_unit::SleepInfo>("sleep_info").unwrap();
+    let d = info(3).unwrap();
+    assert!(
+        d.starts_with("core 3 sleeps on event unit wait (EVENT_WAIT), mask 0x00010000"),
+        "{d}"
+    );
+    assert_eq!(info(2), None);
+    assert_eq!(h.stats()["sleeping"][0]["mask"], "0x00010000");
+}
+
+#[test]
+fn params_are_checked() {
+    let sim = Sim::new();
+    let clock = Clock::from_mhz(100.0).unwrap();
+    let domain = sim.add_clock("c", clock);
+    let platform = serde_json::Value::Null;
+    let ctx = BuildCtx {
+        sim: &sim,
+        domain,
+        clock,
+        seed: 1,
+        cores: 8,
+        tcdm_base: 0x1000_0000,
+        tcdm_size: 128 * 1024,
+        tcdm_banks: 16,
+        platform: &platform,
+        base_dir: Path::new("."),
+    };
+    let kind = &vp_event_unit::kinds()[0];
+    let bad: serde_yaml::Value = serde_yaml::from_str("{basee: 1}").unwrap();
+    let e = (kind.build)(&ctx, "event_unit", &bad).err().unwrap();
+    assert!(e.contains("basee"), "{e}");
+    let bad: serde_yaml::Value = serde_yaml::from_str("{base: 0x10200802}").unwrap();
+    let e = (kind.build)(&ctx, "event_unit", &bad).err().unwrap();
+    assert!(e.starts_with("base:"), "{e}");
+    let bad: serde_yaml::Value = serde_yaml::from_str("{barriers: 17}").unwrap();
+    let e = (kind.build)(&ctx, "event_unit", &bad).err().unwrap();
+    assert!(e.starts_with("barriers:"), "{e}");
+    assert!((kind.build)(&ctx, "event_unit", &serde_yaml::Value::Null).is_ok());
+}
