@@ -51,6 +51,18 @@
 //! * `rtl/z_buffer/redmule_z_buffer_scm.sv`: the Y/Z buffer, cleared to all-zero bits; with
 //!   MATMUL no Y is loaded (`gemm_selection = 0`), so the first bias is +0.
 //!
+//! # Where the model knowingly departs from the RTL
+//!
+//! * N not a multiple of 4: the RTL runs the chain over N rounded up to a multiple of 4 with
+//!   zero-padded X and W (`redmule_x_buffer.sv`, `redmule_w_buffer.sv`). [`gemm()`] follows the
+//!   golden model (no padding); [`gemm_rtl_padded`] reproduces the padding. It matters for -0
+//!   results of MATMUL/GEMM and for every min/max op (a `+0` candidate is folded in).
+//! * MATMUL never loads Y; its bias comes from the Z buffer, which holds zeros after a clear but
+//!   the previous tile's results afterwards (the buffer is refilled by `fill`, not cleared per
+//!   tile), which matches the known wrong results of multi-tile MATMUL. The model always starts
+//!   MATMUL from +0.
+//! * `Float16Alt` (bfloat16, format code 3) is not modelled ([`decode_arith`] rejects it).
+//!
 //! The FP16 operations, the casts and the per-op CE step were also compared bit for bit with a
 //! Verilator simulation of `redmule_fma.sv`, `redmule_noncomp.sv`, `fpnew_cast_multi.sv` and
 //! `redmule_ce.sv` (outside this repository): exhaustive casts, every FP16 pattern against a set
