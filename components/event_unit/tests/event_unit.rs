@@ -230,7 +230,7 @@ fn mask_and_or() {
             Op::W(DX + 0x04, 0x3C),
             Op::R(DX),
             Op::R(EU), // core 0's unit through the global view
-            Op::R(EU + 0x40 + 0x00),
+            Op::R(EU + 0x40),
             Op::W(EU + 0x40 + 0x08, 0x100), // core 1's mask from core 0
         ],
     );
