@@ -421,7 +421,7 @@ fn build(
     v: &serde_yaml::Value,
 ) -> Result<Box<dyn Component>, String> {
     let p: Params = parse_params(v)?;
-    if p.base % 4 != 0 || p.base as u64 + SIZE > 1 << 32 {
+    if !p.base.is_multiple_of(4) || p.base as u64 + SIZE > 1 << 32 {
         return Err(format!(
             "base: {:#x} must be word aligned and leave {SIZE:#x} bytes below 4 GiB",
             p.base
@@ -443,7 +443,7 @@ fn build(
         }
     }
     if let Some(b) = p.boot_addr {
-        if b % 2 != 0 {
+        if !b.is_multiple_of(2) {
             return Err(format!("boot_addr: {b:#x} is not 2-byte aligned"));
         }
     }

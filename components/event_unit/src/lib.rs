@@ -927,7 +927,7 @@ fn build(
         ("base", p.base, GLOBAL_SIZE),
         ("demux_base", p.demux_base, DEMUX_SIZE),
     ] {
-        if base % 4 != 0 || base as u64 + size > 1 << 32 {
+        if !base.is_multiple_of(4) || base as u64 + size > 1 << 32 {
             return Err(format!(
                 "{field}: {base:#x} must be word aligned and leave {size:#x} bytes below 4 GiB"
             ));
