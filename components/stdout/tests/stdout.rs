@@ -10,7 +10,9 @@ use vp_kernel::{Clock, Component, Sim, SimTime};
 
 const OUT: u64 = 0x4000_0000;
 
-fn build(params: &str) -> Result<(Sim, Clock, Box<dyn Component>, Rc<AddressMap>), String> {
+type Built = (Sim, Clock, Box<dyn Component>, Rc<AddressMap>);
+
+fn build(params: &str) -> Result<Built, String> {
     let sim = Sim::new();
     let clock = Clock::from_mhz(100.0).unwrap();
     let domain = sim.add_clock("cluster", clock);
