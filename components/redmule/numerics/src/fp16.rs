@@ -131,7 +131,6 @@ fn round_to_odd(s: f64, err: f64) -> f64 {
     if bits & 1 == 1 {
         return s;
     }
-    // s != 0 here: a non-zero exact sum of values on a 2^-48 grid never rounds to zero in f64.
     let towards_larger_magnitude = (err > 0.0) == (s > 0.0);
     f64::from_bits(if towards_larger_magnitude {
         bits + 1
@@ -143,7 +142,14 @@ fn round_to_odd(s: f64, err: f64) -> f64 {
 /// Fused multiply-add `a * b + c`, one RNE rounding (fpnew `FMADD`).
 #[inline]
 pub fn fma(a: u16, b: u16, c: u16) -> u16 {
-    let p = to_f64(a) * to_f64(b); // exact whenever finite
+    fma_wide_a(to_f64(a), b, c)
+}
+
+/// [`fma`] with the first factor already widened by [`to_f64`] (lets a row loop widen a
+/// shared X value once).
+#[inline]
+pub(crate) fn fma_wide_a(a: f64, b: u16, c: u16) -> u16 {
+    let p = a * to_f64(b); // exact whenever finite
     let z = to_f64(c);
     let s = p + z;
     if !s.is_finite() {

@@ -140,7 +140,10 @@ fn fold_row(op: Op, acc: &mut [u16], x: u16, w_row: &[u16]) {
         }
     }
     match op {
-        Op::Matmul | Op::Gemm => each(acc, w_row, |a, w| fp16::fma(x, w, a)),
+        Op::Matmul | Op::Gemm => {
+            let xf = fp16::to_f64(x);
+            each(acc, w_row, |a, w| fp16::fma_wide_a(xf, w, a))
+        }
         Op::AddMax => each(acc, w_row, |a, w| fp16::max(fp16::add(x, w), a)),
         Op::AddMin => each(acc, w_row, |a, w| fp16::min(fp16::add(x, w), a)),
         Op::MulMax => each(acc, w_row, |a, w| fp16::max(fp16::mul(x, w), a)),

@@ -48,22 +48,22 @@ fn check_fma(stream: u128, cases: usize) {
     }
 }
 
-// 4 x 300k = 1.2 M random FMA cases, split so the test harness runs them in parallel.
+// 4 x 250k = 1 M random FMA cases, split so the test harness runs them in parallel.
 #[test]
 fn fma_random_0() {
-    check_fma(10, 300_000);
+    check_fma(10, 250_000);
 }
 #[test]
 fn fma_random_1() {
-    check_fma(11, 300_000);
+    check_fma(11, 250_000);
 }
 #[test]
 fn fma_random_2() {
-    check_fma(12, 300_000);
+    check_fma(12, 250_000);
 }
 #[test]
 fn fma_random_3() {
-    check_fma(13, 300_000);
+    check_fma(13, 250_000);
 }
 
 #[test]
