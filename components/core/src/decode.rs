@@ -687,7 +687,8 @@ struct Entry {
 /// whenever the memory system reports a new code generation (see
 /// [`crate::DataBus::code_generation`]).
 pub struct DecodeCache {
-    entries: Box<[Entry]>,
+    /// Fixed-size so that the masked index needs no bounds check.
+    entries: Box<[Entry; DECODE_CACHE_ENTRIES]>,
 }
 
 impl Default for DecodeCache {
@@ -705,7 +706,7 @@ impl DecodeCache {
     /// An empty cache.
     pub fn new() -> Self {
         DecodeCache {
-            entries: vec![Self::EMPTY; DECODE_CACHE_ENTRIES].into_boxed_slice(),
+            entries: Box::new([Self::EMPTY; DECODE_CACHE_ENTRIES]),
         }
     }
 

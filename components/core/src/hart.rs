@@ -232,16 +232,21 @@ pub struct Hart {
     minstret_offset: u64,
     cache: DecodeCache,
     code_generation: u64,
-    /// Register written by the previous instruction if it was a load (0 = none; FP regs +32).
+    /// Register written by the last load (scoreboard index: x 1..31, f 32..63; 0 = none).
     load_reg: u8,
-    /// Register of a load two instructions back still in WB for the jalr check.
-    load_wb_reg: u8,
+    /// Cycle in which that load is in WB: the cycle the next instruction would
+    /// enter EX without stalls.
+    load_wb_at: u64,
     /// Integer register written by the previous instruction (0 = none).
     prev_rd: u8,
     /// A timed access completed the instruction; reported by the next traced run.
     unreported: Option<Retired>,
-    /// The previous instruction redirected the fetch (jump, taken branch, mret, fence.i).
-    redirected: bool,
+    /// Cycle at which the target of the last fetch redirect (jump, taken branch,
+    /// mret, fence.i, trap) enters EX.
+    redirect_at: u64,
+    /// Instructions starting at a cycle `<= hazard_until` take the slow path that
+    /// checks hazards (load-use, redirect target, FPU scoreboard).
+    hazard_until: u64,
     /// Cycle at which each register's pending FPU result becomes usable.
     ready: [u64; 64],
     /// Cycle at which the FPU accepts a new instruction.
@@ -285,10 +290,11 @@ impl Hart {
             cache: DecodeCache::new(),
             code_generation: 0,
             load_reg: 0,
-            load_wb_reg: 0,
+            load_wb_at: 0,
             prev_rd: 0,
             unreported: None,
-            redirected: false,
+            redirect_at: 0,
+            hazard_until: 0,
             ready: [0; 64],
             fpu_free: 0,
             fp_quiet: 0,
@@ -342,7 +348,7 @@ impl Hart {
         self.pc = self.pc.wrapping_add(len);
         self.cycle += 1;
         self.instret += 1;
-        self.after(0, 0, 1);
+        self.prev_rd = 0;
     }
 
     /// Enter the trap handler: mepc = pc, mcause = `cause`, mtval = `tval`,
@@ -360,7 +366,14 @@ impl Hart {
         } else {
             base
         };
-        self.redirected = true;
+        self.redirect(self.cycle);
+    }
+
+    /// Record a fetch redirect whose target enters EX at `at`.
+    #[inline]
+    fn redirect(&mut self, at: u64) {
+        self.redirect_at = at;
+        self.hazard_until = self.hazard_until.max(at);
     }
 
     /// Complete the pending timed access: `rdata` is the read data word as returned
@@ -433,7 +446,7 @@ impl Hart {
             }
         }
         if let Some(m) = self.mem {
-            if let Some(stop) = self.resume_mem(bus, m) {
+            if let Some(stop) = self.resume_mem(bus, m, None) {
                 return stop;
             }
             if TRACE {
@@ -459,7 +472,7 @@ impl Hart {
             };
             let start = self.cycle;
             // Stalls that depend on the previous instructions.
-            if self.load_reg != 0 || self.redirected || self.cycle < self.fp_quiet {
+            if start <= self.hazard_until {
                 self.cycle += self.entry_stalls(&instr);
             }
             match self.execute(bus, &instr, start) {
@@ -505,16 +518,16 @@ impl Hart {
         let mut stall = 0u64;
         // pipeline.rst, Jump/Branch rows: a target that is a non-word-aligned
         // 32-bit instruction costs one more cycle (two fetches for one instruction).
-        if self.redirected {
-            self.redirected = false;
-            if self.pc & 2 != 0 && i.len == 4 {
-                stall += 1;
-            }
+        if self.cycle == self.redirect_at && self.pc & 2 != 0 && i.len == 4 {
+            stall += 1;
         }
         // cv32e40p_controller.sv load_stall_o: the instruction in ID reads (RAW) the
         // register the load in EX writes, or writes it through the ALU port (WAW;
         // `regfile_we_id_i` is the decoder's ALU write enable, so not for loads).
-        if self.load_reg != 0 && uses_reg(i, self.load_reg as usize) {
+        if self.cycle == self.load_wb_at
+            && self.load_reg != 0
+            && uses_reg(i, self.load_reg as usize)
+        {
             stall += 1;
         }
         // apu_stall_o: RAW/WAW on an outstanding FPU result, or a new FPU instruction
@@ -553,23 +566,23 @@ impl Hart {
         stall
     }
 
-    /// Bookkeeping after an instruction: hazard state for the next one.
+    /// Retire a non-jump instruction that took `cycles` (after its entry stalls).
     #[inline(always)]
-    fn after(&mut self, load_reg: u8, rd: u8, cost: u64) {
-        // The previous load is still in WB while the next instruction is in ID only
-        // if this instruction spent a single cycle in EX.
-        self.load_wb_reg = if cost == 1 { self.load_reg } else { 0 };
-        self.load_reg = load_reg;
-        self.prev_rd = rd;
-    }
-
-    #[inline(always)]
-    fn retire(&mut self, i: &Instr, start: u64, cycles: u64) {
+    fn retire(&mut self, i: &Instr, cycles: u64) {
         self.cycle += cycles;
         self.instret += 1;
         self.pc = self.pc.wrapping_add(i.len as u32);
-        let rd = if i.flags & flags::XW != 0 { i.rd } else { 0 };
-        self.after(0, rd, self.cycle - start);
+        self.prev_rd = if i.flags & flags::XW != 0 { i.rd } else { 0 };
+    }
+
+    /// Retire a control transfer to `target` that took `cycles`.
+    #[inline(always)]
+    fn retire_jump(&mut self, target: u32, cycles: u64, rd: u8) {
+        self.cycle += cycles;
+        self.instret += 1;
+        self.pc = target;
+        self.prev_rd = rd;
+        self.redirect(self.cycle);
     }
 
     fn illegal(&self, i: &Instr) -> Flow {
@@ -583,17 +596,18 @@ impl Hart {
 
     #[inline(always)]
     fn execute<B: DataBus + ?Sized>(&mut self, bus: &mut B, i: &Instr, start: u64) -> Flow {
-        let a = self.x[i.rs1 as usize];
-        let b = self.x[i.rs2 as usize];
+        let a = self.x[(i.rs1 & 31) as usize];
+        let b = self.x[(i.rs2 & 31) as usize];
         let imm = i.imm as u32;
-        let rd = i.rd as usize;
+        let rd = (i.rd & 31) as usize;
         macro_rules! alu {
             ($v:expr) => {{
-                let v = $v;
-                if rd != 0 {
-                    self.x[rd] = v;
-                }
-                self.retire(i, start, 1);
+                self.x[rd] = $v;
+                self.x[0] = 0;
+                self.cycle += 1;
+                self.instret += 1;
+                self.pc = self.pc.wrapping_add(i.len as u32);
+                self.prev_rd = rd as u8;
                 return Flow::Next;
             }};
         }
@@ -632,14 +646,14 @@ impl Hart {
                 };
                 self.set_xreg(rd, v);
                 // pipeline.rst: "The multiplications with upper-word result take 5 cycles".
-                self.retire(i, start, 5);
+                self.retire(i, 5);
                 Flow::Next
             }
             Op::Div | Op::Divu | Op::Rem | Op::Remu => {
                 let signed = matches!(i.op, Op::Div | Op::Rem);
                 let v = divide(i.op, a, b);
                 self.set_xreg(rd, v);
-                self.retire(i, start, div_cycles(b, signed));
+                self.retire(i, div_cycles(b, signed));
                 Flow::Next
             }
             Op::Jal | Op::Jalr => {
@@ -649,24 +663,22 @@ impl Hart {
                     a.wrapping_add(imm) & !1
                 };
                 let mut cost = 2; // pipeline.rst Jump: 2 (the +1 for a misaligned target is charged at the target)
-                if i.op == Op::Jalr {
-                    // controller jr_stall_o: rs1 written by the instruction in EX
-                    // (previous one), or by a load still in WB (one or two back).
+                if i.op == Op::Jalr && i.rs1 != 0 {
+                    // cv32e40p_controller.sv jr_stall_o: rs1 is written by the
+                    // instruction in EX (the previous one) or by a load in WB.
                     let r = i.rs1;
-                    if r != 0 && self.load_reg == r {
-                        // load in EX (load-use stall, charged on entry), then in WB: a second stall
+                    let load_hit = self.load_reg == r;
+                    if load_hit && start == self.load_wb_at {
+                        // load in EX (load-use stall, charged on entry), then in WB
                         cost += 1;
-                    } else if r != 0 && (self.prev_rd == r || self.load_wb_reg == r) {
+                    } else if self.prev_rd == r || (load_hit && start == self.load_wb_at + 1) {
+                        // forwarded from EX, or a load two back still in WB because
+                        // the instruction in between took a single cycle
                         cost += 1;
                     }
                 }
                 self.set_xreg(rd, self.pc.wrapping_add(i.len as u32));
-                self.cycle += cost;
-                self.instret += 1;
-                self.pc = target;
-                self.redirected = true;
-                let rdw = if rd != 0 { rd as u8 } else { 0 };
-                self.after(0, rdw, self.cycle - start);
+                self.retire_jump(target, cost, rd as u8);
                 Flow::Next
             }
             Op::Beq | Op::Bne | Op::Blt | Op::Bge | Op::Bltu | Op::Bgeu => {
@@ -680,36 +692,64 @@ impl Hart {
                 };
                 if taken {
                     // pipeline.rst Branch (taken): 3, decided in EX, flushes IF and ID.
-                    self.cycle += 3;
-                    self.instret += 1;
-                    self.pc = self.pc.wrapping_add(imm);
-                    self.redirected = true;
-                    self.after(0, 0, self.cycle - start);
+                    self.retire_jump(self.pc.wrapping_add(imm), 3, 0);
                 } else {
                     // pipeline.rst Branch (not taken): 1.
-                    self.retire(i, start, 1);
+                    self.retire(i, 1);
                 }
                 Flow::Next
             }
             Op::Lb | Op::Lh | Op::Lw | Op::Lbu | Op::Lhu | Op::Flw => {
-                let size = match i.op {
+                let size: u8 = match i.op {
                     Op::Lb | Op::Lbu => 1,
                     Op::Lh | Op::Lhu => 2,
                     _ => 4,
                 };
-                self.start_mem(bus, i, start, a.wrapping_add(imm), size, false, 0)
+                let addr = a.wrapping_add(imm);
+                let mut first = None;
+                if addr & (size as u32 - 1) == 0 {
+                    // Fast path: a naturally aligned access is one bus transaction.
+                    let waddr = addr & !3;
+                    let route = bus.route(waddr, false);
+                    if let Route::Direct { wait_cycles } = route {
+                        let off = addr & 3;
+                        let be = (((1u32 << size) - 1) << off) as u8;
+                        let v = bus.read(waddr, be) >> (8 * off);
+                        // pipeline.rst Load/Store: 1 cycle.
+                        self.retire(i, 1 + wait_cycles as u64);
+                        self.write_back_load(i, v);
+                        return Flow::Next;
+                    }
+                    first = Some(route);
+                }
+                self.start_mem(bus, i, start, addr, size, false, 0, first)
             }
             Op::Sb | Op::Sh | Op::Sw | Op::Fsw => {
                 let (size, data) = match i.op {
                     Op::Sb => (1, b),
                     Op::Sh => (2, b),
                     Op::Sw => (4, b),
-                    _ => (4, self.f[i.rs2 as usize]),
+                    _ => (4, self.f[(i.rs2 & 31) as usize]),
                 };
-                self.start_mem(bus, i, start, a.wrapping_add(imm), size, true, data)
+                let addr = a.wrapping_add(imm);
+                let mut first = None;
+                if addr & (size as u32 - 1) == 0 {
+                    let waddr = addr & !3;
+                    let route = bus.route(waddr, true);
+                    if let Route::Direct { wait_cycles } = route {
+                        let off = addr & 3;
+                        let be = (((1u32 << size) - 1) << off) as u8;
+                        bus.write(waddr, be, data << (8 * off));
+                        self.cache.invalidate_range(waddr, 4);
+                        self.retire(i, 1 + wait_cycles as u64);
+                        return Flow::Next;
+                    }
+                    first = Some(route);
+                }
+                self.start_mem(bus, i, start, addr, size, true, data, first)
             }
             Op::Csrrw | Op::Csrrs | Op::Csrrc | Op::Csrrwi | Op::Csrrsi | Op::Csrrci => {
-                self.exec_csr(i, start)
+                self.exec_csr(i)
             }
             Op::Ecall => Flow::Stop(Stop::Ecall { pc: self.pc }),
             Op::Ebreak => Flow::Stop(Stop::Ebreak { pc: self.pc }),
@@ -717,26 +757,18 @@ impl Hart {
                 let mpie = (self.csrs.mstatus >> 7) & 1;
                 self.csrs.mstatus = (self.csrs.mstatus & !(1 << 3)) | (mpie << 3) | (1 << 7);
                 // Cost of a jump (inferred: mret flushes the pipeline like a jump).
-                self.cycle += 2;
-                self.instret += 1;
-                self.pc = self.csrs.mepc;
-                self.redirected = true;
-                self.after(0, 0, self.cycle - start);
+                self.retire_jump(self.csrs.mepc, 2, 0);
                 Flow::Next
             }
             Op::FenceI => {
                 // pipeline.rst Instruction Fence: 2, implemented as a jump to the next
                 // instruction (3 if that is a non-word-aligned 32-bit instruction).
                 self.cache.flush();
-                self.cycle += 2;
-                self.instret += 1;
-                self.pc = self.pc.wrapping_add(i.len as u32);
-                self.redirected = true;
-                self.after(0, 0, self.cycle - start);
+                self.retire_jump(self.pc.wrapping_add(i.len as u32), 2, 0);
                 Flow::Next
             }
             Op::Illegal => self.illegal(i),
-            _ => self.exec_fp(i, start),
+            _ => self.exec_fp(i),
         }
     }
 
@@ -751,6 +783,7 @@ impl Hart {
         size: u8,
         write: bool,
         data: u32,
+        first: Option<Route>,
     ) -> Flow {
         let parts = if (addr & 3) + size as u32 > 4 { 2 } else { 1 };
         let m = MemOp {
@@ -766,21 +799,31 @@ impl Hart {
             acc: 0,
             issued: false,
         };
-        match self.resume_mem(bus, m) {
+        match self.resume_mem(bus, m, first) {
             Some(s) => Flow::Stop(s),
             None => Flow::Next,
         }
     }
 
     /// Issue the remaining transactions of a load/store; `None` when it retired.
-    fn resume_mem<B: DataBus + ?Sized>(&mut self, bus: &mut B, mut m: MemOp) -> Option<Stop> {
+    /// `first` is the already known route of the first transaction.
+    fn resume_mem<B: DataBus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        mut m: MemOp,
+        mut first: Option<Route>,
+    ) -> Option<Stop> {
         while m.part < m.parts {
             let (req, shift) = part_request(&m);
             if m.issued {
                 self.mem = Some(m);
                 return Some(Stop::Timed(self.pending_of(&m, req)));
             }
-            match bus.route(req.addr, req.write) {
+            let route = match first.take() {
+                Some(r) => r,
+                None => bus.route(req.addr, req.write),
+            };
+            match route {
                 Route::Direct { wait_cycles } => {
                     if req.write {
                         bus.write(req.addr, req.be, req.wdata);
@@ -834,30 +877,46 @@ impl Hart {
     /// Write back a completed load and retire the load/store.
     fn finish_mem(&mut self, m: &MemOp) {
         let i = &m.instr;
-        let v = m.acc;
-        let mut load_reg = 0u8;
-        match i.op {
-            Op::Lb => self.set_xreg(i.rd as usize, v as u8 as i8 as i32 as u32),
-            Op::Lh => self.set_xreg(i.rd as usize, v as u16 as i16 as i32 as u32),
-            Op::Lw => self.set_xreg(i.rd as usize, v),
-            Op::Lbu => self.set_xreg(i.rd as usize, v & 0xff),
-            Op::Lhu => self.set_xreg(i.rd as usize, v & 0xffff),
-            Op::Flw => {
-                self.f[i.rd as usize] = v;
-                load_reg = F as u8 + i.rd;
-            }
-            _ => {}
-        }
-        if matches!(i.op, Op::Lb | Op::Lh | Op::Lw | Op::Lbu | Op::Lhu) {
-            load_reg = i.rd;
-        }
         self.instret += 1;
         self.pc = m.pc.wrapping_add(i.len as u32);
-        let rd = if i.flags & flags::XW != 0 { i.rd } else { 0 };
-        self.after(load_reg, rd, self.cycle - m.start_cycle);
+        self.prev_rd = if i.flags & flags::XW != 0 { i.rd } else { 0 };
+        self.write_back_load(i, m.acc);
     }
 
-    fn exec_csr(&mut self, i: &Instr, start: u64) -> Flow {
+    /// Write the loaded bytes `v` (low bits) of a retired load to its destination
+    /// and arm the load-use hazard; nothing for stores.
+    #[inline(always)]
+    fn write_back_load(&mut self, i: &Instr, v: u32) {
+        let rd = (i.rd & 31) as usize;
+        let value = match i.op {
+            Op::Lb => v as u8 as i8 as i32 as u32,
+            Op::Lh => v as u16 as i16 as i32 as u32,
+            Op::Lw => v,
+            Op::Lbu => v & 0xff,
+            Op::Lhu => v & 0xffff,
+            Op::Flw => {
+                self.f[rd] = v;
+                self.set_load_hazard(F as u8 + rd as u8);
+                return;
+            }
+            _ => return,
+        };
+        if rd != 0 {
+            self.x[rd] = value;
+            self.set_load_hazard(rd as u8);
+        }
+    }
+
+    /// A load just retired (at `self.cycle`) writing scoreboard register `reg`.
+    #[inline(always)]
+    fn set_load_hazard(&mut self, reg: u8) {
+        self.load_reg = reg;
+        self.load_wb_at = self.cycle;
+        // +1: the jalr check two instructions later.
+        self.hazard_until = self.hazard_until.max(self.cycle + 1);
+    }
+
+    fn exec_csr(&mut self, i: &Instr) -> Flow {
         let num = (i.imm as u32 & 0xfff) as u16;
         let src = match i.op {
             Op::Csrrw | Op::Csrrs | Op::Csrrc => self.x[i.rs1 as usize],
@@ -885,7 +944,7 @@ impl Hart {
         if reads {
             self.set_xreg(i.rd as usize, old);
         }
-        self.retire(i, start, csr_cycles(num));
+        self.retire(i, csr_cycles(num));
         Flow::Next
     }
 
@@ -973,7 +1032,7 @@ impl Hart {
         Rounding::from_bits(if rm == 7 { self.frm } else { rm })
     }
 
-    fn exec_fp(&mut self, i: &Instr, start: u64) -> Flow {
+    fn exec_fp(&mut self, i: &Instr) -> Flow {
         use fpu::Cmp;
         let fa = f32::from_bits(self.f[i.rs1 as usize]);
         let fb = f32::from_bits(self.f[i.rs2 as usize]);
@@ -1058,8 +1117,9 @@ impl Hart {
         }
         self.fpu_free = ready;
         self.fp_quiet = self.fp_quiet.max(ready);
+        self.hazard_until = self.hazard_until.max(self.fp_quiet);
         // The FPU instruction itself occupies EX for one cycle (APU request).
-        self.retire(i, start, 1);
+        self.retire(i, 1);
         Flow::Next
     }
 }
