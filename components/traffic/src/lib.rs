@@ -1,1 +1,908 @@
-//! vp-traffic
+//! # vp-traffic: synthetic and replayed traffic for the TCDM memory system
+//!
+//! A component of kind `traffic` is a per-cycle initiator (phase `PHASE_INITIATOR`) on one
+//! port of the interconnect: `tcdm` (kind "narrow", a 32-bit core-like port) or `wide`
+//! (kind "wide", an HWPE-like port of `words` words), chosen by `width`. It follows the TCDM
+//! protocol of the cluster (hci `tcdm` interface): it holds a request until granted, has at
+//! most one outstanding, and may issue the next request in the cycle after the grant
+//! (back-to-back, one per cycle when always granted).
+//!
+//! ## Patterns
+//! * `sequential`: consecutive accesses (4 bytes narrow, `words * 4` wide) from `range.base`,
+//!   wrapping at the end of the range.
+//! * `strided`: the same with `stride` bytes between accesses (modulo the range).
+//! * `random`: uniform, word-aligned in the range (multiply-shift reduction of a 32-bit draw).
+//! * `hammer`: one bank: a fixed `address`, or `bank` = index, walking that bank's rows in the
+//!   range.
+//! * `replay`: a CSV `file` in the reference format `index,cycle_issued_earliest,address,we`
+//!   (address in hex, `we` 1 for a write; path relative to the scenario folder); a request
+//!   is presented at the later of its earliest cycle and the cycle after the previous grant.
+//!   `intensity`, `write_ratio` and `count` do not apply.
+//!
+//! ## Rate
+//! `intensity` (0 < i <= 1) is the offered load in requests per cycle: in each cycle in
+//! which the generator is free to issue (no request outstanding), it issues with
+//! probability `intensity` (`intensity_mode: bernoulli`, the default, one draw per cycle) or
+//! by a deterministic accumulator (`intensity_mode: rate`: `acc += intensity`, issue when
+//! `acc >= 1` and subtract 1; intensity 0.5 issues every other free cycle). Under
+//! contention the achieved rate is lower: a refused request is held, not dropped.
+//! `write_ratio` is the probability that a request is a write. Runs last `count` requests
+//! and/or `duration` cycles from `start` (whichever ends first; `count` 1000 when neither
+//! is given); then the generator sleeps and no longer keeps the run alive.
+//!
+//! Randomness: one `rand_pcg::Pcg64Mcg` per generator, seeded with
+//! `BuildCtx::seed_for(name)`; draws per issue in a fixed order (intensity, address, write).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use rand_core::{Rng, SeedableRng};
+use rand_pcg::Pcg64Mcg;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use vp_kernel::clocked::{Clocked, DomainId, Next, TickCtx, PHASE_INITIATOR};
+use vp_kernel::component::{parse_params, ElabCtx, PortInfo};
+use vp_kernel::port::{NarrowPort, NarrowReq, WidePort, WideReq, WIDE_MAX_WORDS};
+use vp_kernel::{BuildCtx, Component, ComponentKind, PortRef, Sim};
+
+pub mod bench;
+pub use bench::{build_contention_bench, ContentionBench};
+
+/// Default TCDM geometry when the build context leaves it at zero.
+const DEFAULT_TCDM: (u32, u32, u32) = (0x1000_0000, 128 * 1024, 16);
+
+/// Port width.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Width {
+    Narrow,
+    Wide,
+}
+
+/// How `intensity` is applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IntensityMode {
+    /// One Bernoulli draw per free cycle.
+    Bernoulli,
+    /// A deterministic accumulator.
+    Rate,
+}
+
+/// One request of a replay list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReplayEntry {
+    pub earliest: u64,
+    pub addr: u32,
+    pub write: bool,
+}
+
+/// The access pattern.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Pattern {
+    Sequential,
+    Strided {
+        stride: u32,
+    },
+    Random,
+    /// A fixed address.
+    HammerAddress {
+        addr: u32,
+    },
+    /// One bank, walking its rows.
+    HammerBank {
+        bank: u32,
+    },
+    Replay(Vec<ReplayEntry>),
+}
+
+/// The TCDM the generator targets (for range checks and bank arithmetic).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TcdmInfo {
+    pub base: u32,
+    pub size: u32,
+    pub banks: u32,
+}
+
+impl Default for TcdmInfo {
+    fn default() -> Self {
+        TcdmInfo {
+            base: DEFAULT_TCDM.0,
+            size: DEFAULT_TCDM.1,
+            banks: DEFAULT_TCDM.2,
+        }
+    }
+}
+
+impl TcdmInfo {
+    /// From the build context, with the RTL defaults for fields left at zero.
+    pub fn from_ctx(ctx: &BuildCtx<'_>) -> TcdmInfo {
+        let d = TcdmInfo::default();
+        let nz = |v: u32, d: u32| if v == 0 { d } else { v };
+        TcdmInfo {
+            base: nz(ctx.tcdm_base, d.base),
+            size: nz(ctx.tcdm_size, d.size),
+            banks: nz(ctx.tcdm_banks, d.banks),
+        }
+    }
+}
+
+/// The resolved, validated configuration of a generator.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrafficConfig {
+    pub width: Width,
+    /// Words per wide access (1 for narrow).
+    pub words: u8,
+    pub pattern: Pattern,
+    pub write_ratio: f64,
+    pub intensity: f64,
+    pub mode: IntensityMode,
+    /// Address range: base and size in bytes.
+    pub range: (u32, u32),
+    pub count: Option<u64>,
+    pub duration: Option<u64>,
+    pub start: u64,
+    pub seed: u64,
+    pub tcdm: TcdmInfo,
+}
+
+impl TrafficConfig {
+    /// A narrow generator of `pattern` over the whole default TCDM, full intensity, reads
+    /// only, 1000 requests (a starting point for Rust-built benches).
+    pub fn narrow(pattern: Pattern, seed: u64) -> TrafficConfig {
+        let tcdm = TcdmInfo::default();
+        TrafficConfig {
+            width: Width::Narrow,
+            words: 1,
+            pattern,
+            write_ratio: 0.0,
+            intensity: 1.0,
+            mode: IntensityMode::Bernoulli,
+            range: (tcdm.base, tcdm.size),
+            count: Some(1000),
+            duration: None,
+            start: 0,
+            seed,
+            tcdm,
+        }
+    }
+    /// The same for a wide port of `words` words.
+    pub fn wide(pattern: Pattern, words: u8, seed: u64) -> TrafficConfig {
+        TrafficConfig {
+            width: Width::Wide,
+            words,
+            ..TrafficConfig::narrow(pattern, seed)
+        }
+    }
+
+    /// Bytes per access.
+    pub fn access_bytes(&self) -> u32 {
+        4 * self.words as u32
+    }
+
+    /// Check the configuration; errors name the field.
+    pub fn validate(&self) -> Result<(), String> {
+        let t = self.tcdm;
+        let (base, size) = self.range;
+        let a = self.access_bytes();
+        if self.width == Width::Wide && !(1..=WIDE_MAX_WORDS as u8).contains(&self.words) {
+            return Err(format!(
+                "words: must be in 1..={WIDE_MAX_WORDS} (got {})",
+                self.words
+            ));
+        }
+        if !base.is_multiple_of(4) || !size.is_multiple_of(4) {
+            return Err(format!(
+                "range: base and size must be word aligned (got {base:#x}, {size:#x})"
+            ));
+        }
+        let end = base as u64 + size as u64;
+        if base < t.base || end > t.base as u64 + t.size as u64 {
+            return Err(format!(
+                "range: [{base:#x}, {end:#x}) is not inside the TCDM [{:#x}, {:#x})",
+                t.base,
+                t.base as u64 + t.size as u64
+            ));
+        }
+        if size < a {
+            return Err(format!(
+                "range: size {size:#x} is smaller than one access ({a} bytes)"
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.write_ratio) {
+            return Err(format!(
+                "write_ratio: must be in 0..=1 (got {})",
+                self.write_ratio
+            ));
+        }
+        if !(self.intensity > 0.0 && self.intensity <= 1.0) {
+            return Err(format!(
+                "intensity: must be in (0, 1] requests per cycle (got {})",
+                self.intensity
+            ));
+        }
+        let in_range = |addr: u32| addr >= base && addr as u64 + a as u64 <= end && addr.is_multiple_of(4);
+        match &self.pattern {
+            Pattern::Strided { stride } if *stride == 0 || !stride.is_multiple_of(4) => {
+                return Err(format!(
+                    "stride: must be a non-zero multiple of 4 bytes (got {stride})"
+                ));
+            }
+            Pattern::HammerAddress { addr } if !in_range(*addr) => {
+                return Err(format!(
+                    "address: {addr:#x} must be word aligned with the whole access inside range [{base:#x}, {end:#x})"
+                ));
+            }
+            Pattern::HammerBank { bank } => {
+                if *bank >= t.banks {
+                    return Err(format!(
+                        "bank: must be below the TCDM's {} banks (got {bank})",
+                        t.banks
+                    ));
+                }
+                if self.hammer_first(*bank) + a > size {
+                    return Err(format!(
+                        "bank: range holds no access starting in bank {bank}"
+                    ));
+                }
+            }
+            Pattern::Replay(list) => {
+                for (i, e) in list.iter().enumerate() {
+                    if !in_range(e.addr) {
+                        return Err(format!(
+                            "file: request {i}: address {:#x} must be word aligned with the whole access inside range [{base:#x}, {end:#x})",
+                            e.addr
+                        ));
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Offset in the range of the first word in `bank`.
+    fn hammer_first(&self, bank: u32) -> u32 {
+        let b0 = ((self.range.0 - self.tcdm.base) >> 2) % self.tcdm.banks;
+        ((bank + self.tcdm.banks - b0) % self.tcdm.banks) * 4
+    }
+}
+
+/// YAML params of the `traffic` kind.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrafficParams {
+    /// `narrow` (port `tcdm`, default) or `wide` (port `wide`).
+    pub width: Option<String>,
+    /// `sequential` (default), `strided`, `random`, `hammer`, `replay`.
+    pub pattern: Option<String>,
+    /// Wide: words per access (default 9).
+    pub words: Option<u32>,
+    /// Strided: bytes between accesses.
+    pub stride: Option<u32>,
+    /// Hammer: a fixed address...
+    pub address: Option<u32>,
+    /// ...or a bank index.
+    pub bank: Option<u32>,
+    /// Replay: CSV file, relative to the scenario folder.
+    pub file: Option<String>,
+    /// Probability of a write (default 0).
+    pub write_ratio: Option<f64>,
+    /// Requests per free cycle, (0, 1] (default 1).
+    pub intensity: Option<f64>,
+    /// `bernoulli` (default) or `rate`.
+    pub intensity_mode: Option<String>,
+    /// Address range (default: the whole TCDM).
+    pub range: Option<RangeParams>,
+    pub count: Option<u64>,
+    pub duration: Option<u64>,
+    /// First cycle (default 0).
+    pub start: Option<u64>,
+}
+
+/// `range: { base, size }`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RangeParams {
+    pub base: u32,
+    pub size: u32,
+}
+
+/// Parse a replay CSV (`index,cycle_issued_earliest,address,we`).
+pub fn parse_replay(text: &str, what: &str) -> Result<Vec<ReplayEntry>, String> {
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
+    match lines.next() {
+        Some((_, h))
+            if h.split(',').map(str::trim).eq([
+                "index",
+                "cycle_issued_earliest",
+                "address",
+                "we",
+            ]) => {}
+        Some((n, h)) => {
+            return Err(format!(
+                "{what} line {}: expected the header 'index,cycle_issued_earliest,address,we', got '{h}'",
+                n + 1
+            ))
+        }
+        None => return Err(format!("{what}: empty file")),
+    }
+    let mut out = Vec::new();
+    for (n, l) in lines {
+        let err = |m: &str| format!("{what} line {}: {m}: '{l}'", n + 1);
+        let f: Vec<&str> = l.split(',').map(str::trim).collect();
+        if f.len() != 4 {
+            return Err(err("expected 4 fields"));
+        }
+        f[0].parse::<u64>().map_err(|_| err("bad index"))?;
+        let earliest = f[1]
+            .parse::<u64>()
+            .map_err(|_| err("bad cycle_issued_earliest"))?;
+        let hex = f[2]
+            .strip_prefix("0x")
+            .or_else(|| f[2].strip_prefix("0X"))
+            .unwrap_or(f[2]);
+        let addr = u32::from_str_radix(hex, 16).map_err(|_| err("bad hex address"))?;
+        let write = match f[3] {
+            "0" => false,
+            "1" => true,
+            _ => return Err(err("we must be 0 or 1")),
+        };
+        out.push(ReplayEntry {
+            earliest,
+            addr,
+            write,
+        });
+    }
+    Ok(out)
+}
+
+impl TrafficConfig {
+    /// Resolve YAML params against the build context; errors name the field.
+    pub fn resolve(
+        ctx: &BuildCtx<'_>,
+        name: &str,
+        p: &TrafficParams,
+    ) -> Result<TrafficConfig, String> {
+        let tcdm = TcdmInfo::from_ctx(ctx);
+        let width = match p.width.as_deref() {
+            None | Some("narrow") => Width::Narrow,
+            Some("wide") => Width::Wide,
+            Some(w) => return Err(format!("width: expected 'narrow' or 'wide', got '{w}'")),
+        };
+        let words = match (width, p.words) {
+            (Width::Narrow, None) => 1,
+            (Width::Narrow, Some(_)) => return Err("words: only for width: wide".into()),
+            (Width::Wide, None) => 9,
+            (Width::Wide, Some(w)) if (1..=WIDE_MAX_WORDS as u32).contains(&w) => w as u8,
+            (Width::Wide, Some(w)) => {
+                return Err(format!("words: must be in 1..={WIDE_MAX_WORDS} (got {w})"))
+            }
+        };
+        let pname = p.pattern.as_deref().unwrap_or("sequential");
+        let only = |field: &str, set: bool, pat: &str| -> Result<(), String> {
+            if set && pname != pat {
+                Err(format!("{field}: only for pattern: {pat}"))
+            } else {
+                Ok(())
+            }
+        };
+        only("stride", p.stride.is_some(), "strided")?;
+        only("address", p.address.is_some(), "hammer")?;
+        only("bank", p.bank.is_some(), "hammer")?;
+        only("file", p.file.is_some(), "replay")?;
+        let pattern = match pname {
+            "sequential" => Pattern::Sequential,
+            "strided" => Pattern::Strided {
+                stride: p.stride.ok_or("stride: required for pattern: strided")?,
+            },
+            "random" => Pattern::Random,
+            "hammer" => match (p.address, p.bank) {
+                (Some(addr), None) => Pattern::HammerAddress { addr },
+                (None, Some(bank)) => Pattern::HammerBank { bank },
+                _ => {
+                    return Err(
+                        "address: pattern hammer takes exactly one of address or bank".into(),
+                    )
+                }
+            },
+            "replay" => {
+                let f = p
+                    .file
+                    .as_deref()
+                    .ok_or("file: required for pattern: replay")?;
+                let path = ctx.base_dir.join(f);
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| format!("file: cannot read {}: {e}", path.display()))?;
+                Pattern::Replay(parse_replay(&text, &format!("file {}", path.display()))?)
+            }
+            other => {
+                return Err(format!(
+                    "pattern: expected sequential, strided, random, hammer or replay, got '{other}'"
+                ))
+            }
+        };
+        let mode = match p.intensity_mode.as_deref() {
+            None | Some("bernoulli") => IntensityMode::Bernoulli,
+            Some("rate") => IntensityMode::Rate,
+            Some(m) => {
+                return Err(format!(
+                    "intensity_mode: expected 'bernoulli' or 'rate', got '{m}'"
+                ))
+            }
+        };
+        let range = match &p.range {
+            Some(r) => (r.base, r.size),
+            None => (tcdm.base, tcdm.size),
+        };
+        let count = match (&pattern, p.count, p.duration) {
+            (Pattern::Replay(_), Some(_), _) => {
+                return Err("count: not for pattern: replay (the file sets it)".into())
+            }
+            (Pattern::Replay(l), None, _) => Some(l.len() as u64),
+            (_, None, None) => Some(1000),
+            (_, c, _) => c,
+        };
+        let cfg = TrafficConfig {
+            width,
+            words,
+            pattern,
+            write_ratio: p.write_ratio.unwrap_or(0.0),
+            intensity: p.intensity.unwrap_or(1.0),
+            mode,
+            range,
+            count,
+            duration: p.duration,
+            start: p.start.unwrap_or(0),
+            seed: ctx.seed_for(name),
+            tcdm,
+        };
+        cfg.validate()?;
+        Ok(cfg)
+    }
+}
+
+/// Statistics of a generator.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TrafficStats {
+    pub requests: u64,
+    pub grants: u64,
+    pub reads: u64,
+    pub writes: u64,
+    /// Cycles requests waited for their grant (sum).
+    pub stall_cycles: u64,
+    /// Sum and maximum of latencies, request to usable response (wait + 1).
+    pub latency_sum: u64,
+    pub latency_max: u64,
+    pub first_issue: Option<u64>,
+    pub last_grant: Option<u64>,
+    pub errors: u64,
+}
+
+impl TrafficStats {
+    pub fn latency_mean(&self) -> f64 {
+        if self.grants == 0 {
+            0.0
+        } else {
+            self.latency_sum as f64 / self.grants as f64
+        }
+    }
+    pub fn to_json(&self) -> Value {
+        json!({
+            "requests": self.requests,
+            "grants": self.grants,
+            "reads": self.reads,
+            "writes": self.writes,
+            "stall_cycles": self.stall_cycles,
+            "latency_mean": self.latency_mean(),
+            "latency_max": self.latency_max,
+            "first_issue": self.first_issue,
+            "last_grant": self.last_grant,
+            "errors": self.errors,
+        })
+    }
+}
+
+enum GenPort {
+    Narrow(Rc<NarrowPort>),
+    Wide(Rc<WidePort>),
+}
+
+/// Fixed point 1.0 of the rate accumulator (32 fractional bits).
+const ONE: u64 = 1 << 32;
+
+/// The clocked participant.
+struct Gen {
+    name: String,
+    port: GenPort,
+    cfg: TrafficConfig,
+    rng: Pcg64Mcg,
+    /// Cursor (offset in range) of sequential / strided / hammer-bank patterns.
+    off: u32,
+    step: u32,
+    first_off: u32,
+    issued: u64,
+    end_cycle: u64,
+    limit: u64,
+    always: bool,
+    intensity_thr: u64,
+    write_thr: Option<u64>,
+    acc_inc: u64,
+    acc: u64,
+    outstanding: Option<u64>,
+    done: bool,
+    stats: TrafficStats,
+}
+
+/// `p` as a threshold on a uniform u64 (`draw < thr` has probability p, to 2^-64).
+fn threshold(p: f64) -> u64 {
+    if p >= 1.0 {
+        u64::MAX
+    } else {
+        (p * 18_446_744_073_709_551_616.0) as u64
+    }
+}
+
+impl Gen {
+    fn new(name: String, port: GenPort, cfg: TrafficConfig) -> Gen {
+        let a = cfg.access_bytes();
+        let (step, first_off) = match cfg.pattern {
+            Pattern::Sequential => (a, 0),
+            Pattern::Strided { stride } => (stride, 0),
+            Pattern::HammerBank { bank } => (cfg.tcdm.banks * 4, cfg.hammer_first(bank)),
+            _ => (0, 0),
+        };
+        let limit = match &cfg.pattern {
+            Pattern::Replay(l) => l.len() as u64,
+            _ => cfg.count.unwrap_or(u64::MAX),
+        };
+        Gen {
+            name,
+            port,
+            rng: Pcg64Mcg::seed_from_u64(cfg.seed),
+            off: first_off,
+            step,
+            first_off,
+            issued: 0,
+            end_cycle: cfg
+                .duration
+                .map_or(u64::MAX, |d| cfg.start.saturating_add(d)),
+            limit,
+            always: cfg.intensity >= 1.0,
+            intensity_thr: threshold(cfg.intensity),
+            write_thr: match cfg.write_ratio {
+                r if r <= 0.0 => None,
+                r => Some(threshold(r)),
+            },
+            acc_inc: (cfg.intensity * ONE as f64).round() as u64,
+            acc: 0,
+            outstanding: None,
+            done: false,
+            stats: TrafficStats::default(),
+            cfg,
+        }
+    }
+
+    /// Next address (and write flag) of the pattern.
+    #[inline]
+    fn next_access(&mut self) -> (u32, bool) {
+        let (base, size) = self.cfg.range;
+        let a = self.cfg.access_bytes();
+        let addr = match &self.cfg.pattern {
+            Pattern::Sequential | Pattern::Strided { .. } | Pattern::HammerBank { .. } => {
+                let addr = base + self.off;
+                let mut n = (self.off as u64 + self.step as u64) % size as u64;
+                if n + a as u64 > size as u64 {
+                    n = self.first_off as u64;
+                }
+                self.off = n as u32;
+                addr
+            }
+            Pattern::Random => {
+                let slots = ((size - a) / 4 + 1) as u64;
+                base + (((self.rng.next_u32() as u64 * slots) >> 32) as u32) * 4
+            }
+            Pattern::HammerAddress { addr } => *addr,
+            Pattern::Replay(l) => {
+                let e = l[self.issued as usize];
+                return (e.addr, e.write);
+            }
+        };
+        let write = match self.write_thr {
+            None => false,
+            Some(u64::MAX) => true,
+            Some(t) => self.rng.next_u64() < t,
+        };
+        (addr, write)
+    }
+
+    #[inline]
+    fn collect(&mut self) -> bool {
+        let Some(issue) = self.outstanding else {
+            return true;
+        };
+        let r = match &self.port {
+            GenPort::Narrow(p) => p.take_response().map(|r| (r.granted, r.waited, r.error)),
+            GenPort::Wide(p) => p.take_response().map(|r| (r.granted, r.waited, r.error)),
+        };
+        let Some((granted, waited, error)) = r else {
+            return false;
+        };
+        let s = &mut self.stats;
+        s.grants += 1;
+        s.stall_cycles += waited;
+        let lat = granted + 1 - issue;
+        s.latency_sum += lat;
+        s.latency_max = s.latency_max.max(lat);
+        s.last_grant = Some(granted);
+        s.errors += error as u64;
+        self.outstanding = None;
+        true
+    }
+}
+
+impl Clocked for Gen {
+    fn tick(&mut self, cx: &mut TickCtx<'_>) -> Next {
+        let c = cx.cycle;
+        if !self.collect() {
+            return Next::Sleep;
+        }
+        if self.issued >= self.limit || c >= self.end_cycle {
+            self.done = true;
+            return Next::Sleep;
+        }
+        if c < self.cfg.start {
+            return Next::At(self.cfg.start);
+        }
+        if let Pattern::Replay(l) = &self.cfg.pattern {
+            let e = l[self.issued as usize].earliest;
+            if c < e {
+                return Next::At(e.min(self.end_cycle));
+            }
+        } else if !self.always {
+            match self.cfg.mode {
+                IntensityMode::Bernoulli => {
+                    if self.rng.next_u64() >= self.intensity_thr {
+                        return Next::Cycle;
+                    }
+                }
+                IntensityMode::Rate => {
+                    self.acc += self.acc_inc;
+                    if self.acc < ONE {
+                        return Next::Cycle;
+                    }
+                    self.acc -= ONE;
+                }
+            }
+        }
+        let (addr, write) = self.next_access();
+        let seq = self.issued as u32;
+        match &self.port {
+            GenPort::Narrow(p) => p.request(
+                c,
+                NarrowReq {
+                    addr,
+                    write,
+                    be: 0xF,
+                    wdata: addr ^ seq.rotate_left(16),
+                },
+            ),
+            GenPort::Wide(p) => {
+                let words = self.cfg.words;
+                let mut r = WideReq::read(addr, words);
+                if write {
+                    r.write = true;
+                    for (i, d) in r.wdata.iter_mut().enumerate().take(words as usize) {
+                        *d = addr.wrapping_add(4 * i as u32) ^ seq.rotate_left(16);
+                    }
+                }
+                p.request(c, r)
+            }
+        }
+        let s = &mut self.stats;
+        s.requests += 1;
+        if write {
+            s.writes += 1;
+        } else {
+            s.reads += 1;
+        }
+        s.first_issue.get_or_insert(c);
+        self.issued += 1;
+        self.outstanding = Some(c);
+        Next::Sleep
+    }
+
+    fn blocked_on(&self) -> Option<String> {
+        self.outstanding.map(|c| {
+            format!(
+                "the grant of its request issued at cycle {c} ('{}')",
+                self.name
+            )
+        })
+    }
+}
+
+/// The `traffic` component.
+pub struct Traffic {
+    name: String,
+    cfg: TrafficConfig,
+    port: Option<GenPort>,
+    gen: Option<Rc<RefCell<Gen>>>,
+}
+
+impl Traffic {
+    pub fn new(name: impl Into<String>, cfg: TrafficConfig) -> Result<Traffic, String> {
+        let name = name.into();
+        cfg.validate()
+            .map_err(|e| format!("traffic '{name}': {e}"))?;
+        Ok(Traffic {
+            name,
+            cfg,
+            port: None,
+            gen: None,
+        })
+    }
+
+    /// The kind's builder.
+    pub fn build(
+        ctx: &BuildCtx<'_>,
+        name: &str,
+        params: &serde_yaml::Value,
+    ) -> Result<Traffic, String> {
+        let p: TrafficParams =
+            parse_params(params).map_err(|e| format!("traffic '{name}': params: {e}"))?;
+        let cfg =
+            TrafficConfig::resolve(ctx, name, &p).map_err(|e| format!("traffic '{name}': {e}"))?;
+        Traffic::new(name, cfg)
+    }
+
+    pub fn config(&self) -> &TrafficConfig {
+        &self.cfg
+    }
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    fn port_name(&self) -> &'static str {
+        match self.cfg.width {
+            Width::Narrow => "tcdm",
+            Width::Wide => "wide",
+        }
+    }
+
+    /// Register the per-cycle participant (what `elaborate` does).
+    pub fn start(&mut self, sim: &Sim, domain: DomainId) -> Result<(), String> {
+        let port = self.port.take().ok_or_else(|| {
+            format!(
+                "traffic '{}': port '{}' is not bound",
+                self.name,
+                self.port_name()
+            )
+        })?;
+        let gen = Rc::new(RefCell::new(Gen::new(
+            self.name.clone(),
+            port,
+            self.cfg.clone(),
+        )));
+        let wake = sim.add_clocked(
+            domain,
+            self.name.clone(),
+            PHASE_INITIATOR,
+            false,
+            gen.clone(),
+        );
+        match &gen.borrow().port {
+            GenPort::Narrow(p) => p.set_initiator_wake(wake.clone()),
+            GenPort::Wide(p) => p.set_initiator_wake(wake.clone()),
+        }
+        wake.at(self.cfg.start);
+        self.gen = Some(gen);
+        Ok(())
+    }
+
+    /// Statistics so far.
+    pub fn stats_raw(&self) -> TrafficStats {
+        self.gen
+            .as_ref()
+            .map(|g| g.borrow().stats.clone())
+            .unwrap_or_default()
+    }
+    /// Has it issued everything it will issue and collected every response?
+    pub fn is_done(&self) -> bool {
+        self.gen.as_ref().is_some_and(|g| g.borrow().done)
+    }
+}
+
+impl Component for Traffic {
+    fn kind(&self) -> &'static str {
+        "traffic"
+    }
+
+    fn ports(&self) -> Vec<PortInfo> {
+        vec![match self.cfg.width {
+            Width::Narrow => PortInfo {
+                name: "tcdm",
+                kind: "narrow",
+                required: true,
+                doc: "narrow initiator port of the interconnect (interconnect.narrow)",
+            },
+            Width::Wide => PortInfo {
+                name: "wide",
+                kind: "wide",
+                required: true,
+                doc: "wide initiator port of the interconnect (interconnect.wide)",
+            },
+        }]
+    }
+
+    fn bind(&mut self, port: &str, peer: PortRef) -> Result<(), String> {
+        let err = |e: String| format!("traffic '{}': port '{port}': {e}", self.name);
+        match (self.cfg.width, port) {
+            (Width::Narrow, "tcdm") => {
+                self.port = Some(GenPort::Narrow(
+                    peer.get::<NarrowPort>("narrow").map_err(err)?,
+                ))
+            }
+            (Width::Wide, "wide") => {
+                self.port = Some(GenPort::Wide(peer.get::<WidePort>("wide").map_err(err)?))
+            }
+            _ => {
+                return Err(format!(
+                    "traffic '{}' (width {}) has port '{}', not '{port}'",
+                    self.name,
+                    if self.cfg.width == Width::Narrow {
+                        "narrow"
+                    } else {
+                        "wide"
+                    },
+                    self.port_name()
+                ))
+            }
+        }
+        Ok(())
+    }
+
+    fn elaborate(&mut self, cx: &mut ElabCtx<'_>) -> Result<(), String> {
+        self.start(cx.sim, cx.domain)
+    }
+
+    fn stats(&self) -> Value {
+        self.stats_raw().to_json()
+    }
+}
+
+fn build_kind(
+    ctx: &BuildCtx<'_>,
+    name: &str,
+    params: &serde_yaml::Value,
+) -> Result<Box<dyn Component>, String> {
+    Ok(Box::new(Traffic::build(ctx, name, params)?))
+}
+
+/// The `traffic` kind.
+pub fn kind() -> ComponentKind {
+    ComponentKind {
+        name: "traffic",
+        summary: "synthetic or replayed TCDM traffic on a narrow (port tcdm) or wide (port wide) port",
+        params: "width: narrow | wide (narrow)\n\
+                 pattern: sequential | strided | random | hammer | replay (sequential)\n\
+                 words: wide access width in words, 1..=16 (9)\n\
+                 stride: strided: bytes between accesses, multiple of 4\n\
+                 address: hammer: fixed word-aligned address\n\
+                 bank: hammer: bank index (walks that bank's rows)\n\
+                 file: replay: CSV index,cycle_issued_earliest,address,we (relative to the scenario)\n\
+                 write_ratio: probability of a write, 0..1 (0)\n\
+                 intensity: requests per free cycle, (0, 1] (1)\n\
+                 intensity_mode: bernoulli | rate (bernoulli)\n\
+                 range: {base, size} inside the TCDM (the whole TCDM)\n\
+                 count: requests (1000 when neither count nor duration)\n\
+                 duration: cycles from start\n\
+                 start: first cycle (0)",
+        build: build_kind,
+    }
+}
+
+/// The component kinds of this crate, for the platform's registry.
+pub fn kinds() -> Vec<ComponentKind> {
+    vec![kind()]
+}
