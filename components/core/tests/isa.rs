@@ -402,3 +402,22 @@ fn disassembly_uses_abi_names() {
     assert_eq!(disasm(&decode(0x4501), 0), "addi a0, zero, 0"); // c.li a0, 0
     assert_eq!(disasm(&decode(0), 0), "illegal 0x0000");
 }
+
+#[test]
+fn fence_i_drops_decoded_instructions() {
+    // Like the patch test above but the store goes through a path the decode cache
+    // cannot see (the test bus behind the core's back); fence.i makes it visible.
+    let (mut h, mut bus) = setup(&[addi(A0, A0, 1), EBREAK]);
+    assert!(matches!(h.run(&mut bus, u64::MAX), Stop::Ebreak { .. }));
+    bus.load_words(0, &[addi(A0, A0, 10), EBREAK]); // no generation bump
+    h.pc = RAM;
+    assert!(matches!(h.run(&mut bus, u64::MAX), Stop::Ebreak { .. }));
+    assert_eq!(
+        h.x[A0 as usize], 2,
+        "stale decoded instruction without fence.i"
+    );
+    bus.load_words(8, &[0x0000_100f, jal(ZERO, -12)]); // fence.i; j 0
+    h.pc = RAM + 8;
+    assert!(matches!(h.run(&mut bus, u64::MAX), Stop::Ebreak { .. }));
+    assert_eq!(h.x[A0 as usize], 12);
+}

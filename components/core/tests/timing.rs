@@ -299,3 +299,90 @@ mod fp {
         assert_eq!(cycles(&p), 5);
     }
 }
+
+#[test]
+fn jalr_on_a_load_two_instructions_back_stalls_once() {
+    // li a0 (2); lw a1 (1); nop (1: the load is in WB while jalr is in ID);
+    // jalr a1 (2 + 1) -> 2 + 1 + 1 + 3 = 7
+    let mut bus = TestBus::new();
+    bus.load_words(
+        0,
+        &prog(&[
+            &li(A0, RAM + 0x100),
+            &[lw(A1, A0, 0), NOP, jalr(ZERO, A1, 0)],
+        ]),
+    );
+    bus.load_words(0x100, &[RAM + 0x20]);
+    bus.load_words(0x20, &[EBREAK]);
+    let mut h = Hart::new(0, 0, RAM);
+    assert!(matches!(
+        run_until_stop(&mut h, &mut bus, 0),
+        Stop::Ebreak { .. }
+    ));
+    assert_eq!(h.cycle, 7);
+}
+
+/// A program exercising every kind of timing rule, including timed accesses.
+fn mixed_program() -> Vec<u32> {
+    prog(&[
+        &li(A0, TCDM + 0x10),
+        &li(S0, RAM + 0x200),
+        &li(A1, 0x3f80_0000),
+        &[
+            fmv_w_x(10, A1),
+            addi(T0, ZERO, 20), // loop counter
+            // loop:
+            sw(T0, A0, 0),         // timed store
+            lw(A2, A0, 0),         // timed load
+            add(A3, A3, A2),       // load-use
+            lw(A4, S0, 1),         // misaligned direct load
+            divu(A5, A3, T0),      // divisor-dependent latency
+            mulh(A6, A5, A3),      // 5 cycles
+            fadd(11, 11, 10, RNE), // FP chain: stalls on the next iteration's use
+            sw(A3, A0, 3),         // misaligned timed store (two transactions)
+            addi(T0, T0, -1),
+            bne(T0, ZERO, -36),
+            EBREAK,
+        ],
+    ])
+}
+
+fn run_sliced(slice: u64, stall: u64) -> Hart {
+    let (mut h, mut bus) = setup(&mixed_program());
+    loop {
+        let limit = h.cycle + slice;
+        match h.run(&mut bus, limit) {
+            Stop::Limit => {}
+            Stop::Timed(p) => {
+                assert!(p.cycle < limit, "a timed access is issued before the limit");
+                let v = bus.perform(&p.req);
+                h.complete_access(v, stall).unwrap();
+            }
+            Stop::Ebreak { .. } => return h,
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[test]
+fn slicing_the_run_does_not_change_timing_or_results() {
+    let whole = run_sliced(u64::MAX / 2, 2);
+    for slice in [1, 2, 3, 7, 40] {
+        let h = run_sliced(slice, 2);
+        assert_eq!(
+            (h.cycle, h.instret, h.x, h.f),
+            (whole.cycle, whole.instret, whole.x, whole.f),
+            "slice {slice}"
+        );
+    }
+    assert_eq!(whole.instret, 8 + 20 * 10);
+    assert_eq!(whole.f[11], 20.0f32.to_bits());
+}
+
+#[test]
+fn each_lost_arbitration_adds_one_cycle() {
+    let a = run_sliced(u64::MAX / 2, 0);
+    let b = run_sliced(u64::MAX / 2, 3);
+    // 20 iterations x (store + load + 2 halves of the misaligned store) x 3 stalls
+    assert_eq!(b.cycle - a.cycle, 20 * 4 * 3);
+}

@@ -20,6 +20,7 @@ pub mod reg {
     pub const A3: u32 = 13;
     pub const A4: u32 = 14;
     pub const A5: u32 = 15;
+    pub const A6: u32 = 16;
 }
 
 /// 32-bit instruction encoders.
