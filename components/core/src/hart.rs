@@ -90,7 +90,8 @@ pub struct Csrs {
     pub mcause: u32,
     /// `mtval`.
     pub mtval: u32,
-    /// `mcountinhibit` (stored, not acted upon).
+    /// `mcountinhibit`: bit 0 stops mcycle, bit 2 stops minstret (reset: both
+    /// stopped, cv32e40p_cs_registers.sv "default disable").
     pub mcountinhibit: u32,
 }
 
@@ -230,6 +231,9 @@ pub struct Hart {
     /// Offsets applied to `cycle`/`instret` when software writes mcycle/minstret.
     mcycle_offset: u64,
     minstret_offset: u64,
+    /// Counter values while inhibited.
+    mcycle_frozen: u64,
+    minstret_frozen: u64,
     cache: DecodeCache,
     code_generation: u64,
     /// Register written by the last load (scoreboard index: x 1..31, f 32..63; 0 = none).
@@ -275,18 +279,21 @@ impl Hart {
                 mstatus: 0x1800,
                 misa: MISA_RV32IMCF,
                 mie: 0,
-                mtvec: boot_addr & !0xff,
+                // cv32e40p_cs_registers.sv: 256-byte aligned base, reset mode 01 (vectored).
+                mtvec: (boot_addr & !0xff) | 1,
                 mscratch: 0,
                 mepc: 0,
                 mcause: 0,
                 mtval: 0,
-                mcountinhibit: 0,
+                mcountinhibit: 0x5,
             },
             cycle: 0,
             instret: 0,
             timing: Timing::default(),
             mcycle_offset: 0,
             minstret_offset: 0,
+            mcycle_frozen: 0,
+            minstret_frozen: 0,
             cache: DecodeCache::new(),
             code_generation: 0,
             load_reg: 0,
@@ -951,8 +958,8 @@ impl Hart {
     /// Read a CSR (`None` if not implemented).
     pub fn csr_read(&self, num: u16) -> Option<u32> {
         use csr::*;
-        let cyc = self.cycle.wrapping_add(self.mcycle_offset);
-        let ins = self.instret.wrapping_add(self.minstret_offset);
+        let cyc = self.mcycle();
+        let ins = self.minstret();
         Some(match num {
             FFLAGS => self.fflags as u32,
             FRM => self.frm as u32,
@@ -997,8 +1004,14 @@ impl Hart {
             MSTATUS => self.csrs.mstatus = v & 0x0000_7888,
             MISA => {} // WARL, fixed
             MIE => self.csrs.mie = v,
-            MTVEC => self.csrs.mtvec = v & !2,
-            MCOUNTINHIBIT => self.csrs.mcountinhibit = v,
+            // Only direct (0) and vectored (1) modes; base[7:0] reads 0.
+            MTVEC => self.csrs.mtvec = (v & !0xff) | (v & 1),
+            MCOUNTINHIBIT => {
+                let (cyc, ins) = (self.mcycle(), self.minstret());
+                self.csrs.mcountinhibit = v & 0x5;
+                self.set_mcycle(cyc);
+                self.set_minstret(ins);
+            }
             MSCRATCH => self.csrs.mscratch = v,
             MEPC => self.csrs.mepc = v & !1,
             MCAUSE => self.csrs.mcause = v,
@@ -1006,26 +1019,43 @@ impl Hart {
             MIP => {}
             // The written value is what the next instruction reads (the write
             // instruction's own increment is not added).
-            MCYCLE => {
-                let hi = self.cycle.wrapping_add(self.mcycle_offset) & !0xffff_ffff;
-                self.mcycle_offset = (hi | v as u64).wrapping_sub(self.cycle + csr_cycles(num));
-            }
-            MCYCLEH => {
-                let lo = self.cycle.wrapping_add(self.mcycle_offset) & 0xffff_ffff;
-                self.mcycle_offset = (((v as u64) << 32) | lo).wrapping_sub(self.cycle);
-            }
-            MINSTRET => {
-                let hi = self.instret.wrapping_add(self.minstret_offset) & !0xffff_ffff;
-                self.minstret_offset = (hi | v as u64).wrapping_sub(self.instret + 1);
-            }
-            MINSTRETH => {
-                let lo = self.instret.wrapping_add(self.minstret_offset) & 0xffff_ffff;
-                self.minstret_offset = (((v as u64) << 32) | lo).wrapping_sub(self.instret);
-            }
+            // A written counter holds the value at the start of the writing instruction.
+            MCYCLE => self.set_mcycle((self.mcycle() & !0xffff_ffff) | v as u64),
+            MCYCLEH => self.set_mcycle((self.mcycle() & 0xffff_ffff) | ((v as u64) << 32)),
+            MINSTRET => self.set_minstret((self.minstret() & !0xffff_ffff) | v as u64),
+            MINSTRETH => self.set_minstret((self.minstret() & 0xffff_ffff) | ((v as u64) << 32)),
             0xB03..=0xB1F | 0xB83..=0xB9F | 0x323..=0x33F => {}
             _ => return false,
         }
         true
+    }
+
+    /// Current mcycle (64 bit).
+    pub fn mcycle(&self) -> u64 {
+        if self.csrs.mcountinhibit & 1 != 0 {
+            self.mcycle_frozen
+        } else {
+            self.cycle.wrapping_add(self.mcycle_offset)
+        }
+    }
+
+    /// Current minstret (64 bit).
+    pub fn minstret(&self) -> u64 {
+        if self.csrs.mcountinhibit & 4 != 0 {
+            self.minstret_frozen
+        } else {
+            self.instret.wrapping_add(self.minstret_offset)
+        }
+    }
+
+    fn set_mcycle(&mut self, v: u64) {
+        self.mcycle_frozen = v;
+        self.mcycle_offset = v.wrapping_sub(self.cycle);
+    }
+
+    fn set_minstret(&mut self, v: u64) {
+        self.minstret_frozen = v;
+        self.minstret_offset = v.wrapping_sub(self.instret);
     }
 
     fn rounding(&self, rm: u8) -> Option<Rounding> {

@@ -90,17 +90,17 @@ fn ecall_and_ebreak_stop_without_retiring() {
 
 #[test]
 fn a_trap_enters_mtvec_and_mret_returns_to_mepc_plus_four() {
-    // Handler at RAM + 0x40: mepc += 4; mret.
+    // Handler at RAM + 0x100 (mtvec bases are 256-byte aligned): mepc += 4; mret.
     let mut bus = TestBus::new();
     bus.load_words(
         0,
         &prog(&[
-            &li(A0, RAM + 0x40),
+            &li(A0, RAM + 0x100),
             &[csrrw(ZERO, 0x305, A0), ECALL, addi(A1, A1, 7), EBREAK],
         ]),
     );
     bus.load_words(
-        0x40,
+        0x100,
         &[
             csrrs(T0, 0x341, ZERO),
             addi(T0, T0, 4),
@@ -114,7 +114,7 @@ fn a_trap_enters_mtvec_and_mret_returns_to_mepc_plus_four() {
         panic!()
     };
     h.take_trap(11, 0); // environment call from M-mode
-    assert_eq!(h.pc, RAM + 0x40);
+    assert_eq!(h.pc, RAM + 0x100);
     assert_eq!(h.csrs.mepc, pc);
     assert_eq!(h.run(&mut bus, 1000), Stop::Ebreak { pc: RAM + 20 });
     assert_eq!(h.x[A1 as usize], 7);

@@ -206,19 +206,29 @@ fn csr_reads_writes_and_hartid() {
             csrrwi(ZERO, 0x340, 21), // mscratch = 21
             csrrs(A1, 0x340, ZERO),
             csrrs(A2, 0x301, ZERO), // misa
-            csrrw(A3, 0x305, A1),   // old mtvec, mtvec = 21 (bit 1 dropped: mode field WARL)
-            csrrs(A4, 0xB02, ZERO), // minstret: 5 retired before
+            csrrw(A3, 0x305, A1),   // old mtvec; mtvec = 21 -> base 0, mode 1
+            csrrs(A4, 0xB02, ZERO), // minstret: inhibited at reset, reads 0
+            csrrwi(ZERO, 0x320, 0), // mcountinhibit = 0: counters run
+            NOP,
+            csrrs(A5, 0xB02, ZERO), // minstret: 2 (the enabling csrrwi counts, then the nop)
             EBREAK,
         ],
     );
-    let mut h = Hart::new(3, 5, RAM);
+    let mut h = Hart::new(3, 5, RAM + 0x80);
+    h.pc = RAM;
     let stop = run_until_stop(&mut h, &mut bus, 0);
     assert!(matches!(stop, Stop::Ebreak { .. }));
     assert_eq!(h.x[A0 as usize], (3 << 5) | 5);
     assert_eq!(h.x[A1 as usize], 21);
     assert_eq!(h.x[A2 as usize], 0x4000_1124, "RV32 I M C F");
-    assert_eq!(h.csrs.mtvec, 21 & !2);
-    assert_eq!(h.x[A4 as usize], 5);
+    assert_eq!(
+        h.x[A3 as usize],
+        RAM | 1,
+        "reset mtvec: boot address base, vectored"
+    );
+    assert_eq!(h.csrs.mtvec, 1);
+    assert_eq!(h.x[A4 as usize], 0);
+    assert_eq!(h.x[A5 as usize], 2);
 }
 
 #[test]

@@ -187,16 +187,25 @@ fn csr_accesses_cost_four_for_machine_state_and_counters() {
 
 #[test]
 fn mcycle_reads_the_local_cycle_of_the_instruction() {
-    // nop nop (2 cycles) then csrr a0, mcycle at cycle 2; then csrr a1, mcycle at 2 + 4
+    // csrw mcountinhibit, zero at cycle 0 (4 cycles) starts the counter, which holds 0
+    // at the start of the enabling write: from then on mcycle = cycle.
+    // nop (1), then csrr a0, mcycle at cycle 5; then csrr a1, mcycle at 5 + 4
     let (h, _) = exec(&[
-        NOP,
+        csrrwi(ZERO, 0x320, 0),
         NOP,
         csrrs(A0, 0xB00, ZERO),
         csrrs(A1, 0xB00, ZERO),
         EBREAK,
     ]);
-    assert_eq!(h.x[A0 as usize], 2);
-    assert_eq!(h.x[A1 as usize], 6);
+    assert_eq!(h.x[A0 as usize], 5);
+    assert_eq!(h.x[A1 as usize], 9);
+}
+
+#[test]
+fn mcycle_is_frozen_while_inhibited() {
+    // Reset: mcountinhibit = 0b101 (cv32e40p_cs_registers.sv); mcycle reads 0.
+    let (h, _) = exec(&[NOP, NOP, csrrs(A0, 0xB00, ZERO), EBREAK]);
+    assert_eq!(h.x[A0 as usize], 0);
 }
 
 #[test]
