@@ -4,14 +4,14 @@
 //! cluster_peripherals, `cluster_control_unit/cluster_control_unit.sv`, as instantiated by
 //! `pulp_cluster`), with the offsets of pulp-runtime
 //! `include/archi/cluster_ctrl/cluster_ctrl_v2.h`. Mapped at `base` (0x10200000, 0x400 bytes);
-//! offsets are decoded like the RTL (`add[8:6]`, then `add[5:3]` or `add[5:2]`):
+//! offsets are decoded like the RTL (address bits 8:6, then bits 5:3 or 5:2):
 //!
 //! | offset | register | here |
 //! | --- | --- | --- |
 //! | 0x000 | EOC (bit 0) | writing 1 ends the run: `sim.stop("end of computation (EOC)")` |
 //! | 0x008 | FETCH_EN (bit per core) | stored, reset value from the params; cores read it through the `boot` export |
 //! | 0x010 | EVENT (bit 0) | stored (the cluster event output to the SoC is not modelled); reads 0 |
-//! | 0x018 | CLUSTER_CFG (HCI `low_prio_max_stall` [7:0], `invert_prio` [8], HWPE enable [11], FP regfile disable [12], HWPE select [15:13], iDMA enable [16]) | forwarded to the bound `hci` target (the interconnect's `hci_config`) at offset 0; without one, kept here (reset 0x00010000: iDMA enabled) |
+//! | 0x018 | CLUSTER_CFG (HCI `low_prio_max_stall` bits 7:0, `invert_prio` bit 8, HWPE enable bit 11, FP regfile disable bit 12, HWPE select bits 15:13, iDMA enable bit 16) | forwarded to the bound `hci` target (the interconnect's `hci_config`) at offset 0; without one, kept here (reset 0x00010000: iDMA enabled) |
 //! | 0x020 | CLUSTER_CLK_GATE (bit 0) | stored |
 //! | 0x028 | DBG_STATUS (read: halted cores) / resume (write) | reads 0, writes ignored |
 //! | 0x038 | DBG_HALT_MASK | stored |
@@ -301,6 +301,10 @@ impl CtrlState {
             0x000 => self.eoc as u32,
             0x008 => {
                 if let Some(w) = p.sleeper.clone() {
+                    // bounded: a core polling with a sleeper cannot grow this without end
+                    if self.fetch_sleepers.len() >= 256 {
+                        self.fetch_sleepers.remove(0);
+                    }
                     self.fetch_sleepers.push(w);
                 }
                 self.fetch_en

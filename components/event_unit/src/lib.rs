@@ -34,6 +34,19 @@
 //! (`trigger_release`), the side effect of a trigger-and-wait load (barrier arrival, software
 //! event, mutex lock request, dispatch pop request) happens only on its first issue.
 //!
+//! ### What a core model does
+//!
+//! 1. Issue every load/store with `.with_initiator(core)` and loads also
+//!    `.with_sleeper(wake)` (its own [`vp_kernel::Wake`], e.g. `TickCtx::wake.clone()`).
+//! 2. On [`Response::Incomplete`]: the load does not retire; return `Next::Sleep` (no
+//!    polling) and, when ticked again, issue the same load at the same address; repeat until
+//!    the response is `Ok`. Incomplete is not an error.
+//! 3. Optionally bind the `sleep_info` export (kind "sleep_info", type [`SleepInfo`]) and
+//!    return its description from `Clocked::blocked_on` while suspended, so that a deadlock
+//!    report says e.g. "core 3 sleeps on event unit wait (EVENT_WAIT), mask 0x00010000, ...".
+//!    pulp-runtime and our crt0 park finished cores on a wait with an empty mask
+//!    (`mask 0x00000000`): a core may treat that as halted (`None`).
+//!
 //! ## Event lines
 //!
 //! The `events` export (kind "events", [`vp_kernel::port::EventsRef`]) takes events from

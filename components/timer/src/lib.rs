@@ -7,7 +7,7 @@
 //!
 //! | offset | register |
 //! | --- | --- |
-//! | 0x00 / 0x04 | CFG_LO / CFG_HI: ENABLE [0], RESET [1] (self-clearing), IRQ enable [2], IEM [3], CMP_CLR [4] (reset the counter at a compare match), ONE_SHOT [5], PRESCALER enable [6], REF_CLK [7] (count a 32 kHz reference clock), PRESCALER value [15:8] (tick = clock / (1 + value)), CASCADE [31] of CFG_LO (one 64-bit timer) |
+//! | 0x00 / 0x04 | CFG_LO / CFG_HI: ENABLE bit 0, RESET bit 1 (self-clearing), IRQ enable bit 2, IEM bit 3, CMP_CLR bit 4 (reset the counter at a compare match), ONE_SHOT bit 5, PRESCALER enable bit 6, REF_CLK bit 7 (count a 32 kHz reference clock), PRESCALER value bits 15:8 (tick = clock / (1 + value)), CASCADE bit 31 of CFG_LO (one 64-bit timer) |
 //! | 0x08 / 0x0C | CNT_LO / CNT_HI (read / write) |
 //! | 0x10 / 0x14 | CMP_LO / CMP_HI |
 //! | 0x18 / 0x1C | START_LO / START_HI (write: set ENABLE) |
