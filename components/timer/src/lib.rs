@@ -152,7 +152,7 @@ impl TimerState {
     fn ticks(&self, cfg: u32, a: u64, b: u64) -> u128 {
         let d = Self::divisor(cfg);
         if cfg & REF_CLK != 0 {
-            (self.ref_edges(b) - self.ref_edges(a)) / d
+            self.ref_edges(b).saturating_sub(self.ref_edges(a)) / d
         } else {
             (b.saturating_sub(a)) as u128 / d
         }
