@@ -26,14 +26,15 @@ fn main() {
     };
     let mut s = Schedule::new(Geometry::REDMULE, job, StartInfo::default()).expect("job");
     let base = 36u64;
+    let max: u64 = std::env::var("MAXC")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000_000);
     let mut granted = true;
     loop {
         let t = s.now();
         let o = s.cycle(granted);
         granted = true;
-        if o.stall.is_some() {
-            println!("{} STALL", t + base);
-        }
         if let Some(r) = o.req {
             println!(
                 "{} {} {:08x} 1",
@@ -42,13 +43,16 @@ fn main() {
                 r.addr
             );
         }
+        if o.stall.is_some() {
+            println!("{} STALL", t + base);
+        }
         if o.done {
             println!("{} EVT", t + base);
             break;
         }
-        if t > 10_000_000 {
-            eprintln!("no completion");
-            std::process::exit(1);
+        if t > max {
+            println!("{} TIMEOUT", t + base);
+            break;
         }
     }
 }

@@ -584,6 +584,8 @@ enum XState {
     Preload,
     FastFill,
     WaitFirstRead,
+    /// Unreachable in the RTL (its only entry is dead code in FAST_FILL); kept to mirror the FSM.
+    #[allow(dead_code)]
     WaitShift,
     Fill,
     PadEmpty,
@@ -764,7 +766,13 @@ pub struct Schedule {
     resp: Option<usize>,
     /// Load stream whose request was on the port in the previous cycle and refused.
     port_refused: Option<usize>,
+    /// Consecutive cycles of a running job without any port request (deadlock detection).
+    quiet: u32,
 }
+
+/// A running job that issues no port request for this many cycles is deadlocked: nothing else
+/// can move it (the longest legitimate gap is the 37-cycle start-up, before the job runs).
+const DEADLOCK_QUIET_CYCLES: u32 = 1024;
 
 impl Schedule {
     /// A schedule for `job` on an array of geometry `geom`.
@@ -844,6 +852,7 @@ impl Schedule {
             ld_mux: Mux::default(),
             resp: None,
             port_refused: None,
+            quiet: 0,
         })
     }
 
@@ -872,6 +881,15 @@ impl Schedule {
                 .all(|s| s.req_fifo.len == 0 && s.cs == SState::Idle)
     }
 
+    /// True when the job can no longer progress: no port request for
+    /// 1024 cycles while the controller is busy. The RTL deadlocks on some corner shapes (with
+    /// the memory always granting, e.g. 13 x 5 x 1 or N <= 4 with more than one output tile; checked
+    /// under Verilator against the same RTL): the model reproduces those deadlocks rather than
+    /// inventing a timing, and reports them here so that the component can decide what to do.
+    pub fn deadlocked(&self) -> bool {
+        self.quiet >= DEADLOCK_QUIET_CYCLES
+    }
+
     /// True once the completion event has been reported.
     pub fn finished(&self) -> bool {
         self.finished
@@ -888,6 +906,12 @@ impl Schedule {
         }
         self.eval();
         self.evaluated = true;
+        let busy = matches!(self.ctrl, CtrlState::Starting | CtrlState::Computing);
+        self.quiet = if busy && self.c.port.is_none() {
+            self.quiet.saturating_add(1)
+        } else {
+            0
+        };
         let done = self.evt && !self.finished;
         if done {
             self.finished = true;
@@ -1800,6 +1824,9 @@ pub fn run_with<F: FnMut(u64, &WideAccess) -> bool>(
         let t = sched.now();
         if t > max_cycles {
             return Err(format!("no completion after {max_cycles} cycles"));
+        }
+        if sched.deadlocked() {
+            return Err(format!("deadlock (as in the RTL) at cycle {t}"));
         }
         let out = sched.cycle(granted);
         if out.stall.is_some() {
