@@ -37,7 +37,7 @@ use std::rc::Rc;
 
 use serde_json::{json, Map, Value};
 use vp_kernel::clocked::{Clocked, Next, TickCtx};
-use vp_kernel::port::{NarrowPort, NarrowReq, WidePort, WideReq, WIDE_MAX_WORDS};
+use vp_kernel::port::{NarrowPort, WidePort, WideReq, WIDE_MAX_WORDS};
 
 use crate::tcdm::Tcdm;
 
@@ -172,27 +172,34 @@ pub(crate) struct Hci {
     all_banks: u64,
     /// Levels of the narrow `rr_arb_tree` (ceil(log2(narrow ports))).
     levels: u32,
-    // --- rr_arb_tree state per bank
+    // --- rr_arb_tree state per bank (fixed 64-entry arrays: indices are masked with 63,
+    // so the hot path has no bounds checks)
     /// `rr_q`: the priority index.
-    rr: Box<[u8]>,
+    rr: [u8; 64],
     /// `lock_q` per bank (bit b).
     locked: u64,
     /// `req_q` per bank.
-    lock_req: Box<[u64]>,
+    lock_req: [u64; 64],
     // --- hci_arbiter state
     /// Pinned: `ls_stall_ctr_d`; v2.4: `priority_cnt_q` (8-bit counters).
     cnt: u16,
     // --- per-cycle scratch
-    bank_req: Box<[u64]>,
-    nreq: Box<[NarrowReq]>,
-    wreq: Box<[WideReq]>,
-    wmask: Box<[u64]>,
+    bank_req: [u64; 64],
+    wreq: [WideReq; MAX_WIDE_PORTS],
+    wmask: [u64; MAX_WIDE_PORTS],
     /// Ports whose request was refused last cycle (still the same request).
     held_n: u64,
     held_w: u64,
-    wait_n: Box<[u64]>,
-    wait_w: Box<[u64]>,
-    pub(crate) stats: Stats,
+    /// Cycle at which each port's current request was first seen.
+    seen_n: [u64; 64],
+    seen_w: [u64; MAX_WIDE_PORTS],
+    // --- statistics (per bank, per port), converted to [`Stats`] on demand
+    acc: [u64; 64],
+    conf: [u64; 64],
+    pn: [PortStats; 64],
+    pw: [PortStats; MAX_WIDE_PORTS],
+    nb: usize,
+    stats: Stats,
     /// Last emitted timeline counters (waiting_narrow, waiting_wide, banks_busy).
     trace_last: [u64; 3],
 }
@@ -209,7 +216,7 @@ impl Hci {
         let g = tcdm.geometry();
         let nb = g.banks as usize;
         let nn = narrow.len();
-        let nw = wide.len();
+        debug_assert!(nn <= MAX_NARROW_PORTS && wide.len() <= MAX_WIDE_PORTS);
         let levels = if nn <= 1 {
             0
         } else {
@@ -228,34 +235,23 @@ impl Hci {
                 (1u64 << g.banks) - 1
             },
             levels,
-            rr: vec![0; nb].into(),
+            rr: [0; 64],
             locked: 0,
-            lock_req: vec![0; nb].into(),
+            lock_req: [0; 64],
             cnt: 0,
-            bank_req: vec![0; nb].into(),
-            nreq: vec![
-                NarrowReq {
-                    addr: 0,
-                    write: false,
-                    be: 0,
-                    wdata: 0
-                };
-                nn
-            ]
-            .into(),
-            wreq: vec![WideReq::read(0, 1); nw].into(),
-            wmask: vec![0; nw].into(),
+            bank_req: [0; 64],
+            wreq: [WideReq::read(0, 1); MAX_WIDE_PORTS],
+            wmask: [0; MAX_WIDE_PORTS],
             held_n: 0,
             held_w: 0,
-            wait_n: vec![0; nn].into(),
-            wait_w: vec![0; nw].into(),
-            stats: Stats {
-                bank_accesses: vec![0; nb],
-                bank_conflicts: vec![0; nb],
-                narrow: vec![PortStats::default(); nn],
-                wide: vec![PortStats::default(); nw],
-                ..Stats::default()
-            },
+            seen_n: [0; 64],
+            seen_w: [0; MAX_WIDE_PORTS],
+            acc: [0; 64],
+            conf: [0; 64],
+            pn: std::array::from_fn(|_| PortStats::default()),
+            pw: std::array::from_fn(|_| PortStats::default()),
+            nb,
+            stats: Stats::default(),
             narrow,
             wide,
             trace_last: [0; 3],
@@ -317,10 +313,11 @@ impl Hci {
         }
     }
 
+    /// Perform the access of narrow port `i` and grant it.
     #[inline]
     fn grant_narrow(&mut self, i: usize, cycle: u64) {
-        let r = self.nreq[i];
         let p = &self.narrow[i];
+        let Some(r) = p.pending() else { return };
         if !self.tcdm.geometry().in_window(r.addr) {
             p.grant(cycle, 0, true);
             return;
@@ -333,6 +330,16 @@ impl Hci {
             self.tcdm.word_at(idx)
         };
         p.grant(cycle, rdata, false);
+    }
+
+    /// A snapshot of the statistics.
+    pub(crate) fn stats(&self) -> Stats {
+        let mut s = self.stats.clone();
+        s.bank_accesses = self.acc[..self.nb].to_vec();
+        s.bank_conflicts = self.conf[..self.nb].to_vec();
+        s.narrow = self.pn[..self.narrow.len()].to_vec();
+        s.wide = self.pw[..self.wide.len()].to_vec();
+        s
     }
 
     #[inline]
@@ -410,6 +417,16 @@ pub(crate) fn next_after(req: u64, rr: u32) -> u32 {
     }
 }
 
+/// Account a grant at `cycle` of a request first seen at `seen`.
+#[inline]
+fn account_grant(s: &mut PortStats, seen: u64, cycle: u64) {
+    let w = cycle - seen;
+    s.grants += 1;
+    s.stall_cycles += w;
+    s.wait_hist[hist_bucket(w)] += 1;
+    s.max_wait = s.max_wait.max(w);
+}
+
 impl Clocked for Hci {
     fn tick(&mut self, cx: &mut TickCtx<'_>) -> Next {
         let cycle = cx.cycle;
@@ -421,25 +438,21 @@ impl Clocked for Hci {
         let mut multi = 0u64;
         for (i, p) in self.narrow.iter().enumerate() {
             if let Some(r) = p.pending() {
-                let b = ((r.addr >> 2) & self.bank_mask) as usize;
+                let b = ((r.addr >> 2) & self.bank_mask) as usize & 63;
                 let bit = 1u64 << b;
-                let pbit = 1u64 << i;
-                if nbanks & bit == 0 {
-                    nbanks |= bit;
-                    self.bank_req[b] = pbit;
-                } else {
-                    multi |= bit;
-                    self.bank_req[b] |= pbit;
-                }
+                let pbit = 1u64 << (i & 63);
+                let first = nbanks & bit == 0;
+                multi |= bit & !(first as u64).wrapping_neg();
+                nbanks |= bit;
+                self.bank_req[b] = if first { pbit } else { self.bank_req[b] | pbit };
                 pend_n |= pbit;
-                self.nreq[i] = r;
             }
         }
         // --- gather wide requests
         let mut pend_w = 0u64;
         let mut wbanks = 0u64;
         let mut wmulti = 0u64;
-        for (j, p) in self.wide.iter().enumerate() {
+        for (j, p) in self.wide.iter().enumerate().take(MAX_WIDE_PORTS) {
             if let Some(r) = p.pending() {
                 let m = if self.wide_valid(&r) {
                     self.wide_mask(r.addr, r.words)
@@ -454,7 +467,7 @@ impl Clocked for Hci {
             }
         }
         let tracing_on = tracing::enabled!(target: "vp", tracing::Level::TRACE);
-        if pend_n == 0 && pend_w == 0 {
+        if pend_n | pend_w == 0 {
             if tracing_on {
                 self.trace(0, 0, 0, false);
             }
@@ -464,15 +477,17 @@ impl Clocked for Hci {
         // requests seen for the first time
         let mut fresh = pend_n & !self.held_n;
         while fresh != 0 {
-            let i = fresh.trailing_zeros() as usize;
+            let i = fresh.trailing_zeros() as usize & 63;
             fresh &= fresh - 1;
-            self.stats.narrow[i].requests += 1;
+            self.pn[i].requests += 1;
+            self.seen_n[i] = cycle;
         }
         let mut fresh = pend_w & !self.held_w;
         while fresh != 0 {
-            let j = fresh.trailing_zeros() as usize;
+            let j = fresh.trailing_zeros() as usize % MAX_WIDE_PORTS;
             fresh &= fresh - 1;
-            self.stats.wide[j].requests += 1;
+            self.pw[j].requests += 1;
+            self.seen_w[j] = cycle;
         }
 
         // --- HCI: wide vs narrow per bank (hci_interconnect.sv: LIC = in_high, HWPE = in_low)
@@ -499,31 +514,35 @@ impl Clocked for Hci {
         // --- wide grants: all banks or none (hci_router_reorder.sv: in_gnt = &(~out_req | out_gnt))
         let mut granted_w = 0u64;
         let mut busy = 0u64;
-        let mut claimed = 0u64;
-        let mut bits = pend_w;
-        while bits != 0 {
-            let j = bits.trailing_zeros() as usize;
-            bits &= bits - 1;
-            let m = self.wmask[j];
-            if m == 0 {
-                // a malformed request (bad word count or outside the TCDM window)
-                self.wide[j].grant(cycle, [0; WIDE_MAX_WORDS], true);
-                granted_w |= 1 << j;
-                continue;
-            }
-            // hci_arbiter_tree.sv: a lower-index wide port takes its banks first.
-            if m & claimed == 0 && m & !wide_ok == 0 {
-                self.grant_wide(j, cycle);
-                granted_w |= 1 << j;
-                busy |= m;
-                let mut mb = m;
-                while mb != 0 {
-                    let b = mb.trailing_zeros() as usize;
-                    mb &= mb - 1;
-                    self.stats.bank_accesses[b] += 1;
+        if pend_w != 0 {
+            let mut claimed = 0u64;
+            let mut bits = pend_w;
+            while bits != 0 {
+                let j = bits.trailing_zeros() as usize % MAX_WIDE_PORTS;
+                bits &= bits - 1;
+                let m = self.wmask[j];
+                if m == 0 {
+                    // a malformed request (bad word count or outside the TCDM window)
+                    self.wide[j].grant(cycle, [0; WIDE_MAX_WORDS], true);
+                    granted_w |= 1 << j;
+                    account_grant(&mut self.pw[j], self.seen_w[j], cycle);
+                    continue;
                 }
+                // hci_arbiter_tree.sv: a lower-index wide port takes its banks first.
+                if m & claimed == 0 && m & !wide_ok == 0 {
+                    self.grant_wide(j, cycle);
+                    granted_w |= 1 << j;
+                    busy |= m;
+                    account_grant(&mut self.pw[j], self.seen_w[j], cycle);
+                    let mut mb = m;
+                    while mb != 0 {
+                        let b = mb.trailing_zeros() as usize & 63;
+                        mb &= mb - 1;
+                        self.acc[b] += 1;
+                    }
+                }
+                claimed |= m;
             }
-            claimed |= m;
         }
 
         // --- LIC: one rr_arb_tree per requested bank
@@ -531,7 +550,7 @@ impl Clocked for Hci {
         let mut granted_n = 0u64;
         let mut bits = nbanks;
         while bits != 0 {
-            let b = bits.trailing_zeros() as usize;
+            let b = bits.trailing_zeros() as usize & 63;
             bits &= bits - 1;
             let bit = 1u64 << b;
             let mut req = self.bank_req[b];
@@ -542,22 +561,24 @@ impl Clocked for Hci {
                     req = l;
                 }
             }
-            let rr = self.rr[b] as u32;
+            let rr = self.rr[b] as u32 & 63;
             let g = if req & (1u64 << rr) != 0 {
                 rr
             } else if req & (req - 1) == 0 {
                 req.trailing_zeros()
             } else {
                 tree_select(req, rr, self.levels)
-            };
+            } as usize
+                & 63;
             if narrow_ok & bit != 0 {
                 // rr_arb_tree.sv (FairArb): rr_d = next requester after rr_q on a grant.
                 self.rr[b] = next_after(req, rr) as u8;
                 self.locked &= !bit;
                 granted_n |= 1u64 << g;
                 busy |= bit;
-                self.stats.bank_accesses[b] += 1;
-                self.grant_narrow(g as usize, cycle);
+                self.acc[b] += 1;
+                self.grant_narrow(g, cycle);
+                account_grant(&mut self.pn[g], self.seen_n[g], cycle);
             } else {
                 // rr_arb_tree.sv (LockIn): lock_d = req_o & ~gnt_i keeps the decision.
                 self.locked |= bit;
@@ -565,53 +586,17 @@ impl Clocked for Hci {
             }
         }
 
-        // --- statistics
+        // --- bank conflicts: more than one requester on a bank this cycle
         let mut conf = multi | (nbanks & wbanks) | wmulti;
         while conf != 0 {
-            let b = conf.trailing_zeros() as usize;
+            let b = conf.trailing_zeros() as usize & 63;
             conf &= conf - 1;
-            self.stats.bank_conflicts[b] += 1;
-        }
-        let mut g = granted_n;
-        while g != 0 {
-            let i = g.trailing_zeros() as usize;
-            g &= g - 1;
-            let s = &mut self.stats.narrow[i];
-            let w = self.wait_n[i];
-            s.grants += 1;
-            s.wait_hist[hist_bucket(w)] += 1;
-            s.max_wait = s.max_wait.max(w);
-            self.wait_n[i] = 0;
+            self.conf[b] += 1;
         }
         let refused_n = pend_n & !granted_n;
-        let mut r = refused_n;
-        while r != 0 {
-            let i = r.trailing_zeros() as usize;
-            r &= r - 1;
-            self.wait_n[i] += 1;
-            self.stats.narrow[i].stall_cycles += 1;
-        }
         let refused_w = pend_w & !granted_w;
-        let mut g = granted_w;
-        while g != 0 {
-            let j = g.trailing_zeros() as usize;
-            g &= g - 1;
-            let s = &mut self.stats.wide[j];
-            let w = self.wait_w[j];
-            s.grants += 1;
-            s.wait_hist[hist_bucket(w)] += 1;
-            s.max_wait = s.max_wait.max(w);
-            self.wait_w[j] = 0;
-        }
         if refused_w != 0 {
             self.stats.wide_wait_cycles += 1;
-            let mut r = refused_w;
-            while r != 0 {
-                let j = r.trailing_zeros() as usize;
-                r &= r - 1;
-                self.wait_w[j] += 1;
-                self.stats.wide[j].stall_cycles += 1;
-            }
         }
         self.held_n = refused_n;
         self.held_w = refused_w;

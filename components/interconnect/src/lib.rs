@@ -403,7 +403,7 @@ impl Interconnect {
 
     /// Statistics as a typed value (after or during a run).
     pub fn stats_raw(&self) -> Option<Stats> {
-        self.core.as_ref().map(|c| c.borrow().stats.clone())
+        self.core.as_ref().map(|c| c.borrow().stats())
     }
 }
 
@@ -458,7 +458,7 @@ impl Component for Interconnect {
         if let (Some(core), Value::Object(m)) = (&self.core, &mut v) {
             let names_n: Vec<String> = self.narrow.iter().map(|p| p.name().to_string()).collect();
             let names_w: Vec<String> = self.wide.iter().map(|p| p.name().to_string()).collect();
-            if let Value::Object(s) = core.borrow().stats.to_json(&names_n, &names_w) {
+            if let Value::Object(s) = core.borrow().stats().to_json(&names_n, &names_w) {
                 m.extend(s);
             }
         }

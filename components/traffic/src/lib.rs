@@ -31,7 +31,9 @@
 //! is given); then the generator sleeps and no longer keeps the run alive.
 //!
 //! Randomness: one `rand_pcg::Pcg64Mcg` per generator, seeded with
-//! `BuildCtx::seed_for(name)`; draws per issue in a fixed order (intensity, address, write).
+//! `BuildCtx::seed_for(name)`. Per free cycle one draw for a Bernoulli `intensity` below 1;
+//! per request one draw whose high half picks a random address and whose low half decides
+//! read or write (only when the pattern or the mix needs it).
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -219,7 +221,8 @@ impl TrafficConfig {
                 self.intensity
             ));
         }
-        let in_range = |addr: u32| addr >= base && addr as u64 + a as u64 <= end && addr.is_multiple_of(4);
+        let in_range =
+            |addr: u32| addr >= base && addr as u64 + a as u64 <= end && addr.is_multiple_of(4);
         match &self.pattern {
             Pattern::Strided { stride } if *stride == 0 || !stride.is_multiple_of(4) => {
                 return Err(format!(
@@ -512,12 +515,29 @@ enum GenPort {
 /// Fixed point 1.0 of the rate accumulator (32 fractional bits).
 const ONE: u64 = 1 << 32;
 
+/// How addresses are produced, decided once at build (the hot path matches on this).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Addr {
+    /// sequential / strided / hammer-bank: a cursor advancing by `step`.
+    Cursor,
+    Random,
+    Fixed(u32),
+    Replay,
+}
+
 /// The clocked participant.
 struct Gen {
     name: String,
     port: GenPort,
     cfg: TrafficConfig,
+    replay: Vec<ReplayEntry>,
+    addr_kind: Addr,
     rng: Pcg64Mcg,
+    base: u32,
+    size: u32,
+    /// Word slots of a random access.
+    slots: u64,
+    access: u32,
     /// Cursor (offset in range) of sequential / strided / hammer-bank patterns.
     off: u32,
     step: u32,
@@ -527,6 +547,8 @@ struct Gen {
     limit: u64,
     always: bool,
     intensity_thr: u64,
+    /// Write when the low 32 bits of the draw are below this (`None`: never,
+    /// `Some(u64::MAX)`: always).
     write_thr: Option<u64>,
     acc_inc: u64,
     acc: u64,
@@ -553,14 +575,29 @@ impl Gen {
             Pattern::HammerBank { bank } => (cfg.tcdm.banks * 4, cfg.hammer_first(bank)),
             _ => (0, 0),
         };
+        let (addr_kind, replay) = match &cfg.pattern {
+            Pattern::Sequential | Pattern::Strided { .. } | Pattern::HammerBank { .. } => {
+                (Addr::Cursor, Vec::new())
+            }
+            Pattern::Random => (Addr::Random, Vec::new()),
+            Pattern::HammerAddress { addr } => (Addr::Fixed(*addr), Vec::new()),
+            Pattern::Replay(l) => (Addr::Replay, l.clone()),
+        };
         let limit = match &cfg.pattern {
             Pattern::Replay(l) => l.len() as u64,
             _ => cfg.count.unwrap_or(u64::MAX),
         };
+        let (base, size) = cfg.range;
         Gen {
             name,
             port,
+            replay,
+            addr_kind,
             rng: Pcg64Mcg::seed_from_u64(cfg.seed),
+            base,
+            size,
+            slots: ((size - a) / 4 + 1) as u64,
+            access: a,
             off: first_off,
             step,
             first_off,
@@ -573,7 +610,8 @@ impl Gen {
             intensity_thr: threshold(cfg.intensity),
             write_thr: match cfg.write_ratio {
                 r if r <= 0.0 => None,
-                r => Some(threshold(r)),
+                r if r >= 1.0 => Some(u64::MAX),
+                r => Some(threshold(r) >> 32),
             },
             acc_inc: (cfg.intensity * ONE as f64).round() as u64,
             acc: 0,
@@ -584,35 +622,35 @@ impl Gen {
         }
     }
 
-    /// Next address (and write flag) of the pattern.
+    /// Next address (and write flag) of the pattern. One 64-bit draw per request when
+    /// random addresses or a write mix need it: the high half picks the address, the low
+    /// half the direction.
     #[inline]
     fn next_access(&mut self) -> (u32, bool) {
-        let (base, size) = self.cfg.range;
-        let a = self.cfg.access_bytes();
-        let addr = match &self.cfg.pattern {
-            Pattern::Sequential | Pattern::Strided { .. } | Pattern::HammerBank { .. } => {
-                let addr = base + self.off;
-                let mut n = (self.off as u64 + self.step as u64) % size as u64;
-                if n + a as u64 > size as u64 {
+        let need_draw =
+            self.addr_kind == Addr::Random || matches!(self.write_thr, Some(t) if t != u64::MAX);
+        let draw = if need_draw { self.rng.next_u64() } else { 0 };
+        let addr = match self.addr_kind {
+            Addr::Cursor => {
+                let addr = self.base + self.off;
+                let mut n = (self.off as u64 + self.step as u64) % self.size as u64;
+                if n + self.access as u64 > self.size as u64 {
                     n = self.first_off as u64;
                 }
                 self.off = n as u32;
                 addr
             }
-            Pattern::Random => {
-                let slots = ((size - a) / 4 + 1) as u64;
-                base + (((self.rng.next_u32() as u64 * slots) >> 32) as u32) * 4
-            }
-            Pattern::HammerAddress { addr } => *addr,
-            Pattern::Replay(l) => {
-                let e = l[self.issued as usize];
+            Addr::Random => self.base + ((((draw >> 32) * self.slots) >> 32) as u32) * 4,
+            Addr::Fixed(a) => a,
+            Addr::Replay => {
+                let e = self.replay[self.issued as usize];
                 return (e.addr, e.write);
             }
         };
         let write = match self.write_thr {
             None => false,
             Some(u64::MAX) => true,
-            Some(t) => self.rng.next_u64() < t,
+            Some(t) => (draw & 0xFFFF_FFFF) < t,
         };
         (addr, write)
     }
@@ -655,8 +693,8 @@ impl Clocked for Gen {
         if c < self.cfg.start {
             return Next::At(self.cfg.start);
         }
-        if let Pattern::Replay(l) = &self.cfg.pattern {
-            let e = l[self.issued as usize].earliest;
+        if self.addr_kind == Addr::Replay {
+            let e = self.replay[self.issued as usize].earliest;
             if c < e {
                 return Next::At(e.min(self.end_cycle));
             }
