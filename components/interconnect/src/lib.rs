@@ -61,8 +61,12 @@ use hci::{Hci, HciSettings, MAX_NARROW_PORTS, MAX_WIDE_PORTS};
 /// Default width of the wide port in 32-bit words (RedMulE: 256 data bits + 1 word).
 pub const DEFAULT_WIDE_WORDS: u32 = 9;
 
-/// YAML params of the `interconnect` kind. Unset fields fall back to the scenario's
-/// `platform` section, then to the RTL defaults.
+/// YAML params of the `interconnect` kind. Unset fields fall back to the build context
+/// (the platform's `tcdm_banks`, `tcdm_size_kib`, `tcdm_base`), then to top-level keys of
+/// the scenario's `platform` section of the same name (`max_stall`, `invert_prio`,
+/// `hci_variant`, `prio_num`, `prio_den`, `wide_words`) when present, then to the RTL
+/// defaults. `banks`, `size` and `base` may restate the platform's TCDM but not contradict
+/// it.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InterconnectParams {
@@ -181,6 +185,19 @@ impl InterconnectConfig {
             Some(n) => Some(n),
             None => platform_key::<u32>(pf, "prio_den")?,
         };
+        // The platform's TCDM shape (ctx.tcdm_*) is what the other components assume;
+        // params may restate it but not contradict it.
+        for (field, mine, platform, key) in [
+            ("banks", banks, ctx.tcdm_banks, "tcdm_banks"),
+            ("size", size, ctx.tcdm_size, "tcdm_size_kib * 1024"),
+            ("base", base, ctx.tcdm_base, "tcdm_base"),
+        ] {
+            if platform != 0 && mine != platform {
+                return Err(format!(
+                    "{field}: {mine:#x} contradicts the platform's {key} = {platform:#x}; set the TCDM shape in the platform section"
+                ));
+            }
+        }
         let geometry = TcdmGeometry { base, size, banks };
         geometry.validate()?;
         if !(1..=WIDE_MAX_WORDS as u32).contains(&wide_words) || wide_words > banks {

@@ -91,6 +91,26 @@ fn bad_params_are_errors_naming_the_field() {
 }
 
 #[test]
+fn params_may_not_contradict_the_platform_tcdm() {
+    let sim = Sim::new();
+    let pf = serde_json::Value::Null;
+    let mut ctx = ctx_with(&sim, &pf);
+    ctx.tcdm_banks = 16;
+    ctx.tcdm_size = 128 * 1024;
+    ctx.tcdm_base = 0x1000_0000;
+    let p = |y: &str| -> InterconnectParams {
+        parse_params(&serde_yaml::from_str(y).unwrap()).unwrap()
+    };
+    assert!(InterconnectConfig::resolve(&ctx, &p("banks: 16")).is_ok());
+    let e = InterconnectConfig::resolve(&ctx, &p("banks: 8")).unwrap_err();
+    assert!(e.starts_with("banks") && e.contains("tcdm_banks"), "{e}");
+    let e = InterconnectConfig::resolve(&ctx, &p("size: 0x10000")).unwrap_err();
+    assert!(e.starts_with("size"), "{e}");
+    let c = InterconnectConfig::resolve(&ctx, &p("max_stall: 4")).unwrap();
+    assert_eq!((c.geometry.banks, c.max_stall), (16, 4));
+}
+
+#[test]
 fn the_kind_builds_and_exports_its_ports() {
     let sim = Sim::new();
     let pf = serde_json::Value::Null;
