@@ -680,7 +680,7 @@ struct Entry {
     instr: Instr,
 }
 
-/// Direct-mapped cache of decoded instructions keyed by pc (index = pc[12:1]).
+/// Direct-mapped cache of decoded instructions keyed by pc (index = `pc[12:1]`).
 ///
 /// The cache never changes what the hart executes: entries are invalidated when the
 /// hart itself stores over code ([`DecodeCache::invalidate_range`]) and flushed

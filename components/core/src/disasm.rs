@@ -205,3 +205,29 @@ pub fn disasm(i: &Instr, pc: u32) -> String {
         }
     }
 }
+
+/// One line of an instruction trace:
+/// `cycle pc raw  disassembly  (cycles taken) <symbol+offset>`, e.g.
+/// `        12 1c008084 00a50513  addi a0, a0, 10            1 <main+0x4>`.
+pub fn trace_line(r: &crate::Retired, elf: Option<&crate::Elf>) -> String {
+    let raw = if r.instr.len == 2 {
+        format!("    {:04x}", r.instr.raw)
+    } else {
+        format!("{:08x}", r.instr.raw)
+    };
+    let mut line = format!(
+        "{:>10} {:08x} {raw}  {:<28} {:>3}",
+        r.cycle,
+        r.pc,
+        disasm(&r.instr, r.pc),
+        r.cycles
+    );
+    if let Some((name, off)) = elf.and_then(|e| e.symbolize(r.pc)) {
+        if off == 0 {
+            line.push_str(&format!(" <{name}>"));
+        } else {
+            line.push_str(&format!(" <{name}+{off:#x}>"));
+        }
+    }
+    line
+}

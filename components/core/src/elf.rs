@@ -105,13 +105,13 @@ pub struct Elf {
 }
 
 fn u16_at(b: &[u8], off: usize, what: &'static str) -> Result<u16, ElfError> {
-    b.get(off..off + 2)
+    b.get(off..off.checked_add(2).ok_or(ElfError::Truncated(what))?)
         .map(|s| u16::from_le_bytes([s[0], s[1]]))
         .ok_or(ElfError::Truncated(what))
 }
 
 fn u32_at(b: &[u8], off: usize, what: &'static str) -> Result<u32, ElfError> {
-    b.get(off..off + 4)
+    b.get(off..off.checked_add(4).ok_or(ElfError::Truncated(what))?)
         .map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
         .ok_or(ElfError::Truncated(what))
 }
@@ -152,9 +152,15 @@ impl Elf {
         let shnum = u16_at(b, 48, "ELF header")? as usize;
 
         let mut segments = Vec::new();
+        if phnum > 0 && phentsize < 32 {
+            return Err(ElfError::Truncated("program headers"));
+        }
         for index in 0..phnum {
-            let ph = phoff + index * phentsize;
             let what = "program headers";
+            let ph = index
+                .checked_mul(phentsize)
+                .and_then(|o| o.checked_add(phoff))
+                .ok_or(ElfError::Truncated(what))?;
             if u32_at(b, ph, what)? != PT_LOAD {
                 continue;
             }
@@ -229,8 +235,13 @@ impl Elf {
 
 /// Symbols of the first SHT_SYMTAB section (None if malformed: symbols are optional).
 fn read_symbols(b: &[u8], shoff: usize, shentsize: usize, shnum: usize) -> Option<Vec<Symbol>> {
-    let sh =
-        |i: usize, field: usize| u32_at(b, shoff + i * shentsize + field, "section headers").ok();
+    let sh = |i: usize, field: usize| {
+        let off = i
+            .checked_mul(shentsize)?
+            .checked_add(shoff)?
+            .checked_add(field)?;
+        u32_at(b, off, "section headers").ok()
+    };
     let symtab = (0..shnum).find(|&i| sh(i, 4) == Some(SHT_SYMTAB))?;
     let off = sh(symtab, 16)? as usize;
     let size = sh(symtab, 20)? as usize;
@@ -241,7 +252,7 @@ fn read_symbols(b: &[u8], shoff: usize, shentsize: usize, shnum: usize) -> Optio
     let strtab = b.get(stroff..stroff.checked_add(strsize)?)?;
     let mut out = Vec::new();
     for k in 0..size / entsize {
-        let e = off + k * entsize;
+        let e = k.checked_mul(entsize)?.checked_add(off)?;
         let name_off = u32_at(b, e, "symbols").ok()? as usize;
         let value = u32_at(b, e + 4, "symbols").ok()?;
         let sz = u32_at(b, e + 8, "symbols").ok()?;

@@ -26,6 +26,12 @@
 //! 3. call `run` again (a misaligned access crossing a word issues its second
 //!    transaction then, like the CV32E40P LSU).
 //!
+//! Instructions are atomic: `run` checks the limit before starting an instruction,
+//! so the local cycle may overshoot the limit by the last instruction's cost, and a
+//! timed access may be stamped later than the limit when its instruction started
+//! before it and stalled (a load-use or FPU hazard). `route` must be free of side
+//! effects: the core may ask it again for the same address.
+//!
 //! Exceptions, ecall and ebreak come back as [`Stop`] values (never panics); the
 //! platform decides whether to vector them ([`Hart::take_trap`]) or stop.
 //!
@@ -34,11 +40,21 @@
 //! bumps [`DataBus::code_generation`] when code memory changes under the core.
 //!
 //! # Modules
-//! - [`decode`]: RV32IMCF + Zicsr decoder, RVC expansion, decode cache.
+//! - [`mod@decode`]: RV32IMCF + Zicsr decoder, RVC expansion, decode cache.
 //! - [`hart`]: architectural state, timing, the interpreter loop.
 //! - [`bus`]: the [`DataBus`] trait the platform implements.
 //! - [`fpu`]: binary32 numerics with all rounding modes and flags.
-//! - [`elf`]: ELF32 RISC-V loader. [`disasm`]: trace disassembler.
+//! - [`elf`]: ELF32 RISC-V loader. [`mod@disasm`]: trace disassembler and trace lines.
+//!
+//! # Examples
+//! - `examples/alu_rate.rs`: interpreter speed (M instructions per second).
+//! - `examples/firmware_smoke.rs`: 8 harts on an ideal cluster running a firmware
+//!   ELF, timed accesses served in global time order: a sketch of the platform loop.
+//!
+//! # Not modelled yet
+//! Interrupts (the event unit's IRQ lines, `mie`/`mip`), Xpulp instructions
+//! (hardware loops, post-increment loads, SIMD), debug mode, PMP, the instruction
+//! cache (fetches never stall), operand-dependent fdiv/fsqrt latency.
 
 #![warn(missing_docs)]
 

@@ -121,3 +121,27 @@ fn compressed_jal_links_pc_plus_two() {
     );
     assert_eq!(h.x[RA as usize], RAM + 2);
 }
+
+#[test]
+fn every_parcel_decodes_and_disassembles_without_panicking() {
+    use vp_core::{decode, disasm};
+    for h in 0..=u16::MAX {
+        if h & 3 == 3 {
+            continue;
+        }
+        let i = decode(h as u32);
+        assert_eq!(i.len, 2);
+        assert!(i.rd < 32 && i.rs1 < 32 && i.rs2 < 32 && i.rs3 < 32);
+        let _ = disasm(&i, 0x1c00_8000);
+    }
+    let mut s = 0x9e37_79b9u32;
+    for _ in 0..200_000 {
+        s ^= s << 13;
+        s ^= s >> 17;
+        s ^= s << 5;
+        let i = decode(s | 3);
+        assert_eq!(i.len, 4);
+        assert!(i.rd < 32 && i.rs1 < 32 && i.rs2 < 32 && i.rs3 < 32);
+        let _ = disasm(&i, 0);
+    }
+}

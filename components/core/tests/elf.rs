@@ -153,3 +153,18 @@ fn prebuilt_firmware_parses_when_present() {
         }
     }
 }
+
+#[test]
+fn corrupted_files_never_panic() {
+    let good = build(RAM, &[addi(A0, ZERO, 1), EBREAK], 16);
+    for pos in 0..good.len() {
+        for v in [0u8, 1, 0x7f, 0x80, 0xff] {
+            let mut bad = good.clone();
+            bad[pos] = v;
+            let _ = Elf::parse(&bad);
+        }
+    }
+    for len in 0..good.len() {
+        let _ = Elf::parse(&good[..len]);
+    }
+}

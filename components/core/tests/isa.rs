@@ -431,3 +431,20 @@ fn fence_i_drops_decoded_instructions() {
     assert!(matches!(h.run(&mut bus, u64::MAX), Stop::Ebreak { .. }));
     assert_eq!(h.x[A0 as usize], 12);
 }
+
+#[test]
+fn trace_lines_show_cycle_pc_raw_disassembly_and_cost() {
+    use vp_core::disasm::trace_line;
+    // addi a0, a0, 10; c.addi a0, 1 (0x0505) + c.nop (0x0001); ebreak
+    let (mut h, mut bus) = setup(&[addi(A0, A0, 10), 0x0001_0505, EBREAK]);
+    let mut lines = Vec::new();
+    h.run_traced(&mut bus, u64::MAX, &mut |r| lines.push(trace_line(r, None)));
+    assert_eq!(
+        lines,
+        [
+            "         0 1c000000 00a50513  addi a0, a0, 10                1",
+            "         1 1c000004     0505  addi a0, a0, 1                 1",
+            "         2 1c000006     0001  addi zero, zero, 0             1",
+        ]
+    );
+}
