@@ -706,6 +706,7 @@ impl Hart {
                 }
                 Flow::Next
             }
+            Op::Flw | Op::Fsw if self.fs_off() => self.illegal(i),
             Op::Lb | Op::Lh | Op::Lw | Op::Lbu | Op::Lhu | Op::Flw => {
                 let size: u8 = match i.op {
                     Op::Lb | Op::Lbu => 1,
@@ -903,6 +904,7 @@ impl Hart {
             Op::Lhu => v & 0xffff,
             Op::Flw => {
                 self.f[rd] = v;
+                self.fs_dirty();
                 self.set_load_hazard(F as u8 + rd as u8);
                 return;
             }
@@ -934,6 +936,10 @@ impl Hart {
             _ => i.rs1 != 0,
         };
         let reads = !(matches!(i.op, Op::Csrrw | Op::Csrrwi) && i.rd == 0);
+        // cv32e40p_decoder.sv: fflags/frm/fcsr are illegal while mstatus.FS is Off.
+        if num <= csr::FCSR && self.fs_off() {
+            return self.illegal(i);
+        }
         let old = match self.csr_read(num) {
             Some(v) => v,
             None => return self.illegal(i),
@@ -964,7 +970,8 @@ impl Hart {
             FFLAGS => self.fflags as u32,
             FRM => self.frm as u32,
             FCSR => ((self.frm as u32) << 5) | self.fflags as u32,
-            MSTATUS => self.csrs.mstatus,
+            // SD (bit 31) summarises FS == Dirty.
+            MSTATUS => self.csrs.mstatus | (((self.csrs.mstatus >> 13) & 3 == 3) as u32) << 31,
             MISA => self.csrs.misa,
             MIE => self.csrs.mie,
             MTVEC => self.csrs.mtvec,
@@ -995,13 +1002,21 @@ impl Hart {
             return false; // read-only space (cycle, mhartid, ...)
         }
         match num {
-            FFLAGS => self.fflags = (v & 0x1f) as u8,
-            FRM => self.frm = (v & 7) as u8,
+            FFLAGS => {
+                self.fflags = (v & 0x1f) as u8;
+                self.fs_dirty();
+            }
+            FRM => {
+                self.frm = (v & 7) as u8;
+                self.fs_dirty();
+            }
             FCSR => {
+                self.fs_dirty();
                 self.fflags = (v & 0x1f) as u8;
                 self.frm = ((v >> 5) & 7) as u8;
             }
-            MSTATUS => self.csrs.mstatus = v & 0x0000_7888,
+            // MIE, MPIE, FS writable; MPP reads M (machine mode only).
+            MSTATUS => self.csrs.mstatus = (v & 0x0000_6088) | 0x1800,
             MISA => {} // WARL, fixed
             MIE => self.csrs.mie = v,
             // Only direct (0) and vectored (1) modes; base[7:0] reads 0.
@@ -1062,8 +1077,25 @@ impl Hart {
         Rounding::from_bits(if rm == 7 { self.frm } else { rm })
     }
 
+    /// mstatus.FS is Off: FP instructions and FP CSRs are illegal
+    /// (cv32e40p_decoder.sv `fs_off_i`).
+    #[inline]
+    fn fs_off(&self) -> bool {
+        self.csrs.mstatus & (3 << 13) == 0
+    }
+
+    /// An FP register or fflags was written: mstatus.FS = Dirty
+    /// (cv32e40p_cs_registers.sv).
+    #[inline]
+    fn fs_dirty(&mut self) {
+        self.csrs.mstatus |= 3 << 13;
+    }
+
     fn exec_fp(&mut self, i: &Instr) -> Flow {
         use fpu::Cmp;
+        if self.fs_off() {
+            return self.illegal(i);
+        }
         let fa = f32::from_bits(self.f[i.rs1 as usize]);
         let fb = f32::from_bits(self.f[i.rs2 as usize]);
         let fc = f32::from_bits(self.f[i.rs3 as usize]);
@@ -1137,11 +1169,15 @@ impl Hart {
             Res::F(v, fl) => {
                 self.f[i.rd as usize] = v.to_bits();
                 self.fflags |= fl;
+                self.fs_dirty();
                 self.ready[F + i.rd as usize] = ready;
             }
             Res::X(v, fl) => {
                 self.set_xreg(i.rd as usize, v);
-                self.fflags |= fl;
+                if fl != 0 {
+                    self.fflags |= fl;
+                    self.fs_dirty();
+                }
                 self.ready[i.rd as usize] = ready;
             }
         }

@@ -120,3 +120,32 @@ fn a_trap_enters_mtvec_and_mret_returns_to_mepc_plus_four() {
     assert_eq!(h.x[A1 as usize], 7);
     assert_eq!(h.x[T1 as usize], 11);
 }
+
+#[test]
+fn fp_instructions_are_illegal_while_mstatus_fs_is_off() {
+    // Reset: FS = Off (cv32e40p_cs_registers.sv). flw, fadd and fcsr accesses trap.
+    for instr in [flw(1, SP, 0), fadd(1, 2, 3, RNE), csrrs(A0, 0x003, ZERO)] {
+        let mut bus = TestBus::new();
+        bus.load_words(0, &[instr]);
+        let mut h = Hart::new(0, 0, RAM);
+        let f = fault_of(h.run(&mut bus, 100));
+        assert_eq!((f.kind, f.raw), (FaultKind::IllegalInstruction, instr));
+    }
+    // csrs mstatus, (1 << 13) (FS = Initial), then fadd: FS becomes Dirty and SD reads 1.
+    let mut bus = TestBus::new();
+    bus.load_words(
+        0,
+        &prog(&[
+            &li(T0, 1 << 13),
+            &[
+                csrrs(ZERO, 0x300, T0),
+                fadd(1, 2, 3, RNE),
+                csrrs(A0, 0x300, ZERO),
+                EBREAK,
+            ],
+        ]),
+    );
+    let mut h = Hart::new(0, 0, RAM);
+    assert!(matches!(h.run(&mut bus, 100), Stop::Ebreak { .. }));
+    assert_eq!(h.x[A0 as usize], 0x8000_0000 | (3 << 13) | 0x1800);
+}

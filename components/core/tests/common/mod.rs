@@ -374,6 +374,7 @@ pub fn setup(words: &[u32]) -> (Hart, TestBus) {
     bus.load_words(0, words);
     let mut hart = Hart::new(0, 0, RAM);
     hart.x[reg::SP as usize] = RAM + RAM_SIZE - 16;
+    hart.csrs.mstatus |= 1 << 13; // FS = Initial, as the firmware's crt0 does
     (hart, bus)
 }
 
@@ -414,7 +415,9 @@ pub fn halves(words: &[u32]) -> Vec<u16> {
 pub fn setup_halves(hs: &[u16]) -> (Hart, TestBus) {
     let mut bus = TestBus::new();
     bus.load_halves(0, hs);
-    (Hart::new(0, 0, RAM), bus)
+    let mut hart = Hart::new(0, 0, RAM);
+    hart.csrs.mstatus |= 1 << 13; // FS = Initial
+    (hart, bus)
 }
 
 /// Load a 32-bit constant into `rd` (lui + addi).
