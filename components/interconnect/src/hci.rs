@@ -11,7 +11,7 @@
 //!   `LockIn = 1` and the default `FairArb = 1`, over all narrow initiators.
 //! * `hci_router.sv` / `hci_router_reorder.sv`: a wide access drives `words` adjacent banks
 //!   from `(addr >> 2) % banks`, wrapped banks at row + 1, granted only when every bank it
-//!   requests grants (`in_gnt[0] = &(~out_req | out_gnt)`); the response follows one cycle
+//!   requests grants (`in_gnt\[0\] = &(~out_req | out_gnt)`); the response follows one cycle
 //!   later.
 //! * `hci_arbiter.sv`: per bank, the high side passes when it requests and is not
 //!   suppressed; the low side gets every other bank. `invert_prio` swaps the sides.
@@ -48,13 +48,13 @@ pub const MAX_WIDE_PORTS: usize = 8;
 
 /// Bits of the cluster-control HCI register (0x10200018).
 pub mod ctrl_bits {
-    /// `low_prio_max_stall` [7:0].
+    /// `low_prio_max_stall` \[7:0\].
     pub const MAX_STALL_MASK: u32 = 0xFF;
-    /// `invert_prio` [8].
+    /// `invert_prio` \[8\].
     pub const INVERT_PRIO: u32 = 1 << 8;
-    /// `arb_policy` [10:9] (kept, not modelled).
+    /// `arb_policy` \[10:9\] (kept, not modelled).
     pub const ARB_POLICY_SHIFT: u32 = 9;
-    /// `hwpe_en` [11] (kept; it gates the HWPE, not the interconnect).
+    /// `hwpe_en` \[11\] (kept; it gates the HWPE, not the interconnect).
     pub const HWPE_EN: u32 = 1 << 11;
 }
 

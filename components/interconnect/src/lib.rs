@@ -31,7 +31,7 @@
 //! * `tcdm`: a "target" port for zero-time / loosely-timed access to the storage (loaders,
 //!   checkers). Relative offsets and absolute addresses both work.
 //! * `hci_config`: a "target" port of the 4-byte cluster-control register at 0x10200018
-//!   (`low_prio_max_stall` [7:0], `invert_prio` [8], `arb_policy` [10:9], `hwpe_en` [11]);
+//!   (`low_prio_max_stall` \[7:0\], `invert_prio` \[8\], `arb_policy` \[10:9\], `hwpe_en` \[11\]);
 //!   the cluster-control component forwards its writes here.
 //!
 //! ## Bus mapping
