@@ -11,7 +11,7 @@
 //!   `LockIn = 1` and the default `FairArb = 1`, over all narrow initiators.
 //! * `hci_router.sv` / `hci_router_reorder.sv`: a wide access drives `words` adjacent banks
 //!   from `(addr >> 2) % banks`, wrapped banks at row + 1, granted only when every bank it
-//!   requests grants (`in_gnt\[0\] = &(~out_req | out_gnt)`); the response follows one cycle
+//!   requests grants (`in_gnt[0] = &(~out_req | out_gnt)`); the response follows one cycle
 //!   later.
 //! * `hci_arbiter.sv`: per bank, the high side passes when it requests and is not
 //!   suppressed; the low side gets every other bank. `invert_prio` swaps the sides.
