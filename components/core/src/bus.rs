@@ -20,7 +20,7 @@
 //! into two transactions (first the lower word, then the upper one).
 
 /// Classification of an address by the platform.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum Route {
     /// Fixed-latency memory: access now, adding `wait_cycles` stall cycles.
     Direct {
@@ -34,7 +34,7 @@ pub enum Route {
 }
 
 /// One 32-bit data transaction (a TLM generic payload restricted to the core's bus).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct BusRequest {
     /// Word-aligned byte address.
     pub addr: u32,
@@ -60,7 +60,7 @@ impl BusRequest {
 }
 
 /// A timed access the core is waiting for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct PendingAccess {
     /// The transaction to present to the interconnect.
     pub req: BusRequest,

@@ -45,8 +45,10 @@ pub mod csr {
 pub const MISA_RV32IMCF: u32 = (1 << 30) | (1 << 12) | (1 << 8) | (1 << 5) | (1 << 2);
 
 /// Latency parameters of the core configuration (the rest of the timing is fixed
-/// by the CV32E40P micro-architecture).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// by the CV32E40P micro-architecture). Deserializable from a scenario; missing
+/// fields take the defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Timing {
     /// `FPU_ADDMUL_LAT`: pipeline registers of the FPU add/mul/fma lane. The result
     /// is usable `lat + 1` cycles after issue (pipeline.rst: "1..FPU_ADDMUL_LAT + 1").
@@ -96,7 +98,7 @@ pub struct Csrs {
 }
 
 /// Why [`Hart::run`] returned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum Stop {
     /// The local cycle reached the limit; the next instruction has not started.
     Limit,
@@ -118,7 +120,7 @@ pub enum Stop {
 }
 
 /// A synchronous exception.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Fault {
     /// What went wrong.
     pub kind: FaultKind,
@@ -131,7 +133,7 @@ pub struct Fault {
 }
 
 /// Kinds of [`Fault`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum FaultKind {
     /// Not a valid instruction (or an unimplemented / read-only CSR access).
     IllegalInstruction,
@@ -384,9 +386,10 @@ impl Hart {
     }
 
     /// Complete the pending timed access: `rdata` is the read data word as returned
-    /// by the target (ignored for writes), `stall_cycles` the cycles the request
-    /// waited for its grant (lost arbitrations, a sleeping event-unit load, ...).
-    /// The access itself costs one cycle on top. When this was the last
+    /// by the target (ignored for writes), `stall_cycles` the cycles beyond the ideal
+    /// access: the cycles the request waited for its grant (lost arbitrations) plus
+    /// any response delay beyond the interconnect's one cycle (a sleeping
+    /// event-unit load, a slow peripheral). The access itself costs one cycle on top. When this was the last
     /// transaction of the instruction, the instruction retires; otherwise the next
     /// [`Hart::run`] issues the second half of the misaligned access.
     pub fn complete_access(

@@ -395,3 +395,16 @@ fn each_lost_arbitration_adds_one_cycle() {
     // 20 iterations x (store + load + 2 halves of the misaligned store) x 3 stalls
     assert_eq!(b.cycle - a.cycle, 20 * 4 * 3);
 }
+
+#[test]
+fn timing_parameters_load_from_a_scenario_with_defaults() {
+    let t: vp_core::Timing = serde_yaml::from_str("fpu_addmul_lat: 1\n").expect("valid");
+    assert_eq!(
+        (t.fpu_addmul_lat, t.fpu_others_lat, t.fpu_divsqrt_cycles),
+        (1, 0, 19)
+    );
+    assert!(
+        serde_yaml::from_str::<vp_core::Timing>("fpu_lat: 1\n").is_err(),
+        "unknown field"
+    );
+}
