@@ -8,7 +8,10 @@
 //!
 //! Eight random narrow generators at full intensity (25 % writes) over the whole default
 //! TCDM plus one wide generator streaming 9-word accesses (10 % writes) compete for 16 banks
-//! for `cycles` cycles, with the default HCI settings (core side high, no starvation guard).
+//! for `cycles` cycles. The HCI runs the pinned starvation guard with `max_stall: 4` (core
+//! side high): with the reset value 0 the eight random cores almost always touch one of
+//! the wide port's nine banks and the wide stream starves (as in the RTL), which would
+//! leave the wide path out of the measurement.
 //! The interconnect is built through its registered kind, so this crate does not depend on
 //! the interconnect crate: pass `vp_interconnect::kind()`.
 
@@ -54,7 +57,7 @@ impl ContentionBench {
 }
 
 /// Build the contention bench on `domain` of `sim`: the interconnect of kind `interconnect`
-/// with default params, 8 narrow random generators and one wide streaming generator, all
+/// (default TCDM, `max_stall: 4`), 8 narrow random generators and one wide streaming generator, all
 /// running `cycles` cycles; seeds derive from `seed` and the component names.
 pub fn build_contention_bench(
     sim: &Sim,
@@ -77,7 +80,9 @@ pub fn build_contention_bench(
         platform: &platform,
         base_dir: Path::new("."),
     };
-    let mut ic = (interconnect.build)(&ctx, "bench.tcdm", &serde_yaml::Value::Null)?;
+    let params: serde_yaml::Value =
+        serde_yaml::from_str("max_stall: 4").map_err(|e| e.to_string())?;
+    let mut ic = (interconnect.build)(&ctx, "bench.tcdm", &params)?;
     let mut generators = Vec::new();
     for i in 0..8 {
         let name = format!("bench.core{i}");
