@@ -362,7 +362,8 @@ impl Hart {
 
     /// Enter the trap handler: mepc = pc, mcause = `cause`, mtval = `tval`,
     /// MPIE = MIE, MIE = 0, pc = mtvec base (direct mode; vectored mode only for
-    /// interrupts, `cause` bit 31).
+    /// interrupts, `cause` bit 31). Takes no cycles: the platform adds the entry
+    /// latency it models (the controller's FLUSH_EX/FLUSH_WB path) to `cycle`.
     pub fn take_trap(&mut self, cause: u32, tval: u32) {
         self.csrs.mepc = self.pc;
         self.csrs.mcause = cause;
@@ -767,8 +768,10 @@ impl Hart {
             Op::Mret => {
                 let mpie = (self.csrs.mstatus >> 7) & 1;
                 self.csrs.mstatus = (self.csrs.mstatus & !(1 << 3)) | (mpie << 3) | (1 << 7);
-                // Cost of a jump (inferred: mret flushes the pipeline like a jump).
-                self.retire_jump(self.csrs.mepc, 2, 0);
+                // Not in the manual's table; read from cv32e40p_controller.sv: mret in
+                // DECODE, then FLUSH_EX, FLUSH_WB, XRET_JUMP (pc_set to mepc), plus the
+                // fetch bubble every jump has: 5 cycles (inferred, not measured).
+                self.retire_jump(self.csrs.mepc, 5, 0);
                 Flow::Next
             }
             Op::FenceI => {

@@ -408,3 +408,12 @@ fn timing_parameters_load_from_a_scenario_with_defaults() {
         "unknown field"
     );
 }
+
+#[test]
+fn mret_costs_five_cycles() {
+    // li t0 (2); csrw mepc, t0 (4); mret (5, controller FSM, inferred) -> ebreak at 16
+    let p = prog(&[&li(T0, RAM + 16), &[csrrw(ZERO, 0x341, T0), MRET, EBREAK]]);
+    let (h, _) = exec(&p);
+    assert_eq!(h.pc, RAM + 16);
+    assert_eq!(h.cycle, 2 + 4 + 5);
+}
