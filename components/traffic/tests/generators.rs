@@ -237,6 +237,16 @@ fn yaml_params_resolve_with_defaults_and_the_component_seed() {
     assert_eq!((c.words, c.count, c.duration), (9, None, Some(100)));
     assert_eq!(c.range, (B, 128 * 1024));
     assert_eq!(c.seed, vp_kernel::rng::derive_seed(42, "cluster.gen"));
+    let t = build(
+        "pattern: hammer\naddress: 0x10000040\nrange: {base: 0x10000000, size: 0x1000}",
+        dir,
+    )
+    .unwrap();
+    assert_eq!(
+        t.config().pattern,
+        Pattern::HammerAddress { addr: 0x1000_0040 }
+    );
+    assert_eq!(t.config().range, (B, 0x1000));
     let p: TrafficParams = parse_params(&serde_yaml::Value::Null).unwrap();
     let t = ctx_run(dir, |ctx| TrafficConfig::resolve(ctx, "x", &p)).unwrap();
     assert_eq!(t.count, Some(1000));
