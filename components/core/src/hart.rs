@@ -407,7 +407,7 @@ impl Hart {
         };
         let (_, shift_in) = part_request(&m);
         m.acc |= merge_part(&m, rdata, shift_in);
-        self.cycle += 1 + stall_cycles;
+        self.cycle = self.cycle.saturating_add(stall_cycles.saturating_add(1));
         m.part += 1;
         m.issued = false;
         if m.part == m.parts {
