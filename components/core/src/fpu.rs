@@ -187,14 +187,14 @@ pub fn add(a: f32, b: f32, mode: Rounding) -> FpResult {
     if a.is_infinite() || b.is_infinite() {
         return (r, 0);
     }
-    if r == 0.0 && a.to_bits() != b.to_bits() && mode == Rounding::Rdn {
-        // exact zero sum of opposite values: -0 in RDN
-        let (s, e) = two_sum(a as f64, b as f64);
-        if s == 0.0 && e == 0.0 {
-            return (-0.0, 0);
-        }
+    let (s, e) = two_sum(a as f64, b as f64); // a + b == s + e exactly
+    if s == 0.0 && e == 0.0 {
+        // An exact zero sum is +0, except -0 + -0, and any zero sum in RDN whose
+        // operands are not both +0 (IEEE 754-2019, 6.3).
+        let neg = (a.is_sign_negative() && b.is_sign_negative())
+            || (mode == Rounding::Rdn && (a.is_sign_negative() || b.is_sign_negative()));
+        return (if neg { -0.0 } else { 0.0 }, 0);
     }
-    let (s, e) = two_sum(a as f64, b as f64);
     if r.is_infinite() {
         return finish(r, 0.0, 0.0, mode);
     }

@@ -387,3 +387,19 @@ fn directed_rounding_matches_an_exact_reference_on_random_operands() {
         }
     }
 }
+
+#[test]
+fn exact_zero_sums_have_the_ieee_sign() {
+    use fpu::add;
+    assert_eq!(add(1.5, -1.5, Rounding::Rne).0.to_bits(), 0);
+    assert_eq!(add(1.5, -1.5, Rounding::Rdn).0.to_bits(), 0x8000_0000);
+    assert_eq!(add(-0.0, -0.0, Rounding::Rne).0.to_bits(), 0x8000_0000);
+    assert_eq!(add(0.0, -0.0, Rounding::Rne).0.to_bits(), 0);
+    assert_eq!(add(0.0, -0.0, Rounding::Rdn).0.to_bits(), 0x8000_0000);
+    assert_eq!(add(0.0, 0.0, Rounding::Rdn).0.to_bits(), 0);
+    assert_eq!(
+        fpu::fma(2.0, 3.0, -6.0, Rounding::Rdn).0.to_bits(),
+        0x8000_0000
+    );
+    assert_eq!(fpu::fma(2.0, 3.0, -6.0, Rounding::Rne).0.to_bits(), 0);
+}
