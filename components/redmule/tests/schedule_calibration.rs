@@ -229,3 +229,103 @@ fn shapes_the_rtl_deadlocks_on_are_reported() {
         assert!(s.deadlocked(), "{m}x{n}x{k}");
     }
 }
+
+#[test]
+fn misaligned_bases_cost_nothing() {
+    // The port realigns inside its 288-bit beat (hci_core_source/sink with MISALIGNED_ACCESSES):
+    // same cycles and accesses; the port address is the word-aligned one.
+    for (m, n, k) in [(12, 16, 16), (31, 32, 31), (24, 17, 32), (5, 32, 3)] {
+        let a = job(m, n, k);
+        let b = JobShape {
+            x: a.x + 2,
+            w: a.w + 6,
+            z: a.z + 10,
+            ..a
+        };
+        let ra = run(a);
+        let rb = run(b);
+        assert_eq!(ra, rb, "{m}x{n}x{k}");
+        let mut s = Schedule::new(Geometry::REDMULE, b, StartInfo::default()).unwrap();
+        run_with(&mut s, 1_000_000, |_, acc| {
+            assert_eq!(acc.addr % 4, 0);
+            assert_eq!(acc.addr, acc.byte_addr & !3);
+            true
+        })
+        .unwrap();
+    }
+}
+
+#[test]
+fn fp8_takes_the_fp16_schedule_with_packed_addresses() {
+    for (m, n, k) in [(12, 16, 16), (31, 32, 31), (24, 17, 32), (48, 48, 48)] {
+        let f16 = job(m, n, k);
+        let f8 = JobShape {
+            x: 0,
+            w: m * n,
+            z: m * n + n * k,
+            elem_bytes: 1,
+            ..f16
+        };
+        let mut a = Schedule::new(Geometry::REDMULE, f16, StartInfo::default()).unwrap();
+        let mut b = Schedule::new(Geometry::REDMULE, f8, StartInfo::default()).unwrap();
+        let (mut ga, mut gb) = (true, true);
+        loop {
+            let oa = a.cycle(ga);
+            let ob = b.cycle(gb);
+            ga = true;
+            gb = true;
+            assert_eq!(oa.done, ob.done);
+            assert_eq!(oa.stall, ob.stall);
+            assert_eq!(oa.req.is_some(), ob.req.is_some());
+            if let (Some(x), Some(y)) = (oa.req, ob.req) {
+                assert_eq!(
+                    (x.stream, x.write, x.row, x.tile_m, x.tile_k),
+                    (y.stream, y.write, y.row, y.tile_m, y.tile_k)
+                );
+                // FP8 is packed one byte per element: every offset halves.
+                let base16 = match x.stream {
+                    Stream::X => f16.x,
+                    Stream::W => f16.w,
+                    _ => f16.z,
+                };
+                let base8 = match y.stream {
+                    Stream::X => f8.x,
+                    Stream::W => f8.w,
+                    _ => f8.z,
+                };
+                assert_eq!(y.byte_addr - base8, (x.byte_addr - base16) / 2);
+                assert_eq!(y.bytes * 2, x.bytes);
+            }
+            if oa.done {
+                break;
+            }
+        }
+    }
+}
+
+#[test]
+fn the_start_up_follows_the_arith_write() {
+    // The tiler starts on ARITH (34 cycles to its valid), the controller needs the TRIGGER
+    // (4 cycles through hwpe_ctrl_slave): the first request comes 3 cycles after STARTING.
+    for (d, first) in [(1u64, 37u64), (10, 28), (29, 9), (30, 8), (100, 8)] {
+        let start = StartInfo {
+            arith_to_trigger: d as u32,
+            ..StartInfo::default()
+        };
+        let mut s = Schedule::new(Geometry::REDMULE, job(12, 16, 16), start).unwrap();
+        let mut t_first = None;
+        let mut t_done = None;
+        while t_done.is_none() {
+            let t = s.now();
+            let o = s.cycle(true);
+            if o.req.is_some() && t_first.is_none() {
+                t_first = Some(t);
+            }
+            if o.done {
+                t_done = Some(t);
+            }
+        }
+        assert_eq!(t_first, Some(first), "ARITH {d} cycles before TRIGGER");
+        assert_eq!(t_done.unwrap() - t_first.unwrap(), 170 - 37);
+    }
+}
