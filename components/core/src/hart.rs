@@ -6,6 +6,20 @@
 //! The local cycle counter [`Hart::cycle`] is the cycle in which the next
 //! instruction enters the EX stage; each instruction adds its cost, including the
 //! hazard stalls it suffers.
+//!
+//! | rule | cycles | source |
+//! | --- | --- | --- |
+//! | ALU, `mul`, `lui`/`auipc`, not-taken branch, `fence`, `wfi` (NOP in the cluster) | 1 | pipeline.rst table |
+//! | `mulh`, `mulhsu`, `mulhu` | 5 | pipeline.rst table |
+//! | `div`/`rem`(`u`) | 3 + div_shift (35 for /0) | cv32e40p_alu.sv, cv32e40p_alu_div.sv ([`div_cycles`]) |
+//! | load/store, per bus transaction | 1 (+ wait states or grant stalls) | pipeline.rst table |
+//! | `jal`, `jalr`, `fence.i` / taken branch | 2 / 3, +1 if the target is a 32-bit instruction at pc % 4 = 2 | pipeline.rst table |
+//! | `mret` | 5 | cv32e40p_controller.sv FSM (inferred) |
+//! | CSR mstatus, mepc, mtvec, mcause, counters, mcountinhibit, mhpmevent, debug / others | 4 / 1 | pipeline.rst table ([`csr_cycles`]) |
+//! | load-use: next instruction reads the loaded register, or writes it via the ALU | +1 | controller `load_stall_o` |
+//! | `jalr` on the previous result / on a load in WB | +1 / +1 (+ the load-use stall) | controller `jr_stall_o` |
+//! | FPU result usable after add/mul/fma, others, div/sqrt | lat + 1 = 3, 1, 19 ([`Timing`]) | pipeline.rst "Floating-Point" rows |
+//! | FPU instruction while the FPU is busy | waits | pipeline.rst "as long as they are not FPU ones" |
 
 use crate::bus::{BusRequest, DataBus, PendingAccess, Route};
 use crate::decode::{decode, flags, DecodeCache, Instr, Op};
