@@ -297,6 +297,7 @@ fn timed_accesses_stop_the_core_with_the_request() {
     bus.perform(&st.req);
     // Calling run again without completing returns the same access.
     assert_eq!(h.run(&mut bus, u64::MAX), Stop::Timed(st));
+    assert_eq!(h.pending_access(), Some(st));
     h.complete_access(0, 2).unwrap(); // lost 2 arbitrations: 1 + 2 cycles
     let Stop::Timed(ld) = h.run(&mut bus, u64::MAX) else {
         panic!("expected a timed load")
@@ -447,4 +448,12 @@ fn trace_lines_show_cycle_pc_raw_disassembly_and_cost() {
             "         2 1c000006     0001  addi zero, zero, 0             1",
         ]
     );
+}
+
+#[test]
+fn the_bus_can_be_a_trait_object() {
+    let (mut h, mut bus) = setup(&[addi(A0, A0, 3), EBREAK]);
+    let dyn_bus: &mut dyn vp_core::DataBus = &mut bus;
+    assert!(matches!(h.run(dyn_bus, 100), Stop::Ebreak { .. }));
+    assert_eq!(h.x[A0 as usize], 3);
 }
