@@ -43,7 +43,12 @@ fn no_subcommand_runs_the_default_scenario() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("stats json");
     assert!(v["cycles"].as_u64().unwrap() > 0);
     assert!(v["components"].is_object());
-    assert_eq!(v["end"]["kind"].as_str().map(|k| k == "finished" || k == "stopped"), Some(true));
+    assert_eq!(
+        v["end"]["kind"]
+            .as_str()
+            .map(|k| k == "finished" || k == "stopped"),
+        Some(true)
+    );
 }
 
 #[test]
@@ -110,7 +115,10 @@ fn every_shipped_scenario_validates() {
     let mut n = 0;
     let mut stack = vec![dir];
     while let Some(d) = stack.pop() {
-        let mut entries: Vec<_> = std::fs::read_dir(&d).unwrap().map(|e| e.unwrap().path()).collect();
+        let mut entries: Vec<_> = std::fs::read_dir(&d)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
         entries.sort();
         for p in entries {
             if p.is_dir() {
@@ -131,7 +139,10 @@ fn list_components_names_the_builtin_kinds() {
     assert_eq!(o.status.code(), Some(0));
     let out = String::from_utf8_lossy(&o.stdout);
     for k in ["interconnect", "traffic", "l2"] {
-        assert!(out.lines().any(|l| l.starts_with(k)), "{k} missing in:\n{out}");
+        assert!(
+            out.lines().any(|l| l.starts_with(k)),
+            "{k} missing in:\n{out}"
+        );
     }
 }
 
@@ -140,13 +151,24 @@ fn same_scenario_and_seed_give_byte_identical_traces() {
     let (a, b) = (tmp("a.json"), tmp("b.json"));
     let (va, vb) = (tmp("a.vcd"), tmp("b.vcd"));
     for (t, v) in [(&a, &va), (&b, &vb)] {
-        let o = run(&["run", "--trace", t.to_str().unwrap(), "--vcd", v.to_str().unwrap(), "--seed", "7"]);
+        let o = run(&[
+            "run",
+            "--trace",
+            t.to_str().unwrap(),
+            "--vcd",
+            v.to_str().unwrap(),
+            "--seed",
+            "7",
+        ]);
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     }
     let (ja, jb) = (std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
     assert!(ja.len() > 1000, "trace too small to mean anything");
     assert!(ja == jb, "Chrome traces differ");
-    assert!(std::fs::read(&va).unwrap() == std::fs::read(&vb).unwrap(), "VCDs differ");
+    assert!(
+        std::fs::read(&va).unwrap() == std::fs::read(&vb).unwrap(),
+        "VCDs differ"
+    );
     let v: serde_json::Value = serde_json::from_slice(&ja).expect("valid JSON");
     assert!(v["traceEvents"].as_array().is_some_and(|e| !e.is_empty()));
 }
@@ -156,7 +178,8 @@ fn a_run_stopped_by_the_cycle_limit_still_writes_a_valid_trace() {
     let t = tmp("limit.json");
     let o = run(&["run", "--max-cycles", "50", "--trace", t.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(3));
-    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&t).unwrap()).expect("valid JSON");
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&t).unwrap()).expect("valid JSON");
     assert!(v["traceEvents"].is_array());
 }
 

@@ -35,6 +35,8 @@ pub const CLUSTER_BLOCKS: &[(&str, &str)] = &[
     ("event_unit", "event_unit"),
     ("timer", "timer"),
     ("stdout", "stdout"),
+    ("icache_ctrl", "icache_ctrl"),
+    ("soc", "soc"),
     ("l2", "l2"),
     ("redmule", "redmule"),
 ];
@@ -47,6 +49,13 @@ pub const CLUSTER_WIRING: &[(&str, &str, &str, &str)] = &[
     ("redmule", "events", "event_unit", "events"),
     ("cluster_ctrl", "hci", "interconnect", "hci_config"),
     ("timer", "events", "event_unit", "events"),
+];
+
+/// Wiring of every core built for `program:`: (port, peer block, peer export).
+pub const CORE_WIRING: &[(&str, &str, &str)] = &[
+    ("tcdm", "interconnect", "narrow"),
+    ("boot", "cluster_ctrl", "boot"),
+    ("sleep_info", "event_unit", "sleep_info"),
 ];
 
 /// Command-line overrides of the scenario.
@@ -157,12 +166,68 @@ impl Platform {
             if !(components.contains_key(*block) && components.contains_key(*peer)) {
                 continue;
             }
-            let pref = components[*peer]
-                .export(export)
-                .map_err(|e| l.error_at(&["platform", block], format!("wiring {block}.{port} -> {peer}.{export}: {e}")))?;
-            components[*block]
-                .bind(port, pref)
-                .map_err(|e| l.error_at(&["platform", block], format!("wiring {block}.{port} -> {peer}.{export}: {e}")))?;
+            let pref = components[*peer].export(export).map_err(|e| {
+                l.error_at(
+                    &["platform", block],
+                    format!("wiring {block}.{port} -> {peer}.{export}: {e}"),
+                )
+            })?;
+            components[*block].bind(port, pref).map_err(|e| {
+                l.error_at(
+                    &["platform", block],
+                    format!("wiring {block}.{port} -> {peer}.{export}: {e}"),
+                )
+            })?;
+        }
+
+        // Cores running the program: core{i} of kind `core`, in index order so that their
+        // interconnect ports have the RTL's round-robin order (cores first).
+        let mut core_names = Vec::new();
+        if let Some(prog) = &sc.program {
+            let Some(k) = reg.get("core") else {
+                return Err(l.error_at(&["program"], "program: no `core` kind is registered"));
+            };
+            let elf = l.base_dir.join(&prog.elf);
+            let cores: Vec<u32> = prog.cores.clone().unwrap_or_else(|| (0..p.cores).collect());
+            for (n, i) in cores.iter().enumerate() {
+                let mut params = match &prog.core_params {
+                    serde_yaml::Value::Mapping(m) => m.clone(),
+                    serde_yaml::Value::Null => Default::default(),
+                    _ => {
+                        return Err(l.error_at(
+                            &["program", "core_params"],
+                            "program.core_params: expected a mapping",
+                        ))
+                    }
+                };
+                params.insert("index".into(), (*i).into());
+                params.insert("elf".into(), elf.display().to_string().into());
+                params.insert("load_elf".into(), (n == 0).into());
+                let name = format!("core{i}");
+                let c = (k.build)(&ctx, &name, &serde_yaml::Value::Mapping(params))
+                    .map_err(|e| l.error_at(&["program"], format!("program: {name}: {e}")))?;
+                components.insert(name.clone(), c);
+                core_names.push(name);
+            }
+        }
+        for name in &core_names {
+            for (port, peer, export) in CORE_WIRING {
+                if !components.contains_key(*peer) {
+                    continue;
+                }
+                let pref = components[*peer].export(export).map_err(|e| {
+                    l.error_at(
+                        &["program"],
+                        format!("wiring {name}.{port} -> {peer}.{export}: {e}"),
+                    )
+                })?;
+                components[name.as_str()].bind(port, pref).map_err(|e| {
+                    l.error_at(
+                        &["program"],
+                        format!("wiring {name}.{port} -> {peer}.{export}: {e}"),
+                    )
+                })?;
+            }
         }
 
         // Components of the scenario.

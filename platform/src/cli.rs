@@ -46,6 +46,12 @@ pub enum Cmd {
     ListComponents,
     /// Run one RedMulE job on the default cluster and print cycles, accesses, utilization, GFLOPS.
     Gemm(crate::gemm::GemmArgs),
+    /// Run an ELF binary on the default cluster; exits with the firmware's return value.
+    RunElf(crate::run_elf::RunElfArgs),
+    /// Run a parameter sweep (points in parallel) and write CSV, JSON lines and SVG plots.
+    Sweep(crate::sweep::SweepArgs),
+    /// Merge the outputs of sweep shards into the files one run would give.
+    Merge(crate::sweep::MergeArgs),
     /// Run named benchmarks (none: all) and print simulated cycles per second.
     Bench {
         /// Benchmarks to run.
@@ -97,6 +103,9 @@ pub fn main_with(reg: Registry) -> i32 {
         }
         Some(Cmd::Bench { names, json }) => bench::run_cli(&reg, &names, json),
         Some(Cmd::Gemm(a)) => crate::gemm::run(&reg, &a),
+        Some(Cmd::RunElf(a)) => crate::run_elf::run(&reg, &a),
+        Some(Cmd::Sweep(a)) => crate::sweep::run(&reg, &a),
+        Some(Cmd::Merge(a)) => crate::sweep::merge(&a),
     }
 }
 

@@ -118,7 +118,10 @@ components:
 /// Run the command; returns the exit code.
 pub fn run(reg: &Registry, a: &GemmArgs) -> i32 {
     if a.deny_permille >= 1000 {
-        eprintln!("error: --deny-permille: expected 0 to 999, got {}", a.deny_permille);
+        eprintln!(
+            "error: --deny-permille: expected 0 to 999, got {}",
+            a.deny_permille
+        );
         return EXIT_BAD_INPUT;
     }
     let yaml = match scenario_yaml(a) {

@@ -42,6 +42,9 @@ pub struct Scenario {
     pub platform: PlatformParams,
     #[serde(default)]
     pub components: Vec<ComponentSpec>,
+    /// Firmware for the cores: an ELF file run by some or all cores.
+    #[serde(default)]
+    pub program: Option<ProgramSpec>,
     #[serde(default)]
     pub run: RunParams,
     #[serde(default)]
@@ -125,6 +128,21 @@ pub struct ComponentSpec {
     /// Port bindings: `port: component.export`.
     #[serde(default)]
     pub bind: IndexMap<String, String>,
+}
+
+/// Firmware to run on the cores.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProgramSpec {
+    /// The ELF file (relative to the scenario's folder).
+    pub elf: PathBuf,
+    /// The cores that run it (default: all `platform.cores`); the others are not built, so
+    /// their interconnect ports can go to traffic generators.
+    #[serde(default)]
+    pub cores: Option<Vec<u32>>,
+    /// Params for every core (the `core` kind's params, e.g. timing).
+    #[serde(default)]
+    pub core_params: serde_yaml::Value,
 }
 
 /// Run limits.
@@ -294,6 +312,21 @@ impl Loaded {
                     &["components", &c.name],
                     format!("components[{i}].name: '{}' is used twice", c.name),
                 ));
+            }
+        }
+        if let Some(prog) = &self.scenario.program {
+            if let Some(cores) = &prog.cores {
+                for c in cores {
+                    if *c >= p.cores {
+                        return Err(self.error_at(
+                            &["program", "cores"],
+                            format!(
+                                "program.cores: core {c} does not exist (platform.cores is {})",
+                                p.cores
+                            ),
+                        ));
+                    }
+                }
             }
         }
         if self.scenario.run.max_cycles == Some(0) {

@@ -230,7 +230,9 @@ impl State {
         };
         let info = StartInfo {
             arith_to_trigger: start.saturating_sub(c.arith_cycle).min(u32::MAX as u64) as u32,
-            reads_y: job.op.uses_y(),
+            // MATMUL runs GEMM's schedule: the RTL's Y-less MATMUL deadlocks with more than
+            // one output tile (reference section 7); the datapath still ignores Y for it.
+            reads_y: true,
         };
         let sched = match Schedule::new(self.geom, shape, info) {
             Ok(s) => s,
@@ -281,7 +283,7 @@ struct Regs(Rc<RefCell<State>>);
 
 impl Target for Regs {
     fn b_transport(&mut self, p: &mut Payload, _delay: &mut SimTime) {
-        if p.data.len() != 4 || p.address % 4 != 0 {
+        if p.data.len() != 4 || !p.address.is_multiple_of(4) {
             p.response = Response::ByteEnableError;
             return;
         }
@@ -297,7 +299,7 @@ impl Target for Regs {
                     regs::FINISHED => s.finished,
                     regs::STATUS => s.status(),
                     regs::RUNNING_JOB => s.running.as_ref().map_or(0, |r| r.stats.id),
-                    regs::X_PTR..=regs::ARITH if off % 4 == 0 => {
+                    regs::X_PTR..=regs::ARITH if off.is_multiple_of(4) => {
                         let i = s.prog.unwrap_or(0);
                         s.ctx[i].regs[((off - regs::X_PTR) / 4) as usize]
                     }
@@ -517,6 +519,21 @@ impl Clocked for Engine {
         let _ = self.port.take_response();
         let out = r.sched.cycle(granted);
         self.note_stall(&mut r, out.stall, cx.cycle);
+        // Watchdog: a job far beyond any plausible schedule is a model or memory deadlock.
+        let macs = r.job.m as u64 * r.job.n.next_multiple_of(4) as u64 * r.job.k as u64;
+        let limit = 1000 + 64 * (macs / (geom.rows * geom.cols) as u64 + 1000);
+        if cx.cycle - r.stats.start_cycle > limit {
+            let j = r.job;
+            cx.sim.fault(
+                state.borrow().name.clone(),
+                format!(
+                    "RedMulE job {} ({}x{}x{}) made no end after {limit} cycles ({} reads, {} writes, {} refused grants)",
+                    r.stats.id, j.m, j.n, j.k, r.stats.reads, r.stats.writes, r.stats.refused
+                ),
+            );
+            state.borrow_mut().running = Some(r);
+            return Next::Sleep;
+        }
         r.next_cycle = cx.cycle + 1;
         if out.done {
             // The completion event goes to the committing core (hwpe evt -> event unit).

@@ -25,7 +25,7 @@ use std::rc::Rc;
 use indexmap::IndexMap;
 use rand_core::Rng;
 use rand_pcg::Pcg64Mcg;
-use redmule_numerics::{reference, Format, Op};
+use redmule_numerics::{reference, Dims, Format, Op};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use vp_kernel::component::{parse_params, ElabCtx, PortInfo};
@@ -106,7 +106,9 @@ pub fn parse_fmt(s: &str) -> Result<Format, String> {
         "fp16" => Ok(Format::Fp16),
         "fp8" | "e5m2" => Ok(Format::Fp8E5M2),
         "fp8alt" | "e4m3" => Ok(Format::Fp8E4M3),
-        _ => Err(format!("unknown format '{s}', expected fp16, fp8 (E5M2) or fp8alt (E4M3)")),
+        _ => Err(format!(
+            "unknown format '{s}', expected fp16, fp8 (E5M2) or fp8alt (E4M3)"
+        )),
     }
 }
 
@@ -134,14 +136,19 @@ pub fn parse_op(s: &str) -> Result<Op, String> {
 enum Init {
     Zeros,
     /// Uniform in [min, max), rounded to the format.
-    Random { min: f64, max: f64 },
+    Random {
+        min: f64,
+        max: f64,
+    },
     Const(f64),
     Npy(PathBuf),
 }
 
 fn parse_init(v: &Option<serde_yaml::Value>, base: &std::path::Path) -> Result<Init, String> {
     use serde_yaml::Value as Y;
-    let Some(v) = v else { return Ok(Init::Random { min: 0.0, max: 1.0 }) };
+    let Some(v) = v else {
+        return Ok(Init::Random { min: 0.0, max: 1.0 });
+    };
     match v {
         Y::String(s) if s == "random" => Ok(Init::Random { min: 0.0, max: 1.0 }),
         Y::String(s) if s == "zeros" => Ok(Init::Zeros),
@@ -164,7 +171,7 @@ fn parse_init(v: &Option<serde_yaml::Value>, base: &std::path::Path) -> Result<I
                         }
                     }
                     let (min, max) = (get("min", 0.0)?, get("max", 1.0)?);
-                    if !(min < max) {
+                    if min.partial_cmp(&max) != Some(std::cmp::Ordering::Less) {
                         return Err(format!("init.random: expected min < max, got {min} and {max}"));
                     }
                     Ok(Init::Random { min, max })
@@ -175,6 +182,23 @@ fn parse_init(v: &Option<serde_yaml::Value>, base: &std::path::Path) -> Result<I
         _ => Err("init: expected random, zeros, a .npy path, {const: x}, {npy: path} or {random: {min, max}}".into()),
     }
 }
+
+/// A job with its matrices resolved to addresses and sizes.
+#[derive(Clone)]
+struct Resolved {
+    xa: u32,
+    wa: u32,
+    za: u32,
+    dims: Dims,
+    op: Op,
+    fmt: Format,
+    check: bool,
+    out: Option<PathBuf>,
+    wait: bool,
+}
+
+/// Inputs captured at TRIGGER for the oracle: (job index, X, W, Y bytes).
+type Snapshot = (usize, Vec<u8>, Vec<u8>, Vec<u8>);
 
 struct Matrix {
     name: String,
@@ -228,16 +252,25 @@ fn read_tcdm(t: &TargetRef, addr: u32, len: usize) -> Vec<u8> {
 
 /// The oracle: each element the ascending-n chain of `reference::step` from Y (cast in),
 /// cast out. Slow and exact.
-pub fn oracle(op: Op, fmt: Format, m: usize, n: usize, k: usize, x: &[u8], w: &[u8], y: &[u8]) -> Vec<u8> {
+pub fn oracle(op: Op, fmt: Format, dims: Dims, x: &[u8], w: &[u8], y: &[u8]) -> Vec<u8> {
+    let Dims { m, n, k } = dims;
     let eb = fmt.bytes_per_elem();
     let get = |b: &[u8], i: usize| -> u16 {
-        let raw = if eb == 2 { u16::from_le_bytes([b[2 * i], b[2 * i + 1]]) } else { b[i] as u16 };
+        let raw = if eb == 2 {
+            u16::from_le_bytes([b[2 * i], b[2 * i + 1]])
+        } else {
+            b[i] as u16
+        };
         reference::cast_in(fmt, raw)
     };
     let mut z = vec![0u8; m * k * eb];
     for r in 0..m {
         for c in 0..k {
-            let mut acc = if op.uses_y() { op.initial_acc(get(y, r * k + c)) } else { op.initial_acc(0) };
+            let mut acc = if op.uses_y() {
+                op.initial_acc(get(y, r * k + c))
+            } else {
+                op.initial_acc(0)
+            };
             for i in 0..n {
                 acc = reference::step(op, acc, get(x, r * n + i), get(w, i * k + c));
             }
@@ -278,7 +311,14 @@ fn fill(mx: &Matrix, rng: &mut Pcg64Mcg) -> Result<Vec<u8>, String> {
             if a.rows != mx.rows || a.cols != mx.cols || a.elem_bytes() != eb {
                 return Err(format!(
                     "{}: shape ({}, {}) of {} does not match matrix {} ({}, {}) of {:?}",
-                    p.display(), a.rows, a.cols, a.descr, mx.name, mx.rows, mx.cols, mx.fmt
+                    p.display(),
+                    a.rows,
+                    a.cols,
+                    a.descr,
+                    mx.name,
+                    mx.rows,
+                    mx.cols,
+                    mx.fmt
                 ));
             }
             return Ok(a.data);
@@ -293,9 +333,24 @@ impl Component for Driver {
     }
     fn ports(&self) -> Vec<PortInfo> {
         vec![
-            PortInfo { name: "tcdm", kind: "target", required: true, doc: "TCDM for loading and checking (interconnect.tcdm)" },
-            PortInfo { name: "done", kind: "event", required: true, doc: "RedMulE's completion (redmule.done)" },
-            PortInfo { name: "regs", kind: "target", required: false, doc: "RedMulE's registers (redmule.regs; default: the bus)" },
+            PortInfo {
+                name: "tcdm",
+                kind: "target",
+                required: true,
+                doc: "TCDM for loading and checking (interconnect.tcdm)",
+            },
+            PortInfo {
+                name: "done",
+                kind: "event",
+                required: true,
+                doc: "RedMulE's completion (redmule.done)",
+            },
+            PortInfo {
+                name: "regs",
+                kind: "target",
+                required: false,
+                doc: "RedMulE's registers (redmule.regs; default: the bus)",
+            },
         ]
     }
     fn bind(&mut self, port: &str, peer: PortRef) -> Result<(), String> {
@@ -303,7 +358,11 @@ impl Component for Driver {
             "tcdm" => self.tcdm = Some(peer.get_target()?),
             "regs" => self.regs = Some(peer.get_target()?),
             "done" => self.done = Some((*peer.get::<Event>("event")?).clone()),
-            _ => return Err(format!("redmule_driver has ports tcdm, done and regs, not '{port}'")),
+            _ => {
+                return Err(format!(
+                    "redmule_driver has ports tcdm, done and regs, not '{port}'"
+                ))
+            }
         }
         Ok(())
     }
@@ -316,7 +375,10 @@ impl Component for Driver {
             let data = fill(mx, &mut rng).map_err(|e| format!("matrix {}: {e}", mx.name))?;
             let mut p = Payload::write(mx.addr as u64, &data);
             if tcdm.borrow_mut().debug_transport(&mut p) != data.len() {
-                return Err(format!("matrix {} at {:#010x} does not fit in the TCDM", mx.name, mx.addr));
+                return Err(format!(
+                    "matrix {} at {:#010x} does not fit in the TCDM",
+                    mx.name, mx.addr
+                ));
             }
         }
         let sim = cx.sim.clone();
@@ -324,12 +386,30 @@ impl Component for Driver {
         let bus = cx.bus.clone();
         let regs = self.regs.clone();
         let (core, start, regs_base) = (self.core, self.start, self.regs_base);
-        let plans: Vec<(u32, u32, u32, usize, usize, usize, Op, Format, bool, Option<PathBuf>, bool)> = self
+        let plans: Vec<Resolved> = self
             .jobs
             .iter()
             .map(|j| {
-                let (x, w, z) = (&self.matrices[j.x], &self.matrices[j.w], &self.matrices[j.z]);
-                (x.addr, w.addr, z.addr, x.rows, x.cols, w.cols, j.op, j.fmt, j.check, j.out.clone(), j.wait)
+                let (x, w, z) = (
+                    &self.matrices[j.x],
+                    &self.matrices[j.w],
+                    &self.matrices[j.z],
+                );
+                Resolved {
+                    xa: x.addr,
+                    wa: w.addr,
+                    za: z.addr,
+                    dims: Dims {
+                        m: x.rows,
+                        n: x.cols,
+                        k: w.cols,
+                    },
+                    op: j.op,
+                    fmt: j.fmt,
+                    check: j.check,
+                    out: j.out.clone(),
+                    wait: j.wait,
+                }
             })
             .collect();
         let results = self.results.clone();
@@ -341,7 +421,10 @@ impl Component for Driver {
                 let (addr, mut p) = match (&regs, write) {
                     (Some(_), Some(v)) => (off, Payload::write_u32(off as u64, v)),
                     (Some(_), None) => (off, Payload::read_u32(off as u64)),
-                    (None, Some(v)) => (regs_base + off, Payload::write_u32((regs_base + off) as u64, v)),
+                    (None, Some(v)) => (
+                        regs_base + off,
+                        Payload::write_u32((regs_base + off) as u64, v),
+                    ),
                     (None, None) => (regs_base + off, Payload::read_u32((regs_base + off) as u64)),
                 };
                 p = p.with_initiator(core);
@@ -350,7 +433,10 @@ impl Component for Driver {
                     None => bus.b_transport(&mut p, &mut d),
                 }
                 if !p.response.is_ok() {
-                    return Err(format!("register access at {addr:#010x} failed: {:?}", p.response));
+                    return Err(format!(
+                        "register access at {addr:#010x} failed: {:?}",
+                        p.response
+                    ));
                 }
                 Ok(p.data_u32())
             };
@@ -360,10 +446,21 @@ impl Component for Driver {
                 return fail(e);
             }
             sim.wait_cycles(clock, 9).await;
-            let mut pending: Vec<(usize, Vec<u8>, Vec<u8>, Vec<u8>)> = Vec::new();
+            let mut pending: Vec<Snapshot> = Vec::new();
             let mut finished_seen = done.count();
             let mut triggered = 0u64;
-            for (ji, (xa, wa, za, m, n, k, op, fmt, check, _out, wait)) in plans.iter().cloned().enumerate() {
+            for (ji, j) in plans.iter().enumerate() {
+                let Resolved {
+                    xa,
+                    wa,
+                    za,
+                    op,
+                    fmt,
+                    check,
+                    wait,
+                    ..
+                } = j.clone();
+                let Dims { m, n, k } = j.dims;
                 // ACQUIRE until a context is free.
                 loop {
                     match access(regs::ACQUIRE, None) {
@@ -373,7 +470,14 @@ impl Component for Driver {
                     }
                 }
                 let eb = fmt.bytes_per_elem();
-                let regs_v = [xa, wa, za, ((k as u32) << 16) | m as u32, n as u32, (op.code() << 10) | (fmt.code() << 7)];
+                let regs_v = [
+                    xa,
+                    wa,
+                    za,
+                    ((k as u32) << 16) | m as u32,
+                    n as u32,
+                    (op.code() << 10) | (fmt.code() << 7),
+                ];
                 for (i, v) in regs_v.iter().enumerate() {
                     sim.wait_cycles(clock, 1).await;
                     if let Err(e) = access(regs::X_PTR + 4 * i as u32, Some(*v)) {
@@ -406,11 +510,15 @@ impl Component for Driver {
             }
             results.borrow_mut().jobs_done = triggered;
             // Checks and outputs.
-            for (ji, (_xa, _wa, za, m, n, k, op, fmt, _check, out, _)) in plans.iter().cloned().enumerate() {
+            for (ji, j) in plans.iter().enumerate() {
+                let Resolved {
+                    za, op, fmt, out, ..
+                } = j.clone();
+                let Dims { m, k, .. } = j.dims;
                 let eb = fmt.bytes_per_elem();
                 let z = read_tcdm(&tcdm, za, m * k * eb);
                 if let Some((_, x, w, y)) = pending.iter().find(|p| p.0 == ji) {
-                    let want = oracle(op, fmt, m, n, k, x, w, y);
+                    let want = oracle(op, fmt, j.dims, x, w, y);
                     let mut r = results.borrow_mut();
                     r.checked += (m * k) as u64;
                     for e in 0..m * k {
@@ -419,14 +527,22 @@ impl Component for Driver {
                             if r.first_mismatch.is_none() {
                                 r.first_mismatch = Some(format!(
                                     "job {ji}: Z[{}][{}] = {:02x?}, oracle {:02x?}",
-                                    e / k, e % k, &z[e * eb..(e + 1) * eb], &want[e * eb..(e + 1) * eb]
+                                    e / k,
+                                    e % k,
+                                    &z[e * eb..(e + 1) * eb],
+                                    &want[e * eb..(e + 1) * eb]
                                 ));
                             }
                         }
                     }
                 }
                 if let Some(path) = out {
-                    let a = Npy { rows: m, cols: k, descr: if eb == 2 { "<f2".into() } else { "|u1".into() }, data: z };
+                    let a = Npy {
+                        rows: m,
+                        cols: k,
+                        descr: if eb == 2 { "<f2".into() } else { "|u1".into() },
+                        data: z,
+                    };
                     if let Err(e) = a.write(&path) {
                         results.borrow_mut().errors.push(e);
                     }
@@ -461,17 +577,27 @@ impl Component for Driver {
     }
 }
 
-fn build(ctx: &BuildCtx<'_>, name: &str, v: &serde_yaml::Value) -> Result<Box<dyn Component>, String> {
+fn build(
+    ctx: &BuildCtx<'_>,
+    name: &str,
+    v: &serde_yaml::Value,
+) -> Result<Box<dyn Component>, String> {
     let p: Params = parse_params(v)?;
     let mut matrices = Vec::new();
     for (mname, s) in &p.matrices {
         let fmt = parse_fmt(&s.dtype).map_err(|e| format!("matrices.{mname}.dtype: {e}"))?;
-        let init = parse_init(&s.init, ctx.base_dir).map_err(|e| format!("matrices.{mname}.{e}"))?;
+        let init =
+            parse_init(&s.init, ctx.base_dir).map_err(|e| format!("matrices.{mname}.{e}"))?;
         if s.rows == 0 || s.cols == 0 || s.rows > 0xFFFF || s.cols > 0xFFFF {
-            return Err(format!("matrices.{mname}: rows and cols must be 1 to 65535"));
+            return Err(format!(
+                "matrices.{mname}: rows and cols must be 1 to 65535"
+            ));
         }
         let bytes = (s.rows * s.cols * fmt.bytes_per_elem()) as u64;
-        let (lo, hi) = (ctx.tcdm_base as u64, ctx.tcdm_base as u64 + ctx.tcdm_size as u64);
+        let (lo, hi) = (
+            ctx.tcdm_base as u64,
+            ctx.tcdm_base as u64 + ctx.tcdm_size as u64,
+        );
         if (s.addr as u64) < lo || s.addr as u64 + bytes > hi {
             return Err(format!(
                 "matrices.{mname}: [{:#010x}, {:#010x}) is outside the TCDM [{lo:#010x}, {hi:#010x})",
@@ -479,17 +605,33 @@ fn build(ctx: &BuildCtx<'_>, name: &str, v: &serde_yaml::Value) -> Result<Box<dy
                 s.addr as u64 + bytes
             ));
         }
-        if s.addr as usize % fmt.bytes_per_elem() != 0 {
-            return Err(format!("matrices.{mname}.addr: {:#010x} is not element aligned", s.addr));
+        if !(s.addr as usize).is_multiple_of(fmt.bytes_per_elem()) {
+            return Err(format!(
+                "matrices.{mname}.addr: {:#010x} is not element aligned",
+                s.addr
+            ));
         }
-        matrices.push(Matrix { name: mname.clone(), rows: s.rows, cols: s.cols, addr: s.addr, fmt, init });
+        matrices.push(Matrix {
+            name: mname.clone(),
+            rows: s.rows,
+            cols: s.cols,
+            addr: s.addr,
+            fmt,
+            init,
+        });
     }
     let find = |n: &str, ji: usize, f: &str| -> Result<usize, String> {
-        p.matrices.get_index_of(n).ok_or_else(|| format!("jobs[{ji}].{f}: no matrix named '{n}'"))
+        p.matrices
+            .get_index_of(n)
+            .ok_or_else(|| format!("jobs[{ji}].{f}: no matrix named '{n}'"))
     };
     let mut jobs = Vec::new();
     for (ji, j) in p.jobs.iter().enumerate() {
-        let (x, w, z) = (find(&j.x, ji, "x")?, find(&j.w, ji, "w")?, find(&j.z, ji, "z")?);
+        let (x, w, z) = (
+            find(&j.x, ji, "x")?,
+            find(&j.w, ji, "w")?,
+            find(&j.z, ji, "z")?,
+        );
         let op = parse_op(&j.op).map_err(|e| format!("jobs[{ji}].op: {e}"))?;
         let fmt = parse_fmt(&j.fmt).map_err(|e| format!("jobs[{ji}].fmt: {e}"))?;
         let (mx, mw, mz) = (&matrices[x], &matrices[w], &matrices[z]);
@@ -501,11 +643,29 @@ fn build(ctx: &BuildCtx<'_>, name: &str, v: &serde_yaml::Value) -> Result<Box<dy
         }
         for m in [mx, mw, mz] {
             if m.fmt != fmt {
-                return Err(format!("jobs[{ji}]: matrix {} is {:?} but the job's fmt is {:?}", m.name, m.fmt, fmt));
+                return Err(format!(
+                    "jobs[{ji}]: matrix {} is {:?} but the job's fmt is {:?}",
+                    m.name, m.fmt, fmt
+                ));
             }
         }
-        let out = j.out.as_ref().map(|o| if o.is_absolute() { o.clone() } else { ctx.base_dir.join(o) });
-        jobs.push(JobPlan { x, w, z, op, fmt, check: j.check, out, wait: j.wait });
+        let out = j.out.as_ref().map(|o| {
+            if o.is_absolute() {
+                o.clone()
+            } else {
+                ctx.base_dir.join(o)
+            }
+        });
+        jobs.push(JobPlan {
+            x,
+            w,
+            z,
+            op,
+            fmt,
+            check: j.check,
+            out,
+            wait: j.wait,
+        });
     }
     if jobs.is_empty() {
         return Err("jobs: expected at least one job".into());

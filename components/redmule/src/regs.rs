@@ -91,7 +91,7 @@ impl Job {
         };
         let eb = fmt.bytes_per_elem() as u64;
         for (nm, a) in [("X", x), ("W", w), ("Z", z)] {
-            if a as u64 % eb != 0 {
+            if !(a as u64).is_multiple_of(eb) {
                 return Err(format!(
                     "bad RedMulE job: {nm} = {a:#010x} is not aligned to the {eb}-byte element; {regs}"
                 ));

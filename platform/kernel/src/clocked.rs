@@ -160,7 +160,7 @@ impl Domain {
 
     /// The cycle to tick at `now`, if an awake participant is due on an edge at `now`.
     pub(crate) fn due_cycle(&self, now: SimTime) -> Option<u64> {
-        if now.0 % self.clock.period_ps() != 0 {
+        if !now.0.is_multiple_of(self.clock.period_ps()) {
             return None;
         }
         let c = now.0 / self.clock.period_ps();

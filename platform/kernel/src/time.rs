@@ -37,9 +37,9 @@ impl std::ops::AddAssign for SimTime {
 impl fmt::Display for SimTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ps = self.0;
-        if ps % 1_000_000 == 0 {
+        if ps.is_multiple_of(1_000_000) {
             write!(f, "{} us", ps / 1_000_000)
-        } else if ps % 1000 == 0 {
+        } else if ps.is_multiple_of(1000) {
             write!(f, "{} ns", ps / 1000)
         } else {
             write!(f, "{} ps", ps)

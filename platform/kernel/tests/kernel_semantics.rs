@@ -105,7 +105,8 @@ fn fifo_preserves_order_and_blocks_when_full() {
         sim.spawn("consumer", async move {
             s.wait_until(SimTime(10)).await;
             for _ in 0..5 {
-                got.borrow_mut().push(f.recv().await);
+                let v = f.recv().await;
+                got.borrow_mut().push(v);
             }
         });
     }
