@@ -1,7 +1,8 @@
 //! Print the model's per-cycle port trace in the format of `rtl-traces/*.trace.txt`.
 //!
 //! `cargo run -p vp-redmule --example schedule_trace -- M N K [X W Z]` (byte offsets of the
-//! buffers; cycle numbers are printed from TRIGGER + 36 as in the RTL traces).
+//! buffers; cycle numbers are printed from TRIGGER + 36 as in the RTL traces). Environment:
+//! `GEO="rows cols stages"`, `ARITH_TO_TRIGGER=cycles`, `MAXC=cycles` (prints TIMEOUT).
 use vp_redmule::schedule::{Geometry, JobShape, Schedule, StartInfo};
 
 fn main() {
@@ -24,7 +25,43 @@ fn main() {
         z,
         elem_bytes: 2,
     };
-    let mut s = Schedule::new(Geometry::REDMULE, job, StartInfo::default()).expect("job");
+    let geom = match std::env::var("GEO") {
+        Ok(g) => {
+            let v: Vec<u32> = g
+                .split_whitespace()
+                .map(|x| x.parse().expect("GEO"))
+                .collect();
+            Geometry {
+                rows: v[0],
+                cols: v[1],
+                stages: v[2],
+            }
+        }
+        Err(_) => Geometry::REDMULE,
+    };
+    let arith_to_trigger = std::env::var("ARITH_TO_TRIGGER")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
+    let start = StartInfo {
+        arith_to_trigger,
+        ..StartInfo::default()
+    };
+    // REFUSE=file: cycles (RTL trace numbering) in which the memory refuses the grant; RTL=1
+    // reproduces the RTL's request retirement.
+    let refuse: std::collections::HashSet<u64> = std::env::var("REFUSE")
+        .map(|f| {
+            std::fs::read_to_string(f)
+                .expect("REFUSE file")
+                .split_whitespace()
+                .map(|x| x.parse().expect("cycle"))
+                .collect()
+        })
+        .unwrap_or_default();
+    let rtl = std::env::var("RTL").is_ok_and(|v| v == "1");
+    let mut s = Schedule::new(geom, job, start)
+        .expect("job")
+        .with_rtl_request_retirement(rtl);
     let base = 36u64;
     let max: u64 = std::env::var("MAXC")
         .ok()
@@ -36,11 +73,13 @@ fn main() {
         let o = s.cycle(granted);
         granted = true;
         if let Some(r) = o.req {
+            granted = !refuse.contains(&(t + base));
             println!(
-                "{} {} {:08x} 1",
+                "{} {} {:08x} {}",
                 t + base,
                 if r.write { 'W' } else { 'R' },
-                r.addr
+                r.addr,
+                u8::from(granted)
             );
         }
         if o.stall.is_some() {

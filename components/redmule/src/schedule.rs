@@ -85,17 +85,22 @@
 //! - Hold-until-grant. The `hci_core_fifo` of a load stream retires a request that the port
 //!   refused if its response FIFO has filled up meanwhile (the streamer waives HCI's RQ-4
 //!   NORETIRE rule), and `hci_core_mux_ooo` then keeps its winner (`winner_q`) locked on the
-//!   retired channel while the others request: with 2 % refused grants that locks the port for
-//!   good in most 96^3 runs. The model keeps a refused port request asserted until granted (the
-//!   HCI contract the platform's interconnect relies on), which removes the lock-up and changes
-//!   nothing when the memory always grants. With 2 % refused grants 96^3 then takes 18542 to
-//!   18559 cycles (the reference's RTL measurement: 18546 to 18553).
+//!   retired channel while the others request. Under Verilator the RTL with 2 % of its grants
+//!   refused never finished 96^3 (6 of 6 runs); a single refused X request at the wrong cycle is
+//!   enough. By default the model keeps a refused port request asserted until granted (the HCI
+//!   contract the platform's interconnect relies on), which removes the lock-up and changes
+//!   nothing when the memory always grants: with 2 % refused grants 96^3 then takes 18542 to
+//!   18559 cycles (the reference quotes 18546 to 18553 for the RTL). With
+//!   [`Schedule::with_rtl_request_retirement`] the model follows the RTL instead; it then matched
+//!   Verilator cycle for cycle on every refusal pattern tried (lock-ups included).
 //! - Each job has its own registers (the RTL's tiler reads the running context's).
 //!
 //! Verification: besides the calibration table and the two reference traces, the per-cycle port
-//! trace (requests, addresses, stalls, event cycle) was compared with a Verilator simulation of the
-//! same RTL (51cd064 and its locked dependencies) on several hundred shapes with leftovers in M, N
-//! and K, misaligned bases and other geometries (see the report of the commit that added it).
+//! trace (requests with address and grant, stalls, event cycle) was compared with a Verilator
+//! simulation of the same RTL (51cd064 with the dependency revisions of its `Bender.lock`) on 700
+//! shapes with leftovers in M, N and K (identical, deadlocks included), on misaligned bases, on
+//! refusal patterns, and on other geometries; `tests/schedule_calibration.rs` keeps the checks
+//! that need no simulator.
 
 /// Array geometry (RTL parameters of `redmule_top.sv`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -794,6 +799,8 @@ pub struct Schedule {
     port_refused: Option<usize>,
     /// Consecutive cycles of a running job without any port request (deadlock detection).
     quiet: u32,
+    /// Reproduce the RTL's request retirement after a refusal (see the module docs).
+    rtl_retire: bool,
 }
 
 /// A running job that issues no port request for this many cycles is deadlocked: nothing else
@@ -879,7 +886,16 @@ impl Schedule {
             resp: None,
             port_refused: None,
             quiet: 0,
+            rtl_retire: false,
         })
+    }
+
+    /// Reproduce the RTL exactly under refused grants too: a refused load request may be retired
+    /// and the port multiplexer may lock up (see the module docs). Off by default: the model then
+    /// holds a refused request until it is granted.
+    pub fn with_rtl_request_retirement(mut self, on: bool) -> Self {
+        self.rtl_retire = on;
+        self
     }
 
     /// Cycle number (from TRIGGER) of the next call to [`Schedule::cycle`].
@@ -1317,7 +1333,7 @@ impl Schedule {
             let almost_full = sr.resp_len == 1;
             // Model departure (see the module docs): a request that was on the port and refused
             // stays asserted (HCI hold-until-grant) instead of being retired.
-            let held = self.port_refused == Some(i);
+            let held = !self.rtl_retire && self.port_refused == Some(i);
             sc.mux_req = sr.req_fifo.valid()
                 && (held || (resp_not_full && !(almost_full && sc.r_valid && !stream_ready)));
             sc.resp_push = (sc.r_valid || sr.r_valid_q) && resp_not_full;

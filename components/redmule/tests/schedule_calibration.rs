@@ -329,3 +329,150 @@ fn the_start_up_follows_the_arith_write() {
         assert_eq!(t_done.unwrap() - t_first.unwrap(), 170 - 37);
     }
 }
+
+/// Accesses of a job from the loop structure of `redmule_memory_scheduler.sv`:
+/// R = ceil(M/12) row blocks, C = ceil(K/16) column blocks, Xc = ceil(N/16) X chunks,
+/// Np = N rounded up to 4 (W rows; a padded row still costs its slot).
+/// - X: for every (row block, column block), every chunk, one read per valid X row: C * Xc * M.
+/// - W: the whole padded W once per row block, column block after column block: R * C * Np.
+/// - Y and Z: 12 rows per output tile, whatever M is: 12 * R * C each.
+fn expected_accesses(m: u32, n: u32, k: u32) -> (u64, u64) {
+    let (r, c, xc) = (
+        m.div_ceil(12) as u64,
+        k.div_ceil(16) as u64,
+        n.div_ceil(16) as u64,
+    );
+    let np = n.div_ceil(4) as u64 * 4;
+    (c * xc * m as u64 + r * c * np + 12 * r * c, 12 * r * c)
+}
+
+#[test]
+fn accesses_follow_the_loop_structure() {
+    let mut checked = 0;
+    for m in [12u32, 13, 20, 24, 25, 37, 48, 60] {
+        for n in [5u32, 8, 9, 16, 17, 31, 33, 48, 70] {
+            for k in [1u32, 15, 16, 17, 33, 50] {
+                let mut s =
+                    Schedule::new(Geometry::REDMULE, job(m, n, k), StartInfo::default()).unwrap();
+                let Ok(r) = run_with(&mut s, 1_000_000, |_, _| true) else {
+                    // a corner shape on which the RTL deadlocks too
+                    assert!(s.deadlocked());
+                    continue;
+                };
+                let (reads, writes) = expected_accesses(m, n, k);
+                let tiles = m.div_ceil(12) * k.div_ceil(16);
+                assert_eq!(r.writes, writes, "{m}x{n}x{k}");
+                if tiles > 1 {
+                    assert_eq!(r.reads, reads, "{m}x{n}x{k}");
+                } else {
+                    // Single tile: Y (and X when it ends early) is read again while the
+                    // controller's first_load holds.
+                    assert!(
+                        r.reads >= reads + 12 && r.reads <= reads + 12 + m as u64,
+                        "{m}x{n}x{k}"
+                    );
+                }
+                // The array needs at least 4 cycles per padded W row per tile.
+                let np = n.div_ceil(4) as u64 * 4;
+                assert!(r.cycles >= 4 * np * tiles as u64, "{m}x{n}x{k}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 300, "{checked}");
+}
+
+#[test]
+fn geometry_parameters_change_the_schedule() {
+    // Same job on arrays of other shapes (RTL parameters ARRAY_WIDTH, ARRAY_HEIGHT, PIPE_REGS
+    // with the 256-bit word kept: H * (P + 1) = 16).
+    let j = job(48, 48, 48);
+    let base = run(j);
+    for g in [
+        Geometry {
+            rows: 8,
+            cols: 4,
+            stages: 3,
+        },
+        Geometry {
+            rows: 8,
+            cols: 8,
+            stages: 1,
+        },
+        Geometry {
+            rows: 12,
+            cols: 2,
+            stages: 7,
+        },
+    ] {
+        let mut s = Schedule::new(g, j, StartInfo::default()).unwrap();
+        let r = run_with(&mut s, 1_000_000, |_, _| true).unwrap();
+        assert_ne!(r.cycles, base.cycles, "{g:?}");
+        let blocks = 48u64.div_ceil(g.rows as u64);
+        assert_eq!(r.writes, g.rows as u64 * blocks * 3, "{g:?}");
+    }
+    assert!(Schedule::new(
+        Geometry {
+            rows: 13,
+            cols: 4,
+            stages: 3
+        },
+        j,
+        StartInfo::default()
+    )
+    .is_err());
+}
+
+/// Replays a refusal pattern recorded on the RTL (Verilator, 51cd064; cycles numbered as in
+/// `rtl-traces`, TRIGGER at 36) with the model reproducing the RTL's request retirement.
+fn replay_refusals(m: u32, n: u32, k: u32, refused: &[u64], rtl: bool) -> (Option<u64>, u64, u64) {
+    let mut s = Schedule::new(Geometry::REDMULE, job(m, n, k), StartInfo::default())
+        .unwrap()
+        .with_rtl_request_retirement(rtl);
+    let (mut granted, mut reads, mut writes) = (true, 0, 0);
+    loop {
+        let t = s.now() + 36;
+        let o = s.cycle(granted);
+        granted = true;
+        if let Some(a) = o.req {
+            granted = !refused.contains(&t);
+            if granted && a.write {
+                writes += 1;
+            } else if granted {
+                reads += 1;
+            }
+        }
+        if o.done {
+            return (Some(t), reads, writes);
+        }
+        if s.deadlocked() || t > 100_000 {
+            return (None, reads, writes);
+        }
+    }
+}
+
+#[test]
+fn rtl_refusal_patterns_replay_exactly() {
+    // 12x16x16, 30 % of the cycles refused (seed 1): RTL event at 222, 64 reads, 12 writes.
+    let p1 = [
+        79, 80, 89, 90, 91, 92, 101, 102, 103, 104, 106, 109, 111, 112, 123, 124, 132, 133, 138,
+        139, 146, 147, 149, 152, 153, 157, 158, 162, 163, 170, 208, 212,
+    ];
+    assert_eq!(replay_refusals(12, 16, 16, &p1, true), (Some(222), 64, 12));
+    // 24x17x32, 20 % (seed 1): RTL event at 513 with the last store granted in that cycle.
+    let p2 = [
+        80, 90, 91, 102, 103, 104, 106, 109, 111, 124, 132, 133, 139, 146, 149, 152, 153, 157, 158,
+        169, 170, 184, 187, 189, 190, 191, 197, 198, 199, 200, 212, 225, 244, 248, 263, 283, 288,
+        290, 302, 311, 331, 333, 335, 336, 342, 343, 365, 366, 368, 371, 372, 374, 381, 383, 384,
+        387, 389, 396, 398, 399, 403, 406, 420, 425, 429, 431, 435, 437, 439, 444, 445, 507, 510,
+        511, 512,
+    ];
+    assert_eq!(replay_refusals(24, 17, 32, &p2, true), (Some(513), 224, 48));
+    // 96^3 with a single refusal at cycle 125: the RTL retires the refused X request and its
+    // port multiplexer locks up for good (51 reads, then silence). The default model holds the
+    // request and completes one cycle later than without the refusal.
+    assert_eq!(replay_refusals(96, 96, 96, &[125], true), (None, 51, 0));
+    let (evt, reads, writes) = replay_refusals(96, 96, 96, &[125], false);
+    assert_eq!((reads, writes), (8640, 576));
+    assert!(evt.unwrap() - 36 <= 18541);
+}
