@@ -171,6 +171,16 @@ impl Domain {
         (min <= c).then_some(c)
     }
 
+    pub(crate) fn next_unticked(&self) -> u64 {
+        self.next_unticked
+    }
+    pub(crate) fn set_next_unticked(&mut self, c: u64) {
+        self.next_unticked = c;
+    }
+    pub(crate) fn has_added(&self) -> bool {
+        !self.added.is_empty()
+    }
+
     pub(crate) fn mark_ticked(&mut self, c: u64) {
         self.next_unticked = c + 1;
     }
