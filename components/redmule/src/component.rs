@@ -70,6 +70,8 @@ pub struct JobStats {
     pub reads: u64,
     pub writes: u64,
     pub refused: u64,
+    /// Cycle in which the last store landed (the job's context is free from then on).
+    pub drained_cycle: u64,
     pub stall_w: u64,
     pub stall_x: u64,
     pub stall_y: u64,
@@ -93,13 +95,17 @@ struct Running {
     sched: Schedule,
     /// Next schedule cycle to evaluate (absolute cluster cycle).
     next_cycle: u64,
-    /// The access presented last cycle and whether it is still waiting for a grant.
+    /// The access the schedule presents, until granted.
     held: Option<WideAccess>,
+    /// Whether `held` is posted on the port (false after a simulated refusal).
+    posted: bool,
     /// Current tile's Z values (FP16), rows x depth, and which tile it is.
     tile: Option<((u32, u32), Vec<u16>)>,
     stats: JobStats,
     stall: Option<Stall>,
     stall_since: u64,
+    /// The completion event has been raised; the last stores may still be draining.
+    event_raised: bool,
 }
 
 /// State shared by the register file and the engine.
@@ -256,6 +262,7 @@ impl State {
             sched,
             next_cycle: start,
             held: None,
+            posted: false,
             tile: None,
             stats: JobStats {
                 id: c.id,
@@ -267,6 +274,7 @@ impl State {
             },
             stall: None,
             stall_since: 0,
+            event_raised: false,
         });
         if let Some(w) = &self.engine_wake {
             w.at(start);
@@ -351,6 +359,8 @@ struct Engine {
     deny_permille: u32,
     rng: Pcg64Mcg,
     track: String,
+    /// Timeline track of the wide-port accesses.
+    port_track: String,
 }
 
 impl Engine {
@@ -504,11 +514,28 @@ impl Clocked for Engine {
         }
         // Was last cycle's request granted?
         let granted = match r.held {
-            Some(a) if !self.port.busy() => {
+            Some(a) if r.posted && !self.port.busy() => {
                 if a.write {
                     r.stats.writes += 1;
                 } else {
                     r.stats.reads += 1;
+                }
+                if vp_traces::enabled() {
+                    let stream = match a.stream {
+                        crate::schedule::Stream::X => "X",
+                        crate::schedule::Stream::W => "W",
+                        crate::schedule::Stream::Y => "Y",
+                        crate::schedule::Stream::Z => "Z",
+                    };
+                    let clock = state.borrow().clock;
+                    vp_traces::slice!(
+                        self.port_track.as_str(),
+                        stream,
+                        clock.period_ps(),
+                        start_ps = clock.time_of(cx.cycle - 1).ps(),
+                        addr = a.addr as u64,
+                        write = a.write
+                    );
                 }
                 r.held = None;
                 true
@@ -536,16 +563,35 @@ impl Clocked for Engine {
         }
         r.next_cycle = cx.cycle + 1;
         if out.done {
-            // The completion event goes to the committing core (hwpe evt -> event unit).
+            // The completion event goes to the committing core (hwpe evt -> event unit). The
+            // controller raises it when the Z sink has handed its last store to the store
+            // FIFO (redmule_ctrl.sv, hci_core_sink.sv): up to two stores may still drain.
             if let Some(ev) = &self.events {
                 ev.0.raise(1 << r.stats.core, EVENT_LINE, cx.cycle);
             }
             r.stats.end_cycle = cx.cycle;
+            r.event_raised = true;
             self.note_stall(&mut r, None, cx.cycle);
             vp_traces::end!(self.track.as_str(), "job");
+        }
+        if r.sched.deadlocked() {
+            let j = r.job;
+            cx.sim.fault(
+                state.borrow().name.clone(),
+                format!(
+                    "RedMulE job {} ({}x{}x{}) deadlocked: the RTL's schedule stalls forever on this shape (reference section 7 lists such corner shapes)",
+                    r.stats.id, j.m, j.n, j.k
+                ),
+            );
+            state.borrow_mut().running = Some(r);
+            return Next::Sleep;
+        }
+        if r.event_raised && r.held.is_none() && out.req.is_none() && r.sched.is_drained() {
+            // Every store has landed: the job is over and its context is free.
             let mut s = state.borrow_mut();
             s.ctx[r.ctx].state = CtxState::Free;
             s.finished = s.finished.wrapping_add(1);
+            r.stats.drained_cycle = cx.cycle;
             s.jobs.push(r.stats.clone());
             s.done_event.notify_delta();
             s.start_next(cx.cycle + 1, cx.cycle + 1);
@@ -557,28 +603,21 @@ impl Clocked for Engine {
         }
         if let Some(a) = out.req {
             if r.held.is_none() {
-                // A memory-pressure what-if: refuse this share of grants (seeded).
-                let deny =
-                    self.deny_permille > 0 && (self.rng.next_u32() % 1000) < self.deny_permille;
-                if deny {
-                    r.stats.refused += 1;
-                    r.held = Some(a);
-                    // Not posted: the port stays idle, the schedule sees a refusal.
-                    self.port.withdraw();
-                } else {
-                    let req = self.request(&mut r, geom, &a);
-                    self.port.request(cx.cycle, req);
-                    r.held = Some(a);
-                }
-            } else if !self.port.busy() {
-                // Held after a simulated refusal: present it now (or refuse again).
+                r.held = Some(a);
+                r.posted = false;
+            }
+            if !r.posted {
+                // A memory-pressure what-if: refuse this share of grants (seeded). A refused
+                // request is not posted this cycle; the schedule sees the refusal next cycle.
                 let deny =
                     self.deny_permille > 0 && (self.rng.next_u32() % 1000) < self.deny_permille;
                 if deny {
                     r.stats.refused += 1;
                 } else {
-                    let req = self.request(&mut r, geom, &a);
+                    let held = r.held.expect("set above");
+                    let req = self.request(&mut r, geom, &held);
                     self.port.request(cx.cycle, req);
+                    r.posted = true;
                 }
             }
         }
@@ -733,6 +772,7 @@ fn job_json(j: &JobStats, geom: Geometry, mhz: f64) -> Value {
         },
         "trigger_cycle": j.trigger_cycle,
         "end_cycle": j.end_cycle,
+        "drained_cycle": j.drained_cycle,
         "cycles": cycles,
         "reads": j.reads,
         "writes": j.writes,
@@ -813,6 +853,7 @@ impl Component for Redmule {
             deny_permille: self.deny_permille,
             rng: Pcg64Mcg::new(self.seed as u128 | 1),
             track: format!("cluster.{}", self.name),
+            port_track: format!("cluster.{}.port", self.name),
         };
         let wake = cx.sim.add_clocked(
             cx.domain,
