@@ -41,6 +41,11 @@ pub const BENCHES: &[(&str, &str, BenchFn)] = &[
         bench_contention,
     ),
     (
+        "gemm128",
+        "a 128 x 128 x 128 FP16 GEMM on RedMulE alone, numerics on (target >= 18 M cycles/s)",
+        bench_gemm128,
+    ),
+    (
         "tracing-off",
         "overhead of the tracing calls with no trace requested: contention with the CLI's subscriber vs none",
         bench_tracing_off,
@@ -171,5 +176,32 @@ fn bench_tracing_off(reg: &Registry) -> Result<BenchResult, String> {
                 "%",
             ),
         ],
+    })
+}
+
+fn bench_gemm128(reg: &Registry) -> Result<BenchResult, String> {
+    let a = crate::gemm::GemmArgs {
+        m: 128,
+        n: 128,
+        k: 128,
+        op: "gemm".into(),
+        fmt: "fp16".into(),
+        x: None,
+        w: None,
+        y: None,
+        z_out: None,
+        deny_permille: 0,
+        seed: 1,
+        json: false,
+    };
+    // The model's own numerics run (the stores carry computed data); the slow oracle check
+    // of the driver is left out of the timing.
+    let yaml = crate::gemm::scenario_yaml(&a)?.replace("check: true", "check: false");
+    let (cycles, wall) = run_scenario(reg, "gemm128", &yaml)?;
+    Ok(BenchResult {
+        name: "gemm128",
+        cycles,
+        wall_s: wall,
+        extra: vec![],
     })
 }
