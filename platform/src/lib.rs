@@ -33,6 +33,7 @@ pub fn builtin_registry() -> vp_kernel::Registry {
         .chain(vp_icache_ctrl::kinds())
         .chain(vp_soc::kinds())
         .chain(vp_redmule::kinds())
+        .chain(vp_core::kinds())
     {
         reg.register(k);
     }

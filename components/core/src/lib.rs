@@ -59,6 +59,7 @@
 #![warn(missing_docs)]
 
 pub mod bus;
+pub mod component;
 pub mod decode;
 pub mod disasm;
 pub mod elf;
@@ -66,6 +67,7 @@ pub mod fpu;
 pub mod hart;
 
 pub use bus::{BusRequest, DataBus, PendingAccess, Route};
+pub use component::kinds;
 pub use decode::{decode, Instr, Op};
 pub use disasm::disasm;
 pub use elf::{Elf, ElfError, Segment};

@@ -1,0 +1,848 @@
+//! The `core` component kind: a [`Hart`] as a clocked initiator of the cluster.
+//!
+//! ```text
+//!   core<i> (PHASE_INITIATOR)                   cluster
+//!   +--------------------+  tcdm (narrow port)  +--------------+
+//!   | Hart::run(quantum) |--------------------->| interconnect |  TCDM 0x10000000..0x10100000
+//!   |   Stop::Timed(p)   |  b_transport @ cycle +--------------+
+//!   |                    |--------------------->  cluster bus: L2, event unit, RedMulE, stdout...
+//!   |                    |  boot, sleep_info    (AddressMap)
+//!   +--------------------+<--------------------  cluster_ctrl.boot, event_unit.sleep_info
+//! ```
+//!
+//! ## Params
+//! `index` (core index, `mhartid[3:0]`), `elf` (path), `load_elf` (load the PT_LOAD segments
+//! through the bus's `debug_transport` at elaboration; the platform sets it on the first core
+//! only), `cluster` (0), `timing` ([`Timing`] overrides), `trace_instructions` (false: an
+//! instant per retired instruction on the core's track, with pc, disassembly and cycle),
+//! `quantum` (10000: how many cycles the hart may run ahead of the simulation per tick).
+//!
+//! ## Memory accesses (the [`DataBus`] of the hart)
+//! * Data in the TCDM window (`tcdm_base`..+1 MiB, aliasing is the interconnect's business):
+//!   [`Route::Timed`], posted on the bound `tcdm` narrow port at the exact cycle of the
+//!   access; the grant's lost arbitrations become stall cycles.
+//! * Data anywhere else that is mapped on the cluster bus (L2, event unit, cluster control,
+//!   RedMulE, stdout, timer, SoC stubs): [`Route::Timed`], performed with `b_transport` at
+//!   its exact cycle, so that accesses of different cores to peripherals and L2 are ordered
+//!   by time (then core index within a cycle). The annotated delay becomes stall cycles. An
+//!   answer of [`Response::Incomplete`] (an event-unit wait) puts the core to sleep
+//!   (`Next::Sleep`, the target keeps the core's wake handle) and the same access is issued
+//!   again when woken. Errors become a fault of the run.
+//! * Unmapped data addresses: the hart's access fault, reported as a fault of the run.
+//! * Instruction fetch reads through `debug_transport` (zero time): the timing model assumes
+//!   I-cache hits, and decoded instructions are cached per pc by the hart, so a fetch only
+//!   happens on the first execution of each pc. Stores of this core into the ELF's
+//!   executable segments drop the decode cache; code written by others (DMA, other cores)
+//!   is not detected.
+//!
+//! ## Boot
+//! At elaboration the core reads the `boot` port of the cluster control unit: when its
+//! fetch-enable bit (0x008) is clear it sleeps (registering its wake handle, so a write of
+//! FETCH_EN wakes it); it starts at its boot address (0x040 + 4i) when that address is
+//! defined (0x00C), else at the ELF entry.
+//!
+//! ## Traps
+//! `ecall` / `ebreak` enter the trap handler ([`Hart::take_trap`], mcause 11 / 3) after
+//! [`TRAP_ENTRY_CYCLES`]. Every other exception (illegal instruction, fetch or data access
+//! fault) ends the run with `sim.fault(core name, ...)` naming pc, raw bits and cycle.
+//!
+//! ## End of run
+//! A core sleeping on an event-unit wait reports the event unit's description from
+//! `blocked_on`, except when its wait mask is empty (a parked core: pulp-runtime and our crt0
+//! park finished cores that way), which counts as halted. Cores waiting for fetch enable are
+//! idle.
+
+use std::cell::RefCell;
+use std::path::PathBuf;
+use std::rc::Rc;
+
+use serde::Deserialize;
+use serde_json::json;
+use vp_kernel::clocked::{Clocked, Next, TickCtx, Wake, PHASE_INITIATOR};
+use vp_kernel::component::{parse_params, ElabCtx, PortInfo};
+use vp_kernel::port::NarrowPort;
+use vp_kernel::tlm::{AddressMap, Command, Payload, Response, TargetRef};
+use vp_kernel::{BuildCtx, Clock, Component, ComponentKind, PortRef, SimTime};
+
+use crate::bus::{BusRequest, DataBus, PendingAccess, Route};
+use crate::elf::Elf;
+use crate::hart::{FaultKind, Hart, Stop, Timing};
+
+/// Cycles from an ecall/ebreak to the first instruction of the trap handler (the
+/// controller's FLUSH_EX / FLUSH_WB path and the refetch; an estimate).
+pub const TRAP_ENTRY_CYCLES: u64 = 4;
+
+/// Size of the TCDM window (0x10000000..0x10100000; the interconnect aliases by the low bits).
+pub const TCDM_WINDOW: u32 = 0x10_0000;
+
+/// Params of the `core` kind.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Params {
+    index: u32,
+    elf: PathBuf,
+    #[serde(default)]
+    load_elf: bool,
+    #[serde(default)]
+    cluster: u32,
+    #[serde(default)]
+    timing: Timing,
+    #[serde(default)]
+    trace_instructions: bool,
+    #[serde(default = "d_quantum")]
+    quantum: u64,
+}
+fn d_quantum() -> u64 {
+    10_000
+}
+
+/// The component kinds of this crate.
+pub fn kinds() -> Vec<ComponentKind> {
+    vec![ComponentKind {
+        name: "core",
+        summary: "CV32E40P core (RV32IMCF ISS, cycle-timed): TCDM through a narrow port, other targets at their exact cycle; ports 'tcdm', 'boot', 'sleep_info'",
+        params: "index: core index (mhartid[3:0])\nelf: ELF file (relative to the scenario)\nload_elf: load the ELF's segments at elaboration (false)\ncluster: cluster id (0)\ntiming: {fpu_addmul_lat, fpu_others_lat, fpu_divsqrt_cycles} overrides\ntrace_instructions: instruction trace on the core's track (false)\nquantum: max run-ahead cycles per tick (10000)",
+        build,
+    }]
+}
+
+fn build(
+    ctx: &BuildCtx<'_>,
+    name: &str,
+    params: &serde_yaml::Value,
+) -> Result<Box<dyn Component>, String> {
+    let p: Params = parse_params(params)?;
+    if p.index >= 16 {
+        return Err(format!("index: {} is out of range (0..16)", p.index));
+    }
+    if p.cluster >= 64 {
+        return Err(format!("cluster: {} is out of range (0..64)", p.cluster));
+    }
+    if p.quantum == 0 {
+        return Err("quantum: expected at least 1".into());
+    }
+    let path = if p.elf.is_absolute() {
+        p.elf.clone()
+    } else {
+        ctx.base_dir.join(&p.elf)
+    };
+    let bytes =
+        std::fs::read(&path).map_err(|e| format!("elf: cannot read {}: {e}", path.display()))?;
+    let elf = Elf::parse(&bytes).map_err(|e| format!("elf: {}: {e}", path.display()))?;
+    Ok(Box::new(Core {
+        name: name.to_string(),
+        index: p.index,
+        cluster: p.cluster,
+        load_elf: p.load_elf,
+        timing: p.timing,
+        trace: p.trace_instructions,
+        quantum: p.quantum,
+        tcdm_base: ctx.tcdm_base,
+        tcdm_banks: ctx.tcdm_banks.max(1),
+        elf: Rc::new(elf),
+        elf_path: path,
+        tcdm: None,
+        boot: None,
+        sleep_info: None,
+        state: None,
+    }))
+}
+
+type SleepInfo = Box<dyn Fn(u32) -> Option<String>>;
+
+/// The component (build / bind / elaborate side).
+pub struct Core {
+    name: String,
+    index: u32,
+    cluster: u32,
+    load_elf: bool,
+    timing: Timing,
+    trace: bool,
+    quantum: u64,
+    tcdm_base: u32,
+    tcdm_banks: u32,
+    elf: Rc<Elf>,
+    elf_path: PathBuf,
+    tcdm: Option<Rc<NarrowPort>>,
+    boot: Option<TargetRef>,
+    sleep_info: Option<Rc<SleepInfo>>,
+    state: Option<Rc<RefCell<CoreState>>>,
+}
+
+/// Counters of one core.
+#[derive(Clone, Copy, Debug, Default)]
+struct Counters {
+    stall_cycles: u64,
+    sleep_cycles: u64,
+    loads: u64,
+    stores: u64,
+    faults: u64,
+    tcdm_accesses: u64,
+    bus_accesses: u64,
+}
+
+/// What the core is doing between ticks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    /// Not fetch-enabled yet.
+    WaitFetch,
+    /// Running (possibly waiting for the cycle of its next access).
+    Run,
+    /// A TCDM request is posted; the grant wakes the core.
+    Tcdm { posted: u64 },
+    /// A bus access answered Incomplete at `since`; re-issue it when woken.
+    Sleep { since: u64 },
+    /// Stopped by a fault.
+    Halted,
+}
+
+/// Timeline state, for slices.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Slice {
+    None,
+    Running,
+    Stalled(u32),
+    Sleeping,
+}
+
+/// The hart's view of the cluster.
+struct CoreBus {
+    map: Rc<AddressMap>,
+    tcdm_base: u32,
+    fetch: Payload,
+    /// Executable ranges of the ELF (stores there drop the decode cache).
+    code: Vec<(u32, u32)>,
+    generation: u64,
+}
+
+impl CoreBus {
+    #[inline]
+    fn is_tcdm(&self, addr: u32) -> bool {
+        addr.wrapping_sub(self.tcdm_base) < TCDM_WINDOW
+    }
+}
+
+impl DataBus for CoreBus {
+    #[inline]
+    fn route(&mut self, addr: u32, _write: bool) -> Route {
+        if self.is_tcdm(addr) || self.map.find(addr as u64).is_some() {
+            Route::Timed
+        } else {
+            Route::Unmapped
+        }
+    }
+    fn read(&mut self, _addr: u32, _be: u8) -> u32 {
+        0 // no Route::Direct targets
+    }
+    fn write(&mut self, _addr: u32, _be: u8, _data: u32) {}
+    fn fetch(&mut self, pc: u32) -> Option<u32> {
+        // I-cache hits: zero-time reads (the decode cache makes this a first-execution path).
+        for len in [4usize, 2] {
+            let p = &mut self.fetch;
+            p.command = Command::Read;
+            p.address = pc as u64;
+            p.data.resize(len, 0);
+            p.data[..len].fill(0);
+            p.response = Response::Incomplete;
+            if self.map.debug_transport(p) == len && p.response.is_ok() {
+                return Some(p.data_u32());
+            }
+        }
+        None
+    }
+    #[inline]
+    fn code_generation(&self) -> u64 {
+        self.generation
+    }
+}
+
+/// The clocked participant.
+struct CoreState {
+    name: String,
+    track: String,
+    index: u32,
+    quantum: u64,
+    trace: bool,
+    tcdm_banks: u32,
+    clock: Clock,
+    hart: Hart,
+    bus: CoreBus,
+    entry: u32,
+    started: bool,
+    mode: Mode,
+    /// The access the hart waits to present (its cycle may be in the future).
+    pending: Option<PendingAccess>,
+    payload: Payload,
+    port: Option<Rc<NarrowPort>>,
+    boot: Option<TargetRef>,
+    boot_payload: Payload,
+    sleep_info: Option<Rc<SleepInfo>>,
+    wake: Option<Wake>,
+    n: Counters,
+    slice: Slice,
+    slice_since: u64,
+    last_cycle: u64,
+    elf: Rc<Elf>,
+}
+
+impl CoreState {
+    fn boot_read(&mut self, off: u64, sleeper: Option<&Wake>) -> Option<u32> {
+        let t = self.boot.as_ref()?;
+        let p = &mut self.boot_payload;
+        p.address = off;
+        p.data.resize(4, 0);
+        p.response = Response::Incomplete;
+        p.sleeper = sleeper.cloned();
+        t.borrow_mut().debug_transport(p);
+        p.sleeper = None;
+        p.response.is_ok().then(|| p.data_u32())
+    }
+
+    /// Fetch enable and boot address; starts the hart when enabled.
+    fn try_start(&mut self, cycle: u64, wake: &Wake) -> bool {
+        if self.boot.is_none() {
+            self.start(self.entry, cycle);
+            return true;
+        }
+        let en = self.boot_read(0x008, Some(wake)).unwrap_or(u32::MAX);
+        if en & (1 << self.index) == 0 {
+            return false;
+        }
+        let defined = self.boot_read(0x00C, None).unwrap_or(0);
+        let addr = if defined & (1 << self.index) != 0 {
+            self.boot_read(0x040 + 4 * self.index as u64, None)
+                .unwrap_or(self.entry)
+        } else {
+            self.entry
+        };
+        self.start(addr, cycle);
+        true
+    }
+
+    fn start(&mut self, pc: u32, cycle: u64) {
+        let mut h = Hart::new(self.hart.csrs.mhartid >> 5, self.index, pc);
+        h.timing = self.hart.timing;
+        h.cycle = cycle;
+        self.hart = h;
+        self.started = true;
+        self.mode = Mode::Run;
+    }
+
+    #[inline]
+    fn set_slice(&mut self, s: Slice, cycle: u64) {
+        if s == self.slice {
+            return;
+        }
+        if self.slice != Slice::None && cycle > self.slice_since && vp_traces::enabled() {
+            let start = self.clock.time_of(self.slice_since).ps();
+            let dur = self.clock.cycles(cycle - self.slice_since).ps();
+            match self.slice {
+                Slice::Running => {
+                    vp_traces::slice!(self.track.as_str(), "running", dur, start_ps = start)
+                }
+                Slice::Stalled(b) => vp_traces::slice!(
+                    self.track.as_str(),
+                    "stalled on memory",
+                    dur,
+                    start_ps = start,
+                    bank = b as u64
+                ),
+                Slice::Sleeping => vp_traces::slice!(
+                    self.track.as_str(),
+                    "sleeping on event",
+                    dur,
+                    start_ps = start
+                ),
+                Slice::None => {}
+            }
+        }
+        self.slice = s;
+        self.slice_since = cycle;
+    }
+
+    fn fault(&mut self, cx: &TickCtx<'_>, msg: String) -> Next {
+        self.n.faults += 1;
+        self.mode = Mode::Halted;
+        self.set_slice(Slice::None, cx.cycle);
+        vp_traces::instant!(self.track.as_str(), "fault", message = msg.as_str());
+        cx.sim.fault(self.name.clone(), msg);
+        Next::Sleep
+    }
+
+    fn describe_fault(&self, f: &crate::hart::Fault) -> String {
+        let sym = self
+            .elf
+            .symbolize(f.pc)
+            .map(|(s, o)| format!(" <{s}+{o:#x}>"))
+            .unwrap_or_default();
+        match f.kind {
+            FaultKind::IllegalInstruction => format!(
+                "illegal instruction {:#010x} ({}) at pc {:#010x}{sym} (cycle {})",
+                f.raw,
+                crate::disasm(&crate::decode(f.raw), f.pc),
+                f.pc,
+                f.cycle
+            ),
+            FaultKind::FetchMisaligned => {
+                format!("misaligned fetch at pc {:#010x} (cycle {})", f.pc, f.cycle)
+            }
+            FaultKind::FetchUnmapped => format!(
+                "instruction fetch from unmapped pc {:#010x} (cycle {}): {}",
+                f.pc,
+                f.cycle,
+                self.bus.map.describe_unmapped(f.pc as u64)
+            ),
+            FaultKind::LoadUnmapped { addr } => format!(
+                "load access fault at pc {:#010x}{sym}, raw {:#010x} (cycle {}): {}",
+                f.pc,
+                f.raw,
+                f.cycle,
+                self.bus.map.describe_unmapped(addr as u64)
+            ),
+            FaultKind::StoreUnmapped { addr } => format!(
+                "store access fault at pc {:#010x}{sym}, raw {:#010x} (cycle {}): {}",
+                f.pc,
+                f.raw,
+                f.cycle,
+                self.bus.map.describe_unmapped(addr as u64)
+            ),
+        }
+    }
+
+    /// Perform a non-TCDM access through the bus at `cycle`: `Ok(Some((rdata, delay)))`,
+    /// `Ok(None)` when Incomplete, `Err(msg)` on an error response.
+    fn bus_access(&mut self, req: &BusRequest, wake: &Wake) -> Result<Option<(u32, u64)>, String> {
+        // The exact bytes of the access: the enabled lanes (contiguous for RV32 accesses).
+        let be = req.be as u32;
+        let (first, len) = if be == 0 {
+            (0, 4)
+        } else {
+            let f = be.trailing_zeros();
+            let l = 32 - be.leading_zeros() - f;
+            (f, l)
+        };
+        let p = &mut self.payload;
+        p.command = if req.write {
+            Command::Write
+        } else {
+            Command::Read
+        };
+        p.address = (req.addr + first) as u64;
+        p.data.resize(len as usize, 0);
+        let w = req.wdata >> (8 * first);
+        for (k, d) in p.data.iter_mut().enumerate() {
+            *d = if req.write { (w >> (8 * k)) as u8 } else { 0 };
+        }
+        p.response = Response::Incomplete;
+        p.initiator = Some(self.index);
+        if p.sleeper.is_none() {
+            p.sleeper = Some(wake.clone());
+        }
+        let mut delay = SimTime::ZERO;
+        self.bus.map.b_transport(p, &mut delay);
+        match p.response {
+            Response::Ok => {
+                let mut v = 0u32;
+                for (k, d) in p.data.iter().enumerate().take(4) {
+                    v |= (*d as u32) << (8 * k);
+                }
+                let rdata = v << (8 * first);
+                let period = self.clock.period_ps().max(1);
+                let dcycles = delay.ps().div_ceil(period);
+                Ok(Some((rdata, dcycles)))
+            }
+            Response::Incomplete => Ok(None),
+            r => Err(format!(
+                "{} of {} byte(s) at {:#010x}: {:?}{}",
+                if req.write { "store" } else { "load" },
+                len,
+                req.addr + first,
+                r,
+                if r == Response::AddressError {
+                    format!(" ({})", self.bus.map.describe_unmapped(p.address))
+                } else {
+                    String::new()
+                }
+            )),
+        }
+    }
+
+    fn count(&mut self, req: &BusRequest) {
+        if req.write {
+            self.n.stores += 1;
+            if self
+                .bus
+                .code
+                .iter()
+                .any(|&(a, b)| req.addr >= a && req.addr < b)
+            {
+                self.bus.generation += 1;
+            }
+        } else {
+            self.n.loads += 1;
+        }
+    }
+
+    fn step(&mut self, cx: &mut TickCtx<'_>) -> Next {
+        let now = cx.cycle;
+        match self.mode {
+            Mode::Halted => return Next::Sleep,
+            Mode::WaitFetch => {
+                if !self.try_start(now, cx.wake) {
+                    return Next::Sleep;
+                }
+                vp_traces::instant!(self.track.as_str(), "boot", pc = self.hart.pc as u64);
+            }
+            Mode::Tcdm { posted } => {
+                let Some(port) = self.port.clone() else {
+                    return Next::Sleep;
+                };
+                let Some(r) = port.take_response() else {
+                    return Next::Sleep; // the grant wakes us
+                };
+                let Some(p) = self.pending.take() else {
+                    return self.fault(cx, "internal: TCDM response without an access".into());
+                };
+                if r.error {
+                    return self.fault(
+                        cx,
+                        format!(
+                            "TCDM {} error at {:#010x}, pc {:#010x} (cycle {})",
+                            if p.req.write { "store" } else { "load" },
+                            p.req.addr,
+                            p.pc,
+                            r.granted
+                        ),
+                    );
+                }
+                let stall = r.waited + posted.saturating_sub(p.cycle);
+                self.n.stall_cycles += stall;
+                let _ = self.hart.complete_access(r.rdata, stall);
+                self.mode = Mode::Run;
+            }
+            Mode::Sleep { .. } | Mode::Run => {}
+        }
+        loop {
+            let stop = match self.pending {
+                Some(p) => Stop::Timed(p),
+                None => {
+                    let limit = now.saturating_add(self.quantum);
+                    self.set_slice(Slice::Running, now);
+                    if self.trace {
+                        let track = &self.track;
+                        let clock = self.clock;
+                        self.hart
+                            .run_traced(&mut self.bus, limit, &mut |r: &crate::Retired| {
+                                vp_traces::instant!(
+                                    track.as_str(),
+                                    "instr",
+                                    start_ps = clock.time_of(r.cycle).ps(),
+                                    pc = r.pc as u64,
+                                    cycle = r.cycle,
+                                    cycles = r.cycles,
+                                    asm = crate::disasm(&r.instr, r.pc).as_str()
+                                );
+                            })
+                    } else {
+                        self.hart.run(&mut self.bus, limit)
+                    }
+                }
+            };
+            match stop {
+                Stop::Limit => return Next::At(self.hart.cycle),
+                Stop::Timed(p) => {
+                    if p.cycle > now {
+                        self.pending = Some(p);
+                        return Next::At(p.cycle);
+                    }
+                    let late = now - p.cycle;
+                    if self.bus.is_tcdm(p.req.addr) {
+                        let Some(port) = self.port.clone() else {
+                            return self.fault(
+                                cx,
+                                format!(
+                                    "TCDM access at {:#010x} (pc {:#010x}) but port 'tcdm' is unbound",
+                                    p.req.addr, p.pc
+                                ),
+                            );
+                        };
+                        self.pending = Some(p);
+                        self.count(&p.req);
+                        self.n.tcdm_accesses += 1;
+                        port.request(
+                            now,
+                            vp_kernel::port::NarrowReq {
+                                addr: p.req.addr,
+                                write: p.req.write,
+                                be: p.req.be,
+                                wdata: p.req.wdata,
+                            },
+                        );
+                        self.mode = Mode::Tcdm { posted: now };
+                        let bank = (p.req.addr >> 2) % self.tcdm_banks;
+                        self.set_slice(Slice::Stalled(bank), now);
+                        return Next::Sleep;
+                    }
+                    let first_issue = !matches!(self.mode, Mode::Sleep { .. });
+                    match self.bus_access(&p.req, cx.wake) {
+                        Ok(Some((rdata, delay))) => {
+                            self.pending = None;
+                            if let Mode::Sleep { since } = self.mode {
+                                self.n.sleep_cycles += now.saturating_sub(since);
+                            }
+                            self.count(&p.req);
+                            self.n.bus_accesses += 1;
+                            self.n.stall_cycles += delay;
+                            self.mode = Mode::Run;
+                            let _ = self.hart.complete_access(rdata, late + delay);
+                        }
+                        Ok(None) => {
+                            self.pending = Some(p);
+                            if first_issue {
+                                self.mode = Mode::Sleep { since: now };
+                            }
+                            self.set_slice(Slice::Sleeping, now);
+                            return Next::Sleep;
+                        }
+                        Err(msg) => {
+                            return self.fault(
+                                cx,
+                                format!("{msg} at pc {:#010x} (cycle {})", p.pc, p.cycle),
+                            );
+                        }
+                    }
+                }
+                Stop::Ecall { pc } | Stop::Ebreak { pc } => {
+                    let cause = if matches!(stop, Stop::Ecall { .. }) {
+                        11
+                    } else {
+                        3
+                    };
+                    vp_traces::instant!(
+                        self.track.as_str(),
+                        "trap",
+                        pc = pc as u64,
+                        cause = cause as u64
+                    );
+                    self.hart.cycle += TRAP_ENTRY_CYCLES;
+                    self.hart.take_trap(cause, 0);
+                }
+                Stop::Fault(f) => {
+                    let msg = self.describe_fault(&f);
+                    return self.fault(cx, msg);
+                }
+            }
+        }
+    }
+}
+
+impl Clocked for CoreState {
+    fn tick(&mut self, cx: &mut TickCtx<'_>) -> Next {
+        let next = self.step(cx);
+        self.last_cycle = cx.cycle;
+        next
+    }
+
+    fn blocked_on(&self) -> Option<String> {
+        match self.mode {
+            Mode::Sleep { since } => {
+                let d = self
+                    .sleep_info
+                    .as_ref()
+                    .and_then(|f| f(self.index))
+                    .unwrap_or_else(|| {
+                        format!(
+                            "core {} sleeps on an access at {:#010x} since cycle {since}",
+                            self.index,
+                            self.pending.map_or(0, |p| p.req.addr)
+                        )
+                    });
+                // A wait with an empty mask is how runtimes park a finished core.
+                if d.contains("mask 0x00000000,") {
+                    None
+                } else {
+                    Some(d)
+                }
+            }
+            _ => None,
+        }
+    }
+}
+
+impl Core {
+    fn load(&self, map: &AddressMap) -> Result<(), String> {
+        for s in &self.elf.segments {
+            if s.memsz == 0 {
+                continue;
+            }
+            let end = s.paddr as u64 + s.memsz as u64;
+            match map.find(s.paddr as u64) {
+                Some(m) if end <= m.base + m.size => {}
+                _ => {
+                    let why = match map.find(s.paddr as u64) {
+                        Some(m) => format!("'{}' ends at {:#x}", m.name, m.base + m.size),
+                        None => map.describe_unmapped(s.paddr as u64),
+                    };
+                    return Err(format!(
+                        "elf: {}: segment at {:#010x} ({} bytes) is outside mapped memory: {why}",
+                        self.elf_path.display(),
+                        s.paddr,
+                        s.memsz
+                    ));
+                }
+            }
+            let mut bytes = s.data.clone();
+            bytes.resize(s.memsz as usize, 0);
+            for (k, chunk) in bytes.chunks(4096).enumerate() {
+                let a = s.paddr as u64 + 4096 * k as u64;
+                let mut p = Payload::write(a, chunk);
+                if map.debug_transport(&mut p) != chunk.len() || !p.response.is_ok() {
+                    return Err(format!(
+                        "elf: {}: writing {} bytes at {a:#010x} failed ({:?})",
+                        self.elf_path.display(),
+                        chunk.len(),
+                        p.response
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Component for Core {
+    fn kind(&self) -> &'static str {
+        "core"
+    }
+
+    fn ports(&self) -> Vec<PortInfo> {
+        vec![
+            PortInfo {
+                name: "tcdm",
+                kind: "narrow",
+                required: false,
+                doc: "narrow initiator port of the TCDM interconnect",
+            },
+            PortInfo {
+                name: "boot",
+                kind: "target",
+                required: false,
+                doc: "cluster control's boot view (fetch enable, boot addresses)",
+            },
+            PortInfo {
+                name: "sleep_info",
+                kind: "sleep_info",
+                required: false,
+                doc: "event unit's description of a sleeping core",
+            },
+        ]
+    }
+
+    fn bind(&mut self, port: &str, peer: PortRef) -> Result<(), String> {
+        match port {
+            "tcdm" => self.tcdm = Some(peer.get::<NarrowPort>("narrow")?),
+            "boot" => self.boot = Some(peer.get_target()?),
+            "sleep_info" => self.sleep_info = Some(peer.get::<SleepInfo>("sleep_info")?),
+            _ => {
+                return Err(format!(
+                    "core has ports 'tcdm', 'boot' and 'sleep_info', not '{port}'"
+                ))
+            }
+        }
+        Ok(())
+    }
+
+    fn elaborate(&mut self, cx: &mut ElabCtx<'_>) -> Result<(), String> {
+        if self.load_elf {
+            self.load(cx.bus)?;
+        }
+        let code: Vec<(u32, u32)> = self
+            .elf
+            .segments
+            .iter()
+            .filter(|s| s.flags & 1 != 0)
+            .map(|s| (s.paddr & !3, s.paddr.saturating_add(s.memsz)))
+            .collect();
+        let mut hart = Hart::new(self.cluster, self.index, self.elf.entry);
+        hart.timing = self.timing;
+        let st = Rc::new(RefCell::new(CoreState {
+            name: self.name.clone(),
+            track: format!("cluster.core{}", self.index),
+            index: self.index,
+            quantum: self.quantum,
+            trace: self.trace,
+            tcdm_banks: self.tcdm_banks,
+            clock: cx.clock,
+            hart,
+            bus: CoreBus {
+                map: cx.bus.clone(),
+                tcdm_base: self.tcdm_base,
+                fetch: Payload::read(0, 4),
+                code,
+                generation: 0,
+            },
+            entry: self.elf.entry,
+            started: false,
+            mode: Mode::WaitFetch,
+            pending: None,
+            payload: Payload::read(0, 4),
+            port: self.tcdm.clone(),
+            boot: self.boot.clone(),
+            boot_payload: Payload::read(0, 4),
+            sleep_info: self.sleep_info.clone(),
+            wake: None,
+            n: Counters::default(),
+            slice: Slice::None,
+            slice_since: 0,
+            last_cycle: 0,
+            elf: self.elf.clone(),
+        }));
+        let wake = cx.sim.add_clocked(
+            cx.domain,
+            self.name.clone(),
+            PHASE_INITIATOR,
+            false,
+            st.clone(),
+        );
+        if let Some(p) = &self.tcdm {
+            p.set_initiator_wake(wake.clone());
+        }
+        wake.at(0);
+        st.borrow_mut().wake = Some(wake);
+        self.state = Some(st);
+        Ok(())
+    }
+
+    fn stats(&self) -> serde_json::Value {
+        let Some(st) = &self.state else {
+            return serde_json::Value::Null;
+        };
+        let s = st.borrow();
+        let state = match s.mode {
+            Mode::WaitFetch => "not fetch-enabled",
+            Mode::Run => "running",
+            Mode::Tcdm { .. } => "waiting for TCDM",
+            Mode::Sleep { .. } => {
+                if s.blocked_on().is_none() {
+                    "parked"
+                } else {
+                    "sleeping"
+                }
+            }
+            Mode::Halted => "halted (fault)",
+        };
+        json!({
+            "instructions": s.hart.instret,
+            "cycles": if s.started { s.hart.cycle } else { 0 },
+            "stall_cycles": s.n.stall_cycles,
+            "sleep_cycles": s.n.sleep_cycles,
+            "loads": s.n.loads,
+            "stores": s.n.stores,
+            "tcdm_accesses": s.n.tcdm_accesses,
+            "bus_accesses": s.n.bus_accesses,
+            "faults": s.n.faults,
+            "state": state,
+            "pc": format!("{:#010x}", s.hart.pc),
+        })
+    }
+}
