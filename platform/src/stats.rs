@@ -28,6 +28,16 @@ pub fn table(name: &str, out: &Outcome) -> String {
         (ps / 1000) % 1000,
         st["clock_mhz"].as_f64().unwrap_or(0.0)
     );
+    // Headlines: every component's `summary` lines first.
+    if let Some(Value::Object(comps)) = st.get("components") {
+        for (cname, v) in comps {
+            if let Some(Value::Array(lines)) = v.get("summary") {
+                for l in lines.iter().filter_map(|l| l.as_str()) {
+                    let _ = writeln!(s, "{cname:<10} {l}");
+                }
+            }
+        }
+    }
     if let Some(Value::Object(comps)) = st.get("components") {
         for (cname, v) in comps {
             let mut lines = Vec::new();
@@ -53,6 +63,9 @@ fn flatten(prefix: &str, v: &Value, out: &mut Vec<(String, String)>) {
     match v {
         Value::Object(m) => {
             for (k, v) in m {
+                if prefix.is_empty() && k == "summary" {
+                    continue;
+                }
                 let key = if prefix.is_empty() {
                     k.clone()
                 } else {

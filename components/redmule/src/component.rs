@@ -870,7 +870,21 @@ impl Component for Redmule {
         let s = self.state.borrow();
         let mhz = s.clock.mhz();
         let jobs: Vec<Value> = s.jobs.iter().map(|j| job_json(j, s.geom, mhz)).collect();
+        let summary: Vec<String> = jobs
+            .iter()
+            .map(|j| {
+                format!(
+                    "job {}: {}x{}x{} {} {}, {} cycles, {} reads, {} writes, {:.2} % CE utilization, {:.2} GFLOPS",
+                    j["id"], j["m"], j["n"], j["k"],
+                    j["op"].as_str().unwrap_or(""), j["fmt"].as_str().unwrap_or(""),
+                    j["cycles"], j["reads"], j["writes"],
+                    j["utilization"].as_f64().unwrap_or(0.0) * 100.0,
+                    j["gflops"].as_f64().unwrap_or(0.0)
+                )
+            })
+            .collect();
         json!({
+            "summary": summary,
             "geometry": {"rows": s.geom.rows, "cols": s.geom.cols, "stages": s.geom.stages},
             "jobs_finished": s.jobs.len(),
             "jobs": jobs,
