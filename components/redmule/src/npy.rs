@@ -57,7 +57,9 @@ impl Npy {
         let header = b
             .get(hstart..hstart + hlen)
             .ok_or_else(|| format!("{what}: truncated header"))
-            .and_then(|h| std::str::from_utf8(h).map_err(|_| format!("{what}: header is not text")))?;
+            .and_then(|h| {
+                std::str::from_utf8(h).map_err(|_| format!("{what}: header is not text"))
+            })?;
         let descr = field(header, "descr")
             .ok_or_else(|| format!("{what}: header has no 'descr'"))?
             .trim_matches(['\'', '"'])
@@ -65,7 +67,11 @@ impl Npy {
         let descr = match descr.as_str() {
             "<f2" | "f2" => "<f2".to_string(),
             "|u1" | "u1" | "<u1" | "|i1" => "|u1".to_string(),
-            d => return Err(format!("{what}: dtype '{d}' is not supported (expected float16 '<f2' or uint8 '|u1')")),
+            d => {
+                return Err(format!(
+                    "{what}: dtype '{d}' is not supported (expected float16 '<f2' or uint8 '|u1')"
+                ))
+            }
         };
         if field(header, "fortran_order").is_some_and(|v| v.trim() == "True") {
             return Err(format!("{what}: Fortran-order arrays are not supported"));
@@ -79,7 +85,10 @@ impl Npy {
             .split(',')
             .map(|s| s.trim())
             .filter(|s| !s.is_empty())
-            .map(|s| s.parse::<usize>().map_err(|_| format!("{what}: bad shape '{shape}'")))
+            .map(|s| {
+                s.parse::<usize>()
+                    .map_err(|_| format!("{what}: bad shape '{shape}'"))
+            })
             .collect::<Result<_, _>>()?;
         let (rows, cols) = match dims.as_slice() {
             [r, c] => (*r, *c),
@@ -121,7 +130,12 @@ mod tests {
     use super::*;
     #[test]
     fn roundtrip_and_alignment() {
-        let a = Npy { rows: 2, cols: 3, descr: "<f2".into(), data: (0..12).collect() };
+        let a = Npy {
+            rows: 2,
+            cols: 3,
+            descr: "<f2".into(),
+            data: (0..12).collect(),
+        };
         let b = a.to_bytes();
         assert_eq!((b.len() - 12) % 64, 0);
         assert_eq!(Npy::parse(&b, "t").unwrap(), a);
