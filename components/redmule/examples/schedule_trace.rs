@@ -2,7 +2,8 @@
 //!
 //! `cargo run -p vp-redmule --example schedule_trace -- M N K [X W Z]` (byte offsets of the
 //! buffers; cycle numbers are printed from TRIGGER + 36 as in the RTL traces). Environment:
-//! `GEO="rows cols stages"`, `ARITH_TO_TRIGGER=cycles`, `MAXC=cycles` (prints TIMEOUT).
+//! `GEO="rows cols stages"`, `ARITH_TO_TRIGGER=cycles`, `MAXC=cycles` (prints TIMEOUT), `OP=0`
+//! (MATMUL, no Y), `REFUSE=file` (cycles whose grant is refused), `RTL=1` (RTL request retirement).
 use vp_redmule::schedule::{Geometry, JobShape, Schedule, StartInfo};
 
 fn main() {
@@ -45,7 +46,8 @@ fn main() {
         .unwrap_or(1);
     let start = StartInfo {
         arith_to_trigger,
-        ..StartInfo::default()
+        // OP=0: MATMUL (no Y)
+        reads_y: std::env::var("OP").map_or(true, |v| v != "0"),
     };
     // REFUSE=file: cycles (RTL trace numbering) in which the memory refuses the grant; RTL=1
     // reproduces the RTL's request retirement.

@@ -96,11 +96,15 @@
 //! - Each job has its own registers (the RTL's tiler reads the running context's).
 //!
 //! Verification: besides the calibration table and the two reference traces, the per-cycle port
-//! trace (requests with address and grant, stalls, event cycle) was compared with a Verilator
-//! simulation of the same RTL (51cd064 with the dependency revisions of its `Bender.lock`) on 700
-//! shapes with leftovers in M, N and K (identical, deadlocks included), on misaligned bases, on
-//! refusal patterns, and on other geometries; `tests/schedule_calibration.rs` keeps the checks
-//! that need no simulator.
+//! trace (each request with its address and grant, the stall cycles, the event cycle) was compared
+//! with a Verilator simulation of the same RTL (51cd064 with the dependency revisions of its
+//! `Bender.lock`), and was identical on: 700 FP16 GEMM shapes with leftovers in M, N and K (the
+//! deadlocking ones included), 120 shapes with misaligned bases, 80 shapes each on the geometries
+//! 8 x 4 x 3 and 8 x 8 x 1 (rows x CEs x pipeline registers), MATMUL (single tile; multi-tile
+//! MATMUL deadlocks in both), ARITH written 1 to 27 cycles before TRIGGER, and recorded refusal
+//! patterns (with [`Schedule::with_rtl_request_retirement`]). `tests/schedule_calibration.rs`
+//! keeps the checks that need no simulator. Not exercised: ARITH written 30 or more cycles before
+//! TRIGGER (the `hwpe_ctrl_slave` path then decides the start, derived from the RTL only).
 
 /// Array geometry (RTL parameters of `redmule_top.sv`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -527,10 +531,6 @@ impl Params {
                 g.cols * g.stages
             ));
         }
-        if g.cols > 4 {
-            // The model's FIFOs are fixed-size arrays of 4 entries; nothing depends on H beyond
-            // that, but larger arrays were never checked.
-        }
         if j.m == 0 || j.n == 0 || j.k == 0 {
             return Err("job: M, N and K must be > 0".into());
         }
@@ -768,7 +768,7 @@ const Y: usize = 2;
 #[derive(Clone, Debug)]
 pub struct Schedule {
     prm: Params,
-    /// Cycle number of the next `cycle()` call (0 = TRIGGER).
+    /// Cycle number of the last evaluated cycle (0 = TRIGGER).
     t: u64,
     /// Cycle at which the controller enters STARTING.
     start_at: u64,
@@ -781,7 +781,6 @@ pub struct Schedule {
     ms: MemSched,
     sched: Sched,
     xb: XBuf,
-    w_row: u32,
     zb: ZBuf,
     src: [Source; 3],
     sink_cs: SState,
@@ -865,7 +864,6 @@ impl Schedule {
                 buf_write_cnt: 0,
                 h_index_r: 0,
             },
-            w_row: 0,
             zb: ZBuf {
                 state: ZState::Empty,
                 fill_shift: 0,
@@ -1633,13 +1631,6 @@ impl Schedule {
                 };
             }
             xb.state = c.x_next.unwrap_or(xb.state);
-        }
-
-        // ---- W buffer row counter (data only; kept for completeness)
-        if self.w_row == p.h {
-            self.w_row = 0;
-        } else if c.w_load {
-            self.w_row += 1;
         }
 
         // ---- Z buffer
