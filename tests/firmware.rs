@@ -1,0 +1,384 @@
+//! The firmware examples end to end on the whole platform (`redmule-vp run-elf`): output,
+//! return value as exit code, and cycle counts inside hand-derived bounds; faults and bad
+//! input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn vp() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_redmule-vp"))
+}
+
+fn prebuilt(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("firmware/prebuilt")
+        .join(format!("{name}.elf"))
+}
+
+/// Run `run-elf --stats json`; returns (exit code, stats document, stderr).
+fn run_json(elf: &Path, extra: &[&str]) -> (i32, Value, String) {
+    let out: Output = vp()
+        .arg("run-elf")
+        .arg(elf)
+        .args(["--stats", "json"])
+        .args(extra)
+        .output()
+        .expect("the binary runs");
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}); stderr: {stderr}"));
+    (out.status.code().unwrap_or(-1), v, stderr)
+}
+
+fn lines(v: &Value) -> Vec<String> {
+    v["components"]["stdout"]["lines"]
+        .as_array()
+        .expect("stdout lines")
+        .iter()
+        .map(|l| l.as_str().unwrap().to_string())
+        .collect()
+}
+
+fn cycles(v: &Value) -> u64 {
+    v["cycles"].as_u64().unwrap()
+}
+
+fn eoc(v: &Value) {
+    assert_eq!(v["end"]["kind"], "stopped", "{}", v["end"]);
+    assert_eq!(v["components"]["cluster_ctrl"]["eoc"], true);
+}
+
+/// The number after `key` in `line` (e.g. "took 39258 cycles" -> 39258).
+fn number_after(line: &str, key: &str) -> u64 {
+    let rest = &line[line.find(key).unwrap_or_else(|| panic!("{key} in {line}")) + key.len()..];
+    rest.trim_start()
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn hello_prints_eight_lines_in_core_order() {
+    let (code, v, err) = run_json(&prebuilt("hello"), &[]);
+    assert_eq!(code, 0, "{err}");
+    eoc(&v);
+    let expect: Vec<String> = (0..8)
+        .map(|c| format!("[core {c}] hello from core {c}"))
+        .collect();
+    assert_eq!(lines(&v), expect);
+    // Bounds: core c prints after c barriers, so the 8 lines are serialised; a line is ~18
+    // characters of printf at >= 10 instructions (>= 10 cycles) each: >= 8 * 180 = 1440
+    // cycles, plus boot (bss clear, barrier setup). Upper: 100 cycles per character
+    // (stores to stdout, printf formatting) and 200 per barrier: 8 * 1800 + 9 * 200 + boot
+    // < 20000.
+    let c = cycles(&v);
+    assert!((1440..20_000).contains(&c), "hello took {c} cycles");
+    for i in 0..8 {
+        let core = &v["components"][format!("core{i}")];
+        assert!(core["instructions"].as_u64().unwrap() > 300);
+        assert_eq!(core["faults"], 0);
+    }
+}
+
+#[test]
+fn matmul_int_checksum_ok() {
+    let (code, v, err) = run_json(&prebuilt("matmul_int"), &[]);
+    assert_eq!(code, 0, "{err}");
+    eoc(&v);
+    let l = lines(&v);
+    assert_eq!(l.len(), 2, "{l:?}");
+    assert!(l[0].starts_with("[core 0] matmul_int: 32x32 on 8 cores, core 0 took "));
+    assert_eq!(l[1], "[core 0] checksum 0x88adaf7c expected 0x88adaf7c: OK");
+    // The parallel part: 32*32*32 / 8 = 4096 multiply-accumulates per core, each at least
+    // 2 TCDM loads + mul + add (>= 4 cycles, loop overhead amortised by unrolling at best):
+    // >= 16384 cycles; at most ~20 cycles each with contention: < 82000.
+    let par = number_after(&l[0], "took");
+    assert!((16_384..82_000).contains(&par), "parallel part {par}");
+    // The whole run adds core 0's serial setup (2048 xorshift values) and its full
+    // recomputation (32768 MACs at >= 4 cycles): >= 131072 + par; < 2M.
+    let c = cycles(&v);
+    assert!(
+        (131_072 + par..2_000_000).contains(&c),
+        "matmul_int took {c}"
+    );
+    // Core 0 did the verification: it retired far more than the others.
+    let i0 = v["components"]["core0"]["instructions"].as_u64().unwrap();
+    let i1 = v["components"]["core1"]["instructions"].as_u64().unwrap();
+    assert!(i0 > 4 * i1, "{i0} vs {i1}");
+}
+
+#[test]
+fn matmul_fp_checksum_ok() {
+    let (code, v, err) = run_json(&prebuilt("matmul_fp"), &[]);
+    assert_eq!(code, 0, "{err}");
+    eoc(&v);
+    let l = lines(&v);
+    assert_eq!(l.len(), 2, "{l:?}");
+    assert!(l[0].starts_with("[core 0] matmul_fp: 32x32 on 8 cores, core 0 took "));
+    assert_eq!(l[1], "[core 0] checksum 0x6cd2a000 expected 0x6cd2a000: OK");
+    // As matmul_int with fmadd.s (result usable 3 cycles later; the accumulator chain of one
+    // element is serial but the loop interleaves loads): 4096 FMAs per core at >= 3 cycles.
+    let par = number_after(&l[0], "took");
+    assert!((12_288..100_000).contains(&par), "parallel part {par}");
+    let c = cycles(&v);
+    assert!((98_304 + par..3_000_000).contains(&c), "matmul_fp took {c}");
+}
+
+#[test]
+fn redmule_gemm_offload_matches() {
+    let (code, v, err) = run_json(&prebuilt("redmule_gemm"), &[]);
+    assert_eq!(code, 0, "{err}");
+    eoc(&v);
+    let l = lines(&v);
+    assert_eq!(
+        l[1..],
+        [
+            "[core 0] reference checksum 0x819ae7e2".to_string(),
+            "[core 0] mismatches 0 of 384: OK".to_string()
+        ]
+    );
+    // 24*32*16 = 12288 MACs on 12 x 4 CEs (48 MACs per cycle): >= 256 cycles; the driver's
+    // register writes and the event-12 wait add a few hundred: < 5000.
+    let job = number_after(&l[0], "K=16,");
+    assert!((256..5_000).contains(&job), "job {job}");
+    // RedMulE ran one job, through its registers, and raised event 12.
+    assert_eq!(v["components"]["redmule"]["jobs_finished"], 1);
+    assert!(v["components"]["event_unit"]["events_raised"]["12"].as_u64() >= Some(1));
+    // The reference is 384 * 32 = 12288 software fp16_fma calls on core 0 (integer only,
+    // >= 100 instructions each): >= 1.2M cycles; < 40M.
+    let c = cycles(&v);
+    assert!(
+        (1_228_800..40_000_000).contains(&c),
+        "redmule_gemm took {c}"
+    );
+}
+
+#[test]
+fn contention_prints_slowdowns() {
+    let (code, v, err) = run_json(&prebuilt("contention"), &[]);
+    assert_eq!(code, 0, "{err}");
+    eoc(&v);
+    let l = lines(&v);
+    assert_eq!(l.len(), 9, "{l:?}");
+    for (i, line) in l[1..8].iter().enumerate() {
+        let c = i + 1;
+        assert!(
+            line.starts_with(&format!("[core 0] core {c}: alone ")),
+            "{line}"
+        );
+        assert!(line.contains("slowdown"));
+        // 1024 load/store pairs: >= 2 cycles per pair, <= 30 with the loop and contention.
+        let alone = number_after(line, "alone");
+        assert!((2048..30_720).contains(&alone), "{line}");
+    }
+    let rm = &l[8];
+    assert!(rm.starts_with("[core 0] redmule: alone "), "{rm}");
+    // 96^3 = 884736 MACs / 48 per cycle = 18432 cycles at the least; the streamer's
+    // start-up and the W reloads stay within a few percent alone.
+    let alone = number_after(rm, "alone");
+    assert!((18_432..25_000).contains(&alone), "{rm}");
+    let with = number_after(rm, "with cores");
+    assert!(with >= alone, "{rm}");
+}
+
+#[test]
+fn exit_code_is_the_firmware_return_value() {
+    // matmul_int returns 0 and RETURN carries bit 31 (pulp-runtime convention).
+    let (code, v, _) = run_json(&prebuilt("matmul_int"), &[]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        v["components"]["cluster_ctrl"]["return_value"],
+        0x8000_0000u64
+    );
+    assert_eq!(v["components"]["cluster_ctrl"]["exit_code"], 0);
+    // A firmware that returns 42 (hand-made: RETURN = 42 | 1 << 31, then EOC).
+    let dir = tmpdir("ret42");
+    let elf = dir.join("ret42.elf");
+    std::fs::write(&elf, tiny_elf(&ret_program(42))).unwrap();
+    let (code, v, err) = run_json(&elf, &[]);
+    assert_eq!(code, 42, "{err}");
+    eoc(&v);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn illegal_instruction_is_a_fault_naming_core_pc_bits_cycle() {
+    let dir = tmpdir("illegal");
+    let elf = dir.join("illegal.elf");
+    // addi x1, x0, 5; then an all-ones word (not an instruction).
+    std::fs::write(&elf, tiny_elf(&[0x0050_0093, 0xFFFF_FFFF])).unwrap();
+    let out = vp().arg("run-elf").arg(&elf).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("FAULT"), "{err}");
+    assert!(err.contains("core0"), "{err}");
+    assert!(err.contains("illegal instruction 0xffffffff"), "{err}");
+    assert!(err.contains("pc 0x1c008004"), "{err}");
+    // addi is 1 cycle: the fault is detected at cycle 1.
+    assert!(err.contains("(cycle 1)"), "{err}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn bad_input_exits_2() {
+    let out = vp()
+        .args(["run-elf", "/nonexistent/file.elf"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/file.elf"));
+    let dir = tmpdir("notelf");
+    let f = dir.join("x.elf");
+    std::fs::write(&f, b"not an elf at all").unwrap();
+    let out = vp().arg("run-elf").arg(&f).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a usable RISC-V ELF"));
+    // A segment outside mapped memory.
+    let bad = dir.join("unmapped.elf");
+    std::fs::write(&bad, tiny_elf_at(0x3000_0000, &[0x0000_0013])).unwrap();
+    let out = vp().arg("run-elf").arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("outside mapped memory"), "{err}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn table_output_has_lines_then_summary() {
+    let out = vp().arg("run-elf").arg(prebuilt("hello")).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let first: Vec<&str> = text.lines().take(9).collect();
+    assert_eq!(first[0], "[core 0] hello from core 0");
+    assert_eq!(first[7], "[core 7] hello from core 7");
+    assert!(first[8].starts_with("scenario"), "{text}");
+    assert!(text.contains("core7"));
+}
+
+#[test]
+fn one_core_and_cycle_limit() {
+    // With --cores 1 the event unit's barrier masks cover core 0 only: hello runs alone.
+    let out = vp()
+        .arg("run-elf")
+        .arg(prebuilt("hello"))
+        .args(["--cores", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("[core 0] hello from core 0\nscenario"),
+        "{text}"
+    );
+    // A cycle limit below the run's length.
+    let out = vp()
+        .arg("run-elf")
+        .arg(prebuilt("matmul_int"))
+        .args(["--max-cycles", "1000"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cycle limit"));
+}
+
+/// `lui t0, 0x10204; li t1, mask; sw t1, 8(t0)` (MASK_OR), `lw t2, 0x38(t0)` (EVENT_WAIT),
+/// `j .`
+fn wait_program(mask: u32) -> Vec<u32> {
+    vec![
+        0x1020_42b7,
+        0x13 | (6 << 7) | (mask << 20),
+        0x23 | (2 << 12) | (5 << 15) | (6 << 20) | (8 << 7),
+        0x03 | (7 << 7) | (2 << 12) | (5 << 15) | (0x38 << 20),
+        0x0000_006f,
+    ]
+}
+
+#[test]
+fn waiting_cores_deadlock_parked_cores_end() {
+    let dir = tmpdir("wait");
+    // A wait on event 0 that nobody raises: a deadlock naming the sleeping cores.
+    let elf = dir.join("wait.elf");
+    std::fs::write(&elf, tiny_elf(&wait_program(1))).unwrap();
+    let (code, v, err) = run_json(&elf, &[]);
+    assert_eq!(code, 3, "{err}");
+    assert_eq!(v["end"]["kind"], "deadlock");
+    assert!(err.contains("DEADLOCK"), "{err}");
+    assert!(
+        err.contains("core 7 sleeps on event unit wait (EVENT_WAIT), mask 0x00000001"),
+        "{err}"
+    );
+    // A wait with an empty mask parks the core: the run ends cleanly without EOC.
+    let elf = dir.join("park.elf");
+    std::fs::write(&elf, tiny_elf(&wait_program(0))).unwrap();
+    let (code, v, err) = run_json(&elf, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v["end"]["kind"], "finished");
+    assert_eq!(v["components"]["core3"]["state"], "parked");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+// --- hand-made programs
+
+fn tmpdir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("redmule-vp-fw-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Every core: RETURN = v | 1 << 31, EOC = 1, then spin.
+fn ret_program(v: u32) -> Vec<u32> {
+    let ret = v | 0x8000_0000;
+    let hi = |x: u32| x.wrapping_add(0x800) & 0xFFFF_F000;
+    let lo = |x: u32| x.wrapping_sub(hi(x)) & 0xFFF;
+    vec![
+        0x1020_02b7,                                                   // lui t0, 0x10200
+        0x37 | (6 << 7) | hi(ret),                                     // lui t1, %hi(ret)
+        0x13 | (6 << 7) | (6 << 15) | (lo(ret) << 20),                 // addi t1, t1, %lo(ret)
+        0x23 | (2 << 12) | (5 << 15) | (6 << 20) | (0x100 >> 5 << 25), // sw t1, 0x100(t0)
+        0x0010_0313,                                                   // li t1, 1
+        0x23 | (2 << 12) | (5 << 15) | (6 << 20),                      // sw t1, 0(t0)
+        0x0000_006f,                                                   // j .
+    ]
+}
+
+fn tiny_elf(words: &[u32]) -> Vec<u8> {
+    tiny_elf_at(0x1C00_8000, words)
+}
+
+/// A minimal ELF32 RISC-V executable: one PT_LOAD segment at `base` holding `words`,
+/// entry `base`.
+fn tiny_elf_at(base: u32, words: &[u32]) -> Vec<u8> {
+    let code: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    let mut b = Vec::new();
+    b.extend_from_slice(&[0x7f, b'E', b'L', b'F', 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    let h16 = |b: &mut Vec<u8>, v: u16| b.extend_from_slice(&v.to_le_bytes());
+    let h32 = |b: &mut Vec<u8>, v: u32| b.extend_from_slice(&v.to_le_bytes());
+    h16(&mut b, 2); // ET_EXEC
+    h16(&mut b, 0xF3); // EM_RISCV
+    h32(&mut b, 1);
+    h32(&mut b, base); // entry
+    h32(&mut b, 52); // phoff
+    h32(&mut b, 0); // shoff
+    h32(&mut b, 0); // flags
+    h16(&mut b, 52);
+    h16(&mut b, 32);
+    h16(&mut b, 1);
+    h16(&mut b, 40);
+    h16(&mut b, 0);
+    h16(&mut b, 0);
+    // PT_LOAD
+    h32(&mut b, 1);
+    h32(&mut b, 84);
+    h32(&mut b, base);
+    h32(&mut b, base);
+    h32(&mut b, code.len() as u32);
+    h32(&mut b, code.len() as u32);
+    h32(&mut b, 5); // R X
+    h32(&mut b, 4);
+    b.extend_from_slice(&code);
+    b
+}
