@@ -50,6 +50,11 @@ pub const BENCHES: &[(&str, &str, BenchFn)] = &[
         "overhead of the tracing calls with no trace requested: contention with the CLI's subscriber vs none",
         bench_tracing_off,
     ),
+    (
+        "cores8",
+        "firmware/prebuilt/matmul_int.elf on 8 cores x 10 runs: aggregate simulated MIPS (target >= 50)",
+        crate::run_elf::bench_cores8,
+    ),
 ];
 
 /// Run the benchmarks named (all when empty); print a table or JSON lines.

@@ -172,3 +172,57 @@ pub fn run(reg: &Registry, a: &RunElfArgs) -> i32 {
         .unwrap_or(0);
     (code & 0xFF) as i32
 }
+
+/// Repetitions of the `cores8` benchmark (one run of matmul_int is ~0.45 M cycles).
+pub const BENCH_CORES8_RUNS: u32 = 10;
+
+/// The `cores8` benchmark: firmware/prebuilt/matmul_int.elf on the default cluster (8 cores,
+/// TCDM through the interconnect), run [`BENCH_CORES8_RUNS`] times; reports simulated
+/// cycles per second and, as extra figures, aggregate simulated instructions per second
+/// (all cores) in millions.
+pub fn bench_cores8(reg: &Registry) -> Result<crate::bench::BenchResult, String> {
+    let elf =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("firmware/prebuilt/matmul_int.elf");
+    if !elf.exists() {
+        return Err(format!("{} is missing", elf.display()));
+    }
+    let yaml = scenario_yaml(&elf, None, false);
+    let l =
+        Loaded::from_str(&yaml, "cores8", std::path::Path::new(".")).map_err(|e| e.to_string())?;
+    let (mut cycles, mut instrs, mut wall) = (0u64, 0u64, 0f64);
+    for _ in 0..BENCH_CORES8_RUNS {
+        let p = Platform::build(&l, reg, &Overrides::default()).map_err(|e| e.to_string())?;
+        let t0 = std::time::Instant::now();
+        let out = p.run();
+        wall += t0.elapsed().as_secs_f64();
+        if out.failed() || out.stats["components"]["cluster_ctrl"]["exit_code"] != 0 {
+            return Err(format!("matmul_int failed: {:?}", out.report.end));
+        }
+        cycles += out.cycles;
+        if let Some(Value::Object(m)) = out.stats.get("components") {
+            instrs += m
+                .iter()
+                .filter(|(k, _)| k.starts_with("core"))
+                .filter_map(|(_, v)| v["instructions"].as_u64())
+                .sum::<u64>();
+        }
+    }
+    Ok(crate::bench::BenchResult {
+        name: "cores8",
+        cycles,
+        wall_s: wall,
+        extra: vec![
+            ("instructions".into(), instrs as f64, ""),
+            (
+                "mips_aggregate".into(),
+                instrs as f64 / wall.max(1e-12) / 1e6,
+                "M instructions/s",
+            ),
+            (
+                "m_cycles_per_s".into(),
+                cycles as f64 / wall.max(1e-12) / 1e6,
+                "M cycles/s",
+            ),
+        ],
+    })
+}
