@@ -99,12 +99,13 @@
 //! trace (each request with its address and grant, the stall cycles, the event cycle) was compared
 //! with a Verilator simulation of the same RTL (51cd064 with the dependency revisions of its
 //! `Bender.lock`), and was identical on: 700 FP16 GEMM shapes with leftovers in M, N and K (the
-//! deadlocking ones included), 120 shapes with misaligned bases, 80 shapes each on the geometries
-//! 8 x 4 x 3 and 8 x 8 x 1 (rows x CEs x pipeline registers), MATMUL (single tile; multi-tile
-//! MATMUL deadlocks in both), ARITH written 1 to 27 cycles before TRIGGER, and recorded refusal
-//! patterns (with [`Schedule::with_rtl_request_retirement`]). `tests/schedule_calibration.rs`
-//! keeps the checks that need no simulator. Not exercised: ARITH written 30 or more cycles before
-//! TRIGGER (the `hwpe_ctrl_slave` path then decides the start, derived from the RTL only).
+//! deadlocking ones included), 120 shapes with misaligned bases, 80 shapes on each of the
+//! geometries 8 x 4 x 3, 8 x 8 x 1 and 12 x 2 x 7 (rows x CEs x pipeline registers), MATMUL
+//! (single tile; multi-tile MATMUL deadlocks in both), ARITH written 1 to 27 cycles before
+//! TRIGGER, and recorded refusal patterns (with [`Schedule::with_rtl_request_retirement`]).
+//! `tests/schedule_calibration.rs` keeps the checks that need no simulator. Not exercised: ARITH
+//! written 30 or more cycles before TRIGGER (the `hwpe_ctrl_slave` path then decides the start;
+//! derived from the RTL only).
 
 /// Array geometry (RTL parameters of `redmule_top.sv`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
