@@ -191,7 +191,7 @@ fn report(l: &Loaded, out: &Outcome, fmt: StatsFormat, traces: &[PathBuf]) -> i3
     }
 }
 
-fn validate(reg: &Registry, file: &PathBuf) -> i32 {
+fn validate(reg: &Registry, file: &std::path::Path) -> i32 {
     let l = match Loaded::from_file(file) {
         Ok(l) => l,
         Err(e) => {

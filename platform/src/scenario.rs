@@ -293,7 +293,7 @@ impl Loaded {
                 ),
             ));
         }
-        if (p.tcdm_size_kib as u64 * 1024) % (p.tcdm_banks as u64 * 4) != 0 {
+        if !(p.tcdm_size_kib as u64 * 1024).is_multiple_of(p.tcdm_banks as u64 * 4) {
             return Err(self.error_at(
                 &["platform", "tcdm_size_kib"],
                 "platform.tcdm_size_kib: the TCDM must hold a whole number of rows (banks x 4 bytes)",
