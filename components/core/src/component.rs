@@ -281,6 +281,7 @@ struct CoreState {
     n: Counters,
     slice: Slice,
     slice_since: u64,
+    trace_on: Option<bool>,
     last_cycle: u64,
     elf: Rc<Elf>,
 }
@@ -298,7 +299,10 @@ impl CoreState {
         p.response.is_ok().then(|| p.data_u32())
     }
 
-    /// Fetch enable and boot address; starts the hart when enabled.
+    /// Fetch enable and boot address; starts the hart when enabled. Out of line: building
+    /// a hart needs a large stack frame, which would cost every tick a stack probe.
+    #[cold]
+    #[inline(never)]
     fn try_start(&mut self, cycle: u64, wake: &Wake) -> bool {
         if self.boot.is_none() {
             self.start(self.entry, cycle);
@@ -319,6 +323,8 @@ impl CoreState {
         true
     }
 
+    #[cold]
+    #[inline(never)]
     fn start(&mut self, pc: u32, cycle: u64) {
         let mut h = Hart::new(self.hart.csrs.mhartid >> 5, self.index, pc);
         h.timing = self.hart.timing;
@@ -328,12 +334,26 @@ impl CoreState {
         self.mode = Mode::Run;
     }
 
+    /// Is a timeline recorded? Asked once per run (the subscriber does not change while the
+    /// simulation runs), so that tracing off costs a branch.
+    #[inline]
+    fn tracing(&mut self) -> bool {
+        match self.trace_on {
+            Some(t) => t,
+            None => {
+                let t = vp_traces::enabled();
+                self.trace_on = Some(t);
+                t
+            }
+        }
+    }
+
     #[inline]
     fn set_slice(&mut self, s: Slice, cycle: u64) {
-        if s == self.slice {
+        if s == self.slice || self.trace_on == Some(false) {
             return;
         }
-        if self.slice != Slice::None && cycle > self.slice_since && vp_traces::enabled() {
+        if self.slice != Slice::None && cycle > self.slice_since && self.tracing() {
             let start = self.clock.time_of(self.slice_since).ps();
             let dur = self.clock.cycles(cycle - self.slice_since).ps();
             match self.slice {
@@ -494,10 +514,7 @@ impl CoreState {
                 vp_traces::instant!(self.track.as_str(), "boot", pc = self.hart.pc as u64);
             }
             Mode::Tcdm { posted } => {
-                let Some(port) = self.port.clone() else {
-                    return Next::Sleep;
-                };
-                let Some(r) = port.take_response() else {
+                let Some(r) = self.port.as_ref().and_then(|p| p.take_response()) else {
                     return Next::Sleep; // the grant wakes us
                 };
                 let Some(p) = self.pending.take() else {
@@ -557,7 +574,7 @@ impl CoreState {
                     }
                     let late = now - p.cycle;
                     if self.bus.is_tcdm(p.req.addr) {
-                        let Some(port) = self.port.clone() else {
+                        let Some(port) = self.port.as_ref() else {
                             return self.fault(
                                 cx,
                                 format!(
@@ -566,9 +583,6 @@ impl CoreState {
                                 ),
                             );
                         };
-                        self.pending = Some(p);
-                        self.count(&p.req);
-                        self.n.tcdm_accesses += 1;
                         port.request(
                             now,
                             vp_kernel::port::NarrowReq {
@@ -578,6 +592,9 @@ impl CoreState {
                                 wdata: p.req.wdata,
                             },
                         );
+                        self.pending = Some(p);
+                        self.count(&p.req);
+                        self.n.tcdm_accesses += 1;
                         self.mode = Mode::Tcdm { posted: now };
                         let bank = (p.req.addr >> 2) % self.tcdm_banks;
                         self.set_slice(Slice::Stalled(bank), now);
@@ -794,6 +811,7 @@ impl Component for Core {
             n: Counters::default(),
             slice: Slice::None,
             slice_since: 0,
+            trace_on: None,
             last_cycle: 0,
             elf: self.elf.clone(),
         }));
