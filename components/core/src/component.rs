@@ -348,11 +348,16 @@ impl CoreState {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn set_slice(&mut self, s: Slice, cycle: u64) {
-        if s == self.slice || self.trace_on == Some(false) {
-            return;
+        if s != self.slice && self.trace_on != Some(false) {
+            self.change_slice(s, cycle);
         }
+    }
+
+    /// Close the current slice (emit it) and open `s`.
+    #[inline(never)]
+    fn change_slice(&mut self, s: Slice, cycle: u64) {
         if self.slice != Slice::None && cycle > self.slice_since && self.tracing() {
             let start = self.clock.time_of(self.slice_since).ps();
             let dur = self.clock.cycles(cycle - self.slice_since).ps();

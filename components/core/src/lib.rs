@@ -43,6 +43,9 @@
 //! - [`mod@decode`]: RV32IMCF + Zicsr decoder, RVC expansion, decode cache.
 //! - [`hart`]: architectural state, timing, the interpreter loop.
 //! - [`bus`]: the [`DataBus`] trait the platform implements.
+//! - [`component`]: the `core` component kind of the platform (a hart as a clocked
+//!   initiator: TCDM through the interconnect's narrow port, every other target at its
+//!   exact cycle, sleeping event-unit waits, boot from the cluster control unit).
 //! - [`fpu`]: binary32 numerics with all rounding modes and flags.
 //! - [`elf`]: ELF32 RISC-V loader. [`mod@disasm`]: trace disassembler and trace lines.
 //!
