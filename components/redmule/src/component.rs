@@ -236,9 +236,10 @@ impl State {
         };
         let info = StartInfo {
             arith_to_trigger: start.saturating_sub(c.arith_cycle).min(u32::MAX as u64) as u32,
-            // MATMUL runs GEMM's schedule: the RTL's Y-less MATMUL deadlocks with more than
-            // one output tile (reference section 7); the datapath still ignores Y for it.
-            reads_y: true,
+            // MATMUL reads no Y (OP_SELECTION[0]); with more than one output tile the RTL's
+            // Y-less MATMUL deadlocks (reference section 7), so such jobs run GEMM's schedule
+            // (the intended behaviour; the datapath still ignores Y).
+            reads_y: job.op.uses_y() || job.m > self.geom.rows || job.k > self.geom.depth(),
         };
         let sched = match Schedule::new(self.geom, shape, info) {
             Ok(s) => s,
