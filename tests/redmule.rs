@@ -245,3 +245,31 @@ fn under_core_contention_the_result_is_right_and_takes_longer() {
             > 0
     );
 }
+
+#[test]
+fn array_geometry_changes_timing_and_keeps_results_right() {
+    let base = job(&args(48, 48, 48, "gemm", "fp16"));
+    let mut cycles = Vec::new();
+    for geom in [
+        "{ rows: 8, cols: 4, stages: 3 }",
+        "{ rows: 8, cols: 8, stages: 1 }",
+    ] {
+        let yaml = scenario_yaml(&args(48, 48, 48, "gemm", "fp16"))
+            .unwrap()
+            .replace("redmule: { deny_permille: 0 }", &format!("redmule: {geom}"));
+        let (end, stats, errs) = run_yaml(&yaml);
+        assert!(
+            !end.is_failure() && errs.is_empty(),
+            "{geom}: {end:?} {errs:?}"
+        );
+        assert_eq!(stats["components"]["driver"]["mismatches"], 0, "{geom}");
+        let j = &stats["components"]["redmule"]["jobs"][0];
+        cycles.push(j["cycles"].as_u64().unwrap());
+    }
+    // Fewer rows (8 instead of 12) means more row blocks: more cycles than the default
+    // 12 x 4 x 3 array's 2412; a different tile width (8 x (1+1) = 16 columns per tile with
+    // 8 CEs per row) changes them again.
+    let c0 = base["cycles"].as_u64().unwrap();
+    assert!(cycles[0] > c0, "{cycles:?} vs {c0}");
+    assert_ne!(cycles[0], cycles[1]);
+}
