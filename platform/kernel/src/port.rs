@@ -30,10 +30,10 @@ pub struct NarrowReq {
     pub wdata: u32,
 }
 
-/// The response to a granted narrow request, valid the cycle after the grant.
+/// The response to a granted request, valid the cycle after the grant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct NarrowResp {
-    pub rdata: u32,
+pub struct Resp<D> {
+    pub rdata: D,
     /// The address was outside every bank (an address error).
     pub error: bool,
     /// Cycle of the grant; the response is usable from `granted + 1`.
@@ -42,22 +42,27 @@ pub struct NarrowResp {
     pub waited: u64,
 }
 
-/// A narrow initiator port (cores, DMA, traffic generators).
-#[derive(Debug, Default)]
-pub struct NarrowPort {
+/// An initiator port: the shared request slot between one initiator and the interconnect,
+/// for requests of type `Q` answered with read data of type `D`.
+#[derive(Debug)]
+pub struct Port<Q: Copy, D: Copy> {
     name: String,
-    req: Cell<Option<NarrowReq>>,
+    req: Cell<Option<Q>>,
     posted_at: Cell<u64>,
-    resp: Cell<Option<NarrowResp>>,
+    resp: Cell<Option<Resp<D>>>,
     target_wake: RefCell<Option<Wake>>,
     initiator_wake: RefCell<Option<Wake>>,
 }
 
-impl NarrowPort {
-    pub fn new(name: impl Into<String>) -> NarrowPort {
-        NarrowPort {
+impl<Q: Copy, D: Copy> Port<Q, D> {
+    pub fn new(name: impl Into<String>) -> Self {
+        Port {
             name: name.into(),
-            ..NarrowPort::default()
+            req: Cell::new(None),
+            posted_at: Cell::new(0),
+            resp: Cell::new(None),
+            target_wake: RefCell::new(None),
+            initiator_wake: RefCell::new(None),
         }
     }
     pub fn name(&self) -> &str {
@@ -77,7 +82,7 @@ impl NarrowPort {
 
     /// Post a request in `cycle`. It stays posted until granted.
     #[inline]
-    pub fn request(&self, cycle: u64, r: NarrowReq) {
+    pub fn request(&self, cycle: u64, r: Q) {
         self.req.set(Some(r));
         self.posted_at.set(cycle);
         if let Some(w) = self.target_wake.borrow().as_ref() {
@@ -91,7 +96,7 @@ impl NarrowPort {
     }
     /// Take the response of the last granted request (once).
     #[inline]
-    pub fn take_response(&self) -> Option<NarrowResp> {
+    pub fn take_response(&self) -> Option<Resp<D>> {
         self.resp.take()
     }
     /// Withdraw a posted, ungranted request (only for initiators that may legally do so).
@@ -103,14 +108,14 @@ impl NarrowPort {
 
     /// The posted request, if any.
     #[inline]
-    pub fn pending(&self) -> Option<NarrowReq> {
+    pub fn pending(&self) -> Option<Q> {
         self.req.get()
     }
     /// Grant the posted request in `cycle` with its response.
     #[inline]
-    pub fn grant(&self, cycle: u64, rdata: u32, error: bool) {
+    pub fn grant(&self, cycle: u64, rdata: D, error: bool) {
         self.req.set(None);
-        self.resp.set(Some(NarrowResp {
+        self.resp.set(Some(Resp {
             rdata,
             error,
             granted: cycle,
@@ -121,6 +126,11 @@ impl NarrowPort {
         }
     }
 }
+
+/// The response to a granted narrow request.
+pub type NarrowResp = Resp<u32>;
+/// A narrow initiator port (cores, DMA, traffic generators).
+pub type NarrowPort = Port<NarrowReq, u32>;
 
 /// Maximum words of a wide port (RedMulE's default is 9: 256 data bits plus one word for
 /// realignment; deeper CE pipelines widen it).
@@ -155,78 +165,9 @@ impl WideReq {
 }
 
 /// The response to a granted wide request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct WideResp {
-    pub rdata: [u32; WIDE_MAX_WORDS],
-    pub error: bool,
-    pub granted: u64,
-    pub waited: u64,
-}
-
+pub type WideResp = Resp<[u32; WIDE_MAX_WORDS]>;
 /// A wide initiator port (the accelerator's HWPE port).
-#[derive(Debug, Default)]
-pub struct WidePort {
-    name: String,
-    req: Cell<Option<WideReq>>,
-    posted_at: Cell<u64>,
-    resp: Cell<Option<WideResp>>,
-    target_wake: RefCell<Option<Wake>>,
-    initiator_wake: RefCell<Option<Wake>>,
-}
-
-impl WidePort {
-    pub fn new(name: impl Into<String>) -> WidePort {
-        WidePort {
-            name: name.into(),
-            ..WidePort::default()
-        }
-    }
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-    pub fn set_target_wake(&self, w: Wake) {
-        *self.target_wake.borrow_mut() = Some(w);
-    }
-    pub fn set_initiator_wake(&self, w: Wake) {
-        *self.initiator_wake.borrow_mut() = Some(w);
-    }
-    #[inline]
-    pub fn request(&self, cycle: u64, r: WideReq) {
-        self.req.set(Some(r));
-        self.posted_at.set(cycle);
-        if let Some(w) = self.target_wake.borrow().as_ref() {
-            w.at(cycle);
-        }
-    }
-    #[inline]
-    pub fn busy(&self) -> bool {
-        self.req.get().is_some()
-    }
-    #[inline]
-    pub fn take_response(&self) -> Option<WideResp> {
-        self.resp.take()
-    }
-    pub fn withdraw(&self) {
-        self.req.set(None);
-    }
-    #[inline]
-    pub fn pending(&self) -> Option<WideReq> {
-        self.req.get()
-    }
-    #[inline]
-    pub fn grant(&self, cycle: u64, rdata: [u32; WIDE_MAX_WORDS], error: bool) {
-        self.req.set(None);
-        self.resp.set(Some(WideResp {
-            rdata,
-            error,
-            granted: cycle,
-            waited: cycle - self.posted_at.get().min(cycle),
-        }));
-        if let Some(w) = self.initiator_wake.borrow().as_ref() {
-            w.at(cycle + 1);
-        }
-    }
-}
+pub type WidePort = Port<WideReq, [u32; WIDE_MAX_WORDS]>;
 
 /// Event lines into an event unit (port kind "events"): accelerators, timers and DMAs raise
 /// numbered events for a set of cores (hwpe `evt` outputs, event_unit_flex inputs).
