@@ -147,7 +147,11 @@ fn run_inner(reg: &Registry, a: &SweepArgs) -> Result<i32, String> {
         .collect();
 
     if a.dry_run {
-        println!(
+        use std::io::Write;
+        // Errors writing (a closed pipe) end the listing quietly.
+        let mut o = std::io::stdout().lock();
+        let _ = writeln!(
+            o,
             "{}: {total} points ({} in this shard), fields: {}; metrics: {}",
             sweep.file,
             selected.len(),
@@ -156,7 +160,9 @@ fn run_inner(reg: &Registry, a: &SweepArgs) -> Result<i32, String> {
         );
         for (p, r) in &selected {
             let st = if r.is_ok() { "ok" } else { "INVALID" };
-            println!("  {:>5}  {st:<7}  {}", p.index, sweep.describe(p));
+            if writeln!(o, "  {:>5}  {st:<7}  {}", p.index, sweep.describe(p)).is_err() {
+                break;
+            }
         }
         return Ok(if errors.is_empty() {
             EXIT_OK
