@@ -1,44 +1,17 @@
 //! icache_ctrl: every access answered, reads 0, accesses counted, params checked.
 
-use std::path::Path;
 use std::rc::Rc;
 
-use vp_kernel::component::{BuildCtx, ElabCtx};
+use vp_kernel::testkit::TestBench;
 use vp_kernel::tlm::{AddressMap, Payload, Response};
-use vp_kernel::{Clock, Component, Sim, SimTime};
+use vp_kernel::{Component, SimTime};
 
 const BASE: u64 = 0x1020_1400;
 
 fn build(params: &str) -> Result<(Box<dyn Component>, Rc<AddressMap>), String> {
-    let sim = Sim::new();
-    let clock = Clock::from_mhz(100.0).unwrap();
-    let domain = sim.add_clock("cluster", clock);
-    let platform = serde_json::Value::Null;
-    let ctx = BuildCtx {
-        sim: &sim,
-        domain,
-        clock,
-        seed: 1,
-        cores: 8,
-        tcdm_base: 0x1000_0000,
-        tcdm_size: 128 * 1024,
-        tcdm_banks: 16,
-        platform: &platform,
-        base_dir: Path::new("."),
-    };
-    let v: serde_yaml::Value = serde_yaml::from_str(params).unwrap();
-    let mut c = (vp_icache_ctrl::kinds()[0].build)(&ctx, "icache_ctrl", &v)?;
-    let mut map = AddressMap::new();
-    for m in c.mappings() {
-        map.add(m.name, m.base, m.size, m.target).unwrap();
-    }
-    let bus = Rc::new(map);
-    c.elaborate(&mut ElabCtx {
-        sim: &sim,
-        domain,
-        clock,
-        bus: &bus,
-    })?;
+    let tb = TestBench::new(100.0);
+    let mut c = tb.build(&vp_icache_ctrl::kinds()[0], "icache_ctrl", params)?;
+    let bus = tb.elaborate(&mut [c.as_mut()])?;
     Ok((c, bus))
 }
 

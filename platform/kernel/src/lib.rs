@@ -25,6 +25,7 @@ pub mod port;
 pub mod rng;
 pub mod sim;
 pub mod sync;
+pub mod testkit;
 pub mod time;
 pub mod tlm;
 

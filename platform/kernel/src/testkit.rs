@@ -1,0 +1,92 @@
+//! A test bench for one block: build components from their kinds and YAML params, put their
+//! mappings on a bus and elaborate them, without a scenario or the platform assembly. For
+//! the unit tests of component crates.
+
+use std::path::Path;
+use std::rc::Rc;
+
+use crate::clocked::DomainId;
+use crate::component::{BuildCtx, Component, ComponentKind, ElabCtx};
+use crate::tlm::AddressMap;
+use crate::{Clock, Sim};
+
+/// One simulation with a cluster clock and the paper's cluster parameters.
+pub struct TestBench {
+    pub sim: Sim,
+    pub domain: DomainId,
+    pub clock: Clock,
+    pub seed: u64,
+    pub cores: u32,
+    pub tcdm_base: u32,
+    pub tcdm_size: u32,
+    pub tcdm_banks: u32,
+    pub platform: serde_json::Value,
+}
+
+impl TestBench {
+    /// A bench clocked at `mhz` (8 cores, 128 KiB TCDM in 16 banks at 0x10000000, seed 1).
+    pub fn new(mhz: f64) -> TestBench {
+        let sim = Sim::new();
+        let clock = Clock::from_mhz(mhz).expect("a positive test clock");
+        let domain = sim.add_clock("cluster", clock);
+        TestBench {
+            sim,
+            domain,
+            clock,
+            seed: 1,
+            cores: 8,
+            tcdm_base: 0x1000_0000,
+            tcdm_size: 128 * 1024,
+            tcdm_banks: 16,
+            platform: serde_json::Value::Null,
+        }
+    }
+
+    /// The build context a component of this bench sees.
+    pub fn ctx(&self) -> BuildCtx<'_> {
+        BuildCtx {
+            sim: &self.sim,
+            domain: self.domain,
+            clock: self.clock,
+            seed: self.seed,
+            cores: self.cores,
+            tcdm_base: self.tcdm_base,
+            tcdm_size: self.tcdm_size,
+            tcdm_banks: self.tcdm_banks,
+            platform: &self.platform,
+            base_dir: Path::new("."),
+        }
+    }
+
+    /// Build a component of `kind` named `name` from YAML params (`""` for none).
+    pub fn build(
+        &self,
+        kind: &ComponentKind,
+        name: &str,
+        params: &str,
+    ) -> Result<Box<dyn Component>, String> {
+        let v: serde_yaml::Value = serde_yaml::from_str(params).map_err(|e| e.to_string())?;
+        (kind.build)(&self.ctx(), name, &v)
+    }
+
+    /// Map every component's ranges on a bus, then elaborate them in order.
+    pub fn elaborate(&self, comps: &mut [&mut dyn Component]) -> Result<Rc<AddressMap>, String> {
+        let mut map = AddressMap::new();
+        for c in comps.iter() {
+            for m in c.mappings() {
+                map.add(m.name, m.base, m.size, m.target)
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        let bus = Rc::new(map);
+        for c in comps.iter_mut() {
+            c.elaborate(&mut ElabCtx {
+                sim: &self.sim,
+                domain: self.domain,
+                clock: self.clock,
+                bus: &bus,
+            })?;
+        }
+        Ok(bus)
+    }
+}
