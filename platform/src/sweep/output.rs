@@ -263,8 +263,12 @@ pub fn read_dir(dir: &Path) -> Result<(Manifest, Vec<(usize, Value)>), String> {
     Ok((m, rows))
 }
 
-/// Combine shard folders into the manifest and rows one run would give.
-pub fn merge(dirs: &[&Path]) -> Result<(Manifest, Vec<(usize, Value)>, usize), String> {
+/// Rows by point index.
+pub type Rows = Vec<(usize, Value)>;
+
+/// Combine shard folders into the manifest and rows one run would give, and how many
+/// points are missing.
+pub fn merge(dirs: &[&Path]) -> Result<(Manifest, Rows, usize), String> {
     let mut first: Option<(Manifest, String)> = None;
     let mut all: BTreeMap<usize, (Value, String)> = BTreeMap::new();
     for d in dirs {
