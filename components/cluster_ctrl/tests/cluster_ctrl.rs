@@ -1,10 +1,9 @@
 //! Cluster control: EOC stops the run, RETURN, HCI config forwarding, boot view.
 
 use std::cell::RefCell;
-use std::path::Path;
 use std::rc::Rc;
 
-use vp_kernel::component::{BuildCtx, ElabCtx};
+use vp_kernel::testkit::TestBench;
 use vp_kernel::tlm::{AddressMap, Memory, Payload, Response, Target};
 use vp_kernel::{Clock, Component, PortRef, RunEnd, Sim, SimTime, Wake};
 
@@ -17,47 +16,19 @@ struct H {
     bus: Rc<AddressMap>,
 }
 
-fn build(
-    params: &str,
-) -> Result<(Sim, Clock, vp_kernel::clocked::DomainId, Box<dyn Component>), String> {
-    let sim = Sim::new();
-    let clock = Clock::from_mhz(100.0).unwrap();
-    let domain = sim.add_clock("cluster", clock);
-    let platform = serde_json::Value::Null;
-    let ctx = BuildCtx {
-        sim: &sim,
-        domain,
-        clock,
-        seed: 1,
-        cores: 8,
-        tcdm_base: 0x1000_0000,
-        tcdm_size: 128 * 1024,
-        tcdm_banks: 16,
-        platform: &platform,
-        base_dir: Path::new("."),
-    };
-    let v: serde_yaml::Value = serde_yaml::from_str(params).unwrap();
-    let c = (vp_cluster_ctrl::kinds()[0].build)(&ctx, "cluster_ctrl", &v)?;
-    Ok((sim, clock, domain, c))
+fn build(params: &str) -> Result<(TestBench, Box<dyn Component>), String> {
+    let tb = TestBench::new(100.0);
+    let c = tb.build(&vp_cluster_ctrl::kinds()[0], "cluster_ctrl", params)?;
+    Ok((tb, c))
 }
 
 fn harness(params: &str, hci: Option<PortRef>) -> H {
-    let (sim, clock, domain, mut cc) = build(params).unwrap();
+    let (tb, mut cc) = build(params).unwrap();
     if let Some(h) = hci {
         cc.bind("hci", h).unwrap();
     }
-    let mut map = AddressMap::new();
-    for m in cc.mappings() {
-        map.add(m.name, m.base, m.size, m.target).unwrap();
-    }
-    let bus = Rc::new(map);
-    cc.elaborate(&mut ElabCtx {
-        sim: &sim,
-        domain,
-        clock,
-        bus: &bus,
-    })
-    .unwrap();
+    let bus = tb.elaborate(&mut [cc.as_mut()]).unwrap();
+    let (sim, clock) = (tb.sim, tb.clock);
     H {
         sim,
         clock,

@@ -2,12 +2,11 @@
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
-use std::path::Path;
 use std::rc::Rc;
 
 use vp_kernel::clocked::{DomainId, Next, TickCtx};
-use vp_kernel::component::{BuildCtx, ElabCtx};
 use vp_kernel::port::EventsRef;
+use vp_kernel::testkit::TestBench;
 use vp_kernel::tlm::{AddressMap, Payload, Response};
 use vp_kernel::{Clock, Clocked, Component, RunEnd, Sim, SimTime, Wake};
 
@@ -23,37 +22,14 @@ struct Harness {
 }
 
 fn harness(params: &str) -> Harness {
-    let sim = Sim::new();
-    let clock = Clock::from_mhz(100.0).unwrap();
-    let domain = sim.add_clock("cluster", clock);
-    let platform = serde_json::Value::Null;
-    let ctx = BuildCtx {
-        sim: &sim,
-        domain,
-        clock,
-        seed: 1,
-        cores: 8,
-        tcdm_base: 0x1000_0000,
-        tcdm_size: 128 * 1024,
-        tcdm_banks: 16,
-        platform: &platform,
-        base_dir: Path::new("."),
-    };
-    let v: serde_yaml::Value = serde_yaml::from_str(params).unwrap();
-    let kind = &vp_event_unit::kinds()[0];
-    let mut eu = (kind.build)(&ctx, "event_unit", &v).unwrap();
-    let mut map = AddressMap::new();
-    for m in eu.mappings() {
-        map.add(m.name, m.base, m.size, m.target).unwrap();
-    }
-    let bus = Rc::new(map);
-    let mut ecx = ElabCtx {
-        sim: &sim,
-        domain,
-        clock,
-        bus: &bus,
-    };
-    eu.elaborate(&mut ecx).unwrap();
+    let tb = TestBench::new(100.0);
+    let mut eu = tb
+        .build(&vp_event_unit::kinds()[0], "event_unit", params)
+        .unwrap();
+    let bus = tb.elaborate(&mut [eu.as_mut()]).unwrap();
+    let TestBench {
+        sim, domain, clock, ..
+    } = tb;
     Harness {
         sim,
         domain,
@@ -498,31 +474,19 @@ fn sleep_info_names_the_mask() {
 
 #[test]
 fn params_are_checked() {
-    let sim = Sim::new();
-    let clock = Clock::from_mhz(100.0).unwrap();
-    let domain = sim.add_clock("c", clock);
-    let platform = serde_json::Value::Null;
-    let ctx = BuildCtx {
-        sim: &sim,
-        domain,
-        clock,
-        seed: 1,
-        cores: 8,
-        tcdm_base: 0x1000_0000,
-        tcdm_size: 128 * 1024,
-        tcdm_banks: 16,
-        platform: &platform,
-        base_dir: Path::new("."),
-    };
+    let tb = TestBench::new(100.0);
     let kind = &vp_event_unit::kinds()[0];
-    let bad: serde_yaml::Value = serde_yaml::from_str("{basee: 1}").unwrap();
-    let e = (kind.build)(&ctx, "event_unit", &bad).err().unwrap();
+    let e = tb.build(kind, "event_unit", "{basee: 1}").err().unwrap();
     assert!(e.contains("basee"), "{e}");
-    let bad: serde_yaml::Value = serde_yaml::from_str("{base: 0x10200802}").unwrap();
-    let e = (kind.build)(&ctx, "event_unit", &bad).err().unwrap();
+    let e = tb
+        .build(kind, "event_unit", "{base: 0x10200802}")
+        .err()
+        .unwrap();
     assert!(e.starts_with("base:"), "{e}");
-    let bad: serde_yaml::Value = serde_yaml::from_str("{barriers: 17}").unwrap();
-    let e = (kind.build)(&ctx, "event_unit", &bad).err().unwrap();
+    let e = tb
+        .build(kind, "event_unit", "{barriers: 17}")
+        .err()
+        .unwrap();
     assert!(e.starts_with("barriers:"), "{e}");
-    assert!((kind.build)(&ctx, "event_unit", &serde_yaml::Value::Null).is_ok());
+    assert!(tb.build(kind, "event_unit", "").is_ok());
 }

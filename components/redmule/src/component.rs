@@ -134,9 +134,7 @@ struct State {
 
 impl State {
     fn cycle(&self) -> u64 {
-        self.sim
-            .next_tick_cycle(self.domain)
-            .max(self.clock.cycle_at(self.sim.now()))
+        self.sim.access_cycle(self.domain)
     }
 
     fn soft_clear(&mut self) {

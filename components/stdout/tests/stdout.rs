@@ -1,10 +1,9 @@
 //! stdout: per-core line buffering, interleaving, prefix, flush at finish.
 
-use std::path::Path;
 use std::rc::Rc;
 
 use serde_json::json;
-use vp_kernel::component::{BuildCtx, ElabCtx};
+use vp_kernel::testkit::TestBench;
 use vp_kernel::tlm::{AddressMap, Payload, Response};
 use vp_kernel::{Clock, Component, Sim, SimTime};
 
@@ -13,36 +12,10 @@ const OUT: u64 = 0x4000_0000;
 type Built = (Sim, Clock, Box<dyn Component>, Rc<AddressMap>);
 
 fn build(params: &str) -> Result<Built, String> {
-    let sim = Sim::new();
-    let clock = Clock::from_mhz(100.0).unwrap();
-    let domain = sim.add_clock("cluster", clock);
-    let platform = serde_json::Value::Null;
-    let ctx = BuildCtx {
-        sim: &sim,
-        domain,
-        clock,
-        seed: 1,
-        cores: 8,
-        tcdm_base: 0x1000_0000,
-        tcdm_size: 128 * 1024,
-        tcdm_banks: 16,
-        platform: &platform,
-        base_dir: Path::new("."),
-    };
-    let v: serde_yaml::Value = serde_yaml::from_str(params).unwrap();
-    let mut c = (vp_stdout::kinds()[0].build)(&ctx, "stdout", &v)?;
-    let mut map = AddressMap::new();
-    for m in c.mappings() {
-        map.add(m.name, m.base, m.size, m.target).unwrap();
-    }
-    let bus = Rc::new(map);
-    c.elaborate(&mut ElabCtx {
-        sim: &sim,
-        domain,
-        clock,
-        bus: &bus,
-    })?;
-    Ok((sim, clock, c, bus))
+    let tb = TestBench::new(100.0);
+    let mut c = tb.build(&vp_stdout::kinds()[0], "stdout", params)?;
+    let bus = tb.elaborate(&mut [c.as_mut()])?;
+    Ok((tb.sim, tb.clock, c, bus))
 }
 
 fn puts(bus: &AddressMap, core: u64, cluster: u64, s: &str) {

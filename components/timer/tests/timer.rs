@@ -1,11 +1,10 @@
 //! Timer: lazy counting, prescaler, compare events, one-shot, 64-bit cascade.
 
 use std::cell::RefCell;
-use std::path::Path;
 use std::rc::Rc;
 
-use vp_kernel::component::{BuildCtx, ElabCtx};
 use vp_kernel::port::{EventSink, EventsRef};
+use vp_kernel::testkit::TestBench;
 use vp_kernel::tlm::{AddressMap, Payload, Response};
 use vp_kernel::{Clock, Component, PortRef, Sim, SimTime};
 
@@ -35,40 +34,15 @@ struct H {
 }
 
 fn build(params: &str, bind: bool) -> Result<H, String> {
-    let sim = Sim::new();
-    let clock = Clock::from_mhz(100.0).unwrap();
-    let domain = sim.add_clock("cluster", clock);
-    let platform = serde_json::Value::Null;
-    let ctx = BuildCtx {
-        sim: &sim,
-        domain,
-        clock,
-        seed: 1,
-        cores: 8,
-        tcdm_base: 0x1000_0000,
-        tcdm_size: 128 * 1024,
-        tcdm_banks: 16,
-        platform: &platform,
-        base_dir: Path::new("."),
-    };
-    let v: serde_yaml::Value = serde_yaml::from_str(params).unwrap();
-    let mut t = (vp_timer::kinds()[0].build)(&ctx, "timer", &v)?;
+    let tb = TestBench::new(100.0);
+    let mut t = tb.build(&vp_timer::kinds()[0], "timer", params)?;
     let rec = Rc::new(Rec::default());
     if bind {
         let sink: Rc<dyn EventSink> = rec.clone();
         t.bind("events", PortRef::new("events", Rc::new(EventsRef(sink))))?;
     }
-    let mut map = AddressMap::new();
-    for m in t.mappings() {
-        map.add(m.name, m.base, m.size, m.target).unwrap();
-    }
-    let bus = Rc::new(map);
-    t.elaborate(&mut ElabCtx {
-        sim: &sim,
-        domain,
-        clock,
-        bus: &bus,
-    })?;
+    let bus = tb.elaborate(&mut [t.as_mut()])?;
+    let (sim, clock) = (tb.sim, tb.clock);
     Ok(H {
         sim,
         clock,

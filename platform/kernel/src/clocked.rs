@@ -131,6 +131,8 @@ pub(crate) struct Domain {
     ticking: bool,
     /// Last cycle that ticked, +1 (0 = none yet).
     next_unticked: u64,
+    /// The cycle being ticked right now, if the domain is ticking.
+    pub(crate) ticking_cycle: Option<u64>,
 }
 
 impl Domain {
@@ -142,6 +144,7 @@ impl Domain {
             added: Vec::new(),
             ticking: false,
             next_unticked: 0,
+            ticking_cycle: None,
         }
     }
 

@@ -387,6 +387,17 @@ impl Sim {
         doms[d.0].first_untick(self.now())
     }
 
+    /// The cycle an access made now belongs to: the cycle being ticked when called from a
+    /// clocked participant's tick, otherwise the next cycle to tick (a process runs before
+    /// the clock tick of its time point). Register files use it to time-stamp accesses.
+    pub fn access_cycle(&self, d: DomainId) -> u64 {
+        let doms = self.inner.domains.borrow();
+        match doms[d.0].ticking_cycle {
+            Some(c) => c,
+            None => doms[d.0].first_untick(self.now()),
+        }
+    }
+
     /// Run until the end condition (see [`RunEnd`]) or until `limit` (inclusive: events at
     /// `limit` still run).
     pub fn run(&self, limit: Option<SimTime>) -> RunReport {
@@ -491,6 +502,13 @@ impl Sim {
             self.set_now(t);
             self.inner.delta.set(0);
             next_unticked = c + 1;
+            // Participants and processes asking for the next tick cycle during this tick
+            // must see this cycle as ticked.
+            {
+                let mut doms = self.inner.domains.borrow_mut();
+                doms[0].set_next_unticked(next_unticked);
+                doms[0].ticking_cycle = Some(c);
+            }
             ticked = true;
             for p in parts.iter() {
                 if p.wake.get() <= c {
@@ -518,6 +536,7 @@ impl Sim {
         let mut doms = self.inner.domains.borrow_mut();
         let d = &mut doms[0];
         d.set_next_unticked(next_unticked);
+        d.ticking_cycle = None;
         let mut parts = parts;
         d.restore_parts(&mut parts);
         ticked
@@ -604,6 +623,7 @@ impl Sim {
                 let d = &mut doms[di];
                 let Some(c) = d.due_cycle(now) else { continue };
                 d.mark_ticked(c);
+                d.ticking_cycle = Some(c);
                 (c, d.take_parts())
             };
             for p in parts.iter() {
@@ -624,6 +644,7 @@ impl Sim {
                 }
             }
             let mut doms = self.inner.domains.borrow_mut();
+            doms[di].ticking_cycle = None;
             doms[di].restore_parts(&mut parts);
         }
         any

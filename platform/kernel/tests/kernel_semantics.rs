@@ -313,3 +313,40 @@ fn wait_cycles_lands_on_clock_edges() {
     });
     assert_eq!(sim.run(None).end, RunEnd::Finished);
 }
+
+/// Asks, during its tick, for the cycle at which a participant woken now would run.
+struct AsksNextTick {
+    domain: vp_kernel::clocked::DomainId,
+    seen: Rc<RefCell<Vec<(u64, u64)>>>,
+    left: u32,
+}
+
+impl Clocked for AsksNextTick {
+    fn tick(&mut self, cx: &mut TickCtx<'_>) -> Next {
+        let n = cx.sim.next_tick_cycle(self.domain);
+        self.seen.borrow_mut().push((cx.cycle, n));
+        self.left -= 1;
+        if self.left == 0 {
+            Next::Sleep
+        } else {
+            Next::Cycle
+        }
+    }
+}
+
+#[test]
+fn during_a_tick_the_next_tick_cycle_is_the_following_one() {
+    // Whether the kernel ticks cycle by cycle or in its fast loop, a wake-up requested
+    // during the tick of cycle c lands on c + 1.
+    let sim = Sim::new();
+    let dom = sim.add_clock("clk", Clock::from_period_ps(10));
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let p = Rc::new(RefCell::new(AsksNextTick {
+        domain: dom,
+        seen: seen.clone(),
+        left: 4,
+    }));
+    sim.add_clocked(dom, "p", 0, false, p).at(2);
+    sim.run(None);
+    assert_eq!(*seen.borrow(), vec![(2, 3), (3, 4), (4, 5), (5, 6)]);
+}
