@@ -273,3 +273,26 @@ fn array_geometry_changes_timing_and_keeps_results_right() {
     assert!(cycles[0] > c0, "{cycles:?} vs {c0}");
     assert_ne!(cycles[0], cycles[1]);
 }
+
+#[test]
+fn an_array_wider_than_the_hci_port_stops_with_a_fault_not_wrong_results() {
+    // 4 CEs x (4 + 1) stages = 20 FP16 values = 10 words + 1 for realignment = 11 words, on
+    // the default 9-word wide port: the interconnect answers with an error.
+    let yaml = scenario_yaml(&args(16, 16, 16, "gemm", "fp16"))
+        .unwrap()
+        .replace(
+            "redmule: { deny_permille: 0 }",
+            "redmule: { rows: 8, cols: 4, stages: 4 }",
+        );
+    let (end, _, _) = run_yaml(&yaml);
+    match end {
+        RunEnd::Fault { source, message } => {
+            assert_eq!(source, "redmule");
+            assert!(
+                message.contains("11-word") && message.contains("wide_words"),
+                "{message}"
+            );
+        }
+        e => panic!("expected a fault, got {e:?}"),
+    }
+}

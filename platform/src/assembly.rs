@@ -163,21 +163,10 @@ impl Platform {
         }
 
         for (block, port, peer, export) in CLUSTER_WIRING {
-            if !(components.contains_key(*block) && components.contains_key(*peer)) {
-                continue;
+            if components.contains_key(*block) && components.contains_key(*peer) {
+                wire(&mut components, block, port, peer, export)
+                    .map_err(|e| l.error_at(&["platform", block], e))?;
             }
-            let pref = components[*peer].export(export).map_err(|e| {
-                l.error_at(
-                    &["platform", block],
-                    format!("wiring {block}.{port} -> {peer}.{export}: {e}"),
-                )
-            })?;
-            components[*block].bind(port, pref).map_err(|e| {
-                l.error_at(
-                    &["platform", block],
-                    format!("wiring {block}.{port} -> {peer}.{export}: {e}"),
-                )
-            })?;
         }
 
         // Cores running the program: core{i} of kind `core`, in index order so that their
@@ -212,21 +201,10 @@ impl Platform {
         }
         for name in &core_names {
             for (port, peer, export) in CORE_WIRING {
-                if !components.contains_key(*peer) {
-                    continue;
+                if components.contains_key(*peer) {
+                    wire(&mut components, name, port, peer, export)
+                        .map_err(|e| l.error_at(&["program"], e))?;
                 }
-                let pref = components[*peer].export(export).map_err(|e| {
-                    l.error_at(
-                        &["program"],
-                        format!("wiring {name}.{port} -> {peer}.{export}: {e}"),
-                    )
-                })?;
-                components[name.as_str()].bind(port, pref).map_err(|e| {
-                    l.error_at(
-                        &["program"],
-                        format!("wiring {name}.{port} -> {peer}.{export}: {e}"),
-                    )
-                })?;
             }
         }
 
@@ -442,6 +420,19 @@ impl Platform {
     pub fn time_of(&self, c: u64) -> SimTime {
         self.clock.time_of(c)
     }
+}
+
+/// Bind `from.port` to the port `peer` exports as `export`.
+fn wire(
+    components: &mut IndexMap<String, Box<dyn Component>>,
+    from: &str,
+    port: &str,
+    peer: &str,
+    export: &str,
+) -> Result<(), String> {
+    let at = |e: String| format!("wiring {from}.{port} -> {peer}.{export}: {e}");
+    let pref = components[peer].export(export).map_err(at)?;
+    components[from].bind(port, pref).map_err(at)
 }
 
 /// The `end` object of the stats document.

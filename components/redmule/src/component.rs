@@ -542,7 +542,23 @@ impl Clocked for Engine {
             Some(_) => false,
             None => true,
         };
-        let _ = self.port.take_response();
+        if let Some(resp) = self.port.take_response() {
+            if resp.error {
+                // The interconnect refused the access as malformed: the array's word
+                // (cols x (stages + 1) FP16 values + 1 word) is wider than the HCI's wide
+                // port, or the address is outside the TCDM. Results would be wrong: stop.
+                let words = geom.depth() * 2 / 4 + 1;
+                cx.sim.fault(
+                    state.borrow().name.clone(),
+                    format!(
+                        "the wide port answered an access error at cycle {}: RedMulE {}x{}x{} needs {words}-word accesses; check platform.interconnect.wide_words and the TCDM size",
+                        resp.granted, geom.rows, geom.cols, geom.stages
+                    ),
+                );
+                state.borrow_mut().running = Some(r);
+                return Next::Sleep;
+            }
+        }
         let out = r.sched.cycle(granted);
         self.note_stall(&mut r, out.stall, cx.cycle);
         // Watchdog: a job far beyond any plausible schedule is a model or memory deadlock.
