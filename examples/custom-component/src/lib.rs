@@ -136,7 +136,7 @@ fn build(
     v: &serde_yaml::Value,
 ) -> Result<Box<dyn Component>, String> {
     let p: Params = parse_params(v)?;
-    if p.src % 4 != 0 || p.dst % 4 != 0 || p.bytes % 4 != 0 {
+    if ![p.src, p.dst, p.bytes].iter().all(|v| v.is_multiple_of(4)) {
         return Err("src, dst and bytes must be multiples of 4".into());
     }
     if p.cycles_per_word == 0 {
