@@ -382,3 +382,89 @@ fn tiny_elf_at(base: u32, words: &[u32]) -> Vec<u8> {
     b.extend_from_slice(&code);
     b
 }
+
+// --- the library API: core params
+
+fn run_lib(yaml: &str) -> Result<(vp_kernel::RunEnd, Value), String> {
+    let reg = redmule_vp::builtin_registry();
+    let l = redmule_vp::Loaded::from_str(yaml, "test.yaml", Path::new("."))
+        .map_err(|e| e.to_string())?;
+    let p = redmule_vp::Platform::build(&l, &reg, &redmule_vp::Overrides::default())
+        .map_err(|e| e.to_string())?;
+    let out = p.run();
+    Ok((out.report.end, out.stats))
+}
+
+fn program_yaml(elf: &Path, core_params: &str) -> String {
+    format!(
+        "program:\n  elf: {}\n  core_params: {core_params}\n",
+        Value::String(elf.display().to_string())
+    )
+}
+
+#[test]
+fn run_ahead_quantum_does_not_change_timing() {
+    // Run-ahead is exact: every shared access happens at its own cycle whatever the quantum,
+    // so a quantum of 1 cycle and the default give the same run, cycle for cycle.
+    let elf = prebuilt("matmul_int");
+    let (e1, s1) = run_lib(&program_yaml(&elf, "{quantum: 1}")).unwrap();
+    let (e2, s2) = run_lib(&program_yaml(&elf, "{}")).unwrap();
+    assert_eq!(e1, e2);
+    assert_eq!(s1["cycles"], s2["cycles"]);
+    // The run stops at EOC in the middle of a quantum: a core may already have run ahead
+    // a few instructions that touch nothing shared (so its instruction count and pc may
+    // differ); everything that reached the memory system is identical.
+    for i in 0..8 {
+        let k = format!("core{i}");
+        for f in [
+            "stall_cycles",
+            "sleep_cycles",
+            "loads",
+            "stores",
+            "tcdm_accesses",
+            "bus_accesses",
+        ] {
+            assert_eq!(s1["components"][&k][f], s2["components"][&k][f], "{k}.{f}");
+        }
+        let (a, b) = (
+            s1["components"][&k]["instructions"].as_u64().unwrap(),
+            s2["components"][&k]["instructions"].as_u64().unwrap(),
+        );
+        assert!(a.abs_diff(b) < 16, "{k}: {a} vs {b}");
+    }
+    assert_eq!(
+        s1["components"]["interconnect"],
+        s2["components"]["interconnect"]
+    );
+    assert_eq!(
+        s1["components"]["event_unit"],
+        s2["components"]["event_unit"]
+    );
+    assert_eq!(
+        s1["components"]["stdout"]["lines"],
+        s2["components"]["stdout"]["lines"]
+    );
+}
+
+#[test]
+fn core_params_are_checked() {
+    let elf = prebuilt("hello");
+    let e = run_lib(&program_yaml(&elf, "{quantun: 5}")).err().unwrap();
+    assert!(e.contains("quantun"), "{e}");
+    let e = run_lib(&program_yaml(&elf, "{quantum: 0}")).err().unwrap();
+    assert!(e.contains("quantum"), "{e}");
+    let e = run_lib(&program_yaml(&elf, "{timing: {fpu_addmul_lat: x}}"))
+        .err()
+        .unwrap();
+    assert!(e.contains("timing"), "{e}");
+    // A slower FPU makes matmul_fp slower (timing overrides reach the hart).
+    let fp = prebuilt("matmul_fp");
+    let (_, base) = run_lib(&program_yaml(&fp, "{}")).unwrap();
+    let (_, slow) = run_lib(&program_yaml(&fp, "{timing: {fpu_addmul_lat: 6}}")).unwrap();
+    assert!(
+        slow["cycles"].as_u64() > base["cycles"].as_u64(),
+        "{} vs {}",
+        slow["cycles"],
+        base["cycles"]
+    );
+}

@@ -85,8 +85,9 @@ struct Params {
     load_elf: bool,
     #[serde(default)]
     cluster: u32,
+    /// Parsed into [`Timing`] separately, so that errors name `timing`.
     #[serde(default)]
-    timing: Timing,
+    timing: serde_yaml::Value,
     #[serde(default)]
     trace_instructions: bool,
     #[serde(default = "d_quantum")]
@@ -121,6 +122,7 @@ fn build(
     if p.quantum == 0 {
         return Err("quantum: expected at least 1".into());
     }
+    let timing: Timing = parse_params(&p.timing).map_err(|e| format!("timing: {e}"))?;
     let path = if p.elf.is_absolute() {
         p.elf.clone()
     } else {
@@ -134,7 +136,7 @@ fn build(
         index: p.index,
         cluster: p.cluster,
         load_elf: p.load_elf,
-        timing: p.timing,
+        timing,
         trace: p.trace_instructions,
         quantum: p.quantum,
         tcdm_base: ctx.tcdm_base,
