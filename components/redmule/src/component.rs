@@ -275,6 +275,7 @@ impl State {
             stall_since: 0,
             event_raised: false,
         });
+        vp_traces::signal!(format!("cluster.{}", self.name), "busy", true);
         if let Some(w) = &self.engine_wake {
             w.at(start);
         }
@@ -470,6 +471,14 @@ impl Engine {
             None => {}
         }
         if stall != r.stall {
+            let code: u64 = match stall {
+                None => 0,
+                Some(Stall::WMissing) => 1,
+                Some(Stall::XNotFull) => 2,
+                Some(Stall::YMissing) => 3,
+                Some(Stall::Other(_)) => 4,
+            };
+            vp_traces::signal!(self.track.as_str(), "stall", code, 3u64);
             if let Some(prev) = r.stall {
                 if vp_traces::enabled() {
                     let clock = self.state.borrow().clock;
@@ -607,6 +616,7 @@ impl Clocked for Engine {
             s.ctx[r.ctx].state = CtxState::Free;
             s.finished = s.finished.wrapping_add(1);
             r.stats.drained_cycle = cx.cycle;
+            vp_traces::signal!(self.track.as_str(), "busy", false);
             s.jobs.push(r.stats.clone());
             s.done_event.notify_delta();
             s.start_next(cx.cycle + 1, cx.cycle + 1);
