@@ -93,6 +93,11 @@
 //!   18559 cycles (the reference quotes 18546 to 18553 for the RTL). With
 //!   [`Schedule::with_rtl_request_retirement`] the model follows the RTL instead; it then matched
 //!   Verilator cycle for cycle on every refusal pattern tried (lock-ups included).
+//!   Hold-until-grant also needs two guards against lock-ups that only refusals expose (both
+//!   inert while the memory always grants, so the calibration and the traces are unchanged): a
+//!   row block whose fill ends while the Z buffer is still storing the previous one is pushed
+//!   after it instead of being dropped (`z_push_defer`), and once a request has been refused a
+//!   multiplexer re-arbitrates when its locked winner withdraws its request (`Mux::winner`).
 //! - Each job has its own registers (the RTL's tiler reads the running context's).
 //!
 //! Verification: besides the calibration table and the two reference traces, the per-cycle port
@@ -451,9 +456,16 @@ struct Mux {
 
 impl Mux {
     /// `winner_d` for the requests `req` (bit i = channel i) of `n` channels.
-    fn winner(&self, n: u32, req: u32, force: Option<&[u32]>) -> u32 {
-        // Re-arbitrate only after a handshake or a cycle without requests.
-        if !self.rr_en_q && self.any_req_q {
+    fn winner(&self, n: u32, req: u32, force: Option<&[u32]>, hold: bool) -> u32 {
+        // Re-arbitrate only after a handshake or a cycle without requests. With hold-until-grant
+        // (`hold`, model departure, see the module docs) also when the locked winner has
+        // withdrawn its request: a load stream's `hci_core_fifo` withholds its request while its
+        // response FIFO is full even if it has not been on the port (it won this multiplexer but
+        // lost the next one). Locked on it, the Y/Z multiplexer starves the Z stores while the
+        // Y stream waits for the Z buffer to empty, which needs those stores: a lock-up with no
+        // port request (36 x 16 x 48 at 34 % random refusals). With the memory always granting
+        // nothing changes (`hold` is only set once a request has been refused).
+        if !self.rr_en_q && self.any_req_q && (!hold || req & (1 << self.winner_q) != 0) {
             return self.winner_q;
         }
         let mut w = self.rr_counter;
@@ -683,6 +695,9 @@ struct ZBuf {
     store_shift: u32,
     w_index: u32,
     d_index: u32,
+    /// Hold-until-grant only: a block whose last fill cycle fell in the Pushed state, to be
+    /// pushed when the current one is stored (see `eval`).
+    push_pending: bool,
 }
 
 /// Registers of `redmule_memory_scheduler.sv` (X restarts).
@@ -743,6 +758,8 @@ struct Comb {
     z_push: bool,
     z_empty_flag: bool,
     z_next: Option<ZState>,
+    /// Hold-until-grant only: the last fill cycle of a block falls in the Pushed state.
+    z_push_defer: bool,
     // streamer
     src: [SourceComb; 3],
     sink_req_start: bool,
@@ -801,6 +818,8 @@ pub struct Schedule {
     quiet: u32,
     /// Reproduce the RTL's request retirement after a refusal (see the module docs).
     rtl_retire: bool,
+    /// The memory has refused a port request in this job (hold-until-grant multiplexer unlock).
+    refused_any: bool,
 }
 
 /// A running job that issues no port request for this many cycles is deadlocked: nothing else
@@ -871,6 +890,7 @@ impl Schedule {
                 store_shift: 0,
                 w_index: 0,
                 d_index: 0,
+                push_pending: false,
             },
             src: [Source::new(); 3],
             sink_cs: SState::Idle,
@@ -886,6 +906,7 @@ impl Schedule {
             port_refused: None,
             quiet: 0,
             rtl_retire: false,
+            refused_any: false,
         })
     }
 
@@ -1250,6 +1271,25 @@ impl Schedule {
         let y_last_push = i64::from(zb.d_index) == i64::from(c.y_height) - 1 && c.y_push_enable;
         c.z_empty_flag = (i64::from(zb.store_shift) == i64::from(s.z_width) - 1 && c.z_push)
             || (zb.state == ZState::Loaded && y_last_push && z_first_load);
+        // Hold-until-grant only (model departure, see the module docs). A row block's results
+        // are shifted into the Z buffer (`fill`, z_height cycles from `z_wait_clr`) and the buffer
+        // turns Pushed on the last fill cycle (`fill_last`), but in the Pushed state the RTL's
+        // `redmule_z_buffer` ignores `fill`. Before a block the scheduler's `y_miss` keeps the
+        // array from producing results while the buffer is not Loaded (so not Pushed); `y_miss`
+        // is masked by `w_done`, though, which the job's last W row has already set, so the last
+        // block's results may emerge while the previous block is still being stored. With the
+        // memory always granting, those stores end before the fill does (e.g. 13 x 4 x 4, where
+        // the fill starts in the Pushed state and ends in the Empty one). When the memory refuses
+        // enough stores (16 x 16 x 16 under two random narrow-port generators), `fill_last` falls
+        // in the Pushed state and is dropped: the last block is never pushed, the Z sink waits
+        // for its rows forever and the job deadlocks without any port request. Here such a
+        // block is remembered (`push_pending`) and pushed as soon as the current block's last
+        // store leaves (Pushed -> Pushed instead of Pushed -> Empty), with the same counter
+        // updates as a block pushed right after the Empty state. The data comes from the
+        // functional model, so only the timing is at stake. With the memory always granting this
+        // never happens (calibration and traces unchanged); under RTL request retirement the
+        // model keeps the RTL's behaviour.
+        c.z_push_defer = !self.rtl_retire && zb.state == ZState::Pushed && fill_last;
         let z_next = match zb.state {
             ZState::Empty => {
                 let mut n = ZState::Empty;
@@ -1273,7 +1313,11 @@ impl Schedule {
             }
             ZState::Pushed => {
                 if i64::from(zb.store_shift) == i64::from(s.z_width) - 1 && c.z_push {
-                    ZState::Empty
+                    if zb.push_pending || c.z_push_defer {
+                        ZState::Pushed
+                    } else {
+                        ZState::Empty
+                    }
                 } else {
                     ZState::Pushed
                 }
@@ -1378,15 +1422,22 @@ impl Schedule {
 
         // ---- hci_core_mux_ooo.sv: Y/Z, then X/W/YZ
         let z_priority = store_en || self.top_z.valid();
+        // The unlock below only once the memory has refused a request: without refusals the
+        // model is the RTL, whose corner-shape deadlocks (N <= 4 with several output tiles) come
+        // from this very lock and are kept.
+        let hold = !self.rtl_retire && self.refused_any;
         c.yz_req = u32::from(c.src[Y].mux_req) | (u32::from(c.z_store_req) << 1);
-        c.yz_winner =
-            self.yz_mux
-                .winner(2, c.yz_req, if z_priority { Some(&[0, 1]) } else { None });
+        c.yz_winner = self.yz_mux.winner(
+            2,
+            c.yz_req,
+            if z_priority { Some(&[0, 1]) } else { None },
+            hold,
+        );
         let yz_out_req = c.yz_req & (1 << c.yz_winner) != 0;
         c.ld_req = u32::from(c.src[X].mux_req)
             | (u32::from(c.src[W].mux_req) << 1)
             | (u32::from(yz_out_req) << 2);
-        c.ld_winner = self.ld_mux.winner(3, c.ld_req, None);
+        c.ld_winner = self.ld_mux.winner(3, c.ld_req, None, hold);
         let out_req = c.ld_req & (1 << c.ld_winner) != 0;
         c.port = None;
         if out_req {
@@ -1427,6 +1478,7 @@ impl Schedule {
 
         // ---- port handshake, multiplexers, response routing
         let port_hs = c.port.is_some() && gnt;
+        self.refused_any |= c.port.is_some() && !gnt;
         let mut req_pop = [false; 3];
         let mut store_pop = false;
         self.resp = None;
@@ -1662,6 +1714,17 @@ impl Schedule {
                 zb.d_index = 0;
             } else if c.y_push_enable {
                 zb.d_index = (zb.d_index + 1) & d_mask;
+            }
+            if zb.state == ZState::Pushed && c.z_next == Some(ZState::Pushed) {
+                // A deferred block (see `z_push_defer` in `eval`): set when its fill ends, cleared
+                // when the block before it has been stored and it takes the buffer.
+                // (`store_shift` is already updated: it wraps to 0 on the block's last store.)
+                let stored = c.z_push && zb.store_shift == 0;
+                zb.push_pending = if stored {
+                    false
+                } else {
+                    zb.push_pending || c.z_push_defer
+                };
             }
             zb.state = c.z_next.unwrap_or(zb.state);
         }
