@@ -782,7 +782,7 @@ impl Redmule {
 
 fn job_json(j: &JobStats, geom: Geometry, mhz: f64) -> Value {
     let job = j.job.expect("finished jobs carry their job");
-    let cycles = j.end_cycle - j.trigger_cycle;
+    let cycles = j.cycles();
     let macs = job.m as f64 * job.n as f64 * job.k as f64;
     let units = (geom.rows * geom.cols) as f64;
     json!({

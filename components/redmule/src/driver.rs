@@ -470,14 +470,17 @@ impl Component for Driver {
                     }
                 }
                 let eb = fmt.bytes_per_elem();
-                let regs_v = [
-                    xa,
-                    wa,
-                    za,
-                    ((k as u32) << 16) | m as u32,
-                    n as u32,
-                    (op.code() << 10) | (fmt.code() << 7),
-                ];
+                let regs_v = regs::Job {
+                    x: xa,
+                    w: wa,
+                    z: za,
+                    m: m as u32,
+                    n: n as u32,
+                    k: k as u32,
+                    op,
+                    fmt,
+                }
+                .registers();
                 for (i, v) in regs_v.iter().enumerate() {
                     sim.wait_cycles(clock, 1).await;
                     if let Err(e) = access(regs::X_PTR + 4 * i as u32, Some(*v)) {
