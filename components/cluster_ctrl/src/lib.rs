@@ -44,7 +44,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tracing::{debug, event, info, warn, Level};
 use vp_kernel::clocked::DomainId;
-use vp_kernel::component::{parse_params, ElabCtx, MapEntry, PortInfo};
+use vp_kernel::component::{parse_params, MapEntry, PortInfo};
 use vp_kernel::tlm::{Command, Payload, Response, Target, TargetRef};
 use vp_kernel::{BuildCtx, Component, ComponentKind, PortRef, Sim, SimTime, Wake};
 
@@ -394,9 +394,6 @@ impl Component for ClusterCtrl {
             size: SIZE,
             target: self.regs.clone(),
         }]
-    }
-    fn elaborate(&mut self, _cx: &mut ElabCtx<'_>) -> Result<(), String> {
-        Ok(())
     }
     fn stats(&self) -> serde_json::Value {
         let s = self.state.borrow();

@@ -66,7 +66,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tracing::{event, warn, Level};
 use vp_kernel::clocked::DomainId;
-use vp_kernel::component::{parse_params, ElabCtx, MapEntry};
+use vp_kernel::component::{parse_params, MapEntry};
 use vp_kernel::port::{EventSink, EventsRef};
 use vp_kernel::tlm::{Command, Payload, Response, Target};
 use vp_kernel::{BuildCtx, Clock, Component, ComponentKind, PortRef, Sim, SimTime, Wake};
@@ -902,9 +902,6 @@ impl Component for EventUnit {
                 target: self.demux.clone(),
             },
         ]
-    }
-    fn elaborate(&mut self, _cx: &mut ElabCtx<'_>) -> Result<(), String> {
-        Ok(())
     }
     fn stats(&self) -> serde_json::Value {
         self.state.borrow().stats()

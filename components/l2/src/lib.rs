@@ -12,7 +12,7 @@ use std::rc::Rc;
 
 use serde::Deserialize;
 use serde_json::json;
-use vp_kernel::component::{parse_params, ElabCtx, MapEntry};
+use vp_kernel::component::{parse_params, MapEntry};
 use vp_kernel::tlm::{Memory, Payload, Target};
 use vp_kernel::{BuildCtx, Component, ComponentKind, PortRef, SimTime};
 
@@ -78,9 +78,6 @@ impl Component for L2 {
             size: self.size as u64,
             target: self.target.clone(),
         }]
-    }
-    fn elaborate(&mut self, _cx: &mut ElabCtx<'_>) -> Result<(), String> {
-        Ok(())
     }
     fn stats(&self) -> serde_json::Value {
         let t = self.target.borrow();

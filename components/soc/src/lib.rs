@@ -14,7 +14,7 @@ use std::rc::Rc;
 use serde::Deserialize;
 use serde_json::json;
 use tracing::debug;
-use vp_kernel::component::{parse_params, ElabCtx, MapEntry};
+use vp_kernel::component::{parse_params, MapEntry};
 use vp_kernel::tlm::{Command, Payload, Response, Target};
 use vp_kernel::{BuildCtx, Component, ComponentKind, PortRef, SimTime};
 
@@ -99,9 +99,6 @@ impl Component for Soc {
             size: self.size as u64,
             target: self.regs.clone(),
         }]
-    }
-    fn elaborate(&mut self, _cx: &mut ElabCtx<'_>) -> Result<(), String> {
-        Ok(())
     }
     fn stats(&self) -> serde_json::Value {
         let r = self.regs.borrow();

@@ -21,7 +21,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tracing::{event, Level};
 use vp_kernel::clocked::DomainId;
-use vp_kernel::component::{parse_params, ElabCtx, MapEntry};
+use vp_kernel::component::{parse_params, MapEntry};
 use vp_kernel::tlm::{Command, Payload, Response, Target};
 use vp_kernel::{BuildCtx, Component, ComponentKind, PortRef, Sim, SimTime};
 
@@ -204,9 +204,6 @@ impl Component for Stdout {
             size: SIZE,
             target: self.chan.clone(),
         }]
-    }
-    fn elaborate(&mut self, _cx: &mut ElabCtx<'_>) -> Result<(), String> {
-        Ok(())
     }
     fn stats(&self) -> serde_json::Value {
         let s = self.state.borrow();

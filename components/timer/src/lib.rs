@@ -31,7 +31,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tracing::{event, warn, Level};
 use vp_kernel::clocked::DomainId;
-use vp_kernel::component::{parse_params, ElabCtx, MapEntry, PortInfo};
+use vp_kernel::component::{parse_params, MapEntry, PortInfo};
 use vp_kernel::port::{EventSink, EventsRef};
 use vp_kernel::tlm::{Command, Payload, Response, Target};
 use vp_kernel::{BuildCtx, Clock, Component, ComponentKind, PortRef, Sim, SimTime};
@@ -478,9 +478,6 @@ impl Component for Timer {
             size: SIZE,
             target: self.regs.clone(),
         }]
-    }
-    fn elaborate(&mut self, _cx: &mut ElabCtx<'_>) -> Result<(), String> {
-        Ok(())
     }
     fn stats(&self) -> serde_json::Value {
         let s = self.state.borrow();

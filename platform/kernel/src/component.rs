@@ -176,7 +176,11 @@ pub trait Component {
     }
 
     /// Start processes and clocked participants. Called once, after binding and mapping.
-    fn elaborate(&mut self, cx: &mut ElabCtx<'_>) -> Result<(), String>;
+    /// Passive blocks (register files, memories) need none.
+    fn elaborate(&mut self, cx: &mut ElabCtx<'_>) -> Result<(), String> {
+        let _ = cx;
+        Ok(())
+    }
 
     /// Statistics for `--stats` (an object; `null` for none).
     fn stats(&self) -> serde_json::Value {
