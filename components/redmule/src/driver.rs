@@ -250,41 +250,6 @@ fn read_tcdm(t: &TargetRef, addr: u32, len: usize) -> Vec<u8> {
     p.data
 }
 
-/// The oracle: each element the ascending-n chain of `reference::step` from Y (cast in),
-/// cast out. Slow and exact.
-pub fn oracle(op: Op, fmt: Format, dims: Dims, x: &[u8], w: &[u8], y: &[u8]) -> Vec<u8> {
-    let Dims { m, n, k } = dims;
-    let eb = fmt.bytes_per_elem();
-    let get = |b: &[u8], i: usize| -> u16 {
-        let raw = if eb == 2 {
-            u16::from_le_bytes([b[2 * i], b[2 * i + 1]])
-        } else {
-            b[i] as u16
-        };
-        reference::cast_in(fmt, raw)
-    };
-    let mut z = vec![0u8; m * k * eb];
-    for r in 0..m {
-        for c in 0..k {
-            let mut acc = if op.uses_y() {
-                op.initial_acc(get(y, r * k + c))
-            } else {
-                op.initial_acc(0)
-            };
-            for i in 0..n {
-                acc = reference::step(op, acc, get(x, r * n + i), get(w, i * k + c));
-            }
-            let v = fmt.from_fp16(acc);
-            if eb == 2 {
-                z[2 * (r * k + c)..2 * (r * k + c) + 2].copy_from_slice(&v.to_le_bytes());
-            } else {
-                z[r * k + c] = v as u8;
-            }
-        }
-    }
-    z
-}
-
 fn fill(mx: &Matrix, rng: &mut Pcg64Mcg) -> Result<Vec<u8>, String> {
     let n = mx.rows * mx.cols;
     let eb = mx.fmt.bytes_per_elem();
@@ -521,7 +486,17 @@ impl Component for Driver {
                 let eb = fmt.bytes_per_elem();
                 let z = read_tcdm(&tcdm, za, m * k * eb);
                 if let Some((_, x, w, y)) = pending.iter().find(|p| p.0 == ji) {
-                    let want = oracle(op, fmt, j.dims, x, w, y);
+                    // The oracle: the slow, exact reference path of redmule-numerics.
+                    let want = match reference::gemm(op, fmt, j.dims, x, w, y) {
+                        Ok(z) => z,
+                        Err(e) => {
+                            results
+                                .borrow_mut()
+                                .errors
+                                .push(format!("job {ji}: oracle: {e:?}"));
+                            continue;
+                        }
+                    };
                     let mut r = results.borrow_mut();
                     r.checked += (m * k) as u64;
                     for e in 0..m * k {
