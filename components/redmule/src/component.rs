@@ -106,6 +106,8 @@ struct Running {
     stall_since: u64,
     /// The completion event has been raised; the last stores may still be draining.
     event_raised: bool,
+    /// Cycles after which the job counts as stuck (64 x its ideal length, and then some).
+    watchdog: u64,
 }
 
 /// State shared by the register file and the engine.
@@ -274,6 +276,10 @@ impl State {
             stall: None,
             stall_since: 0,
             event_raised: false,
+            watchdog: {
+                let macs = job.m as u64 * job.n.next_multiple_of(4) as u64 * job.k as u64;
+                1000 + 64 * (macs / (self.geom.rows * self.geom.cols) as u64 + 1000)
+            },
         });
         vp_traces::signal!(format!("cluster.{}", self.name), "busy", true);
         if let Some(w) = &self.engine_wake {
@@ -571,8 +577,7 @@ impl Clocked for Engine {
         let out = r.sched.cycle(granted);
         self.note_stall(&mut r, out.stall, cx.cycle);
         // Watchdog: a job far beyond any plausible schedule is a model or memory deadlock.
-        let macs = r.job.m as u64 * r.job.n.next_multiple_of(4) as u64 * r.job.k as u64;
-        let limit = 1000 + 64 * (macs / (geom.rows * geom.cols) as u64 + 1000);
+        let limit = r.watchdog;
         if cx.cycle - r.stats.start_cycle > limit {
             let j = r.job;
             cx.sim.fault(
