@@ -153,6 +153,45 @@ fn fold_row(op: Op, acc: &mut [u16], x: u16, w_row: &[u16]) {
     }
 }
 
+/// Which implementation the row helpers use. Both give the same bits for every input (tested);
+/// [`Kernel::Portable`] exists to test and compare the vector kernel.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Kernel {
+    /// The vector kernel for MATMUL/GEMM when the host supports it (x86_64 with AVX2, FMA and
+    /// F16C, detected at run time), the portable scalar code otherwise.
+    #[default]
+    Auto,
+    /// Always the portable scalar code.
+    Portable,
+}
+
+impl Kernel {
+    /// Whether [`Kernel::Auto`] runs the vector kernel on this host.
+    pub fn simd_available() -> bool {
+        crate::simd::available()
+    }
+}
+
+/// Runs the chain of `x.len()` steps on one accumulator row: step `i` uses `x[i]` and the W row
+/// at `w[i * stride..][..acc.len()]` (the caller has checked that it is in bounds).
+#[inline]
+fn chain_row(kernel: Kernel, op: Op, acc: &mut [u16], x: &[u16], w: &[u16], stride: usize) {
+    if kernel == Kernel::Auto
+        && matches!(op, Op::Matmul | Op::Gemm)
+        && crate::simd::fma_chain(acc, x, w, stride)
+    {
+        return;
+    }
+    let cols = acc.len();
+    for (i, &xv) in x.iter().enumerate() {
+        let off = i * stride;
+        let Some(w_row) = w.get(off..off + cols) else {
+            return; // unreachable: the callers check the extent
+        };
+        fold_row(op, acc, xv, w_row);
+    }
+}
+
 /// Advances an accumulator tile by the reduction indices `n_range`:
 /// for each `n` in `n_range` (ascending), `acc[r][c] = op.step(acc[r][c], x[r][n], w[n][c])`.
 ///
@@ -171,6 +210,19 @@ pub fn accumulate(
     w: Fp16View<'_>,
     n_range: Range<usize>,
 ) -> Result<(), ShapeError> {
+    accumulate_with(Kernel::Auto, op, acc, cols, x, w, n_range)
+}
+
+/// [`accumulate`] with a chosen [`Kernel`].
+pub fn accumulate_with(
+    kernel: Kernel,
+    op: Op,
+    acc: &mut [u16],
+    cols: usize,
+    x: Fp16View<'_>,
+    w: Fp16View<'_>,
+    n_range: Range<usize>,
+) -> Result<(), ShapeError> {
     if acc.is_empty() || n_range.is_empty() {
         return Ok(());
     }
@@ -180,17 +232,15 @@ pub fn accumulate(
     let rows = acc.len() / cols;
     expect_min_len("x", view_extent(rows, n_range.end, x.stride)?, x.data.len())?;
     expect_min_len("w", view_extent(n_range.end, cols, w.stride)?, w.data.len())?;
+    let Some(w_from) = w.data.get(n_range.start * w.stride..) else {
+        return Err(ShapeError::Overflow); // unreachable after the checks above
+    };
     for (r, acc_row) in acc.chunks_exact_mut(cols).enumerate() {
         let base = r * x.stride;
         let Some(x_row) = x.data.get(base + n_range.start..base + n_range.end) else {
             return Err(ShapeError::Overflow); // unreachable after the checks above
         };
-        for (n, &xv) in n_range.clone().zip(x_row) {
-            let Some(w_row) = w.data.get(n * w.stride..n * w.stride + cols) else {
-                return Err(ShapeError::Overflow); // unreachable after the checks above
-            };
-            fold_row(op, acc_row, xv, w_row);
-        }
+        chain_row(kernel, op, acc_row, x_row, w_from, w.stride);
     }
     Ok(())
 }
@@ -204,6 +254,17 @@ pub fn accumulate_w_row(
     x_col: &[u16],
     w_row: &[u16],
 ) -> Result<(), ShapeError> {
+    accumulate_w_row_with(Kernel::Auto, op, acc, x_col, w_row)
+}
+
+/// [`accumulate_w_row`] with a chosen [`Kernel`].
+pub fn accumulate_w_row_with(
+    kernel: Kernel,
+    op: Op,
+    acc: &mut [u16],
+    x_col: &[u16],
+    w_row: &[u16],
+) -> Result<(), ShapeError> {
     let expected = x_col
         .len()
         .checked_mul(w_row.len())
@@ -212,8 +273,15 @@ pub fn accumulate_w_row(
     if w_row.is_empty() {
         return Ok(());
     }
-    for (acc_row, &xv) in acc.chunks_exact_mut(w_row.len()).zip(x_col) {
-        fold_row(op, acc_row, xv, w_row);
+    for (acc_row, xv) in acc.chunks_exact_mut(w_row.len()).zip(x_col) {
+        chain_row(
+            kernel,
+            op,
+            acc_row,
+            std::slice::from_ref(xv),
+            w_row,
+            w_row.len(),
+        );
     }
     Ok(())
 }
@@ -229,6 +297,18 @@ pub fn z_row(
     y: &[u16],
     z: &mut [u16],
 ) -> Result<(), ShapeError> {
+    z_row_with(Kernel::Auto, op, x_row, w, y, z)
+}
+
+/// [`z_row`] with a chosen [`Kernel`].
+pub fn z_row_with(
+    kernel: Kernel,
+    op: Op,
+    x_row: &[u16],
+    w: Fp16View<'_>,
+    y: &[u16],
+    z: &mut [u16],
+) -> Result<(), ShapeError> {
     if op.uses_y() || !y.is_empty() {
         expect_len("y", z.len(), y.len())?;
         z.copy_from_slice(y);
@@ -237,7 +317,8 @@ pub fn z_row(
         z.fill(op.initial_acc(0));
     }
     let cols = z.len();
-    accumulate(
+    accumulate_with(
+        kernel,
         op,
         z,
         cols,
@@ -257,7 +338,10 @@ pub const fn rtl_padding_steps(n: usize) -> usize {
     (4 - n % 4) % 4
 }
 
+// The public entry points pass their arguments straight through.
+#[allow(clippy::too_many_arguments)]
 fn gemm_impl(
+    kernel: Kernel,
     op: Op,
     fmt: Format,
     dims: Dims,
@@ -288,7 +372,7 @@ fn gemm_impl(
         } else {
             &[]
         };
-        z_row(op, x_row, w_view, y_row, &mut acc)?;
+        z_row_with(kernel, op, x_row, w_view, y_row, &mut acc)?;
         for a in acc.iter_mut() {
             for _ in 0..pad_steps {
                 *a = op.step(*a, fp16::POS_ZERO, fp16::POS_ZERO);
@@ -319,7 +403,7 @@ pub fn gemm(
     w: &[u8],
     y: &[u8],
 ) -> Result<Vec<u8>, ShapeError> {
-    gemm_impl(op, fmt, dims, x, w, y, 0)
+    gemm_impl(Kernel::Auto, op, fmt, dims, x, w, y, 0)
 }
 
 /// Like [`gemm`], but each chain also runs the RTL's [`rtl_padding_steps`] extra steps with
@@ -334,5 +418,27 @@ pub fn gemm_rtl_padded(
     w: &[u8],
     y: &[u8],
 ) -> Result<Vec<u8>, ShapeError> {
-    gemm_impl(op, fmt, dims, x, w, y, rtl_padding_steps(dims.n))
+    gemm_impl(
+        Kernel::Auto,
+        op,
+        fmt,
+        dims,
+        x,
+        w,
+        y,
+        rtl_padding_steps(dims.n),
+    )
+}
+
+/// [`gemm`] with a chosen [`Kernel`].
+pub fn gemm_with(
+    kernel: Kernel,
+    op: Op,
+    fmt: Format,
+    dims: Dims,
+    x: &[u8],
+    w: &[u8],
+    y: &[u8],
+) -> Result<Vec<u8>, ShapeError> {
+    gemm_impl(kernel, op, fmt, dims, x, w, y, 0)
 }

@@ -69,18 +69,20 @@
 //! of special operands for add/mul/min/max, 6 M random FMAs and 1 M random CE steps, no
 //! difference.
 
-#![forbid(unsafe_code)]
+// Unsafe code is confined to the `simd` module (std::arch loads and stores).
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod fp16;
 pub mod fp8;
 pub mod gemm;
 pub mod reference;
+mod simd;
 pub mod softfloat;
 
 pub use gemm::{
-    accumulate, accumulate_w_row, gemm, gemm_rtl_padded, rtl_padding_steps, z_row, Dims, Fp16View,
-    ShapeError,
+    accumulate, accumulate_w_row, accumulate_w_row_with, accumulate_with, gemm, gemm_rtl_padded,
+    gemm_with, rtl_padding_steps, z_row, z_row_with, Dims, Fp16View, Kernel, ShapeError,
 };
 
 /// Element format of X, W, Y and Z in memory (software codes of ARITH bits 9:7).

@@ -1,0 +1,233 @@
+//! Vector kernel for FP16 FMA chains (x86_64 with AVX2 + FMA + F16C, detected at run time).
+//!
+//! # Why `f32` FMA plus a midpoint check is bit-exact
+//!
+//! Every step is `acc = RN16(x * w + acc)` on FP16 values (RN16 = round to FP16, nearest-even,
+//! gradual underflow, overflow to infinity). The kernel keeps the accumulator as an `f32`
+//! holding an FP16 value and computes, for 8 columns at once:
+//!
+//! 1. `t = fmaf32(x, w, acc)`. The FP16 inputs are exact in `f32` and `x * w` has at most 22
+//!    significant bits, so `t = RN24(v)` where `v` is the exact value, rounded once. `f32`
+//!    never overflows or underflows here: `|v| <= 2^32`, and a non-zero `|v|` is at least
+//!    `2^-48` (both terms are multiples of `2^-48`), far above `f32`'s subnormal range. So `t`
+//!    is NaN exactly when `v` is (a NaN input, `inf * 0`, `inf - inf`), infinite exactly when
+//!    an input is, zero exactly when `v` is (with the IEEE sign of an exact zero, the same
+//!    rule fpnew applies), and otherwise has the sign of `v`.
+//! 2. `r = RN16(t)` with `vcvtps2ph` (round-to-nearest-even immediate, subnormal results
+//!    handled by the hardware) and back to `f32` with `vcvtph2ps` (exact).
+//!
+//! `r == RN16(v)` unless `t` is an FP16 rounding midpoint or `|t| >= 65520`: every FP16
+//! number and every midpoint between two consecutive FP16 numbers (down to `2^-25` between
+//! `0` and the smallest subnormal, up to the overflow threshold `65520`) is an `f32` number.
+//! RN16 is constant on each open interval between consecutive midpoints, and RN24 is monotone
+//! and leaves `f32` numbers (so the interval ends) fixed. If `v` is inside such an interval,
+//! `t` is inside its closure; if `t` is not an end point it is inside the same open interval
+//! and rounds like `v`. If `v` is itself a midpoint, `t = v` is one too. Beyond the threshold
+//! (`|v| >= 65520`, `|t| >= 65520`) both round to infinity, except that `t = 65520` may come
+//! from a `v` just below it (which rounds to 65504), hence the threshold is treated like a
+//! midpoint.
+//!
+//! Detecting those lanes (all exact `f32` arithmetic, see below): `d = t - r`,
+//! `o = t + d = 2t - r`. A lane is *flagged* when `d != 0` (ordered) and `RN16(o) == o`.
+//!
+//! * `t` a midpoint: `o` is the other FP16 neighbour of `t`, an FP16 number: flagged.
+//! * `t` an FP16 number: `d = 0`: not flagged.
+//! * otherwise, `t` finite and `|t| < 65520`: `0 < |d| < ulp/2`, so `o = r + 2d` lies strictly
+//!   between two consecutive FP16 numbers (or in `(65504, 65536)`), `RN16(o) != o`: not flagged.
+//! * `65520 <= |t| < inf`: `r = ±inf`, `d = o = ∓inf`, `RN16(o) == o`: flagged (lanes beyond
+//!   the threshold are flagged needlessly; they are rare and the fallback is exact).
+//! * `t = ±inf`: `d` is NaN; `t` NaN: everything NaN: not flagged, and `r` is right (infinity,
+//!   or a NaN that later steps keep NaN and the final store canonicalises to `0x7E00`).
+//!
+//! `d` and `o` are exact: `t` and `r` are both multiples of the `f32` quantum `q` of `t`
+//! (`r` is a multiple of the FP16 quantum there, itself a multiple of `q`), `|d| <= 2^-11 |t|`
+//! for normal `t` (and `|d| <= 2^-25` for FP16-subnormal `t`), so `d` needs few bits; `o` is a
+//! multiple of `q` (of `2q` when `|o|` reaches the next binade, as `r` and `2d` both are)
+//! below `2^(e+2)`, so it is representable too.
+//!
+//! Flagged lanes are recomputed with the exact scalar [`fp16::fma`] from the FP16 inputs
+//! (the accumulator lane converts back to FP16 exactly). NaNs are canonicalised (`0x7E00`)
+//! only when the row is stored: once a step yields NaN, every later FMA step does too, so
+//! only the final bits matter.
+//!
+//! The check costs two conversions and four arithmetic/compare operations per 8 lanes; in
+//! random data about one lane in 4000 is flagged.
+
+#![allow(unsafe_code)]
+
+use crate::fp16;
+
+/// Whether the vector kernel can run on this host (cached by `std` after the first call).
+#[inline]
+pub(crate) fn available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::is_x86_feature_detected!("avx2")
+            && std::is_x86_feature_detected!("fma")
+            && std::is_x86_feature_detected!("f16c")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// FMA chain over a row of accumulators: for `i` in `0..x.len()` ascending and each column
+/// `c < acc.len()`, `acc[c] = fp16::fma(x[i], w[i * stride + c], acc[c])`.
+///
+/// Returns `false` (doing nothing) when the vector kernel is not available or `w` is too short
+/// for the shape; the caller then runs the portable path.
+#[inline]
+pub(crate) fn fma_chain(acc: &mut [u16], x: &[u16], w: &[u16], stride: usize) -> bool {
+    if x.is_empty() || acc.is_empty() {
+        return true;
+    }
+    let need = (x.len() - 1)
+        .checked_mul(stride)
+        .and_then(|v| v.checked_add(acc.len()));
+    if need.is_none_or(|need| need > w.len()) || !available() {
+        return false;
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: `available()` checked that the CPU supports avx2, fma and f16c.
+        unsafe { x86::fma_chain(acc, x, w, stride) };
+        true
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use super::fp16;
+    use std::arch::x86_64::*;
+
+    /// `vcvtps2ph` immediate: round to nearest even (not the MXCSR mode).
+    const RNE: i32 = _MM_FROUND_TO_NEAREST_INT;
+
+    /// See [`super::fma_chain`]; requires `(x.len() - 1) * stride + acc.len() <= w.len()`.
+    #[target_feature(enable = "avx2,fma,f16c")]
+    pub(super) fn fma_chain(acc: &mut [u16], x: &[u16], w: &[u16], stride: usize) {
+        let cols = acc.len();
+        let mut c0 = 0;
+        while c0 + 16 <= cols {
+            chain::<2>(&mut acc[c0..c0 + 16], x, &w[c0..], stride);
+            c0 += 16;
+        }
+        if c0 + 8 <= cols {
+            chain::<1>(&mut acc[c0..c0 + 8], x, &w[c0..], stride);
+            c0 += 8;
+        }
+        if c0 < cols {
+            let tail = &mut acc[c0..];
+            let n = tail.len();
+            for (i, &xv) in x.iter().enumerate() {
+                let off = i * stride + c0;
+                let xf = fp16::to_f64(xv);
+                for (a, &wv) in tail.iter_mut().zip(&w[off..off + n]) {
+                    *a = fp16::fma_wide_a(xf, wv, *a);
+                }
+            }
+        }
+    }
+
+    /// Loads 8 FP16 values (the first 8 of `s`) widened to `f32`.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    fn load8(s: &[u16]) -> __m256 {
+        let s = &s[..8];
+        // SAFETY: `s` holds 8 `u16` = 16 readable bytes; `loadu` has no alignment requirement.
+        let h = unsafe { _mm_loadu_si128(s.as_ptr().cast()) };
+        _mm256_cvtph_ps(h)
+    }
+
+    /// Rounds 8 lanes to FP16 (RNE) and widens them back.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    fn round16(v: __m256) -> __m256 {
+        _mm256_cvtph_ps(_mm256_cvtps_ph::<RNE>(v))
+    }
+
+    /// `K` chunks of 8 columns: `acc.len() == 8 * K`, `w[i * stride ..][..8 * K]` is W row `i`.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    fn chain<const K: usize>(acc: &mut [u16], x: &[u16], w: &[u16], stride: usize) {
+        let mut a = [_mm256_setzero_ps(); K];
+        for (k, ak) in a.iter_mut().enumerate() {
+            *ak = load8(&acc[8 * k..]);
+        }
+        let zero = _mm256_setzero_ps();
+        for (i, &xv) in x.iter().enumerate() {
+            let row = &w[i * stride..i * stride + 8 * K];
+            let xb = _mm256_cvtph_ps(_mm_set1_epi16(xv as i16));
+            let mut r = [zero; K];
+            let mut flag = [zero; K];
+            let mut any = zero;
+            for k in 0..K {
+                let t = _mm256_fmadd_ps(xb, load8(&row[8 * k..]), a[k]);
+                let rk = round16(t);
+                let d = _mm256_sub_ps(t, rk);
+                let o = _mm256_add_ps(t, d);
+                let f = _mm256_and_ps(
+                    _mm256_cmp_ps::<_CMP_EQ_OQ>(o, round16(o)),
+                    _mm256_cmp_ps::<_CMP_NEQ_OQ>(d, zero),
+                );
+                r[k] = rk;
+                flag[k] = f;
+                any = _mm256_or_ps(any, f);
+            }
+            if _mm256_testz_ps(any, any) == 0 {
+                for k in 0..K {
+                    r[k] = fix(r[k], flag[k], xv, &row[8 * k..8 * k + 8], a[k]);
+                }
+            }
+            a = r;
+        }
+        for (k, ak) in a.iter().enumerate() {
+            store8(&mut acc[8 * k..8 * k + 8], *ak);
+        }
+    }
+
+    /// Recomputes the flagged lanes of `r` exactly: `fp16::fma(x, w[lane], acc[lane])`.
+    #[cold]
+    #[inline(never)]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    fn fix(r: __m256, flag: __m256, x: u16, w: &[u16], acc: __m256) -> __m256 {
+        let mask = _mm256_movemask_ps(flag) as u32;
+        if mask == 0 {
+            return r;
+        }
+        let mut out = [0f32; 8];
+        let mut prev = [0u16; 8];
+        // SAFETY: `out` has 8 `f32` = 32 writable bytes and `prev` 8 `u16` = 16 writable bytes;
+        // `storeu` has no alignment requirement.
+        unsafe {
+            _mm256_storeu_ps(out.as_mut_ptr(), r);
+            _mm_storeu_si128(prev.as_mut_ptr().cast(), _mm256_cvtps_ph::<RNE>(acc));
+        }
+        for lane in 0..8 {
+            if mask & (1 << lane) != 0 {
+                // A flagged lane has a finite accumulator, which holds an FP16 value exactly.
+                out[lane] = fp16::to_f64(fp16::fma(x, w[lane], prev[lane])) as f32;
+            }
+        }
+        // SAFETY: `out` holds 8 `f32` = 32 readable bytes; `loadu` has no alignment requirement.
+        unsafe { _mm256_loadu_ps(out.as_ptr()) }
+    }
+
+    /// Stores 8 lanes (exact FP16 values, infinities or NaNs) as FP16 bits, NaN -> `0x7E00`.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    fn store8(dst: &mut [u16], v: __m256) {
+        let h = _mm256_cvtps_ph::<RNE>(v);
+        let mag = _mm_and_si128(h, _mm_set1_epi16(0x7FFF));
+        let nan = _mm_cmpgt_epi16(mag, _mm_set1_epi16(0x7C00));
+        let h = _mm_blendv_epi8(h, _mm_set1_epi16(fp16::CANONICAL_NAN as i16), nan);
+        let dst = &mut dst[..8];
+        // SAFETY: `dst` holds 8 `u16` = 16 writable bytes; `storeu` has no alignment requirement.
+        unsafe { _mm_storeu_si128(dst.as_mut_ptr().cast(), h) };
+    }
+}

@@ -1,0 +1,255 @@
+//! The vector FMA-chain kernel ([`Kernel::Auto`] on hosts with AVX2 + FMA + F16C) against the
+//! portable path ([`Kernel::Portable`]), the exact reference and `rustc_apfloat`: random bit
+//! patterns with specials, constructed FP16 rounding midpoints (exact ties, and ties that the
+//! intermediate `f32` rounding creates), the overflow threshold, and whole GEMMs of every op
+//! and format. On a host without the features both sides run the portable path.
+
+mod common;
+
+use common::*;
+use rand_core::Rng;
+use redmule_numerics::{
+    accumulate_w_row_with, accumulate_with, fp16, gemm_with, reference, z_row_with, Dims, Format,
+    Fp16View, Kernel, Op,
+};
+
+/// Columns: two 16-lane blocks' worth of paths (16 + 8 vector lanes + a 3-column scalar tail).
+const COLS: usize = 27;
+
+/// `acc[r][c] = fma(x_col[r], w_row[c], acc[r][c])` via one beat of each kernel, checked
+/// lane by lane against apfloat.
+fn check_beat(x_col: &[u16], w_row: &[u16], acc: &[u16]) {
+    let mut fast = acc.to_vec();
+    let mut port = acc.to_vec();
+    accumulate_w_row_with(Kernel::Auto, Op::Gemm, &mut fast, x_col, w_row).unwrap();
+    accumulate_w_row_with(Kernel::Portable, Op::Gemm, &mut port, x_col, w_row).unwrap();
+    let cols = w_row.len();
+    for (i, (&f, &p)) in fast.iter().zip(&port).enumerate() {
+        let (x, w, c) = (x_col[i / cols], w_row[i % cols], acc[i]);
+        let want = ap_fma(x, w, c);
+        assert_eq!(
+            f, want,
+            "fast fma({x:#06x}, {w:#06x}, {c:#06x}) = {f:#06x}, apfloat {want:#06x} (lane {i})"
+        );
+        assert_eq!(
+            p, want,
+            "portable fma({x:#06x}, {w:#06x}, {c:#06x}) = {p:#06x}"
+        );
+    }
+}
+
+#[test]
+fn kernel_reports_availability() {
+    // Not an assertion on the host, but makes the test log say which path was compared.
+    eprintln!("vector kernel available: {}", Kernel::simd_available());
+}
+
+#[test]
+fn random_single_steps() {
+    let mut r = rng(200);
+    let rows = 4;
+    for _ in 0..6_000 {
+        let x_col: Vec<u16> = (0..rows).map(|_| gen(&mut r)).collect();
+        let w_row: Vec<u16> = (0..COLS).map(|_| gen(&mut r)).collect();
+        let acc: Vec<u16> = (0..rows * COLS)
+            .map(|i| {
+                // Half the addends near the negated product: cancellation and tiny results.
+                let (x, w) = (x_col[i / COLS], w_row[i % COLS]);
+                if r.next_u64().is_multiple_of(2) {
+                    (fp16::mul(x, w) ^ 0x8000).wrapping_add((r.next_u64() % 5) as u16)
+                } else {
+                    gen(&mut r)
+                }
+            })
+            .collect();
+        check_beat(&x_col, &w_row, &acc);
+    }
+}
+
+/// FP16 value `m * 2^e` for a significand pattern `m` in `[1, 2)` given as FP16 bits of
+/// exponent 0 (0x3C00..=0x3FFF); `None` if it is not exactly representable (too small/large).
+fn scaled(m: u16, e: i32) -> Option<u16> {
+    let v = fp16_value(m) * 2f64.powi(e);
+    let h = fp16::from_f64(v);
+    (fp16_value(h) == v).then_some(h)
+}
+
+fn fp16_value(h: u16) -> f64 {
+    let v = f64::from(half::f16::from_bits(h));
+    assert!(!v.is_nan());
+    v
+}
+
+/// Exponent of half an FP16 ulp in the binade with exponent field `exp` (2^-25 for subnormals).
+fn half_ulp_exp(exp: u16) -> i32 {
+    i32::from(exp.max(1)) - 15 - 10 - 1
+}
+
+/// Significand pairs `(x, w)` (FP16 bits in `[1, 2)` or just below 1) whose product is exactly
+/// 1 (an exact tie once scaled to half an ulp of the addend), `1 - 2^-20` (just below the tie,
+/// but the `f32` sum is the tie itself), or `1 + 2^-11 - 2^-21` (a control, not a tie).
+const SIG_PAIRS: [(u16, u16); 3] = [(0x3C00, 0x3C00), (0x3C01, 0x3BFE), (0x3C01, 0x3BFF)];
+
+#[test]
+fn constructed_midpoints() {
+    let mut r = rng(201);
+    let mut rows = 0usize;
+    for c_exp in 0u16..31 {
+        let target = half_ulp_exp(c_exp);
+        for (mx, mw) in SIG_PAIRS {
+            // Split the product's exponent between x and w so both are representable.
+            let Some((x, w)) =
+                (-14..=15).find_map(|ex| Some((scaled(mx, ex)?, scaled(mw, target - ex)?)))
+            else {
+                continue;
+            };
+            for parity in 0..2u16 {
+                let mut w_row = [0u16; COLS];
+                let mut acc = [0u16; COLS];
+                for (wl, al) in w_row.iter_mut().zip(&mut acc) {
+                    let v = r.next_u64();
+                    // Odd and even addend mantissas: ties round up and down.
+                    let man = ((v % 1024) as u16 & !1) | parity;
+                    *al = (c_exp << 10) | man | ((v >> 20) as u16 & 0x8000);
+                    *wl = w | ((v >> 30) as u16 & 0x8000);
+                }
+                check_beat(&[x], &w_row, &acc);
+                rows += 1;
+            }
+        }
+    }
+    assert!(rows >= 150, "{rows} rows");
+}
+
+/// The cases the vector kernel must not get wrong, spelled out.
+#[test]
+fn named_midpoint_cases() {
+    let cases: &[(u16, u16, u16)] = &[
+        // 1 + 2^-10 plus 2^-11 (1 - 2^-20): exactly below the midpoint, so 1 + 2^-10; the f32
+        // sum is the midpoint itself, which would round to even (1 + 2^-9).
+        (0x1001, 0x3BFE, 0x3C01),
+        // The same tie, exact: to even.
+        (0x1000, 0x3C00, 0x3C01),
+        (0x1000, 0x3C00, 0x3C00),
+        // Overflow threshold: 65504 + 16 = 65520 ties to infinity; 65504 + 16 (1 - 2^-20)
+        // stays 65504, though its f32 value is 65520.
+        (0x4C00, 0x3C00, 0x7BFF),
+        (0x4C01, 0x3BFE, 0x7BFF),
+        (0xCC01, 0x3BFE, 0xFBFF),
+        // Subnormal midpoints: 2^-25 between 0 and 2^-24, and 2^-25 (1 - 2^-20).
+        (0x0001, 0x3800, 0x0000),
+        (0x0001, 0x3800, 0x0001),
+        (0x0401, 0x1BFE, 0x0001),
+        (0x0401, 0x1BFE, 0x8002),
+        // Specials.
+        (0x7C00, 0x0000, 0x3C00),
+        (0x7C00, 0x3C00, 0xFC00),
+        (0x7C01, 0x3C00, 0x3C00),
+        (0x3C00, 0x3C00, 0xFE01),
+        (0x8000, 0x3C00, 0x0000),
+        (0x8000, 0x3C00, 0x8000),
+        (0x3C00, 0xBC00, 0x3C00),
+    ];
+    for &(x, w, c) in cases {
+        let w_row = [w; COLS];
+        let acc = [c; COLS];
+        check_beat(&[x], &w_row, &acc);
+        // The named bits, so a wrong oracle cannot pass silently.
+        assert_eq!(ap_fma(x, w, c), reference::fma(x, w, c));
+    }
+    assert_eq!(ap_fma(0x1001, 0x3BFE, 0x3C01), 0x3C01);
+    assert_eq!(ap_fma(0x4C01, 0x3BFE, 0x7BFF), 0x7BFF);
+    assert_eq!(ap_fma(0x4C00, 0x3C00, 0x7BFF), 0x7C00);
+}
+
+/// Long chains (NaN and infinity propagation, canonicalisation at the end, chunked N).
+#[test]
+fn random_chains_fast_portable_reference() {
+    let mut r = rng(202);
+    for case in 0..300 {
+        let n = 1 + (r.next_u64() % 40) as usize;
+        let cols = [1, 7, 8, 9, 16, 17, 24, 27, 40][case % 9];
+        let stride = cols + (r.next_u64() % 3) as usize;
+        // Moderate values most of the time so long chains do not saturate at once.
+        let val = |r: &mut rand_pcg::Pcg64| {
+            let v = gen(r);
+            if r.next_u64().is_multiple_of(4) {
+                v
+            } else {
+                (v & 0x83FF) | 0x3000 | ((v & 0x0C00) >> 1)
+            }
+        };
+        let x: Vec<u16> = (0..n).map(|_| val(&mut r)).collect();
+        let w: Vec<u16> = (0..n * stride).map(|_| val(&mut r)).collect();
+        let y: Vec<u16> = (0..cols).map(|_| gen(&mut r)).collect();
+        let view = Fp16View { data: &w, stride };
+        for op in [Op::Gemm, Op::Matmul] {
+            let mut fast = vec![0u16; cols];
+            let mut port = vec![0u16; cols];
+            let yv: &[u16] = if op == Op::Gemm { &y } else { &[] };
+            z_row_with(Kernel::Auto, op, &x, view, yv, &mut fast).unwrap();
+            z_row_with(Kernel::Portable, op, &x, view, yv, &mut port).unwrap();
+            for c in 0..cols {
+                let mut want = op.initial_acc(yv.get(c).copied().unwrap_or(0));
+                for (i, &xv) in x.iter().enumerate() {
+                    want = reference::step(op, want, xv, w[i * stride + c]);
+                }
+                assert_eq!(fast[c], want, "{op:?} case {case} col {c} fast");
+                assert_eq!(port[c], want, "{op:?} case {case} col {c} portable");
+            }
+            // Chunked accumulation gives the same bits.
+            let mut chunked: Vec<u16> = (0..cols).map(|c| op.initial_acc(y[c])).collect();
+            let split = (r.next_u64() as usize) % (n + 1);
+            let xv = Fp16View {
+                data: &x,
+                stride: n,
+            };
+            accumulate_with(Kernel::Auto, op, &mut chunked, cols, xv, view, 0..split).unwrap();
+            accumulate_with(Kernel::Auto, op, &mut chunked, cols, xv, view, split..n).unwrap();
+            if split > 0 && split < n {
+                // A NaN mid-chain is canonical either way, so the bits agree.
+                assert_eq!(chunked, fast, "{op:?} case {case} chunked at {split}");
+            }
+        }
+    }
+}
+
+fn random_bytes(r: &mut rand_pcg::Pcg64, fmt: Format, elems: usize) -> Vec<u8> {
+    match fmt {
+        Format::Fp16 => (0..elems).flat_map(|_| gen(r).to_le_bytes()).collect(),
+        _ => (0..elems)
+            .map(|_| {
+                let v = r.next_u64();
+                if v.is_multiple_of(4) {
+                    (v >> 8) as u8
+                } else {
+                    ((v >> 8) as u8 & 0x9F) | 0x20
+                }
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn whole_gemms_every_op_and_format() {
+    let mut r = rng(203);
+    for fmt in Format::ALL {
+        for op in Op::ALL {
+            for _ in 0..6 {
+                let dims = Dims {
+                    m: 1 + (r.next_u64() % 12) as usize,
+                    n: (r.next_u64() % 33) as usize,
+                    k: 1 + (r.next_u64() % 40) as usize,
+                };
+                let x = random_bytes(&mut r, fmt, dims.m * dims.n);
+                let w = random_bytes(&mut r, fmt, dims.n * dims.k);
+                let y = random_bytes(&mut r, fmt, dims.m * dims.k);
+                let fast = gemm_with(Kernel::Auto, op, fmt, dims, &x, &w, &y).unwrap();
+                let port = gemm_with(Kernel::Portable, op, fmt, dims, &x, &w, &y).unwrap();
+                let slow = reference::gemm(op, fmt, dims, &x, &w, &y).unwrap();
+                assert_eq!(fast, slow, "{op:?} {fmt:?} {dims:?} fast");
+                assert_eq!(port, slow, "{op:?} {fmt:?} {dims:?} portable");
+            }
+        }
+    }
+}
