@@ -13,8 +13,8 @@
 //!    is NaN exactly when `v` is (a NaN input, `inf * 0`, `inf - inf`), infinite exactly when
 //!    an input is, zero exactly when `v` is (with the IEEE sign of an exact zero, the same
 //!    rule fpnew applies), and otherwise has the sign of `v`.
-//! 2. `r = RN16(t)` with `vcvtps2ph` (round-to-nearest-even immediate, subnormal results
-//!    handled by the hardware) and back to `f32` with `vcvtph2ps` (exact).
+//! 2. `r = RN16(t)`, by the fast or the slow step below, is the new accumulator (exactly an
+//!    FP16 value, or an infinity or NaN).
 //!
 //! `r == RN16(v)` unless `t` is an FP16 rounding midpoint or `|t| >= 65520`: every FP16
 //! number and every midpoint between two consecutive FP16 numbers (down to `2^-25` between
@@ -27,8 +27,19 @@
 //! from a `v` just below it (which rounds to 65504), hence the threshold is treated like a
 //! midpoint.
 //!
-//! Detecting those lanes (all exact `f32` arithmetic, see below): `d = t - r`,
-//! `o = t + d = 2t - r`. A lane is *flagged* when `d != 0` (ordered) and `RN16(o) == o`.
+//! **Fast step** (the loop-carried path): when `2^-14 <= |t| < 65520` (normal FP16 range) and
+//! `t` is not a midpoint, `RN16(t)` is `t` rounded to 10 fraction bits, half away from zero,
+//! on the raw bits: `bits(r) = (bits(t) + 0x1000) & !0x1FFF` (a carry moves into the exponent,
+//! which is the right next binade; `t < 65520` ends at most at 65504). In that range the 13
+//! dropped bits of a midpoint are exactly `0x1000`. So each step costs an FMA and two integer
+//! operations on the dependency chain, plus a few compares off it.
+//!
+//! **Slow step**, for a chunk where any lane is a midpoint or outside that range (FP16
+//! subnormals and zeros, `|t| >= 65520`, infinities, NaN): `r = RN16(t)` with `vcvtps2ph`
+//! (round-to-nearest-even immediate; subnormals, signed zeros, overflow, infinities and NaN
+//! handled by the hardware), back to `f32` with `vcvtph2ps` (exact), and the lanes where `r`
+//! may differ from `RN16(v)` found again with exact `f32` arithmetic: `d = t - r`,
+//! `o = t + d = 2t - r`; a lane is *flagged* when `d != 0` (ordered) and `RN16(o) == o`.
 //!
 //! * `t` a midpoint: `o` is the other FP16 neighbour of `t`, an FP16 number: flagged.
 //! * `t` an FP16 number: `d = 0`: not flagged.
@@ -50,8 +61,9 @@
 //! only when the row is stored: once a step yields NaN, every later FMA step does too, so
 //! only the final bits matter.
 //!
-//! The check costs two conversions and four arithmetic/compare operations per 8 lanes; in
-//! random data about one lane in 4000 is flagged.
+//! In random data about one lane in 4000 is a midpoint (`redmule-vp bench gemm128` takes the
+//! slow step in 0.3 % of its 8-lane steps); a chain that starts from or passes through zeros
+//! or subnormals takes it more often, at the cost of a few more instructions, never of bits.
 
 #![allow(unsafe_code)]
 
@@ -151,6 +163,21 @@ mod x86 {
         _mm256_cvtph_ps(_mm256_cvtps_ph::<RNE>(v))
     }
 
+    /// The exact slow step of one chunk (see the module doc): `RN16(t)` by conversion, and the
+    /// lanes whose `t` is a midpoint or beyond the overflow threshold recomputed by [`fix`].
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    fn slow_step(t: __m256, x: u16, w: &[u16], acc: __m256) -> __m256 {
+        let r = round16(t);
+        let d = _mm256_sub_ps(t, r);
+        let o = _mm256_add_ps(t, d);
+        let flag = _mm256_and_ps(
+            _mm256_cmp_ps::<_CMP_EQ_OQ>(o, round16(o)),
+            _mm256_cmp_ps::<_CMP_NEQ_OQ>(d, _mm256_setzero_ps()),
+        );
+        fix(r, flag, x, w, acc)
+    }
+
     /// `K` chunks of 8 columns: `acc.len() == 8 * K`, `w[i * stride ..][..8 * K]` is W row `i`.
     #[inline]
     #[target_feature(enable = "avx2,fma,f16c")]
@@ -159,29 +186,39 @@ mod x86 {
         for (k, ak) in a.iter_mut().enumerate() {
             *ak = load8(&acc[8 * k..]);
         }
-        let zero = _mm256_setzero_ps();
+        let half = _mm256_set1_epi32(0x1000);
+        let keep = _mm256_set1_epi32(!0x1FFF);
+        let low = _mm256_set1_epi32(0x1FFF);
+        let abs = _mm256_set1_epi32(0x7FFF_FFFF);
+        // |t| >= 2^-14 (f32 bits above 0x387F_FFFF) and |t| < 65520 (below 0x477F_F000).
+        let min_normal_m1 = _mm256_set1_epi32(0x387F_FFFF);
+        let threshold = _mm256_set1_epi32(0x477F_F000);
         for (i, &xv) in x.iter().enumerate() {
             let row = &w[i * stride..i * stride + 8 * K];
             let xb = _mm256_cvtph_ps(_mm_set1_epi16(xv as i16));
-            let mut r = [zero; K];
-            let mut flag = [zero; K];
-            let mut any = zero;
+            let mut t = [_mm256_setzero_ps(); K];
+            let mut r = [_mm256_setzero_ps(); K];
+            let mut any = _mm256_setzero_si256();
             for k in 0..K {
-                let t = _mm256_fmadd_ps(xb, load8(&row[8 * k..]), a[k]);
-                let rk = round16(t);
-                let d = _mm256_sub_ps(t, rk);
-                let o = _mm256_add_ps(t, d);
-                let f = _mm256_and_ps(
-                    _mm256_cmp_ps::<_CMP_EQ_OQ>(o, round16(o)),
-                    _mm256_cmp_ps::<_CMP_NEQ_OQ>(d, zero),
+                t[k] = _mm256_fmadd_ps(xb, load8(&row[8 * k..]), a[k]);
+                let tb = _mm256_castps_si256(t[k]);
+                // Round the magnitude to 10 fraction bits, half away from zero: RN16 for every
+                // t in the normal FP16 range that is not a midpoint.
+                r[k] = _mm256_castsi256_ps(_mm256_and_si256(_mm256_add_epi32(tb, half), keep));
+                let mid = _mm256_cmpeq_epi32(_mm256_and_si256(tb, low), half);
+                let u = _mm256_and_si256(tb, abs);
+                let in_range = _mm256_andnot_si256(
+                    _mm256_cmpgt_epi32(u, _mm256_sub_epi32(threshold, _mm256_set1_epi32(1))),
+                    _mm256_cmpgt_epi32(u, min_normal_m1),
                 );
-                r[k] = rk;
-                flag[k] = f;
-                any = _mm256_or_ps(any, f);
+                any = _mm256_or_si256(
+                    any,
+                    _mm256_or_si256(mid, _mm256_xor_si256(in_range, _mm256_set1_epi32(-1))),
+                );
             }
-            if _mm256_testz_ps(any, any) == 0 {
+            if _mm256_testz_si256(any, any) == 0 {
                 for k in 0..K {
-                    r[k] = fix(r[k], flag[k], xv, &row[8 * k..8 * k + 8], a[k]);
+                    r[k] = slow_step(t[k], xv, &row[8 * k..8 * k + 8], a[k]);
                 }
             }
             a = r;

@@ -136,6 +136,11 @@ fn named_midpoint_cases() {
         (0x4C00, 0x3C00, 0x7BFF),
         (0x4C01, 0x3BFE, 0x7BFF),
         (0xCC01, 0x3BFE, 0xFBFF),
+        // Between the threshold and 65536 (infinity), and just below it (65504).
+        (0x4E00, 0x3C00, 0x7BFF),
+        (0xCE00, 0x3C00, 0xFBFF),
+        (0x4BFF, 0x3C00, 0x7BFF),
+        (0x4C00, 0x3C01, 0x7BFF),
         // Subnormal midpoints: 2^-25 between 0 and 2^-24, and 2^-25 (1 - 2^-20).
         (0x0001, 0x3800, 0x0000),
         (0x0001, 0x3800, 0x0001),
@@ -160,6 +165,21 @@ fn named_midpoint_cases() {
     assert_eq!(ap_fma(0x1001, 0x3BFE, 0x3C01), 0x3C01);
     assert_eq!(ap_fma(0x4C01, 0x3BFE, 0x7BFF), 0x7BFF);
     assert_eq!(ap_fma(0x4C00, 0x3C00, 0x7BFF), 0x7C00);
+    assert_eq!(ap_fma(0x4E00, 0x3C00, 0x7BFF), 0x7C00);
+    // An overflowed accumulator stays infinite in the next step: 65504 + 24 * 1 = inf,
+    // inf - 1 * 65504 = inf (a kernel holding 65536 would give 32).
+    let x = [0x4E00, 0xBC00];
+    let w: Vec<u16> = [[0x3C00; COLS], [0x7BFF; COLS]].concat();
+    let view = Fp16View {
+        data: &w,
+        stride: COLS,
+    };
+    for kernel in [Kernel::Auto, Kernel::Portable] {
+        let mut z = [0u16; COLS];
+        z_row_with(kernel, Op::Gemm, &x, view, &[0x7BFF; COLS], &mut z).unwrap();
+        assert_eq!(z, [0x7C00; COLS], "{kernel:?}");
+    }
+    assert_eq!(ap_fma(0x4BFF, 0x3C00, 0x7BFF), 0x7BFF);
 }
 
 /// Long chains (NaN and infinity propagation, canonicalisation at the end, chunked N).
