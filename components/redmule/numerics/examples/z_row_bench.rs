@@ -1,7 +1,7 @@
 //! Micro-benchmark of `z_row_with` on RedMulE's shape (16 columns, N = 128), both kernels.
 //! Prints wall time per FMA; for repeatable numbers run it under `valgrind --tool=callgrind`.
 //!
-//! `cargo run --release -p redmule-numerics --example z_row_bench [rows]`
+//! `cargo run --release -p redmule-numerics --example z_row_bench [rows [op code]]`
 
 use redmule_numerics::{z_row_with, Fp16View, Kernel, Op};
 use std::time::Instant;
@@ -11,6 +11,11 @@ fn main() {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(20_000);
+    let op = std::env::args()
+        .nth(2)
+        .and_then(|s| s.parse().ok())
+        .and_then(Op::from_code)
+        .unwrap_or(Op::Gemm);
     let (n, cols) = (128usize, 16usize);
     // Deterministic moderate FP16 values in [0.5, 2) with both signs (an LCG).
     let mut s = 0x2545_f491_4f6c_dd1du64;
@@ -26,13 +31,16 @@ fn main() {
         data: &w,
         stride: cols,
     };
-    println!("vector kernel available: {}", Kernel::simd_available());
+    println!(
+        "{op:?}; vector kernel available: {}",
+        Kernel::simd_available()
+    );
     for kernel in [Kernel::Auto, Kernel::Portable] {
         let mut z = vec![0u16; cols];
         let mut check = 0u64;
         let t0 = Instant::now();
         for _ in 0..rows {
-            z_row_with(kernel, Op::Gemm, &x, view, &y, &mut z).expect("shapes are consistent");
+            z_row_with(kernel, op, &x, view, &y, &mut z).expect("shapes are consistent");
             check = check.wrapping_add(z.iter().map(|&v| u64::from(v)).sum::<u64>());
         }
         let dt = t0.elapsed().as_secs_f64();

@@ -157,8 +157,8 @@ fn fold_row(op: Op, acc: &mut [u16], x: u16, w_row: &[u16]) {
 /// [`Kernel::Portable`] exists to test and compare the vector kernel.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Kernel {
-    /// The vector kernel for MATMUL/GEMM when the host supports it (x86_64 with AVX2, FMA and
-    /// F16C, detected at run time), the portable scalar code otherwise.
+    /// The vector kernels when the host supports them (x86_64 with AVX2, FMA and F16C,
+    /// detected at run time), the portable scalar code otherwise.
     #[default]
     Auto,
     /// Always the portable scalar code.
@@ -176,11 +176,14 @@ impl Kernel {
 /// at `w[i * stride..][..acc.len()]` (the caller has checked that it is in bounds).
 #[inline]
 fn chain_row(kernel: Kernel, op: Op, acc: &mut [u16], x: &[u16], w: &[u16], stride: usize) {
-    if kernel == Kernel::Auto
-        && matches!(op, Op::Matmul | Op::Gemm)
-        && crate::simd::fma_chain(acc, x, w, stride)
-    {
-        return;
+    if kernel == Kernel::Auto {
+        let done = match op {
+            Op::Matmul | Op::Gemm => crate::simd::fma_chain(acc, x, w, stride),
+            _ => crate::simd::minmax_chain(op, acc, x, w, stride),
+        };
+        if done {
+            return;
+        }
     }
     let cols = acc.len();
     for (i, &xv) in x.iter().enumerate() {

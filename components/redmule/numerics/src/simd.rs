@@ -112,9 +112,57 @@ pub(crate) fn fma_chain(acc: &mut [u16], x: &[u16], w: &[u16], stride: usize) ->
     }
 }
 
+/// The other ops' chains (ADDMAX ... MINMAX): for `i` in `0..x.len()` ascending and each
+/// column `c < acc.len()`, `acc[c] = op.step(acc[c], x[i], w[i * stride + c])`.
+///
+/// Stage 1 is exact or correctly rounded in `f32`: an FP16 product has at most 22 bits and is
+/// exact, and `RN11(RN24(x + w)) == RN11(x + w)` (rounding to 11 bits, unbounded exponent)
+/// because 24 >= 2 * 11 + 2 (the double rounding theorem). That covers overflow, which RN16
+/// decides from the RN11 result (at least 2^16 becomes infinity), and a sum in FP16's
+/// subnormal range is a multiple of 2^-24 and therefore exact. `f32` neither overflows nor
+/// underflows on FP16 operands, so NaN, infinities and signed zeros
+/// match IEEE. `vcvtps2ph` then rounds once to FP16. A stage-1 NaN needs no canonical form:
+/// stage 2 (and MINMAX of stage 1) never passes a NaN operand through, it returns the other
+/// operand or `0x7E00`. Min/max are fpnew's, on the raw bits (see [`fp16::min`]).
+///
+/// Returns `false` (doing nothing) for MATMUL/GEMM, when the vector kernel is not available,
+/// or when `w` is too short for the shape; the caller then runs the portable path.
+#[inline]
+pub(crate) fn minmax_chain(
+    op: crate::Op,
+    acc: &mut [u16],
+    x: &[u16],
+    w: &[u16],
+    stride: usize,
+) -> bool {
+    if matches!(op, crate::Op::Matmul | crate::Op::Gemm) {
+        return false;
+    }
+    if x.is_empty() || acc.is_empty() {
+        return true;
+    }
+    let need = (x.len() - 1)
+        .checked_mul(stride)
+        .and_then(|v| v.checked_add(acc.len()));
+    if need.is_none_or(|need| need > w.len()) || !available() {
+        return false;
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: `available()` checked that the CPU supports avx2, fma and f16c.
+        unsafe { x86::minmax_chain(op, acc, x, w, stride) };
+        true
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use super::fp16;
+    use crate::Op;
     use std::arch::x86_64::*;
 
     /// `vcvtps2ph` immediate: round to nearest even (not the MXCSR mode).
@@ -266,5 +314,126 @@ mod x86 {
         let dst = &mut dst[..8];
         // SAFETY: `dst` holds 8 `u16` = 16 writable bytes; `storeu` has no alignment requirement.
         unsafe { _mm_storeu_si128(dst.as_mut_ptr().cast(), h) };
+    }
+
+    /// Stage-1 kinds of [`mm_chain`].
+    const S1_ADD: u8 = 0;
+    const S1_MUL: u8 = 1;
+    const S1_MAX: u8 = 2;
+    const S1_MIN: u8 = 3;
+
+    /// See [`super::minmax_chain`]; requires `(x.len() - 1) * stride + acc.len() <= w.len()`.
+    #[target_feature(enable = "avx2,fma,f16c")]
+    pub(super) fn minmax_chain(op: Op, acc: &mut [u16], x: &[u16], w: &[u16], stride: usize) {
+        match op {
+            Op::AddMax => mm_chain::<S1_ADD, true>(op, acc, x, w, stride),
+            Op::AddMin => mm_chain::<S1_ADD, false>(op, acc, x, w, stride),
+            Op::MulMax => mm_chain::<S1_MUL, true>(op, acc, x, w, stride),
+            Op::MulMin => mm_chain::<S1_MUL, false>(op, acc, x, w, stride),
+            Op::MaxMin => mm_chain::<S1_MAX, false>(op, acc, x, w, stride),
+            Op::MinMax => mm_chain::<S1_MIN, true>(op, acc, x, w, stride),
+            Op::Matmul | Op::Gemm => {} // not a min/max op; the caller never passes these
+        }
+    }
+
+    /// Loads 8 FP16 bit patterns (the first 8 of `s`).
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    fn load_bits8(s: &[u16]) -> __m128i {
+        let s = &s[..8];
+        // SAFETY: `s` holds 8 `u16` = 16 readable bytes; `loadu` has no alignment requirement.
+        unsafe { _mm_loadu_si128(s.as_ptr().cast()) }
+    }
+
+    /// fpnew's MINMAX on 8 FP16 lanes (`MAX` selects the maximum): a NaN and a number give
+    /// the number, two NaNs `0x7E00`, otherwise `a_smaller = (a <u b) ^ (sign(a) | sign(b))`.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    fn minmax8<const MAX: bool>(a: __m128i, b: __m128i) -> __m128i {
+        let flip = _mm_set1_epi16(i16::MIN);
+        let a_lt_b = _mm_cmpgt_epi16(_mm_xor_si128(b, flip), _mm_xor_si128(a, flip));
+        let neg = _mm_srai_epi16::<15>(_mm_or_si128(a, b));
+        let a_smaller = _mm_xor_si128(a_lt_b, neg);
+        let r = if MAX {
+            _mm_blendv_epi8(a, b, a_smaller)
+        } else {
+            _mm_blendv_epi8(b, a, a_smaller)
+        };
+        let mag = _mm_set1_epi16(0x7FFF);
+        let inf = _mm_set1_epi16(0x7C00);
+        let nan_a = _mm_cmpgt_epi16(_mm_and_si128(a, mag), inf);
+        let nan_b = _mm_cmpgt_epi16(_mm_and_si128(b, mag), inf);
+        let r = _mm_blendv_epi8(r, b, nan_a);
+        let r = _mm_blendv_epi8(r, a, nan_b);
+        let canon = _mm_set1_epi16(fp16::CANONICAL_NAN as i16);
+        _mm_blendv_epi8(r, canon, _mm_and_si128(nan_a, nan_b))
+    }
+
+    /// Chains of a min/max op: stage 1 of kind `S1`, stage 2 the maximum if `MAX2`. Two
+    /// 8-column chunks run interleaved (independent dependency chains), then one, then a
+    /// scalar tail.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    fn mm_chain<const S1: u8, const MAX2: bool>(
+        op: Op,
+        acc: &mut [u16],
+        x: &[u16],
+        w: &[u16],
+        stride: usize,
+    ) {
+        let cols = acc.len();
+        let mut c0 = 0;
+        while c0 + 16 <= cols {
+            mm_block::<S1, MAX2, 2>(&mut acc[c0..c0 + 16], x, &w[c0..], stride);
+            c0 += 16;
+        }
+        if c0 + 8 <= cols {
+            mm_block::<S1, MAX2, 1>(&mut acc[c0..c0 + 8], x, &w[c0..], stride);
+            c0 += 8;
+        }
+        for c in c0..cols {
+            let mut a = acc[c];
+            for (i, &xv) in x.iter().enumerate() {
+                a = op.step(a, xv, w[i * stride + c]);
+            }
+            acc[c] = a;
+        }
+    }
+
+    /// `K` chunks of 8 columns of [`mm_chain`]: `acc.len() == 8 * K`, `w[i * stride ..][..8 * K]`
+    /// is W row `i`.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    fn mm_block<const S1: u8, const MAX2: bool, const K: usize>(
+        acc: &mut [u16],
+        x: &[u16],
+        w: &[u16],
+        stride: usize,
+    ) {
+        let mut a = [_mm_setzero_si128(); K];
+        for (k, ak) in a.iter_mut().enumerate() {
+            *ak = load_bits8(&acc[8 * k..]);
+        }
+        for (i, &xv) in x.iter().enumerate() {
+            let row = &w[i * stride..i * stride + 8 * K];
+            let xh = _mm_set1_epi16(xv as i16);
+            let xf = _mm256_cvtph_ps(xh);
+            for (k, ak) in a.iter_mut().enumerate() {
+                let wh = load_bits8(&row[8 * k..]);
+                let s1 = match S1 {
+                    S1_ADD => _mm256_cvtps_ph::<RNE>(_mm256_add_ps(xf, _mm256_cvtph_ps(wh))),
+                    S1_MUL => _mm256_cvtps_ph::<RNE>(_mm256_mul_ps(xf, _mm256_cvtph_ps(wh))),
+                    S1_MAX => minmax8::<true>(xh, wh),
+                    _ => minmax8::<false>(xh, wh),
+                };
+                *ak = minmax8::<MAX2>(s1, *ak);
+            }
+        }
+        for (k, ak) in a.iter().enumerate() {
+            let dst = &mut acc[8 * k..8 * k + 8];
+            // SAFETY: `dst` holds 8 `u16` = 16 writable bytes; `storeu` has no alignment
+            // requirement.
+            unsafe { _mm_storeu_si128(dst.as_mut_ptr().cast(), *ak) };
+        }
     }
 }

@@ -80,6 +80,33 @@ fn fp16_value(h: u16) -> f64 {
     v
 }
 
+/// Single steps of the min/max ops (ADDMAX ... MINMAX), lane by lane against the reference.
+#[test]
+fn min_max_ops_random_steps() {
+    let mut r = rng(204);
+    let rows = 3;
+    for case in 0..3_000 {
+        let op = Op::ALL[2 + case % 6];
+        let x_col: Vec<u16> = (0..rows).map(|_| gen(&mut r)).collect();
+        let w_row: Vec<u16> = (0..COLS).map(|_| gen(&mut r)).collect();
+        let acc: Vec<u16> = (0..rows * COLS).map(|_| gen(&mut r)).collect();
+        let mut fast = acc.clone();
+        let mut port = acc.clone();
+        accumulate_w_row_with(Kernel::Auto, op, &mut fast, &x_col, &w_row).unwrap();
+        accumulate_w_row_with(Kernel::Portable, op, &mut port, &x_col, &w_row).unwrap();
+        for i in 0..rows * COLS {
+            let (x, w, a) = (x_col[i / COLS], w_row[i % COLS], acc[i]);
+            let want = reference::step(op, a, x, w);
+            assert_eq!(
+                fast[i], want,
+                "{op:?} fast step({a:#06x}, {x:#06x}, {w:#06x}) = {:#06x}, want {want:#06x}",
+                fast[i]
+            );
+            assert_eq!(port[i], want, "{op:?} portable");
+        }
+    }
+}
+
 /// Exponent of half an FP16 ulp in the binade with exponent field `exp` (2^-25 for subnormals).
 fn half_ulp_exp(exp: u16) -> i32 {
     i32::from(exp.max(1)) - 15 - 10 - 1
@@ -203,10 +230,10 @@ fn random_chains_fast_portable_reference() {
         let w: Vec<u16> = (0..n * stride).map(|_| val(&mut r)).collect();
         let y: Vec<u16> = (0..cols).map(|_| gen(&mut r)).collect();
         let view = Fp16View { data: &w, stride };
-        for op in [Op::Gemm, Op::Matmul] {
+        for op in Op::ALL {
             let mut fast = vec![0u16; cols];
             let mut port = vec![0u16; cols];
-            let yv: &[u16] = if op == Op::Gemm { &y } else { &[] };
+            let yv: &[u16] = if op.uses_y() { &y } else { &[] };
             z_row_with(Kernel::Auto, op, &x, view, yv, &mut fast).unwrap();
             z_row_with(Kernel::Portable, op, &x, view, yv, &mut port).unwrap();
             for c in 0..cols {
