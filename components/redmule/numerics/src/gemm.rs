@@ -7,6 +7,8 @@
 //! chains can be continued later: feeding the n indices in any number of consecutive chunks
 //! gives the same bits as one pass.
 //!
+//! The `*_with` variants take a [`Kernel`]; the others use [`Kernel::Auto`].
+//!
 //! No function here panics: shape problems are reported as [`ShapeError`] before anything is
 //! written, and every bit pattern is a valid input.
 

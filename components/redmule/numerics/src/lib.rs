@@ -35,6 +35,10 @@
 //! * [`fp16`]: fast bit-exact FP16 `fma`, `add`, `mul`, `min`, `max` (fpnew semantics).
 //! * [`fp8`]: E5M2 / E4M3 formats and their casts to and from FP16.
 //! * [`gemm`](mod@gemm): whole-matrix GEMM-Ops and tile/row helpers for a streaming model.
+//!   On x86_64 hosts with AVX2, FMA and F16C (detected at run time) the row helpers run
+//!   vector kernels, 8 columns per instruction, with the same bits as the portable code;
+//!   [`Kernel::Portable`] forces the portable code (the `simd` module documents why the
+//!   kernels are exact).
 //! * [`reference`](mod@reference): slow exact-integer oracle with the same contracts.
 //!
 //! # RTL sources (pulp-platform/redmule, fpnew = pulp-platform/cvfpu `pulp-v0.2.3`)

@@ -56,7 +56,7 @@
 //! multiple of `q` (of `2q` when `|o|` reaches the next binade, as `r` and `2d` both are)
 //! below `2^(e+2)`, so it is representable too.
 //!
-//! Flagged lanes are recomputed with the exact scalar [`fp16::fma`] from the FP16 inputs
+//! Flagged lanes are recomputed with the exact scalar [`crate::fp16::fma`] from the FP16 inputs
 //! (the accumulator lane converts back to FP16 exactly). NaNs are canonicalised (`0x7E00`)
 //! only when the row is stored: once a step yields NaN, every later FMA step does too, so
 //! only the final bits matter.
@@ -66,8 +66,6 @@
 //! or subnormals takes it more often, at the cost of a few more instructions, never of bits.
 
 #![allow(unsafe_code)]
-
-use crate::fp16;
 
 /// Whether the vector kernel can run on this host (cached by `std` after the first call).
 #[inline]
@@ -123,7 +121,7 @@ pub(crate) fn fma_chain(acc: &mut [u16], x: &[u16], w: &[u16], stride: usize) ->
 /// underflows on FP16 operands, so NaN, infinities and signed zeros
 /// match IEEE. `vcvtps2ph` then rounds once to FP16. A stage-1 NaN needs no canonical form:
 /// stage 2 (and MINMAX of stage 1) never passes a NaN operand through, it returns the other
-/// operand or `0x7E00`. Min/max are fpnew's, on the raw bits (see [`fp16::min`]).
+/// operand or `0x7E00`. Min/max are fpnew's, on the raw bits (see [`crate::fp16::min`]).
 ///
 /// Returns `false` (doing nothing) for MATMUL/GEMM, when the vector kernel is not available,
 /// or when `w` is too short for the shape; the caller then runs the portable path.
@@ -161,8 +159,7 @@ pub(crate) fn minmax_chain(
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::fp16;
-    use crate::Op;
+    use crate::{fp16, Op};
     use std::arch::x86_64::*;
 
     /// `vcvtps2ph` immediate: round to nearest even (not the MXCSR mode).
