@@ -224,9 +224,18 @@ mod x86 {
     }
 
     /// `K` chunks of 8 columns: `acc.len() == 8 * K`, `w[i * stride ..][..8 * K]` is W row `i`.
+    /// Does nothing if `w` is shorter than that for some `i < x.len()`.
     #[inline]
     #[target_feature(enable = "avx2,fma,f16c")]
     fn chain<const K: usize>(acc: &mut [u16], x: &[u16], w: &[u16], stride: usize) {
+        let need = x
+            .len()
+            .checked_sub(1)
+            .and_then(|l| l.checked_mul(stride))
+            .and_then(|v| v.checked_add(8 * K));
+        if need.is_none_or(|need| need > w.len()) || acc.len() != 8 * K {
+            return;
+        }
         let mut a = [_mm256_setzero_ps(); K];
         for (k, ak) in a.iter_mut().enumerate() {
             *ak = load8(&acc[8 * k..]);
@@ -234,39 +243,58 @@ mod x86 {
         let half = _mm256_set1_epi32(0x1000);
         let keep = _mm256_set1_epi32(!0x1FFF);
         let low = _mm256_set1_epi32(0x1FFF);
+        let minus_one = _mm256_set1_epi32(-1);
         let abs = _mm256_set1_epi32(0x7FFF_FFFF);
-        // |t| >= 2^-14 (f32 bits above 0x387F_FFFF) and |t| < 65520 (below 0x477F_F000).
-        let min_normal_m1 = _mm256_set1_epi32(0x387F_FFFF);
-        let threshold = _mm256_set1_epi32(0x477F_F000);
-        for (i, &xv) in x.iter().enumerate() {
-            let row = &w[i * stride..i * stride + 8 * K];
-            let xb = _mm256_cvtph_ps(_mm_set1_epi16(xv as i16));
-            let mut t = [_mm256_setzero_ps(); K];
-            let mut r = [_mm256_setzero_ps(); K];
-            let mut any = _mm256_setzero_si256();
-            for k in 0..K {
-                t[k] = _mm256_fmadd_ps(xb, load8(&row[8 * k..]), a[k]);
-                let tb = _mm256_castps_si256(t[k]);
-                // Round the magnitude to 10 fraction bits, half away from zero: RN16 for every
-                // t in the normal FP16 range that is not a midpoint.
-                r[k] = _mm256_castsi256_ps(_mm256_and_si256(_mm256_add_epi32(tb, half), keep));
-                let mid = _mm256_cmpeq_epi32(_mm256_and_si256(tb, low), half);
-                let u = _mm256_and_si256(tb, abs);
-                let in_range = _mm256_andnot_si256(
-                    _mm256_cmpgt_epi32(u, _mm256_sub_epi32(threshold, _mm256_set1_epi32(1))),
-                    _mm256_cmpgt_epi32(u, min_normal_m1),
-                );
-                any = _mm256_or_si256(
-                    any,
-                    _mm256_or_si256(mid, _mm256_xor_si256(in_range, _mm256_set1_epi32(-1))),
-                );
-            }
-            if _mm256_testz_si256(any, any) == 0 {
-                for k in 0..K {
-                    r[k] = slow_step(t[k], xv, &row[8 * k..8 * k + 8], a[k]);
+        let min_normal = _mm256_set1_epi32(0x3880_0000); // 2^-14
+                                                         // 65520 = 0x477F_F000; |t| in [2^-14, 65520) <=> bits(|t|) - 0x3880_0000 < SPAN.
+        let span_m1 = _mm256_set1_epi32(0x477F_F000 - 0x3880_0000 - 1);
+        let mut off = 0usize;
+        for xs in x.chunks(8) {
+            // The block's X values widened to f32 once (exact; any NaN stays a NaN).
+            let mut xf = [0f32; 8];
+            if xs.len() == 8 {
+                let v = _mm256_cvtph_ps(load_bits8(xs));
+                // SAFETY: `xf` has 8 `f32` = 32 writable bytes; no alignment requirement.
+                unsafe { _mm256_storeu_ps(xf.as_mut_ptr(), v) };
+            } else {
+                for (f, &h) in xf.iter_mut().zip(xs) {
+                    *f = fp16::to_f64(h) as f32;
                 }
             }
-            a = r;
+            for (&xv, &xj) in xs.iter().zip(&xf) {
+                let xb = _mm256_set1_ps(xj);
+                let mut t = [_mm256_setzero_ps(); K];
+                let mut r = [_mm256_setzero_ps(); K];
+                let mut bad = _mm256_setzero_si256();
+                for k in 0..K {
+                    let p = w.as_ptr().wrapping_add(off + 8 * k);
+                    // SAFETY: `off = i * stride` for the step `i < x.len()`, so
+                    // `off + 8 * k + 8 <= (x.len() - 1) * stride + 8 * K <= w.len()` (checked
+                    // above): the 16 bytes at `p` are inside `w`; no alignment requirement.
+                    let wh = unsafe { _mm_loadu_si128(p.cast()) };
+                    t[k] = _mm256_fmadd_ps(xb, _mm256_cvtph_ps(wh), a[k]);
+                    let tb = _mm256_castps_si256(t[k]);
+                    // Round the magnitude to 10 fraction bits, half away from zero: RN16 for
+                    // every t in the normal FP16 range that is not a midpoint.
+                    let up = _mm256_add_epi32(tb, half);
+                    r[k] = _mm256_castsi256_ps(_mm256_and_si256(up, keep));
+                    // All ones for a midpoint (13 low bits 0x1000), else at most 0x1FFE.
+                    let mid = _mm256_add_epi32(_mm256_and_si256(up, low), minus_one);
+                    // Below SPAN exactly for 2^-14 <= |t| < 65520 (wrapping subtraction).
+                    let range = _mm256_sub_epi32(_mm256_and_si256(tb, abs), min_normal);
+                    bad = _mm256_max_epu32(bad, _mm256_max_epu32(mid, range));
+                }
+                // Every lane fine <=> every lane of `bad` <= SPAN - 1 (SPAN > 0x1FFE).
+                let fine = _mm256_cmpeq_epi32(_mm256_max_epu32(bad, span_m1), span_m1);
+                if _mm256_movemask_epi8(fine) != -1 {
+                    let row = &w[off..off + 8 * K];
+                    for k in 0..K {
+                        r[k] = slow_step(t[k], xv, &row[8 * k..8 * k + 8], a[k]);
+                    }
+                }
+                a = r;
+                off = off.wrapping_add(stride);
+            }
         }
         for (k, ak) in a.iter().enumerate() {
             store8(&mut acc[8 * k..8 * k + 8], *ak);
