@@ -298,6 +298,36 @@ impl Fifo {
     }
 }
 
+/// A [`Fifo`] whose entries carry nothing the model reads (the stream FIFOs of X, W and Y in
+/// `redmule_top.sv`): only its occupancy, with the same valid/ready/update rules.
+#[derive(Clone, Copy, Debug)]
+struct CountFifo {
+    len: u8,
+    depth: u8,
+}
+
+impl CountFifo {
+    fn new(depth: u8) -> Self {
+        CountFifo { len: 0, depth }
+    }
+    fn valid(&self) -> bool {
+        self.len > 0
+    }
+    fn ready(&self) -> bool {
+        self.len < self.depth
+    }
+    /// As [`Fifo::update`].
+    fn update(&mut self, pop: bool, push: bool) {
+        let can_push = self.ready();
+        if pop && self.valid() {
+            self.len -= 1;
+        }
+        if push && can_push {
+            self.len += 1;
+        }
+    }
+}
+
 /// `hwpe_stream_addressgen_v3.sv` with two enabled dimensions (d2 only adds its stride).
 #[derive(Clone, Copy, Debug, Default)]
 struct AddrGenCtrl {
@@ -350,42 +380,40 @@ impl AddrGen {
             *self = Self::reset();
             return;
         }
-        let mut n = *self;
+        if !enable {
+            // Only the presampled first index moves.
+            if presample {
+                self.i0 = 0;
+            }
+            return;
+        }
         if ready {
             if self.overall < c.tot_len {
-                n.valid = true;
+                self.valid = true;
                 if self.c0 < c.d0_len {
-                    n.i0 = self.i0 + 1;
-                    n.c0 = self.c0 + 1;
+                    self.i0 += 1;
+                    self.c0 += 1;
                 } else if self.c1 < c.d1_len {
-                    n.i0 = 0;
-                    n.i1 = self.i1 + 1;
-                    n.c0 = 1;
-                    n.c1 = self.c1 + 1;
+                    self.i0 = 0;
+                    self.i1 += 1;
+                    self.c0 = 1;
+                    self.c1 += 1;
                 } else {
                     // d2 is not enabled (`dim_enable_1h = 2'b11`): d0 and d1 restart, d2 steps.
-                    n.i0 = 0;
-                    n.i1 = 0;
-                    n.i2 = self.i2 + 1;
-                    n.c0 = 1;
-                    n.c1 = 1;
+                    self.i0 = 0;
+                    self.i1 = 0;
+                    self.i2 += 1;
+                    self.c0 = 1;
+                    self.c1 = 1;
                 }
-                n.overall = self.overall + 1;
+                self.overall += 1;
             } else {
-                n.valid = false;
+                self.valid = false;
             }
         }
-        let i0 = if presample {
-            0
-        } else if enable {
-            n.i0
-        } else {
-            self.i0
-        };
-        if enable {
-            *self = n;
+        if presample {
+            self.i0 = 0;
         }
-        self.i0 = i0;
     }
 }
 
@@ -880,7 +908,7 @@ pub struct Schedule {
     sink_addr_fifo: Fifo,
     sink_addr_cnt: u32,
     store_fifo: Fifo,
-    top: [Fifo; 3],
+    top: [CountFifo; 3],
     top_z: Fifo,
     yz_mux: Mux,
     ld_mux: Mux,
@@ -972,7 +1000,7 @@ impl Schedule {
             sink_addr_fifo: Fifo::new(2),
             sink_addr_cnt: 0,
             store_fifo: Fifo::new(2),
-            top: [Fifo::new(4); 3],
+            top: [CountFifo::new(4); 3],
             top_z: Fifo::new(2),
             yz_mux: Mux::default(),
             ld_mux: Mux::default(),
@@ -1571,12 +1599,7 @@ impl Schedule {
         // ---- top-level stream FIFOs (redmule_top.sv)
         let top_pop = [c.x_load, c.w_load, c.load_en_y && self.top[Y].valid()];
         for (i, &pop) in top_pop.iter().enumerate() {
-            let push = if c.src[i].stream_hs {
-                Some(Meta::default())
-            } else {
-                None
-            };
-            self.top[i].update(pop, push);
+            self.top[i].update(pop, c.src[i].stream_hs);
         }
         let sink_pop = c.sink_issue;
         let z_meta = Meta {
