@@ -372,6 +372,18 @@ struct Engine {
     scratch: Scratch,
 }
 
+/// Append the elements packed in `bytes` (whole elements of `fmt`) to `out` as FP16 (cast in).
+fn decode(fmt: redmule_numerics::Format, bytes: &[u8], out: &mut Vec<u16>) {
+    match fmt {
+        redmule_numerics::Format::Fp16 => out.extend(
+            bytes
+                .chunks_exact(2)
+                .map(|b| u16::from_le_bytes([b[0], b[1]])),
+        ),
+        _ => out.extend(bytes.iter().map(|&b| fmt.to_fp16(u16::from(b)))),
+    }
+}
+
 /// Reusable buffers of the tile computation (no allocation per tile once warm).
 #[derive(Default)]
 struct Scratch {
@@ -416,14 +428,13 @@ impl Engine {
             self.read_raw(addr, ((rows - 1) * stride + n) * eb);
             let raw = &self.scratch.raw;
             for r in 0..rows {
-                let base = r * stride;
-                out.extend((base..base + n).map(|i| job.fmt.load(raw, i).unwrap_or(0)));
+                let base = r * stride * eb;
+                decode(job.fmt, &raw[base..base + n * eb], out);
             }
         } else {
             for r in 0..rows {
                 self.read_raw(addr + (r * stride * eb) as u32, n * eb);
-                let raw = &self.scratch.raw;
-                out.extend((0..n).map(|i| job.fmt.load(raw, i).unwrap_or(0)));
+                decode(job.fmt, &self.scratch.raw, out);
             }
         }
     }
