@@ -371,8 +371,8 @@ impl AddrGen {
             .wrapping_add(self.i2.wrapping_mul(c.d2_stride))
     }
     /// `flags_o.done`: the output is ready and all addresses were generated.
-    fn done_flag(&self, ready: bool, c: &AddrGenCtrl) -> bool {
-        ready && self.overall >= c.tot_len
+    fn done_flag(&self, ready: bool, tot_len: u32) -> bool {
+        ready && self.overall >= tot_len
     }
     /// One clock edge.
     fn clock(&mut self, c: &AddrGenCtrl, ready: bool, enable: bool, clear: bool, presample: bool) {
@@ -485,7 +485,7 @@ struct Mux {
 
 impl Mux {
     /// `winner_d` for the requests `req` (bit i = channel i) of `n` channels.
-    fn winner(&self, n: u32, req: u32, force: Option<&[u32]>, hold: bool) -> u32 {
+    fn winner(&self, n: u32, req: u32, forced: bool, hold: bool) -> u32 {
         // Re-arbitrate only after a handshake or a cycle without requests. With hold-until-grant
         // (`hold`, model departure, see the module docs) also when the locked winner has
         // withdrawn its request: a load stream's `hci_core_fifo` withholds its request while its
@@ -497,27 +497,26 @@ impl Mux {
         if !self.rr_en_q && self.any_req_q && (!hold || req & (1 << self.winner_q) != 0) {
             return self.winner_q;
         }
-        let mut w = self.rr_counter;
         // The loop in the RTL scans priorities from the last to the first and keeps the last
-        // match: the first entry of `rr_priority_d` that requests wins.
-        for ii in (0..n).rev() {
-            let p = match force {
-                Some(f) => f[ii as usize],
-                None => {
-                    // rr_counter < n and ii < n: one conditional subtraction is `% n`.
-                    let q = self.rr_counter + ii;
-                    if q >= n {
-                        q - n
-                    } else {
-                        q
-                    }
-                }
-            };
-            if req & (1 << p) != 0 {
-                w = p;
-            }
+        // match: the first entry of `rr_priority_d` that requests wins (none: `rr_counter`).
+        // The priorities are the channels in order from `rr_counter` (round robin), or from 0
+        // when forced (`priority_i = {1, 0}` of the Y/Z multiplexer).
+        let mask = (1u32 << n) - 1;
+        let req = req & mask;
+        if req == 0 {
+            return self.rr_counter;
         }
-        w
+        if forced {
+            return req.trailing_zeros();
+        }
+        let r = self.rr_counter;
+        let rotated = ((req >> r) | (req << (n - r))) & mask;
+        let w = r + rotated.trailing_zeros();
+        if w >= n {
+            w - n
+        } else {
+            w
+        }
     }
     fn clock(&mut self, n: u32, winner: u32, any_req: bool, handshake: bool) {
         if handshake {
@@ -864,6 +863,21 @@ fn src_ctrl(p: &Params, ms: &MemSched, s: usize) -> AddrGenCtrl {
         },
         W => p.w_ctrl,
         _ => p.yz_ctrl,
+    }
+}
+
+/// `tot_len` of [`src_ctrl`] alone.
+fn src_tot_len(p: &Params, ms: &MemSched, s: usize) -> u32 {
+    match s {
+        X => {
+            if ms.x_rows_iters == p.x_rows_iter - 1 && p.x_rows_lftovr != 0 {
+                p.x_rows_lftovr
+            } else {
+                p.wd
+            }
+        }
+        W => p.w_ctrl.tot_len,
+        _ => p.yz_ctrl.tot_len,
     }
 }
 
@@ -1375,10 +1389,10 @@ impl Schedule {
         // ---- hci_core_source.sv + hci_core_fifo.sv, per load stream
         for i in 0..3 {
             let sr = &self.src[i];
-            let ctl = src_ctrl(p, &self.ms, i);
+            let tot_len = src_tot_len(p, &self.ms, i);
             let sc = &mut c.src[i];
             let stream_ready = self.top[i].ready();
-            let ag_done = sr.ag.done_flag(sr.addr_fifo.ready(), &ctl);
+            let ag_done = sr.ag.done_flag(sr.addr_fifo.ready(), tot_len);
             sc.ag_clear = false;
             match sr.cs {
                 SState::Idle => {
@@ -1395,7 +1409,7 @@ impl Schedule {
                 }
                 SState::Done => {
                     sc.ag_enable = true;
-                    if !sr.addr_fifo.valid() && sr.stream_cnt == ctl.tot_len {
+                    if !sr.addr_fifo.valid() && sr.stream_cnt == tot_len {
                         sc.next = Some(SState::Idle);
                         sc.done = true;
                         sc.ag_enable = false;
@@ -1424,7 +1438,9 @@ impl Schedule {
             let z_valid = self.top_z.valid();
             let addr_valid = self.sink_addr_fifo.valid();
             let gnt = self.store_fifo.ready();
-            let ag_done = self.sink_ag.done_flag(self.sink_addr_fifo.ready(), &ctl);
+            let ag_done = self
+                .sink_ag
+                .done_flag(self.sink_addr_fifo.ready(), ctl.tot_len);
             match self.sink_cs {
                 SState::Idle => {
                     if c.sink_req_start {
@@ -1463,17 +1479,12 @@ impl Schedule {
         // from this very lock and are kept.
         let hold = !self.rtl_retire && self.refused_any;
         c.yz_req = u32::from(c.src[Y].mux_req) | (u32::from(c.z_store_req) << 1);
-        c.yz_winner = self.yz_mux.winner(
-            2,
-            c.yz_req,
-            if z_priority { Some(&[0, 1]) } else { None },
-            hold,
-        );
+        c.yz_winner = self.yz_mux.winner(2, c.yz_req, z_priority, hold);
         let yz_out_req = c.yz_req & (1 << c.yz_winner) != 0;
         c.ld_req = u32::from(c.src[X].mux_req)
             | (u32::from(c.src[W].mux_req) << 1)
             | (u32::from(yz_out_req) << 2);
-        c.ld_winner = self.ld_mux.winner(3, c.ld_req, None, hold);
+        c.ld_winner = self.ld_mux.winner(3, c.ld_req, false, hold);
         let out_req = c.ld_req & (1 << c.ld_winner) != 0;
         c.port = None;
         if out_req {
