@@ -124,7 +124,9 @@ struct State {
     prog: Option<usize>,
     /// Committed contexts in commit order.
     queue: VecDeque<usize>,
-    running: Option<Running>,
+    /// Boxed: the engine takes it out and puts it back every cycle (a pointer move, not a copy
+    /// of the schedule's state).
+    running: Option<Box<Running>>,
     next_id: u32,
     finished: u32,
     engine_wake: Option<Wake>,
@@ -257,7 +259,7 @@ impl State {
             n = job.n as u64,
             k = job.k as u64
         );
-        self.running = Some(Running {
+        self.running = Some(Box::new(Running {
             ctx: i,
             job,
             sched,
@@ -280,7 +282,7 @@ impl State {
                 let macs = job.m as u64 * job.n.next_multiple_of(4) as u64 * job.k as u64;
                 1000 + 64 * (macs / (self.geom.rows * self.geom.cols) as u64 + 1000)
             },
-        });
+        }));
         vp_traces::signal!(format!("cluster.{}", self.name), "busy", true);
         if let Some(w) = &self.engine_wake {
             w.at(start);
@@ -367,20 +369,79 @@ struct Engine {
     track: String,
     /// Timeline track of the wide-port accesses.
     port_track: String,
+    scratch: Scratch,
+}
+
+/// Append the elements packed in `bytes` (whole elements of `fmt`) to `out` as FP16 (cast in).
+fn decode(fmt: redmule_numerics::Format, bytes: &[u8], out: &mut Vec<u16>) {
+    match fmt {
+        redmule_numerics::Format::Fp16 => out.extend(
+            bytes
+                .chunks_exact(2)
+                .map(|b| u16::from_le_bytes([b[0], b[1]])),
+        ),
+        _ => out.extend(bytes.iter().map(|&b| fmt.to_fp16(u16::from(b)))),
+    }
+}
+
+/// Reusable buffers of the tile computation (no allocation per tile once warm).
+#[derive(Default)]
+struct Scratch {
+    /// Raw bytes of the last bulk read.
+    raw: Vec<u8>,
+    w: Vec<u16>,
+    x: Vec<u16>,
+    y: Vec<u16>,
+    z: Vec<u16>,
 }
 
 impl Engine {
-    /// Read `n` elements at `addr` as FP16 (cast in).
-    fn load(&self, job: &Job, addr: u32, n: usize, out: &mut Vec<u16>) {
-        let eb = job.fmt.bytes_per_elem();
-        let mut p = Payload::read(addr as u64, n * eb);
+    /// Read `len` bytes at `addr` in one debug access into `scratch.raw` (zeros if the access
+    /// fails, as a refused per-row read gave).
+    fn read_raw(&mut self, addr: u32, len: usize) {
+        let mut p = Payload::read(addr as u64, 0);
+        p.data = std::mem::take(&mut self.scratch.raw);
+        p.data.clear();
+        p.data.resize(len, 0);
         self.tcdm.borrow_mut().debug_transport(&mut p);
-        out.clear();
-        out.extend((0..n).map(|i| job.fmt.load(&p.data, i).unwrap_or(0)));
+        self.scratch.raw = std::mem::take(&mut p.data);
     }
 
-    /// Compute the Z tile (FP16 values, rows x depth) of row block `tm`, column block `tk`.
-    fn compute_tile(&self, job: &Job, geom: Geometry, tm: u32, tk: u32) -> Vec<u16> {
+    /// Read `rows` runs of `n` elements, `stride` elements apart, starting at `addr`, as FP16
+    /// (cast in), into `out` (rows x n, packed): one debug read of the whole span.
+    fn load_rows(
+        &mut self,
+        job: &Job,
+        addr: u32,
+        (rows, n, stride): (usize, usize, usize),
+        out: &mut Vec<u16>,
+    ) {
+        out.clear();
+        if rows == 0 || n == 0 {
+            return;
+        }
+        let eb = job.fmt.bytes_per_elem();
+        out.reserve(rows * n);
+        // The TCDM copies byte by byte: one read of the whole span when the gaps are small,
+        // else one read per run (into the same buffer).
+        if (rows - 1) * stride + n <= 2 * rows * n {
+            self.read_raw(addr, ((rows - 1) * stride + n) * eb);
+            let raw = &self.scratch.raw;
+            for r in 0..rows {
+                let base = r * stride * eb;
+                decode(job.fmt, &raw[base..base + n * eb], out);
+            }
+        } else {
+            for r in 0..rows {
+                self.read_raw(addr + (r * stride * eb) as u32, n * eb);
+                decode(job.fmt, &self.scratch.raw, out);
+            }
+        }
+    }
+
+    /// Compute the Z tile (FP16 values, rows x depth) of row block `tm`, column block `tk` into
+    /// `out`.
+    fn compute_tile(&mut self, job: &Job, geom: Geometry, tm: u32, tk: u32, out: &mut Vec<u16>) {
         let rows = geom.rows as usize;
         let depth = geom.depth() as usize;
         let eb = job.fmt.bytes_per_elem() as u32;
@@ -388,41 +449,54 @@ impl Engine {
         let r0 = tm as usize * rows;
         let c0 = tk as usize * depth;
         let cols = depth.min(k.saturating_sub(c0));
-        let mut out = vec![0u16; rows * depth];
+        out.clear();
+        out.resize(rows * depth, 0);
         if cols == 0 {
-            return out;
+            return;
         }
-        // W columns c0..c0+cols of every row n.
-        let mut w = Vec::with_capacity(n * cols);
-        let mut buf = Vec::new();
-        for nn in 0..n {
-            self.load(job, job.w + ((nn * k + c0) as u32) * eb, cols, &mut buf);
-            w.extend_from_slice(&buf);
+        let valid_rows = rows.min(m.saturating_sub(r0));
+        // W columns c0..c0+cols of every row n; the X rows of the block; their Y (= Z) rows.
+        let mut w = std::mem::take(&mut self.scratch.w);
+        let mut x = std::mem::take(&mut self.scratch.x);
+        let mut y = std::mem::take(&mut self.scratch.y);
+        let mut z = std::mem::take(&mut self.scratch.z);
+        self.load_rows(job, job.w + (c0 as u32) * eb, (n, cols, k), &mut w);
+        self.load_rows(
+            job,
+            job.x + (r0 * n) as u32 * eb,
+            (valid_rows, n, n),
+            &mut x,
+        );
+        y.clear();
+        if job.op.uses_y() {
+            let yz = job.z + ((r0 * k + c0) as u32) * eb;
+            self.load_rows(job, yz, (valid_rows, cols, k), &mut y);
         }
-        let mut x = Vec::new();
-        let mut y = Vec::new();
-        let mut z = vec![0u16; cols];
-        for r in 0..rows.min(m.saturating_sub(r0)) {
-            let row = r0 + r;
-            self.load(job, job.x + (row * n) as u32 * eb, n, &mut x);
-            if job.op.uses_y() {
-                self.load(job, job.z + ((row * k + c0) as u32) * eb, cols, &mut y);
+        z.clear();
+        z.resize(cols, 0);
+        let view = Fp16View {
+            data: &w,
+            stride: cols,
+        };
+        for r in 0..valid_rows {
+            let xr = &x[r * n..(r + 1) * n];
+            let yr = if job.op.uses_y() {
+                &y[r * cols..(r + 1) * cols]
             } else {
-                y.clear();
-            }
-            let view = Fp16View {
-                data: &w,
-                stride: cols,
+                &[][..]
             };
-            if redmule_numerics::z_row(job.op, &x, view, &y, &mut z).is_ok() {
+            if redmule_numerics::z_row(job.op, xr, view, yr, &mut z).is_ok() {
                 out[r * depth..r * depth + cols].copy_from_slice(&z);
             }
         }
-        out
+        self.scratch.w = w;
+        self.scratch.x = x;
+        self.scratch.y = y;
+        self.scratch.z = z;
     }
 
     /// Build the wide request for an access (with store data for Z).
-    fn request(&self, r: &mut Running, geom: Geometry, a: &WideAccess) -> WideReq {
+    fn request(&mut self, r: &mut Running, geom: Geometry, a: &WideAccess) -> WideReq {
         let words = (geom.depth() * 2 / 4 + 1).min(WIDE_MAX_WORDS as u32) as u8;
         let mut req = WideReq::read(a.addr, words);
         if !a.write {
@@ -431,7 +505,8 @@ impl Engine {
         req.write = true;
         let key = (a.tile_m, a.tile_k);
         if r.tile.as_ref().is_none_or(|(k, _)| *k != key) {
-            let t = self.compute_tile(&r.job, geom, a.tile_m, a.tile_k);
+            let mut t = r.tile.take().map(|(_, t)| t).unwrap_or_default();
+            self.compute_tile(&r.job, geom, a.tile_m, a.tile_k, &mut t);
             r.tile = Some((key, t));
         }
         let job = r.job;
@@ -884,6 +959,7 @@ impl Component for Redmule {
             rng: Pcg64Mcg::new(self.seed as u128 | 1),
             track: format!("cluster.{}", self.name),
             port_track: format!("cluster.{}.port", self.name),
+            scratch: Scratch::default(),
         };
         let wake = cx.sim.add_clocked(
             cx.domain,

@@ -262,7 +262,8 @@ struct Fifo {
 
 impl Fifo {
     fn new(depth: usize) -> Self {
-        assert!(depth <= 4);
+        // Depths 2 and 4: the ring index wraps with a mask.
+        assert!(depth <= 4 && depth.is_power_of_two());
         Fifo {
             buf: [Meta::default(); 4],
             head: 0,
@@ -284,15 +285,45 @@ impl Fifo {
     fn update(&mut self, pop: bool, push: Option<Meta>) {
         let can_push = self.ready();
         if pop && self.valid() {
-            self.head = (self.head + 1) % self.depth;
+            self.head = (self.head + 1) & (self.depth - 1);
             self.len -= 1;
         }
         if let Some(m) = push {
             if can_push {
-                let tail = (self.head + self.len) % self.depth;
+                let tail = (self.head + self.len) & (self.depth - 1);
                 self.buf[tail] = m;
                 self.len += 1;
             }
+        }
+    }
+}
+
+/// A [`Fifo`] whose entries carry nothing the model reads (the stream FIFOs of X, W and Y in
+/// `redmule_top.sv`): only its occupancy, with the same valid/ready/update rules.
+#[derive(Clone, Copy, Debug)]
+struct CountFifo {
+    len: u8,
+    depth: u8,
+}
+
+impl CountFifo {
+    fn new(depth: u8) -> Self {
+        CountFifo { len: 0, depth }
+    }
+    fn valid(&self) -> bool {
+        self.len > 0
+    }
+    fn ready(&self) -> bool {
+        self.len < self.depth
+    }
+    /// As [`Fifo::update`].
+    fn update(&mut self, pop: bool, push: bool) {
+        let can_push = self.ready();
+        if pop && self.valid() {
+            self.len -= 1;
+        }
+        if push && can_push {
+            self.len += 1;
         }
     }
 }
@@ -340,8 +371,8 @@ impl AddrGen {
             .wrapping_add(self.i2.wrapping_mul(c.d2_stride))
     }
     /// `flags_o.done`: the output is ready and all addresses were generated.
-    fn done_flag(&self, ready: bool, c: &AddrGenCtrl) -> bool {
-        ready && self.overall >= c.tot_len
+    fn done_flag(&self, ready: bool, tot_len: u32) -> bool {
+        ready && self.overall >= tot_len
     }
     /// One clock edge.
     fn clock(&mut self, c: &AddrGenCtrl, ready: bool, enable: bool, clear: bool, presample: bool) {
@@ -349,42 +380,40 @@ impl AddrGen {
             *self = Self::reset();
             return;
         }
-        let mut n = *self;
+        if !enable {
+            // Only the presampled first index moves.
+            if presample {
+                self.i0 = 0;
+            }
+            return;
+        }
         if ready {
             if self.overall < c.tot_len {
-                n.valid = true;
+                self.valid = true;
                 if self.c0 < c.d0_len {
-                    n.i0 = self.i0 + 1;
-                    n.c0 = self.c0 + 1;
+                    self.i0 += 1;
+                    self.c0 += 1;
                 } else if self.c1 < c.d1_len {
-                    n.i0 = 0;
-                    n.i1 = self.i1 + 1;
-                    n.c0 = 1;
-                    n.c1 = self.c1 + 1;
+                    self.i0 = 0;
+                    self.i1 += 1;
+                    self.c0 = 1;
+                    self.c1 += 1;
                 } else {
                     // d2 is not enabled (`dim_enable_1h = 2'b11`): d0 and d1 restart, d2 steps.
-                    n.i0 = 0;
-                    n.i1 = 0;
-                    n.i2 = self.i2 + 1;
-                    n.c0 = 1;
-                    n.c1 = 1;
+                    self.i0 = 0;
+                    self.i1 = 0;
+                    self.i2 += 1;
+                    self.c0 = 1;
+                    self.c1 = 1;
                 }
-                n.overall = self.overall + 1;
+                self.overall += 1;
             } else {
-                n.valid = false;
+                self.valid = false;
             }
         }
-        let i0 = if presample {
-            0
-        } else if enable {
-            n.i0
-        } else {
-            self.i0
-        };
-        if enable {
-            *self = n;
+        if presample {
+            self.i0 = 0;
         }
-        self.i0 = i0;
     }
 }
 
@@ -456,7 +485,7 @@ struct Mux {
 
 impl Mux {
     /// `winner_d` for the requests `req` (bit i = channel i) of `n` channels.
-    fn winner(&self, n: u32, req: u32, force: Option<&[u32]>, hold: bool) -> u32 {
+    fn winner(&self, n: u32, req: u32, forced: bool, hold: bool) -> u32 {
         // Re-arbitrate only after a handshake or a cycle without requests. With hold-until-grant
         // (`hold`, model departure, see the module docs) also when the locked winner has
         // withdrawn its request: a load stream's `hci_core_fifo` withholds its request while its
@@ -468,19 +497,26 @@ impl Mux {
         if !self.rr_en_q && self.any_req_q && (!hold || req & (1 << self.winner_q) != 0) {
             return self.winner_q;
         }
-        let mut w = self.rr_counter;
         // The loop in the RTL scans priorities from the last to the first and keeps the last
-        // match: the first entry of `rr_priority_d` that requests wins.
-        for ii in (0..n).rev() {
-            let p = match force {
-                Some(f) => f[ii as usize],
-                None => (self.rr_counter + ii) % n,
-            };
-            if req & (1 << p) != 0 {
-                w = p;
-            }
+        // match: the first entry of `rr_priority_d` that requests wins (none: `rr_counter`).
+        // The priorities are the channels in order from `rr_counter` (round robin), or from 0
+        // when forced (`priority_i = {1, 0}` of the Y/Z multiplexer).
+        let mask = (1u32 << n) - 1;
+        let req = req & mask;
+        if req == 0 {
+            return self.rr_counter;
         }
-        w
+        if forced {
+            return req.trailing_zeros();
+        }
+        let r = self.rr_counter;
+        let rotated = ((req >> r) | (req << (n - r))) & mask;
+        let w = r + rotated.trailing_zeros();
+        if w >= n {
+            w - n
+        } else {
+            w
+        }
     }
     fn clock(&mut self, n: u32, winner: u32, any_req: bool, handshake: bool) {
         if handshake {
@@ -517,19 +553,22 @@ struct Params {
     w_cols_lftovr: u32,
     x_slots: u32,
     tot_x_read: u32,
-    w_tot_len: u32,
-    yz_tot_len: u32,
     x_d1_stride: u32,
     x_rows_offs: u32,
-    w_d0_stride: u32,
-    yz_d2_stride: u32,
     jmp: u32,
     word_bytes: u32,
     eb: u32,
     gemm: bool,
     x: u32,
-    w: u32,
-    z: u32,
+    /// Address generator controls of W and of Y/Z (invariant over the job).
+    w_ctrl: AddrGenCtrl,
+    yz_ctrl: AddrGenCtrl,
+    /// Counter masks: `w_index_q` of the X buffer ($clog2(W)+1 bits), `pad_read_cnt`
+    /// ($clog2(TOT_DEPTH)+1 bits), `buf_write_cnt`, and the D-wide counters.
+    x_w_index_mask: u32,
+    pad_read_mask: u32,
+    buf_write_mask: u32,
+    d_mask: u32,
 }
 
 impl Params {
@@ -571,6 +610,10 @@ impl Params {
         let x_slots = x_cols_lftovr.div_ceil(h) * h;
         let x_d1_stride = eb * j.n;
         let w_d0_stride = eb * j.k;
+        let jmp = d * eb;
+        let w_tot_len = x_rows_iter * w_cols_iter * w_rows_iter;
+        let yz_tot_len = wd * x_rows_iter * w_cols_iter;
+        let yz_d2_stride = wd * w_d0_stride;
         Ok(Params {
             h,
             wd,
@@ -586,19 +629,35 @@ impl Params {
             w_cols_lftovr,
             x_slots,
             tot_x_read: x_rows_iter * w_cols_iter * x_cols_iter,
-            w_tot_len: x_rows_iter * w_cols_iter * w_rows_iter,
-            yz_tot_len: wd * x_rows_iter * w_cols_iter,
             x_d1_stride,
             x_rows_offs: wd * x_d1_stride,
-            w_d0_stride,
-            yz_d2_stride: wd * w_d0_stride,
-            jmp: d * eb,
+            jmp,
             word_bytes: d * eb,
             eb,
             gemm: s.reads_y,
             x: j.x,
-            w: j.w,
-            z: j.z,
+            w_ctrl: AddrGenCtrl {
+                base: j.w,
+                tot_len: w_tot_len,
+                d0_len: w_rows_iter,
+                d0_stride: w_d0_stride,
+                d1_len: w_cols_iter,
+                d1_stride: jmp,
+                d2_stride: 0,
+            },
+            yz_ctrl: AddrGenCtrl {
+                base: j.z,
+                tot_len: yz_tot_len,
+                d0_len: wd,
+                d0_stride: w_d0_stride,
+                d1_len: w_cols_iter,
+                d1_stride: jmp,
+                d2_stride: yz_d2_stride,
+            },
+            x_w_index_mask: 2 * wd.next_power_of_two() - 1,
+            pad_read_mask: 2 * d.next_power_of_two() - 1,
+            buf_write_mask: (2 * h).next_power_of_two() * 2 - 1,
+            d_mask: d.next_power_of_two() - 1,
         })
     }
 }
@@ -782,6 +841,63 @@ const X: usize = 0;
 const W: usize = 1;
 const Y: usize = 2;
 
+/// Address generator controls of load stream `s` (`redmule_memory_scheduler.sv`).
+fn src_ctrl(p: &Params, ms: &MemSched, s: usize) -> AddrGenCtrl {
+    match s {
+        X => AddrGenCtrl {
+            base: p
+                .x
+                .wrapping_add(ms.x_rows_offs)
+                .wrapping_add(ms.x_cols_offs),
+            // num_x_reads: the leftover rows on the last row block.
+            tot_len: if ms.x_rows_iters == p.x_rows_iter - 1 && p.x_rows_lftovr != 0 {
+                p.x_rows_lftovr
+            } else {
+                p.wd
+            },
+            d0_len: 1,
+            d0_stride: 0,
+            d1_len: p.wd,
+            d1_stride: p.x_d1_stride,
+            d2_stride: 0,
+        },
+        W => p.w_ctrl,
+        _ => p.yz_ctrl,
+    }
+}
+
+/// `tot_len` of [`src_ctrl`] alone.
+fn src_tot_len(p: &Params, ms: &MemSched, s: usize) -> u32 {
+    match s {
+        X => {
+            if ms.x_rows_iters == p.x_rows_iter - 1 && p.x_rows_lftovr != 0 {
+                p.x_rows_lftovr
+            } else {
+                p.wd
+            }
+        }
+        W => p.w_ctrl.tot_len,
+        _ => p.yz_ctrl.tot_len,
+    }
+}
+
+/// What travels with the address the generator of stream `s` presents.
+fn meta_of(p: &Params, ms: &MemSched, s: usize, ag: &AddrGen, c: &AddrGenCtrl) -> Meta {
+    let a = ag.addr(c);
+    let (row, tile_m, tile_k, chunk) = match s {
+        X => (ag.i1, ms.x_rows_iters, ms.w_iters, ms.x_cols_iters),
+        _ => (ag.i0, ag.i2, ag.i1, 0),
+    };
+    Meta {
+        addr: a,
+        row,
+        tile_m,
+        tile_k,
+        chunk,
+        bytes: p.word_bytes,
+    }
+}
+
 /// The cycle-exact schedule of one RedMulE job.
 #[derive(Clone, Debug)]
 pub struct Schedule {
@@ -806,7 +922,7 @@ pub struct Schedule {
     sink_addr_fifo: Fifo,
     sink_addr_cnt: u32,
     store_fifo: Fifo,
-    top: [Fifo; 3],
+    top: [CountFifo; 3],
     top_z: Fifo,
     yz_mux: Mux,
     ld_mux: Mux,
@@ -898,7 +1014,7 @@ impl Schedule {
             sink_addr_fifo: Fifo::new(2),
             sink_addr_cnt: 0,
             store_fifo: Fifo::new(2),
-            top: [Fifo::new(4); 3],
+            top: [CountFifo::new(4); 3],
             top_z: Fifo::new(2),
             yz_mux: Mux::default(),
             ld_mux: Mux::default(),
@@ -989,81 +1105,15 @@ impl Schedule {
     // Source address generator controls (`redmule_memory_scheduler.sv`)
     // --------------------------------------------------------------------------------------------
 
-    fn src_ctrl(&self, s: usize) -> AddrGenCtrl {
-        let p = &self.prm;
-        match s {
-            X => AddrGenCtrl {
-                base: p
-                    .x
-                    .wrapping_add(self.ms.x_rows_offs)
-                    .wrapping_add(self.ms.x_cols_offs),
-                // num_x_reads: the leftover rows on the last row block.
-                tot_len: if self.ms.x_rows_iters == p.x_rows_iter - 1 && p.x_rows_lftovr != 0 {
-                    p.x_rows_lftovr
-                } else {
-                    p.wd
-                },
-                d0_len: 1,
-                d0_stride: 0,
-                d1_len: p.wd,
-                d1_stride: p.x_d1_stride,
-                d2_stride: 0,
-            },
-            W => AddrGenCtrl {
-                base: p.w,
-                tot_len: p.w_tot_len,
-                d0_len: p.w_rows_iter,
-                d0_stride: p.w_d0_stride,
-                d1_len: p.w_cols_iter,
-                d1_stride: p.jmp,
-                d2_stride: 0,
-            },
-            _ => self.yz_ctrl(),
-        }
-    }
-
-    fn yz_ctrl(&self) -> AddrGenCtrl {
-        let p = &self.prm;
-        AddrGenCtrl {
-            base: p.z,
-            tot_len: p.yz_tot_len,
-            d0_len: p.wd,
-            d0_stride: p.w_d0_stride,
-            d1_len: p.w_cols_iter,
-            d1_stride: p.jmp,
-            d2_stride: p.yz_d2_stride,
-        }
-    }
-
-    fn meta_of(&self, s: usize, ag: &AddrGen, c: &AddrGenCtrl) -> Meta {
-        let a = ag.addr(c);
-        let (row, tile_m, tile_k, chunk) = match s {
-            X => (
-                ag.i1,
-                self.ms.x_rows_iters,
-                self.ms.w_iters,
-                self.ms.x_cols_iters,
-            ),
-            _ => (ag.i0, ag.i2, ag.i1, 0),
-        };
-        Meta {
-            addr: a,
-            row,
-            tile_m,
-            tile_k,
-            chunk,
-            bytes: self.prm.word_bytes,
-        }
-    }
-
     // --------------------------------------------------------------------------------------------
     // Combinational evaluation of the current cycle
     // --------------------------------------------------------------------------------------------
 
     fn eval(&mut self) {
-        let p = self.prm;
-        let mut c = Comb::default();
-        let s = self.sched;
+        let p = &self.prm;
+        let c = &mut self.c;
+        *c = Comb::default();
+        let s = &self.sched;
 
         // ---- redmule_ctrl.sv
         c.first_load = self.ctrl == CtrlState::Starting;
@@ -1095,7 +1145,7 @@ impl Schedule {
         };
 
         // ---- redmule_z_buffer.sv: loaded flag
-        let zb = self.zb;
+        let zb = &self.zb;
         let z_loaded = (zb.state == ZState::Empty
             && i64::from(zb.w_index) == i64::from(c.y_width) - 1
             && y_valid)
@@ -1156,7 +1206,7 @@ impl Schedule {
 
         // X shift and the X buffer's empty flag
         c.h_shift = in_load_w && !c.stall;
-        let xb = self.xb;
+        let xb = &self.xb;
         let pad_read_cnt_rst = xb.pad_read_cnt >= c.x_slots && c.h_shift;
         c.x_empty_flag = pad_read_cnt_rst;
 
@@ -1339,10 +1389,10 @@ impl Schedule {
         // ---- hci_core_source.sv + hci_core_fifo.sv, per load stream
         for i in 0..3 {
             let sr = &self.src[i];
-            let ctl = self.src_ctrl(i);
+            let tot_len = src_tot_len(p, &self.ms, i);
             let sc = &mut c.src[i];
             let stream_ready = self.top[i].ready();
-            let ag_done = sr.ag.done_flag(sr.addr_fifo.ready(), &ctl);
+            let ag_done = sr.ag.done_flag(sr.addr_fifo.ready(), tot_len);
             sc.ag_clear = false;
             match sr.cs {
                 SState::Idle => {
@@ -1359,7 +1409,7 @@ impl Schedule {
                 }
                 SState::Done => {
                     sc.ag_enable = true;
-                    if !sr.addr_fifo.valid() && sr.stream_cnt == ctl.tot_len {
+                    if !sr.addr_fifo.valid() && sr.stream_cnt == tot_len {
                         sc.next = Some(SState::Idle);
                         sc.done = true;
                         sc.ag_enable = false;
@@ -1384,11 +1434,13 @@ impl Schedule {
 
         // ---- hci_core_sink.sv (Z)
         {
-            let ctl = self.yz_ctrl();
+            let ctl = p.yz_ctrl;
             let z_valid = self.top_z.valid();
             let addr_valid = self.sink_addr_fifo.valid();
             let gnt = self.store_fifo.ready();
-            let ag_done = self.sink_ag.done_flag(self.sink_addr_fifo.ready(), &ctl);
+            let ag_done = self
+                .sink_ag
+                .done_flag(self.sink_addr_fifo.ready(), ctl.tot_len);
             match self.sink_cs {
                 SState::Idle => {
                     if c.sink_req_start {
@@ -1427,17 +1479,12 @@ impl Schedule {
         // from this very lock and are kept.
         let hold = !self.rtl_retire && self.refused_any;
         c.yz_req = u32::from(c.src[Y].mux_req) | (u32::from(c.z_store_req) << 1);
-        c.yz_winner = self.yz_mux.winner(
-            2,
-            c.yz_req,
-            if z_priority { Some(&[0, 1]) } else { None },
-            hold,
-        );
+        c.yz_winner = self.yz_mux.winner(2, c.yz_req, z_priority, hold);
         let yz_out_req = c.yz_req & (1 << c.yz_winner) != 0;
         c.ld_req = u32::from(c.src[X].mux_req)
             | (u32::from(c.src[W].mux_req) << 1)
             | (u32::from(yz_out_req) << 2);
-        c.ld_winner = self.ld_mux.winner(3, c.ld_req, None, hold);
+        c.ld_winner = self.ld_mux.winner(3, c.ld_req, false, hold);
         let out_req = c.ld_req & (1 << c.ld_winner) != 0;
         c.port = None;
         if out_req {
@@ -1465,7 +1512,6 @@ impl Schedule {
                 bytes: meta.bytes,
             });
         }
-        self.c = c;
     }
 
     // --------------------------------------------------------------------------------------------
@@ -1473,8 +1519,8 @@ impl Schedule {
     // --------------------------------------------------------------------------------------------
 
     fn commit(&mut self, gnt: bool) {
-        let p = self.prm;
-        let c = self.c;
+        let p = &self.prm;
+        let c = &self.c;
 
         // ---- port handshake, multiplexers, response routing
         let port_hs = c.port.is_some() && gnt;
@@ -1512,12 +1558,15 @@ impl Schedule {
         #[allow(clippy::needless_range_loop)] // i is the stream index of several arrays
         for i in 0..3 {
             let sc = c.src[i];
-            let ctl = self.src_ctrl(i);
-            let meta = self.meta_of(i, &self.src[i].ag, &ctl);
+            let ctl = src_ctrl(p, &self.ms, i);
             let sr = &mut self.src[i];
             // address FIFO: push from the address generator, pop on issue
             let ag_ready = sr.addr_fifo.ready();
-            let ag_push = if sr.ag.valid { Some(meta) } else { None };
+            let ag_push = if sr.ag.valid {
+                Some(meta_of(p, &self.ms, i, &sr.ag, &ctl))
+            } else {
+                None
+            };
             let issued = if sc.issue {
                 Some(sr.addr_fifo.front())
             } else {
@@ -1561,12 +1610,7 @@ impl Schedule {
         // ---- top-level stream FIFOs (redmule_top.sv)
         let top_pop = [c.x_load, c.w_load, c.load_en_y && self.top[Y].valid()];
         for (i, &pop) in top_pop.iter().enumerate() {
-            let push = if c.src[i].stream_hs {
-                Some(Meta::default())
-            } else {
-                None
-            };
-            self.top[i].update(pop, push);
+            self.top[i].update(pop, c.src[i].stream_hs);
         }
         let sink_pop = c.sink_issue;
         let z_meta = Meta {
@@ -1579,11 +1623,15 @@ impl Schedule {
 
         // ---- Z sink
         {
-            let ctl = self.yz_ctrl();
+            let ctl = p.yz_ctrl;
             let ag_ready = self.sink_addr_fifo.ready();
-            let mut m = self.meta_of(Y, &self.sink_ag, &ctl);
-            m.bytes = 0;
-            let ag_push = if self.sink_ag.valid { Some(m) } else { None };
+            let ag_push = if self.sink_ag.valid {
+                let mut m = meta_of(p, &self.ms, Y, &self.sink_ag, &ctl);
+                m.bytes = 0;
+                Some(m)
+            } else {
+                None
+            };
             let issued = if c.sink_issue {
                 let mut a = self.sink_addr_fifo.front();
                 a.bytes = z_bytes_head;
@@ -1657,14 +1705,14 @@ impl Schedule {
                 xb.w_index = 0;
             } else if c.x_load {
                 // `w_index_q` is $clog2(W)+1 bits wide
-                xb.w_index = (xb.w_index + 1) & (2 * p.wd.next_power_of_two() - 1);
+                xb.w_index = (xb.w_index + 1) & p.x_w_index_mask;
             }
             if c.x_empty_flag {
                 xb.pad_read_cnt = 1;
             } else if c.pad_read_en {
                 // `pad_read_cnt` is $clog2(TOT_DEPTH)+1 bits wide: it wraps while the pad is
                 // read and the array stands still (short leftover chunks).
-                xb.pad_read_cnt = (xb.pad_read_cnt + 1) & (2 * p.d.next_power_of_two() - 1);
+                xb.pad_read_cnt = (xb.pad_read_cnt + 1) & p.pad_read_mask;
             }
             if c.x_empty_flag {
                 xb.buf_write_cnt = 0;
@@ -1672,7 +1720,7 @@ impl Schedule {
                 || (xb.state == XState::FastFill && !xb.first_block))
                 && c.h_shift
             {
-                xb.buf_write_cnt = (xb.buf_write_cnt + 1) & ((2 * p.h).next_power_of_two() * 2 - 1);
+                xb.buf_write_cnt = (xb.buf_write_cnt + 1) & p.buf_write_mask;
             } else if c.pad_setup {
                 xb.buf_write_cnt = 2 * p.h;
             }
@@ -1690,7 +1738,7 @@ impl Schedule {
         {
             let s = self.sched;
             let zb = &mut self.zb;
-            let d_mask = p.d.next_power_of_two() - 1;
+            let d_mask = p.d_mask;
             if i64::from(zb.fill_shift) == i64::from(s.z_height) - 1 && c.fill {
                 zb.fill_shift = 0;
             } else if c.fill {
@@ -1827,7 +1875,7 @@ impl Schedule {
                 s.z_avail_cnt = if i64::from(s.z_avail_cnt) == i64::from(s.z_height) - 1 {
                     0
                 } else {
-                    (s.z_avail_cnt + 1) & (p.d.next_power_of_two() - 1)
+                    (s.z_avail_cnt + 1) & p.d_mask
                 };
             }
             let y_push_en_q = s.y_push_en;
@@ -1840,7 +1888,7 @@ impl Schedule {
                 s.y_push_cnt = if i64::from(s.y_push_cnt) == i64::from(c.y_height) - 1 {
                     0
                 } else {
-                    (s.y_push_cnt + 1) & (p.d.next_power_of_two() - 1)
+                    (s.y_push_cnt + 1) & p.d_mask
                 };
             }
             if c.z_empty_flag || c.start_computation {
