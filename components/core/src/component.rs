@@ -603,8 +603,10 @@ impl CoreState {
                         self.count(&p.req);
                         self.n.tcdm_accesses += 1;
                         self.mode = Mode::Tcdm { posted: now };
-                        let bank = (p.req.addr >> 2) % self.tcdm_banks;
-                        self.set_slice(Slice::Stalled(bank), now);
+                        if self.trace_on != Some(false) {
+                            let bank = (p.req.addr >> 2) % self.tcdm_banks;
+                            self.set_slice(Slice::Stalled(bank), now);
+                        }
                         return Next::Sleep;
                     }
                     let first_issue = !matches!(self.mode, Mode::Sleep { .. });

@@ -259,8 +259,6 @@ pub struct Hart {
     load_wb_at: u64,
     /// Integer register written by the previous instruction (0 = none).
     prev_rd: u8,
-    /// A timed access completed the instruction; reported by the next traced run.
-    unreported: Option<Retired>,
     /// Cycle at which the target of the last fetch redirect (jump, taken branch,
     /// mret, fence.i, trap) enters EX.
     redirect_at: u64,
@@ -315,7 +313,6 @@ impl Hart {
             load_reg: 0,
             load_wb_at: 0,
             prev_rd: 0,
-            unreported: None,
             redirect_at: 0,
             hazard_until: 0,
             ready: [0; 64],
@@ -407,33 +404,33 @@ impl Hart {
     /// event-unit load, a slow peripheral). The access itself costs one cycle on top. When this was the last
     /// transaction of the instruction, the instruction retires; otherwise the next
     /// [`Hart::run`] issues the second half of the misaligned access.
+    #[inline]
     pub fn complete_access(
         &mut self,
         rdata: u32,
         stall_cycles: u64,
     ) -> Result<(), NoPendingAccess> {
-        let mut m = match self.mem.take() {
+        let m = match self.mem.as_mut() {
             Some(m) if m.issued => m,
-            other => {
-                self.mem = other;
-                return Err(NoPendingAccess);
-            }
+            _ => return Err(NoPendingAccess),
         };
-        let (_, shift_in) = part_request(&m);
-        m.acc |= merge_part(&m, rdata, shift_in);
         self.cycle = self.cycle.saturating_add(stall_cycles.saturating_add(1));
-        m.part += 1;
         m.issued = false;
-        if m.part == m.parts {
-            self.finish_mem(&m);
-            self.unreported = Some(Retired {
-                pc: m.pc,
-                instr: m.instr,
-                cycle: m.start_cycle,
-                cycles: self.cycle - m.start_cycle,
-            });
+        if m.parts == 1 {
+            // The common case: one aligned transaction.
+            if !m.write {
+                m.acc = rdata >> (8 * (m.addr & 3));
+            }
         } else {
-            self.mem = Some(m);
+            let (_, shift_in) = part_request(m);
+            m.acc |= merge_part(m, rdata, shift_in);
+        }
+        m.part += 1;
+        if m.part == m.parts {
+            // Retired; the MemOp stays (part == parts) until the next run reports it to
+            // a trace hook.
+            let m = *m;
+            self.finish_mem(&m);
         }
         Ok(())
     }
@@ -465,13 +462,11 @@ impl Hart {
             self.code_generation = gen;
             self.cache.flush();
         }
-        if let Some(r) = self.unreported.take() {
-            if TRACE {
-                hook(&r);
-            }
-        }
         if let Some(m) = self.mem {
-            if let Some(stop) = self.resume_mem(bus, m, None) {
+            if m.part == m.parts {
+                // Completed by complete_access.
+                self.mem = None;
+            } else if let Some(stop) = self.resume_mem(bus, m, None) {
                 return stop;
             }
             if TRACE {
@@ -539,6 +534,7 @@ impl Hart {
     /// Stall cycles before `i` can enter EX, from the hazards of
     /// pipeline.rst "Hazards" and cv32e40p_controller.sv (load_stall_o, jr_stall_o,
     /// apu_stall_o), plus the fetch penalty after a redirect.
+    #[inline(always)]
     fn entry_stalls(&mut self, i: &Instr) -> u64 {
         let mut stall = 0u64;
         // pipeline.rst, Jump/Branch rows: a target that is a non-word-aligned
@@ -559,7 +555,16 @@ impl Hart {
         // while the FPU is busy ("Following instructions can be executed ... as long
         // as they are not FPU ones", pipeline.rst).
         if self.cycle + stall < self.fp_quiet {
-            let now = self.cycle + stall;
+            stall += self.fpu_stalls(i, self.cycle + stall);
+        }
+        stall
+    }
+
+    /// apu_stall_o part of [`Hart::entry_stalls`]: cycles from `now` until `i` may enter
+    /// EX with respect to outstanding FPU results (out of line: integer code never gets here).
+    #[inline(never)]
+    fn fpu_stalls(&self, i: &Instr, now: u64) -> u64 {
+        {
             let mut until = now;
             if i.flags & flags::FPU != 0 {
                 until = until.max(self.fpu_free);
@@ -586,9 +591,8 @@ impl Hart {
             if f & flags::XW != 0 {
                 until = until.max(self.ready[i.rd as usize]);
             }
-            stall += until - now;
+            until - now
         }
-        stall
     }
 
     /// Retire a non-jump instruction that took `cycles` (after its entry stalls).
@@ -746,6 +750,9 @@ impl Hart {
                         self.write_back_load(i, v);
                         return Flow::Next;
                     }
+                    if route == Route::Timed {
+                        return self.issue_aligned(i, start, addr, size, false, 0);
+                    }
                     first = Some(route);
                 }
                 self.start_mem(bus, i, start, addr, size, false, 0, first)
@@ -769,6 +776,9 @@ impl Hart {
                         self.cache.invalidate_range(waddr, 4);
                         self.retire(i, 1 + wait_cycles as u64);
                         return Flow::Next;
+                    }
+                    if route == Route::Timed {
+                        return self.issue_aligned(i, start, addr, size, true, data);
                     }
                     first = Some(route);
                 }
@@ -798,6 +808,47 @@ impl Hart {
             Op::Illegal => self.illegal(i),
             _ => self.exec_fp(i),
         }
+    }
+
+    /// A naturally aligned load/store to a [`Route::Timed`] target: one transaction,
+    /// handed to the platform (the fast path of [`Hart::start_mem`]).
+    #[inline(always)]
+    fn issue_aligned(
+        &mut self,
+        i: &Instr,
+        start: u64,
+        addr: u32,
+        size: u8,
+        write: bool,
+        data: u32,
+    ) -> Flow {
+        let off = addr & 3;
+        let req = BusRequest {
+            addr: addr & !3,
+            be: (((1u32 << size) - 1) << off) as u8,
+            write,
+            wdata: if write { data << (8 * off) } else { 0 },
+        };
+        self.mem = Some(MemOp {
+            instr: *i,
+            pc: self.pc,
+            start_cycle: start,
+            addr,
+            size,
+            write,
+            data,
+            part: 0,
+            parts: 1,
+            acc: 0,
+            issued: true,
+        });
+        Flow::Stop(Stop::Timed(PendingAccess {
+            req,
+            cycle: self.cycle,
+            pc: self.pc,
+            part: 0,
+            parts: 1,
+        }))
     }
 
     #[allow(clippy::too_many_arguments)]
