@@ -510,6 +510,68 @@ impl CoreState {
         }
     }
 
+    /// Post TCDM access `p` on the narrow port in cycle `now` (its own cycle); the grant
+    /// wakes the core the cycle after.
+    #[inline(always)]
+    fn post_tcdm(&mut self, cx: &TickCtx<'_>, p: PendingAccess, now: u64) -> Next {
+        let Some(port) = self.port.as_ref() else {
+            return self.fault(
+                cx,
+                format!(
+                    "TCDM access at {:#010x} (pc {:#010x}) but port 'tcdm' is unbound",
+                    p.req.addr, p.pc
+                ),
+            );
+        };
+        port.request(
+            now,
+            vp_kernel::port::NarrowReq {
+                addr: p.req.addr,
+                write: p.req.write,
+                be: p.req.be,
+                wdata: p.req.wdata,
+            },
+        );
+        self.pending = Some(p);
+        self.count(&p.req);
+        self.n.tcdm_accesses += 1;
+        self.mode = Mode::Tcdm { posted: now };
+        if self.trace_on != Some(false) {
+            let bank = (p.req.addr >> 2) % self.tcdm_banks;
+            self.set_slice(Slice::Stalled(bank), now);
+        }
+        Next::Sleep
+    }
+
+    /// Collect the response of the posted TCDM access and retire it. `None`: nothing to
+    /// collect yet (the grant wakes the core).
+    #[inline(always)]
+    fn collect_tcdm(&mut self, cx: &TickCtx<'_>, posted: u64) -> Option<Next> {
+        let Some(r) = self.port.as_ref().and_then(|p| p.take_response()) else {
+            return Some(Next::Sleep); // the grant wakes us
+        };
+        let Some(p) = self.pending.take() else {
+            return Some(self.fault(cx, "internal: TCDM response without an access".into()));
+        };
+        if r.error {
+            return Some(self.fault(
+                cx,
+                format!(
+                    "TCDM {} error at {:#010x}, pc {:#010x} (cycle {})",
+                    if p.req.write { "store" } else { "load" },
+                    p.req.addr,
+                    p.pc,
+                    r.granted
+                ),
+            ));
+        }
+        let stall = r.waited + posted.saturating_sub(p.cycle);
+        self.n.stall_cycles += stall;
+        let _ = self.hart.complete_access(r.rdata, stall);
+        self.mode = Mode::Run;
+        None
+    }
+
     fn step(&mut self, cx: &mut TickCtx<'_>) -> Next {
         let now = cx.cycle;
         match self.mode {
@@ -521,52 +583,30 @@ impl CoreState {
                 vp_traces::instant!(self.track.as_str(), "boot", pc = self.hart.pc as u64);
             }
             Mode::Tcdm { posted } => {
-                let Some(r) = self.port.as_ref().and_then(|p| p.take_response()) else {
-                    return Next::Sleep; // the grant wakes us
-                };
-                let Some(p) = self.pending.take() else {
-                    return self.fault(cx, "internal: TCDM response without an access".into());
-                };
-                if r.error {
-                    return self.fault(
-                        cx,
-                        format!(
-                            "TCDM {} error at {:#010x}, pc {:#010x} (cycle {})",
-                            if p.req.write { "store" } else { "load" },
-                            p.req.addr,
-                            p.pc,
-                            r.granted
-                        ),
-                    );
+                if let Some(next) = self.collect_tcdm(cx, posted) {
+                    return next;
                 }
-                let stall = r.waited + posted.saturating_sub(p.cycle);
-                self.n.stall_cycles += stall;
-                let _ = self.hart.complete_access(r.rdata, stall);
-                self.mode = Mode::Run;
             }
-            Mode::Sleep { .. } | Mode::Run => {}
+            Mode::Run => {
+                // The tick scheduled for a TCDM access the hart stopped at (the common case).
+                if let Some(p) = self.pending {
+                    if p.cycle == now && self.bus.is_tcdm(p.req.addr) {
+                        return self.post_tcdm(cx, p, now);
+                    }
+                }
+            }
+            Mode::Sleep { .. } => {}
         }
         loop {
             let stop = match self.pending {
                 Some(p) => Stop::Timed(p),
                 None => {
                     let limit = now.saturating_add(self.quantum);
-                    self.set_slice(Slice::Running, now);
+                    if self.slice != Slice::Running {
+                        self.set_slice(Slice::Running, now);
+                    }
                     if self.trace {
-                        let track = &self.track;
-                        let clock = self.clock;
-                        self.hart
-                            .run_traced(&mut self.bus, limit, &mut |r: &crate::Retired| {
-                                vp_traces::instant!(
-                                    track.as_str(),
-                                    "instr",
-                                    start_ps = clock.time_of(r.cycle).ps(),
-                                    pc = r.pc as u64,
-                                    cycle = r.cycle,
-                                    cycles = r.cycles,
-                                    asm = crate::disasm(&r.instr, r.pc).as_str()
-                                );
-                            })
+                        self.run_traced(limit)
                     } else {
                         self.hart.run(&mut self.bus, limit)
                     }
@@ -579,36 +619,10 @@ impl CoreState {
                         self.pending = Some(p);
                         return Next::At(p.cycle);
                     }
-                    let late = now - p.cycle;
                     if self.bus.is_tcdm(p.req.addr) {
-                        let Some(port) = self.port.as_ref() else {
-                            return self.fault(
-                                cx,
-                                format!(
-                                    "TCDM access at {:#010x} (pc {:#010x}) but port 'tcdm' is unbound",
-                                    p.req.addr, p.pc
-                                ),
-                            );
-                        };
-                        port.request(
-                            now,
-                            vp_kernel::port::NarrowReq {
-                                addr: p.req.addr,
-                                write: p.req.write,
-                                be: p.req.be,
-                                wdata: p.req.wdata,
-                            },
-                        );
-                        self.pending = Some(p);
-                        self.count(&p.req);
-                        self.n.tcdm_accesses += 1;
-                        self.mode = Mode::Tcdm { posted: now };
-                        if self.trace_on != Some(false) {
-                            let bank = (p.req.addr >> 2) % self.tcdm_banks;
-                            self.set_slice(Slice::Stalled(bank), now);
-                        }
-                        return Next::Sleep;
+                        return self.post_tcdm(cx, p, now);
                     }
+                    let late = now - p.cycle;
                     let first_issue = !matches!(self.mode, Mode::Sleep { .. });
                     match self.bus_access(&p.req, cx.wake) {
                         Ok(Some((rdata, delay))) => {
@@ -659,6 +673,25 @@ impl CoreState {
                 }
             }
         }
+    }
+
+    /// [`Hart::run`] with an instruction instant per retired instruction (out of line).
+    #[inline(never)]
+    fn run_traced(&mut self, limit: u64) -> Stop {
+        let track = &self.track;
+        let clock = self.clock;
+        self.hart
+            .run_traced(&mut self.bus, limit, &mut |r: &crate::Retired| {
+                vp_traces::instant!(
+                    track.as_str(),
+                    "instr",
+                    start_ps = clock.time_of(r.cycle).ps(),
+                    pc = r.pc as u64,
+                    cycle = r.cycle,
+                    cycles = r.cycles,
+                    asm = crate::disasm(&r.instr, r.pc).as_str()
+                );
+            })
     }
 }
 
