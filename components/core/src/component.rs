@@ -46,6 +46,12 @@
 //! [`TRAP_ENTRY_CYCLES`]. Every other exception (illegal instruction, fetch or data access
 //! fault) ends the run with `sim.fault(core name, ...)` naming pc, raw bits and cycle.
 //!
+//! ## Performance counters
+//! The hart implements the PULP performance counters ([`crate::perf`]); the component tells
+//! it which accesses go to the TCDM (the others are external) and how long an event-unit
+//! wait kept the clock gated (not counted as cycles). When the firmware used them, the
+//! stats show them as `perf_counters`.
+//!
 //! ## End of run
 //! A core sleeping on an event-unit wait reports the event unit's description from
 //! `blocked_on`, except when its wait mask is empty (a parked core: pulp-runtime and our crt0
@@ -255,6 +261,10 @@ impl DataBus for CoreBus {
     #[inline]
     fn code_generation(&self) -> u64 {
         self.generation
+    }
+    #[inline]
+    fn is_tcdm(&self, addr: u32) -> bool {
+        CoreBus::is_tcdm(self, addr)
     }
 }
 
@@ -628,7 +638,10 @@ impl CoreState {
                         Ok(Some((rdata, delay))) => {
                             self.pending = None;
                             if let Mode::Sleep { since } = self.mode {
-                                self.n.sleep_cycles += now.saturating_sub(since);
+                                let slept = now.saturating_sub(since);
+                                self.n.sleep_cycles += slept;
+                                // The event unit gates the core's clock while it waits.
+                                self.hart.clock_gated(slept);
                             }
                             self.count(&p.req);
                             self.n.bus_accesses += 1;
@@ -891,7 +904,7 @@ impl Component for Core {
             }
             Mode::Halted => "halted (fault)",
         };
-        json!({
+        let mut v = json!({
             "instructions": s.hart.instret,
             "cycles": if s.started { s.hart.cycle } else { 0 },
             "stall_cycles": s.n.stall_cycles,
@@ -903,6 +916,38 @@ impl Component for Core {
             "faults": s.n.faults,
             "state": state,
             "pc": format!("{:#010x}", s.hart.pc),
-        })
+        });
+        // The PULP performance counters, when the firmware used them (crate::perf).
+        let p = &s.hart.perf;
+        if p.pcer != 0 || p.pccr.iter().any(|&c| c != 0) {
+            let names = [
+                "cycles",
+                "instr",
+                "ld_stall",
+                "jmp_stall",
+                "imiss",
+                "ld",
+                "st",
+                "jump",
+                "branch",
+                "taken_branch",
+                "rvc",
+                "elw",
+                "ld_ext",
+                "st_ext",
+                "ld_ext_cyc",
+                "st_ext_cyc",
+                "tcdm_cont",
+            ];
+            let vals = p.snapshot(s.hart.cycle);
+            let mut m = serde_json::Map::new();
+            m.insert("pcer".into(), format!("{:#07x}", p.pcer).into());
+            m.insert("pcmr".into(), p.pcmr.into());
+            for (n, c) in names.iter().zip(vals) {
+                m.insert((*n).into(), c.into());
+            }
+            v["perf_counters"] = serde_json::Value::Object(m);
+        }
+        v
     }
 }

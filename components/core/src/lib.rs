@@ -46,6 +46,7 @@
 //! - [`component`]: the `core` component kind of the platform (a hart as a clocked
 //!   initiator: TCDM through the interconnect's narrow port, every other target at its
 //!   exact cycle, sleeping event-unit waits, boot from the cluster control unit).
+//! - [`perf`]: the PULP performance counters (PCER, PCMR, PCCR; `perf_start()` ...).
 //! - [`fpu`]: binary32 numerics with all rounding modes and flags.
 //! - [`elf`]: ELF32 RISC-V loader. [`mod@disasm`]: trace disassembler and trace lines.
 //!
@@ -68,6 +69,7 @@ pub mod disasm;
 pub mod elf;
 pub mod fpu;
 pub mod hart;
+pub mod perf;
 
 pub use bus::{BusRequest, DataBus, PendingAccess, Route};
 pub use component::kinds;
