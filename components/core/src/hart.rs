@@ -425,6 +425,40 @@ impl Hart {
         rdata: u32,
         stall_cycles: u64,
     ) -> Result<(), NoPendingAccess> {
+        // The common case: the only transaction of a load/store, no counters counting.
+        let fast = match self.mem.as_mut() {
+            Some(m) if m.issued && m.parts == 1 && !self.perf_on => {
+                m.issued = false;
+                m.part = 1;
+                Some((m.instr, m.pc, m.addr))
+            }
+            _ => None,
+        };
+        let Some((instr, pc, addr)) = fast else {
+            return self.complete_access_slow(rdata, stall_cycles);
+        };
+        // Retired; the MemOp stays (part == parts) until the next run reports it to a
+        // trace hook.
+        self.cycle = self.cycle.saturating_add(stall_cycles.saturating_add(1));
+        self.instret += 1;
+        self.pc = pc.wrapping_add(instr.len as u32);
+        self.prev_rd = if instr.flags & flags::XW != 0 {
+            instr.rd
+        } else {
+            0
+        };
+        // (Nothing for a store.)
+        self.write_back_load(&instr, rdata >> (8 * (addr & 3)));
+        Ok(())
+    }
+
+    /// [`Hart::complete_access`] for split transactions and counted events.
+    #[inline(never)]
+    fn complete_access_slow(
+        &mut self,
+        rdata: u32,
+        stall_cycles: u64,
+    ) -> Result<(), NoPendingAccess> {
         let m = match self.mem.as_mut() {
             Some(m) if m.issued => m,
             _ => return Err(NoPendingAccess),
@@ -517,25 +551,34 @@ impl Hart {
             self.code_generation = gen;
             self.cache.flush();
         }
-        if let Some(m) = self.mem {
+        if let Some(m) = self.mem.as_ref() {
             if m.part == m.parts {
                 // Completed by complete_access.
+                if TRACE {
+                    hook(&Retired {
+                        pc: m.pc,
+                        instr: m.instr,
+                        cycle: m.start_cycle,
+                        cycles: self.cycle - m.start_cycle,
+                    });
+                }
                 self.mem = None;
             } else {
+                let m = *m;
                 if let Some(stop) = self.resume_mem(bus, m, None) {
                     return stop;
                 }
                 if self.perf_on {
                     self.perf_retired(&m.instr, false);
                 }
-            }
-            if TRACE {
-                hook(&Retired {
-                    pc: m.pc,
-                    instr: m.instr,
-                    cycle: m.start_cycle,
-                    cycles: self.cycle - m.start_cycle,
-                });
+                if TRACE {
+                    hook(&Retired {
+                        pc: m.pc,
+                        instr: m.instr,
+                        cycle: m.start_cycle,
+                        cycles: self.cycle - m.start_cycle,
+                    });
+                }
             }
         }
         loop {
