@@ -419,7 +419,7 @@ impl Hart {
     /// event-unit load, a slow peripheral). The access itself costs one cycle on top. When this was the last
     /// transaction of the instruction, the instruction retires; otherwise the next
     /// [`Hart::run`] issues the second half of the misaligned access.
-    #[inline]
+    #[inline(always)]
     pub fn complete_access(
         &mut self,
         rdata: u32,
@@ -498,17 +498,12 @@ impl Hart {
     /// Run until the local cycle reaches `cycle_limit`, or until the next data
     /// transaction needs a timed access, or an exception / ecall / ebreak.
     pub fn run<B: DataBus + ?Sized>(&mut self, bus: &mut B, cycle_limit: u64) -> Stop {
-        loop {
-            // Two copies of the loop: one that counts performance events, one that does
-            // not pay for them. A performance-counter CSR access returns Limit early.
-            let r = if self.perf_on {
-                self.run_counting(bus, cycle_limit)
-            } else {
-                self.run_inner::<B, false, false>(bus, cycle_limit, &mut |_| {})
-            };
-            if r != Stop::Limit || self.cycle >= cycle_limit {
-                return r;
-            }
+        // Two copies of the loop: one that counts performance events, one that does not
+        // pay for them; a CSR write that switches counting continues in the other one.
+        if self.perf_on {
+            self.run_counting(bus, cycle_limit)
+        } else {
+            self.run_inner::<B, false, false>(bus, cycle_limit, &mut |_| {})
         }
     }
 
@@ -518,6 +513,22 @@ impl Hart {
         self.run_inner::<B, false, true>(bus, cycle_limit, &mut |_| {})
     }
 
+    /// Continue [`Hart::run`] / [`Hart::run_traced`] after counting was switched.
+    #[inline(never)]
+    fn run_switched<B: DataBus + ?Sized, const TRACE: bool>(
+        &mut self,
+        bus: &mut B,
+        cycle_limit: u64,
+        hook: &mut dyn FnMut(&Retired),
+    ) -> Stop {
+        match (TRACE, self.perf_on) {
+            (false, true) => self.run_counting(bus, cycle_limit),
+            (false, false) => self.run_inner::<B, false, false>(bus, cycle_limit, hook),
+            (true, true) => self.run_inner::<B, true, true>(bus, cycle_limit, hook),
+            (true, false) => self.run_inner::<B, true, false>(bus, cycle_limit, hook),
+        }
+    }
+
     /// [`Hart::run`] calling `hook` for every retired instruction (for traces).
     pub fn run_traced<B: DataBus + ?Sized>(
         &mut self,
@@ -525,21 +536,14 @@ impl Hart {
         cycle_limit: u64,
         hook: &mut dyn FnMut(&Retired),
     ) -> Stop {
-        loop {
-            let r = if self.perf_on {
-                self.run_inner::<B, true, true>(bus, cycle_limit, hook)
-            } else {
-                self.run_inner::<B, true, false>(bus, cycle_limit, hook)
-            };
-            if r != Stop::Limit || self.cycle >= cycle_limit {
-                return r;
-            }
+        if self.perf_on {
+            self.run_inner::<B, true, true>(bus, cycle_limit, hook)
+        } else {
+            self.run_inner::<B, true, false>(bus, cycle_limit, hook)
         }
     }
 
-    /// The interpreter loop; `PERF` = the performance counters count (`perf_on`). Returns
-    /// [`Stop::Limit`] before the limit after a performance-counter CSR access (the caller
-    /// continues, in the other copy if counting was switched).
+    /// The interpreter loop; `PERF` = the performance counters count (`perf_on`).
     fn run_inner<B: DataBus + ?Sized, const TRACE: bool, const PERF: bool>(
         &mut self,
         bus: &mut B,
@@ -614,9 +618,9 @@ impl Hart {
                         });
                     }
                 }
-                Flow::Stop(s) => {
-                    if TRACE && s == Stop::Limit {
-                        // A performance-counter CSR access retired (see exec_perf_csr).
+                Flow::Stop(Stop::Limit) => {
+                    // A performance-counter CSR access retired (see exec_perf_csr).
+                    if TRACE {
                         hook(&Retired {
                             pc,
                             instr,
@@ -624,8 +628,11 @@ impl Hart {
                             cycles: self.cycle - start,
                         });
                     }
-                    return s;
+                    if self.perf_on != PERF {
+                        return self.run_switched::<B, TRACE>(bus, cycle_limit, hook);
+                    }
                 }
+                Flow::Stop(s) => return s,
             }
         }
     }
