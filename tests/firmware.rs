@@ -677,3 +677,48 @@ fn hello_instruction_timing_is_exact() {
     assert_eq!(got, want, "{got:x?}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn pulp_performance_counters_count_tcdm_contention_and_external_loads() {
+    // Every core: PCER = all (PCMR resets to active), one TCDM load of the same word, one L2
+    // load, PCMR = 0, then park on an event wait with an empty mask.
+    let i = |imm: i32, rs1: u32, f3: u32, rd: u32, op: u32| {
+        ((imm as u32) << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | op
+    };
+    let prog = [
+        0x1000_02b7,             // lui t0, 0x10000 (TCDM)
+        0x1c00_83b7,             // lui t2, 0x1c008 (L2: this code)
+        i(-1, 0, 0, 6, 0x13),    // li t1, -1
+        i(0xCC0, 6, 1, 0, 0x73), // csrw 0xcc0 (PCER), t1: counting starts after it
+        i(0, 5, 2, 10, 0x03),    // lw a0, 0(t0)
+        i(0, 7, 2, 11, 0x03),    // lw a1, 0(t2)
+        i(0xCC1, 0, 5, 0, 0x73), // csrwi 0xcc1 (PCMR), 0: stops counting, counted itself
+        0x1020_42b7,             // lui t0, 0x10204 (event unit, per-core alias)
+        i(0x38, 5, 2, 7, 0x03),  // lw t2, 0x38(t0): EVENT_WAIT, mask 0 = parked
+        0x0000_006f,             // j .
+    ];
+    let dir = tmpdir("perf");
+    let elf = dir.join("perf.elf");
+    std::fs::write(&elf, tiny_elf(&prog)).unwrap();
+    let (code, v, err) = run_json(&elf, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v["end"]["kind"], "finished", "{}", v["end"]);
+    for k in 0..8u64 {
+        let p = &v["components"][format!("core{k}")]["perf_counters"];
+        let n = |e: &str| p[e].as_u64().unwrap_or_else(|| panic!("core{k} {e}: {p}"));
+        // The 8 cores request the same bank in the same cycle: round robin grants core k
+        // after k lost arbitrations. The L2 load answers without wait states.
+        assert_eq!(n("tcdm_cont"), k, "core{k}");
+        // cycles: lw 1 + k, lw 1, csrwi 1
+        assert_eq!(n("cycles"), 3 + k, "core{k}");
+        assert_eq!(n("instr"), 3);
+        assert_eq!(n("ld"), 2);
+        assert_eq!(n("st"), 0);
+        assert_eq!(n("ld_ext"), 1);
+        assert_eq!(n("ld_ext_cyc"), 1);
+        assert_eq!(n("ld_stall"), 0);
+        assert_eq!(n("rvc"), 0);
+        assert_eq!(p["pcmr"], 0);
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -202,3 +202,33 @@ fn writing_0x79f_sets_every_counter_and_saturation_is_optional() {
     assert_eq!(h.x[A2 as usize], 0);
     assert_eq!(h.x[A3 as usize], 2);
 }
+
+#[test]
+fn clock_gated_cycles_are_not_counted() {
+    // A load the platform answers after 10 cycles, all of them with the clock gated (an
+    // event-unit wait): the cycle counter skips them.
+    let (mut h, mut bus) = setup(&prog(&[
+        &li(A0, TCDM + 0x40),
+        &li(T0, 1), // cycles only
+        &[
+            csrrw(ZERO, PCER, T0),
+            lw(A1, A0, 0), // 1 + 10, 10 gated
+            NOP,           // 1
+            csrrwi(ZERO, PCMR, 0),
+            EBREAK,
+        ],
+    ]));
+    loop {
+        match h.run(&mut bus, u64::MAX) {
+            Stop::Timed(p) => {
+                let v = bus.perform(&p.req);
+                h.clock_gated(10);
+                h.complete_access(v, 10).unwrap();
+            }
+            Stop::Ebreak { .. } => break,
+            s => panic!("{s:?}"),
+        }
+    }
+    // lw 1 (of 11) + nop 1 + csrwi 1 = 3
+    assert_eq!(h.perf.pccr[CYCLES], 3);
+}
