@@ -94,4 +94,9 @@ pub trait DataBus {
     fn code_generation(&self) -> u64 {
         0
     }
+    /// Whether data address `addr` is in the cluster's TCDM. Only the performance counters
+    /// ask ([`crate::perf`]: every other data access counts as external). The default: no.
+    fn is_tcdm(&self, _addr: u32) -> bool {
+        false
+    }
 }

@@ -46,6 +46,12 @@
 //! [`TRAP_ENTRY_CYCLES`]. Every other exception (illegal instruction, fetch or data access
 //! fault) ends the run with `sim.fault(core name, ...)` naming pc, raw bits and cycle.
 //!
+//! ## Performance counters
+//! The hart implements the PULP performance counters ([`crate::perf`]); the component tells
+//! it which accesses go to the TCDM (the others are external) and how long an event-unit
+//! wait kept the clock gated (not counted as cycles). When the firmware used them, the
+//! stats show them as `perf_counters`.
+//!
 //! ## End of run
 //! A core sleeping on an event-unit wait reports the event unit's description from
 //! `blocked_on`, except when its wait mask is empty (a parked core: pulp-runtime and our crt0
@@ -255,6 +261,10 @@ impl DataBus for CoreBus {
     #[inline]
     fn code_generation(&self) -> u64 {
         self.generation
+    }
+    #[inline]
+    fn is_tcdm(&self, addr: u32) -> bool {
+        CoreBus::is_tcdm(self, addr)
     }
 }
 
@@ -510,6 +520,68 @@ impl CoreState {
         }
     }
 
+    /// Post TCDM access `p` on the narrow port in cycle `now` (its own cycle); the grant
+    /// wakes the core the cycle after.
+    #[inline(always)]
+    fn post_tcdm(&mut self, cx: &TickCtx<'_>, p: PendingAccess, now: u64) -> Next {
+        let Some(port) = self.port.as_ref() else {
+            return self.fault(
+                cx,
+                format!(
+                    "TCDM access at {:#010x} (pc {:#010x}) but port 'tcdm' is unbound",
+                    p.req.addr, p.pc
+                ),
+            );
+        };
+        port.request(
+            now,
+            vp_kernel::port::NarrowReq {
+                addr: p.req.addr,
+                write: p.req.write,
+                be: p.req.be,
+                wdata: p.req.wdata,
+            },
+        );
+        self.pending = Some(p);
+        self.count(&p.req);
+        self.n.tcdm_accesses += 1;
+        self.mode = Mode::Tcdm { posted: now };
+        if self.trace_on != Some(false) {
+            let bank = (p.req.addr >> 2) % self.tcdm_banks;
+            self.set_slice(Slice::Stalled(bank), now);
+        }
+        Next::Sleep
+    }
+
+    /// Collect the response of the posted TCDM access and retire it. `None`: nothing to
+    /// collect yet (the grant wakes the core).
+    #[inline(always)]
+    fn collect_tcdm(&mut self, cx: &TickCtx<'_>, posted: u64) -> Option<Next> {
+        let Some(r) = self.port.as_ref().and_then(|p| p.take_response()) else {
+            return Some(Next::Sleep); // the grant wakes us
+        };
+        let Some(p) = self.pending.take() else {
+            return Some(self.fault(cx, "internal: TCDM response without an access".into()));
+        };
+        if r.error {
+            return Some(self.fault(
+                cx,
+                format!(
+                    "TCDM {} error at {:#010x}, pc {:#010x} (cycle {})",
+                    if p.req.write { "store" } else { "load" },
+                    p.req.addr,
+                    p.pc,
+                    r.granted
+                ),
+            ));
+        }
+        let stall = r.waited + posted.saturating_sub(p.cycle);
+        self.n.stall_cycles += stall;
+        let _ = self.hart.complete_access(r.rdata, stall);
+        self.mode = Mode::Run;
+        None
+    }
+
     fn step(&mut self, cx: &mut TickCtx<'_>) -> Next {
         let now = cx.cycle;
         match self.mode {
@@ -521,52 +593,30 @@ impl CoreState {
                 vp_traces::instant!(self.track.as_str(), "boot", pc = self.hart.pc as u64);
             }
             Mode::Tcdm { posted } => {
-                let Some(r) = self.port.as_ref().and_then(|p| p.take_response()) else {
-                    return Next::Sleep; // the grant wakes us
-                };
-                let Some(p) = self.pending.take() else {
-                    return self.fault(cx, "internal: TCDM response without an access".into());
-                };
-                if r.error {
-                    return self.fault(
-                        cx,
-                        format!(
-                            "TCDM {} error at {:#010x}, pc {:#010x} (cycle {})",
-                            if p.req.write { "store" } else { "load" },
-                            p.req.addr,
-                            p.pc,
-                            r.granted
-                        ),
-                    );
+                if let Some(next) = self.collect_tcdm(cx, posted) {
+                    return next;
                 }
-                let stall = r.waited + posted.saturating_sub(p.cycle);
-                self.n.stall_cycles += stall;
-                let _ = self.hart.complete_access(r.rdata, stall);
-                self.mode = Mode::Run;
             }
-            Mode::Sleep { .. } | Mode::Run => {}
+            Mode::Run => {
+                // The tick scheduled for a TCDM access the hart stopped at (the common case).
+                if let Some(p) = self.pending {
+                    if p.cycle == now && self.bus.is_tcdm(p.req.addr) {
+                        return self.post_tcdm(cx, p, now);
+                    }
+                }
+            }
+            Mode::Sleep { .. } => {}
         }
         loop {
             let stop = match self.pending {
                 Some(p) => Stop::Timed(p),
                 None => {
                     let limit = now.saturating_add(self.quantum);
-                    self.set_slice(Slice::Running, now);
+                    if self.slice != Slice::Running {
+                        self.set_slice(Slice::Running, now);
+                    }
                     if self.trace {
-                        let track = &self.track;
-                        let clock = self.clock;
-                        self.hart
-                            .run_traced(&mut self.bus, limit, &mut |r: &crate::Retired| {
-                                vp_traces::instant!(
-                                    track.as_str(),
-                                    "instr",
-                                    start_ps = clock.time_of(r.cycle).ps(),
-                                    pc = r.pc as u64,
-                                    cycle = r.cycle,
-                                    cycles = r.cycles,
-                                    asm = crate::disasm(&r.instr, r.pc).as_str()
-                                );
-                            })
+                        self.run_traced(limit)
                     } else {
                         self.hart.run(&mut self.bus, limit)
                     }
@@ -579,40 +629,19 @@ impl CoreState {
                         self.pending = Some(p);
                         return Next::At(p.cycle);
                     }
-                    let late = now - p.cycle;
                     if self.bus.is_tcdm(p.req.addr) {
-                        let Some(port) = self.port.as_ref() else {
-                            return self.fault(
-                                cx,
-                                format!(
-                                    "TCDM access at {:#010x} (pc {:#010x}) but port 'tcdm' is unbound",
-                                    p.req.addr, p.pc
-                                ),
-                            );
-                        };
-                        port.request(
-                            now,
-                            vp_kernel::port::NarrowReq {
-                                addr: p.req.addr,
-                                write: p.req.write,
-                                be: p.req.be,
-                                wdata: p.req.wdata,
-                            },
-                        );
-                        self.pending = Some(p);
-                        self.count(&p.req);
-                        self.n.tcdm_accesses += 1;
-                        self.mode = Mode::Tcdm { posted: now };
-                        let bank = (p.req.addr >> 2) % self.tcdm_banks;
-                        self.set_slice(Slice::Stalled(bank), now);
-                        return Next::Sleep;
+                        return self.post_tcdm(cx, p, now);
                     }
+                    let late = now - p.cycle;
                     let first_issue = !matches!(self.mode, Mode::Sleep { .. });
                     match self.bus_access(&p.req, cx.wake) {
                         Ok(Some((rdata, delay))) => {
                             self.pending = None;
                             if let Mode::Sleep { since } = self.mode {
-                                self.n.sleep_cycles += now.saturating_sub(since);
+                                let slept = now.saturating_sub(since);
+                                self.n.sleep_cycles += slept;
+                                // The event unit gates the core's clock while it waits.
+                                self.hart.clock_gated(slept);
                             }
                             self.count(&p.req);
                             self.n.bus_accesses += 1;
@@ -657,6 +686,25 @@ impl CoreState {
                 }
             }
         }
+    }
+
+    /// [`Hart::run`] with an instruction instant per retired instruction (out of line).
+    #[inline(never)]
+    fn run_traced(&mut self, limit: u64) -> Stop {
+        let track = &self.track;
+        let clock = self.clock;
+        self.hart
+            .run_traced(&mut self.bus, limit, &mut |r: &crate::Retired| {
+                vp_traces::instant!(
+                    track.as_str(),
+                    "instr",
+                    start_ps = clock.time_of(r.cycle).ps(),
+                    pc = r.pc as u64,
+                    cycle = r.cycle,
+                    cycles = r.cycles,
+                    asm = crate::disasm(&r.instr, r.pc).as_str()
+                );
+            })
     }
 }
 
@@ -856,7 +904,7 @@ impl Component for Core {
             }
             Mode::Halted => "halted (fault)",
         };
-        json!({
+        let mut v = json!({
             "instructions": s.hart.instret,
             "cycles": if s.started { s.hart.cycle } else { 0 },
             "stall_cycles": s.n.stall_cycles,
@@ -868,6 +916,38 @@ impl Component for Core {
             "faults": s.n.faults,
             "state": state,
             "pc": format!("{:#010x}", s.hart.pc),
-        })
+        });
+        // The PULP performance counters, when the firmware used them (crate::perf).
+        let p = &s.hart.perf;
+        if p.pcer != 0 || p.pccr.iter().any(|&c| c != 0) {
+            let names = [
+                "cycles",
+                "instr",
+                "ld_stall",
+                "jmp_stall",
+                "imiss",
+                "ld",
+                "st",
+                "jump",
+                "branch",
+                "taken_branch",
+                "rvc",
+                "elw",
+                "ld_ext",
+                "st_ext",
+                "ld_ext_cyc",
+                "st_ext_cyc",
+                "tcdm_cont",
+            ];
+            let vals = p.snapshot(s.hart.cycle);
+            let mut m = serde_json::Map::new();
+            m.insert("pcer".into(), format!("{:#07x}", p.pcer).into());
+            m.insert("pcmr".into(), p.pcmr.into());
+            for (n, c) in names.iter().zip(vals) {
+                m.insert((*n).into(), c.into());
+            }
+            v["perf_counters"] = serde_json::Value::Object(m);
+        }
+        v
     }
 }

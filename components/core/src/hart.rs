@@ -24,6 +24,7 @@
 use crate::bus::{BusRequest, DataBus, PendingAccess, Route};
 use crate::decode::{decode, flags, DecodeCache, Instr, Op};
 use crate::fpu::{self, Rounding};
+use crate::perf::PerfCounters;
 
 /// CSR numbers implemented by the hart.
 pub mod csr {
@@ -219,6 +220,8 @@ struct MemOp {
     acc: u32,
     /// The current part was handed to the platform and not completed yet.
     issued: bool,
+    /// The current part goes to the TCDM (only known while performance counters count).
+    tcdm: bool,
 }
 
 /// Register-file index of FP register `r` in the hazard scoreboard (x: 0..31, f: 32..63).
@@ -259,8 +262,6 @@ pub struct Hart {
     load_wb_at: u64,
     /// Integer register written by the previous instruction (0 = none).
     prev_rd: u8,
-    /// A timed access completed the instruction; reported by the next traced run.
-    unreported: Option<Retired>,
     /// Cycle at which the target of the last fetch redirect (jump, taken branch,
     /// mret, fence.i, trap) enters EX.
     redirect_at: u64,
@@ -274,6 +275,12 @@ pub struct Hart {
     /// Max of `ready` and `fpu_free`: when `cycle >= fp_quiet`, no FP hazard is possible.
     fp_quiet: u64,
     mem: Option<MemOp>,
+    /// PULP performance counters (PCER, PCMR, PCCR).
+    pub perf: PerfCounters,
+    /// `perf.active()`, cached: the only test the hot path makes.
+    perf_on: bool,
+    /// Cycles the pending access kept the clock gated ([`Hart::clock_gated`]).
+    perf_slept: u64,
 }
 
 enum Flow {
@@ -315,13 +322,15 @@ impl Hart {
             load_reg: 0,
             load_wb_at: 0,
             prev_rd: 0,
-            unreported: None,
             redirect_at: 0,
             hazard_until: 0,
             ready: [0; 64],
             fpu_free: 0,
             fp_quiet: 0,
             mem: None,
+            perf: PerfCounters::default(),
+            perf_on: false,
+            perf_slept: 0,
         }
     }
 
@@ -372,6 +381,9 @@ impl Hart {
         self.cycle += 1;
         self.instret += 1;
         self.prev_rd = 0;
+        if self.perf_on {
+            self.perf.add(crate::perf::event::INSTR, 1);
+        }
     }
 
     /// Enter the trap handler: mepc = pc, mcause = `cause`, mtval = `tval`,
@@ -407,33 +419,78 @@ impl Hart {
     /// event-unit load, a slow peripheral). The access itself costs one cycle on top. When this was the last
     /// transaction of the instruction, the instruction retires; otherwise the next
     /// [`Hart::run`] issues the second half of the misaligned access.
+    #[inline(always)]
     pub fn complete_access(
         &mut self,
         rdata: u32,
         stall_cycles: u64,
     ) -> Result<(), NoPendingAccess> {
-        let mut m = match self.mem.take() {
-            Some(m) if m.issued => m,
-            other => {
-                self.mem = other;
-                return Err(NoPendingAccess);
+        // The common case: the only transaction of a load/store, no counters counting.
+        let fast = match self.mem.as_mut() {
+            Some(m) if m.issued && m.parts == 1 && !self.perf_on => {
+                m.issued = false;
+                m.part = 1;
+                Some((m.instr, m.pc, m.addr))
             }
+            _ => None,
         };
-        let (_, shift_in) = part_request(&m);
-        m.acc |= merge_part(&m, rdata, shift_in);
+        let Some((instr, pc, addr)) = fast else {
+            return self.complete_access_slow(rdata, stall_cycles);
+        };
+        // Retired; the MemOp stays (part == parts) until the next run reports it to a
+        // trace hook.
         self.cycle = self.cycle.saturating_add(stall_cycles.saturating_add(1));
-        m.part += 1;
-        m.issued = false;
-        if m.part == m.parts {
-            self.finish_mem(&m);
-            self.unreported = Some(Retired {
-                pc: m.pc,
-                instr: m.instr,
-                cycle: m.start_cycle,
-                cycles: self.cycle - m.start_cycle,
-            });
+        self.instret += 1;
+        self.pc = pc.wrapping_add(instr.len as u32);
+        self.prev_rd = if instr.flags & flags::XW != 0 {
+            instr.rd
         } else {
-            self.mem = Some(m);
+            0
+        };
+        // (Nothing for a store.)
+        self.write_back_load(&instr, rdata >> (8 * (addr & 3)));
+        Ok(())
+    }
+
+    /// [`Hart::complete_access`] for split transactions and counted events.
+    #[inline(never)]
+    fn complete_access_slow(
+        &mut self,
+        rdata: u32,
+        stall_cycles: u64,
+    ) -> Result<(), NoPendingAccess> {
+        let m = match self.mem.as_mut() {
+            Some(m) if m.issued => m,
+            _ => return Err(NoPendingAccess),
+        };
+        self.cycle = self.cycle.saturating_add(stall_cycles.saturating_add(1));
+        m.issued = false;
+        if self.perf_on {
+            let (write, tcdm, slept) = (m.write, m.tcdm, self.perf_slept);
+            self.perf_slept = 0;
+            self.perf_transaction(write, tcdm, stall_cycles, slept);
+        }
+        let Some(m) = self.mem.as_mut() else {
+            return Err(NoPendingAccess);
+        };
+        if m.parts == 1 {
+            // The common case: one aligned transaction.
+            if !m.write {
+                m.acc = rdata >> (8 * (m.addr & 3));
+            }
+        } else {
+            let (_, shift_in) = part_request(m);
+            m.acc |= merge_part(m, rdata, shift_in);
+        }
+        m.part += 1;
+        if m.part == m.parts {
+            // Retired; the MemOp stays (part == parts) until the next run reports it to
+            // a trace hook.
+            let m = *m;
+            self.finish_mem(&m);
+            if self.perf_on {
+                self.perf_retired(&m.instr, false);
+            }
         }
         Ok(())
     }
@@ -441,7 +498,35 @@ impl Hart {
     /// Run until the local cycle reaches `cycle_limit`, or until the next data
     /// transaction needs a timed access, or an exception / ecall / ebreak.
     pub fn run<B: DataBus + ?Sized>(&mut self, bus: &mut B, cycle_limit: u64) -> Stop {
-        self.run_inner::<B, false>(bus, cycle_limit, &mut |_| {})
+        // Two copies of the loop: one that counts performance events, one that does not
+        // pay for them; a CSR write that switches counting continues in the other one.
+        if self.perf_on {
+            self.run_counting(bus, cycle_limit)
+        } else {
+            self.run_inner::<B, false, false>(bus, cycle_limit, &mut |_| {})
+        }
+    }
+
+    /// The counting copy of the loop, out of line so that the plain one stays lean.
+    #[inline(never)]
+    fn run_counting<B: DataBus + ?Sized>(&mut self, bus: &mut B, cycle_limit: u64) -> Stop {
+        self.run_inner::<B, false, true>(bus, cycle_limit, &mut |_| {})
+    }
+
+    /// Continue [`Hart::run`] / [`Hart::run_traced`] after counting was switched.
+    #[inline(never)]
+    fn run_switched<B: DataBus + ?Sized, const TRACE: bool>(
+        &mut self,
+        bus: &mut B,
+        cycle_limit: u64,
+        hook: &mut dyn FnMut(&Retired),
+    ) -> Stop {
+        match (TRACE, self.perf_on) {
+            (false, true) => self.run_counting(bus, cycle_limit),
+            (false, false) => self.run_inner::<B, false, false>(bus, cycle_limit, hook),
+            (true, true) => self.run_inner::<B, true, true>(bus, cycle_limit, hook),
+            (true, false) => self.run_inner::<B, true, false>(bus, cycle_limit, hook),
+        }
     }
 
     /// [`Hart::run`] calling `hook` for every retired instruction (for traces).
@@ -451,10 +536,15 @@ impl Hart {
         cycle_limit: u64,
         hook: &mut dyn FnMut(&Retired),
     ) -> Stop {
-        self.run_inner::<B, true>(bus, cycle_limit, hook)
+        if self.perf_on {
+            self.run_inner::<B, true, true>(bus, cycle_limit, hook)
+        } else {
+            self.run_inner::<B, true, false>(bus, cycle_limit, hook)
+        }
     }
 
-    fn run_inner<B: DataBus + ?Sized, const TRACE: bool>(
+    /// The interpreter loop; `PERF` = the performance counters count (`perf_on`).
+    fn run_inner<B: DataBus + ?Sized, const TRACE: bool, const PERF: bool>(
         &mut self,
         bus: &mut B,
         cycle_limit: u64,
@@ -465,22 +555,34 @@ impl Hart {
             self.code_generation = gen;
             self.cache.flush();
         }
-        if let Some(r) = self.unreported.take() {
-            if TRACE {
-                hook(&r);
-            }
-        }
-        if let Some(m) = self.mem {
-            if let Some(stop) = self.resume_mem(bus, m, None) {
-                return stop;
-            }
-            if TRACE {
-                hook(&Retired {
-                    pc: m.pc,
-                    instr: m.instr,
-                    cycle: m.start_cycle,
-                    cycles: self.cycle - m.start_cycle,
-                });
+        if let Some(m) = self.mem.as_ref() {
+            if m.part == m.parts {
+                // Completed by complete_access.
+                if TRACE {
+                    hook(&Retired {
+                        pc: m.pc,
+                        instr: m.instr,
+                        cycle: m.start_cycle,
+                        cycles: self.cycle - m.start_cycle,
+                    });
+                }
+                self.mem = None;
+            } else {
+                let m = *m;
+                if let Some(stop) = self.resume_mem(bus, m, None) {
+                    return stop;
+                }
+                if self.perf_on {
+                    self.perf_retired(&m.instr, false);
+                }
+                if TRACE {
+                    hook(&Retired {
+                        pc: m.pc,
+                        instr: m.instr,
+                        cycle: m.start_cycle,
+                        cycles: self.cycle - m.start_cycle,
+                    });
+                }
             }
         }
         loop {
@@ -500,8 +602,13 @@ impl Hart {
             if start <= self.hazard_until {
                 self.cycle += self.entry_stalls(&instr);
             }
+            let ex = self.cycle;
             match self.execute(bus, &instr, start) {
                 Flow::Next => {
+                    if PERF {
+                        // Taken branches cost 3 cycles, not-taken ones 1.
+                        self.perf_retired(&instr, self.cycle - ex > 1);
+                    }
                     if TRACE {
                         hook(&Retired {
                             pc,
@@ -509,6 +616,20 @@ impl Hart {
                             cycle: start,
                             cycles: self.cycle - start,
                         });
+                    }
+                }
+                Flow::Stop(Stop::Limit) => {
+                    // A performance-counter CSR access retired (see exec_perf_csr).
+                    if TRACE {
+                        hook(&Retired {
+                            pc,
+                            instr,
+                            cycle: start,
+                            cycles: self.cycle - start,
+                        });
+                    }
+                    if self.perf_on != PERF {
+                        return self.run_switched::<B, TRACE>(bus, cycle_limit, hook);
                     }
                 }
                 Flow::Stop(s) => return s,
@@ -539,6 +660,7 @@ impl Hart {
     /// Stall cycles before `i` can enter EX, from the hazards of
     /// pipeline.rst "Hazards" and cv32e40p_controller.sv (load_stall_o, jr_stall_o,
     /// apu_stall_o), plus the fetch penalty after a redirect.
+    #[inline(always)]
     fn entry_stalls(&mut self, i: &Instr) -> u64 {
         let mut stall = 0u64;
         // pipeline.rst, Jump/Branch rows: a target that is a non-word-aligned
@@ -554,12 +676,24 @@ impl Hart {
             && uses_reg(i, self.load_reg as usize)
         {
             stall += 1;
+            if self.perf_on {
+                self.perf.add(crate::perf::event::LD_STALL, 1);
+            }
         }
         // apu_stall_o: RAW/WAW on an outstanding FPU result, or a new FPU instruction
         // while the FPU is busy ("Following instructions can be executed ... as long
         // as they are not FPU ones", pipeline.rst).
         if self.cycle + stall < self.fp_quiet {
-            let now = self.cycle + stall;
+            stall += self.fpu_stalls(i, self.cycle + stall);
+        }
+        stall
+    }
+
+    /// apu_stall_o part of [`Hart::entry_stalls`]: cycles from `now` until `i` may enter
+    /// EX with respect to outstanding FPU results (out of line: integer code never gets here).
+    #[inline(never)]
+    fn fpu_stalls(&self, i: &Instr, now: u64) -> u64 {
+        {
             let mut until = now;
             if i.flags & flags::FPU != 0 {
                 until = until.max(self.fpu_free);
@@ -586,9 +720,8 @@ impl Hart {
             if f & flags::XW != 0 {
                 until = until.max(self.ready[i.rd as usize]);
             }
-            stall += until - now;
+            until - now
         }
-        stall
     }
 
     /// Retire a non-jump instruction that took `cycles` (after its entry stalls).
@@ -701,6 +834,9 @@ impl Hart {
                         // the instruction in between took a single cycle
                         cost += 1;
                     }
+                    if cost > 2 && self.perf_on {
+                        self.perf.add(crate::perf::event::JMP_STALL, 1);
+                    }
                 }
                 self.set_xreg(rd, self.pc.wrapping_add(i.len as u32));
                 self.retire_jump(target, cost, rd as u8);
@@ -741,10 +877,17 @@ impl Hart {
                         let off = addr & 3;
                         let be = (((1u32 << size) - 1) << off) as u8;
                         let v = bus.read(waddr, be) >> (8 * off);
+                        if self.perf_on {
+                            self.perf_transaction(false, bus.is_tcdm(waddr), wait_cycles as u64, 0);
+                        }
                         // pipeline.rst Load/Store: 1 cycle.
                         self.retire(i, 1 + wait_cycles as u64);
                         self.write_back_load(i, v);
                         return Flow::Next;
+                    }
+                    if route == Route::Timed {
+                        let tcdm = self.perf_on && bus.is_tcdm(addr);
+                        return self.issue_aligned(tcdm, i, start, addr, size, false, 0);
                     }
                     first = Some(route);
                 }
@@ -767,8 +910,15 @@ impl Hart {
                         let be = (((1u32 << size) - 1) << off) as u8;
                         bus.write(waddr, be, data << (8 * off));
                         self.cache.invalidate_range(waddr, 4);
+                        if self.perf_on {
+                            self.perf_transaction(true, bus.is_tcdm(waddr), wait_cycles as u64, 0);
+                        }
                         self.retire(i, 1 + wait_cycles as u64);
                         return Flow::Next;
+                    }
+                    if route == Route::Timed {
+                        let tcdm = self.perf_on && bus.is_tcdm(addr);
+                        return self.issue_aligned(tcdm, i, start, addr, size, true, data);
                     }
                     first = Some(route);
                 }
@@ -800,6 +950,50 @@ impl Hart {
         }
     }
 
+    /// A naturally aligned load/store to a [`Route::Timed`] target: one transaction,
+    /// handed to the platform (the fast path of [`Hart::start_mem`]).
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn issue_aligned(
+        &mut self,
+        tcdm: bool,
+        i: &Instr,
+        start: u64,
+        addr: u32,
+        size: u8,
+        write: bool,
+        data: u32,
+    ) -> Flow {
+        let off = addr & 3;
+        let req = BusRequest {
+            addr: addr & !3,
+            be: (((1u32 << size) - 1) << off) as u8,
+            write,
+            wdata: if write { data << (8 * off) } else { 0 },
+        };
+        self.mem = Some(MemOp {
+            instr: *i,
+            pc: self.pc,
+            start_cycle: start,
+            addr,
+            size,
+            write,
+            data,
+            part: 0,
+            parts: 1,
+            acc: 0,
+            issued: true,
+            tcdm,
+        });
+        Flow::Stop(Stop::Timed(PendingAccess {
+            req,
+            cycle: self.cycle,
+            pc: self.pc,
+            part: 0,
+            parts: 1,
+        }))
+    }
+
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     fn start_mem<B: DataBus + ?Sized>(
@@ -826,6 +1020,7 @@ impl Hart {
             parts,
             acc: 0,
             issued: false,
+            tcdm: false,
         };
         match self.resume_mem(bus, m, first) {
             Some(s) => Flow::Stop(s),
@@ -860,6 +1055,14 @@ impl Hart {
                         let v = bus.read(req.addr, req.be);
                         m.acc |= merge_part(&m, v, shift);
                     }
+                    if self.perf_on {
+                        self.perf_transaction(
+                            req.write,
+                            bus.is_tcdm(req.addr),
+                            wait_cycles as u64,
+                            0,
+                        );
+                    }
                     // pipeline.rst Load/Store: 1 cycle per bus transaction
                     // (2 for a misaligned access split in two).
                     self.cycle += 1 + wait_cycles as u64;
@@ -867,6 +1070,7 @@ impl Hart {
                 }
                 Route::Timed => {
                     m.issued = true;
+                    m.tcdm = self.perf_on && bus.is_tcdm(req.addr);
                     self.mem = Some(m);
                     return Some(Stop::Timed(self.pending_of(&m, req)));
                 }
@@ -956,6 +1160,9 @@ impl Hart {
             _ => i.rs1 != 0,
         };
         let reads = !(matches!(i.op, Op::Csrrw | Op::Csrrwi) && i.rd == 0);
+        if crate::perf::is_perf_csr(num) {
+            return self.exec_perf_csr(i, num, src, writes);
+        }
         // cv32e40p_decoder.sv: fflags/frm/fcsr are illegal while mstatus.FS is Off.
         if num <= csr::FCSR && self.fs_off() {
             return self.illegal(i);
@@ -979,6 +1186,84 @@ impl Hart {
         }
         self.retire(i, csr_cycles(num));
         Flow::Next
+    }
+
+    /// A CSR instruction on a performance-counter CSR ([`crate::perf`]).
+    #[cold]
+    fn exec_perf_csr(&mut self, i: &Instr, num: u16, src: u32, writes: bool) -> Flow {
+        let cost = csr_cycles(num);
+        let (pcer, pcmr) = (self.perf.pcer, self.perf.pcmr);
+        let old = self.perf.read(num, self.cycle);
+        let new = writes.then_some(match i.op {
+            Op::Csrrw | Op::Csrrwi => src,
+            Op::Csrrs | Op::Csrrsi => old | src,
+            _ => old & !src,
+        });
+        self.perf.access(num, new, self.cycle, cost);
+        self.set_xreg(i.rd as usize, old);
+        self.retire(i, cost);
+        // The instruction's own events count under the configuration at its start.
+        if self.perf_on {
+            let (npcer, npcmr) = (self.perf.pcer, self.perf.pcmr);
+            (self.perf.pcer, self.perf.pcmr) = (pcer, pcmr);
+            self.perf_retired(i, false);
+            (self.perf.pcer, self.perf.pcmr) = (npcer, npcmr);
+        }
+        self.perf_on = self.perf.active();
+        // Retired and counted: the run loop restarts (in its counting or its plain copy).
+        Flow::Stop(Stop::Limit)
+    }
+
+    /// Count the events of a retired instruction (counting was on at its start).
+    #[cold]
+    #[inline(never)]
+    fn perf_retired(&mut self, i: &Instr, taken: bool) {
+        use crate::perf::event::*;
+        let p = &mut self.perf;
+        p.add(INSTR, 1);
+        if i.len == 2 {
+            p.add(RVC, 1);
+        }
+        match i.op {
+            Op::Jal | Op::Jalr => p.add(JUMP, 1),
+            Op::Beq | Op::Bne | Op::Blt | Op::Bge | Op::Bltu | Op::Bgeu => {
+                p.add(BRANCH, 1);
+                if taken {
+                    p.add(TAKEN_BRANCH, 1);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Count one data transaction: `stall` cycles beyond its one cycle, of which `slept`
+    /// with the clock gated.
+    #[cold]
+    #[inline(never)]
+    fn perf_transaction(&mut self, write: bool, tcdm: bool, stall: u64, slept: u64) {
+        use crate::perf::event::*;
+        let p = &mut self.perf;
+        p.add(if write { ST } else { LD }, 1);
+        if tcdm {
+            // core_demux / cluster: tcdm req & ~gnt.
+            p.add(TCDM_CONT, stall);
+        } else {
+            // core_demux.sv perf_l2_*: every non-TCDM transaction, and the cycles its
+            // request is held up to the grant.
+            p.add(if write { ST_EXT } else { LD_EXT }, 1);
+            p.add(
+                if write { ST_EXT_CYC } else { LD_EXT_CYC },
+                (1 + stall).saturating_sub(slept),
+            );
+        }
+    }
+
+    /// The platform reports that the pending access kept the core clock gated for `cycles`
+    /// (a load from an event-unit wait register): the cycle counter (PCCR 0) and the
+    /// external-access cycles do not count them. Call before [`Hart::complete_access`].
+    pub fn clock_gated(&mut self, cycles: u64) {
+        self.perf.skip_cycles(cycles);
+        self.perf_slept += cycles;
     }
 
     /// Read a CSR (`None` if not implemented).
@@ -1011,6 +1296,7 @@ impl Hart {
             MARCHID => 4,       // CV32E40P
             MIMPID => 0,
             MHARTID => self.csrs.mhartid,
+            n if crate::perf::is_perf_csr(n) => self.perf.clone().read(n, self.cycle),
             _ => return None,
         })
     }
@@ -1060,6 +1346,10 @@ impl Hart {
             MINSTRET => self.set_minstret((self.minstret() & !0xffff_ffff) | v as u64),
             MINSTRETH => self.set_minstret((self.minstret() & 0xffff_ffff) | ((v as u64) << 32)),
             0xB03..=0xB1F | 0xB83..=0xB9F | 0x323..=0x33F => {}
+            n if crate::perf::is_perf_csr(n) => {
+                self.perf.access(n, Some(v), self.cycle, 0);
+                self.perf_on = self.perf.active();
+            }
             _ => return false,
         }
         true

@@ -366,6 +366,9 @@ impl DataBus for TestBus {
     fn code_generation(&self) -> u64 {
         self.generation
     }
+    fn is_tcdm(&self, addr: u32) -> bool {
+        (TCDM..TCDM + TCDM_SIZE).contains(&addr)
+    }
 }
 
 /// A hart at RAM with `words` loaded at the start of RAM.
