@@ -80,6 +80,30 @@
 //!   [`Schedule::is_drained`].
 //! - Corner shapes on which the RTL deadlocks (e.g. 13 x 5 x 1, N <= 4 with several output tiles)
 //!   deadlock here too, and [`Schedule::deadlocked`] reports it.
+//! - Refusal-induced deadlocks. Refused grants can deadlock the RTL on shapes that complete while
+//!   the memory always grants, even with hold-until-grant (below), because the Y push is timed
+//!   by the scheduler's counters, not by the Z buffer's state. In `redmule_z_buffer.sv` the
+//!   buffer is `PUSHED` until its last store (`store_shift_q == z_width-1 && store_en &&
+//!   ready`); `d_index` counts the Y push (`y_push_enable`, from `redmule_scheduler.sv`'s
+//!   `y_push_en`) in every state, and `load_en` only needs `EMPTY`, `d_index == 0` and
+//!   `fill_shift == 0`. When refused stores keep the buffer `PUSHED` until a Y push is already
+//!   running, the buffer becomes `EMPTY` in the middle of that push, `d_index` wraps to 0 while
+//!   `y_push_en` still holds, the next row block's Y rows are loaded (`LOADED`) and the running
+//!   push ends them at once (`LOADED -> EMPTY` on `d_index == y_height-1 && y_push_enable`).
+//!   Those Y rows are used up without being pushed for their block; the Y stream, which reads
+//!   each block's rows once, ends (source idle, Y FIFO empty) with the Z buffer `EMPTY`, and the
+//!   scheduler stalls on `y_miss` (`!z_loaded`) for ever with no port request.
+//!   Verilator (51cd064 built with ARRAY_WIDTH 8, ARRAY_HEIGHT 8, PIPE_REGS 1, with a test bench
+//!   replaying the model's refused cycles) deadlocked on every pattern on which the model does:
+//!   the 27 of 1,000 bursty patterns (25 % refused, runs of refusals, `examples/refusal_sweep.rs`)
+//!   that deadlock 25 x 33 x 17, and the 8 of 2,000 (bursty and independent) that deadlock
+//!   33 x 20 x 33. The RTL's per-cycle trace equalled the model's with
+//!   [`Schedule::with_rtl_request_retirement`] on all 35, and with hold-until-grant on 32 (on the
+//!   other 3 the RTL retires a refused request; both deadlock). On 12 x 4 x 3, 8 x 4 x 3 and
+//!   12 x 2 x 7 hold-until-grant never deadlocked on 20,000 seeded patterns per geometry (10
+//!   shapes, bursty and independent refusals), always with the accesses of the always-granting
+//!   run. The model stops where the RTL does ([`Schedule::deadlocked`],
+//!   [`Schedule::deadlock_report`]) instead of inventing a completion.
 //!
 //! Where the model departs from the RTL:
 //! - Hold-until-grant. The `hci_core_fifo` of a load stream retires a request that the port
@@ -902,6 +926,9 @@ fn meta_of(p: &Params, ms: &MemSched, s: usize, ag: &AddrGen, c: &AddrGenCtrl) -
 #[derive(Clone, Debug)]
 pub struct Schedule {
     prm: Params,
+    /// As given to [`Schedule::new`] (for [`Schedule::deadlock_report`]).
+    geom: Geometry,
+    job: JobShape,
     /// Cycle number of the last evaluated cycle (0 = TRIGGER).
     t: u64,
     /// Cycle at which the controller enters STARTING.
@@ -952,6 +979,8 @@ impl Schedule {
         let start_at = (tiler_valid.max(4) + 1) as u64;
         Ok(Schedule {
             prm,
+            geom,
+            job,
             t: 0,
             start_at,
             evaluated: false,
@@ -1064,8 +1093,39 @@ impl Schedule {
     /// the memory always granting, e.g. 13 x 5 x 1 or N <= 4 with more than one output tile; checked
     /// under Verilator against the same RTL): the model reproduces those deadlocks rather than
     /// inventing a timing, and reports them here so that the component can decide what to do.
+    ///
+    /// Refused grants can deadlock the RTL on shapes that complete while the memory always grants
+    /// (see "Refusal-induced deadlocks" in the module docs); the model stops there too.
     pub fn deadlocked(&self) -> bool {
         self.quiet >= DEADLOCK_QUIET_CYCLES
+    }
+
+    /// A one-line description of a deadlock for fault messages: the geometry, the job shape, the
+    /// cycle, the stall cause, and whether refused grants or the shape alone brought it on.
+    pub fn deadlock_report(&self) -> String {
+        let (g, j) = (self.geom, self.job);
+        let cause = match self.c.stall_cause {
+            Some(Stall::WMissing) => "the CE array stalls waiting for a W row",
+            Some(Stall::XNotFull) => "the CE array stalls waiting for the X buffer",
+            Some(Stall::YMissing) => "the CE array stalls waiting for the Y rows",
+            Some(Stall::Other(why)) => why,
+            None => "no port request",
+        };
+        let why = if self.refused_any {
+            "after refused grants (the RTL deadlocks on such refusal patterns too)"
+        } else {
+            "with the memory always granting (a shape the RTL deadlocks on)"
+        };
+        format!(
+            "RedMulE {}x{}x{} (rows x CEs x pipeline registers), job {}x{}x{} (M x N x K): deadlock at cycle {}, {cause}, {why}",
+            g.rows,
+            g.cols,
+            g.stages,
+            j.m,
+            j.n,
+            j.k,
+            self.t
+        )
     }
 
     /// True once the completion event has been reported.
@@ -1977,7 +2037,7 @@ pub fn run_with<F: FnMut(u64, &WideAccess) -> bool>(
             return Err(format!("no completion after {max_cycles} cycles"));
         }
         if sched.deadlocked() {
-            return Err(format!("deadlock (as in the RTL) at cycle {t}"));
+            return Err(sched.deadlock_report());
         }
         let out = sched.cycle(granted);
         if out.stall.is_some() {
