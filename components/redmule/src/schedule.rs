@@ -37,7 +37,9 @@
 //! - `redmule_ctrl.sv`: IDLE -> STARTING when `slave_start & tiler_valid`; `first_load` is
 //!   STARTING, which lasts until the scheduler's first un-stalled LOAD_W (`w_loaded`). COMPUTING
 //!   ends on the Z sink's (registered) `done`; FINISHED raises `done` to the slave, whose event
-//!   register (`flags_o.evt`) makes the event visible one cycle later.
+//!   register (`flags_o.evt`) makes the event visible one cycle later. FINISHED also resets
+//!   the scheduler (`cntrl_scheduler_o.rst`): the array cannot stall from the event cycle on,
+//!   even if the job ended while it was waiting (for X, under refusals).
 //! - `redmule_memory_scheduler.sv`: X, W, Y and the Z sink are started during `first_load`; X is
 //!   restarted (next 16-column chunk, next W column block, next row block) every time its stream
 //!   ends while fewer than `TOT_X_READ` chunks were read (or again while `first_load` still holds,
@@ -123,6 +125,10 @@
 //!   after it instead of being dropped (`z_push_defer`), and once a request has been refused a
 //!   multiplexer re-arbitrates when its locked winner withdraws its request (`Mux::winner`).
 //! - Each job has its own registers (the RTL's tiler reads the running context's).
+//! - After the event the memory scheduler keeps its counters. The RTL resets them on
+//!   `cntrl_scheduler_o.rst` (FINISHED), so an X stream still running then (only under refused
+//!   grants) is given the reset offsets and length, reads words that the idle scheduler never
+//!   takes and never ends; the model lets it end as programmed, so the job drains.
 //!
 //! Verification: besides the calibration table and the two reference traces, the per-cycle port
 //! trace (each request with its address and grant, the stall cycles, the event cycle) was compared
@@ -757,6 +763,39 @@ struct Sched {
     x_refill: bool,
 }
 
+impl Sched {
+    /// Reset values (`rst_ni`, `clear_i` and the controller's `cntrl_scheduler_o.rst`).
+    const RESET: Sched = Sched {
+        state: SchedState::Idle,
+        x_cols_iter: 0,
+        x_w_iters: 0,
+        x_rows_iter: 0,
+        x_done: false,
+        x_shift_cnt: 0,
+        x_reload: false,
+        x_empty: false,
+        w_rows_iter: 0,
+        w_cols_iter: 0,
+        w_mat_iters: 0,
+        w_done: false,
+        y_cols_iter: 0,
+        y_rows_iter: 0,
+        z_wait_en: false,
+        z_wait_cnt: 0,
+        z_avail_en: false,
+        z_avail_cnt: 0,
+        y_push_en: false,
+        y_push_cnt: 0,
+        z_width: 0,
+        z_height: 0,
+        waits_cnt: 0,
+        reg_enable: false,
+        first_load: true,
+        computing: false,
+        x_refill: false,
+    };
+}
+
 /// Registers of `redmule_x_buffer.sv` that decide its flags.
 #[derive(Clone, Copy, Debug)]
 struct XBuf {
@@ -990,35 +1029,7 @@ impl Schedule {
             evt: false,
             finished: false,
             ms: MemSched::default(),
-            sched: Sched {
-                state: SchedState::Idle,
-                x_cols_iter: 0,
-                x_w_iters: 0,
-                x_rows_iter: 0,
-                x_done: false,
-                x_shift_cnt: 0,
-                x_reload: false,
-                x_empty: false,
-                w_rows_iter: 0,
-                w_cols_iter: 0,
-                w_mat_iters: 0,
-                w_done: false,
-                y_cols_iter: 0,
-                y_rows_iter: 0,
-                z_wait_en: false,
-                z_wait_cnt: 0,
-                z_avail_en: false,
-                z_avail_cnt: 0,
-                y_push_en: false,
-                y_push_cnt: 0,
-                z_width: 0,
-                z_height: 0,
-                waits_cnt: 0,
-                reg_enable: false,
-                first_load: true,
-                computing: false,
-                x_refill: false,
-            },
+            sched: Sched::RESET,
             xb: XBuf {
                 state: XState::Preload,
                 first_block: false,
@@ -1978,6 +1989,22 @@ impl Schedule {
         }
 
         // ---- controller
+        if self.ctrl == CtrlState::Finished {
+            // redmule_ctrl.sv: `cntrl_scheduler_o.rst = current == REDMULE_FINISHED`. On it
+            // redmule_scheduler.sv returns every register except `reg_enable_q` (and the row
+            // clock gate) to its reset value, IDLE included: from the event cycle on the array
+            // no longer stalls (Verilator: no `stall_engine` in the event cycle of 48x18x33 on
+            // 8 x 8 x 1 under refusals, where the scheduler was still in LOAD_W waiting for X).
+            // Model departure, after the event only: redmule_memory_scheduler.sv resets its
+            // counters on the same signal, and an X stream still running then (under refusals)
+            // takes the reset offsets and length (`x_stream_source_ctrl` is combinational): it
+            // reads further words (8 under Verilator in 33x20x33 on 8 x 8 x 1) that the idle
+            // scheduler never takes, so it never ends. The model keeps the counters, lets that
+            // stream end as programmed and drains (the results are complete at the event).
+            let reg_enable = self.sched.reg_enable;
+            self.sched = Sched::RESET;
+            self.sched.reg_enable = reg_enable;
+        }
         let sink_done_q = self.sink_done_q;
         self.sink_done_q = c.sink_done;
         self.ctrl = match self.ctrl {
