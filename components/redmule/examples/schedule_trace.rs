@@ -3,7 +3,9 @@
 //! `cargo run -p vp-redmule --example schedule_trace -- M N K [X W Z]` (byte offsets of the
 //! buffers; cycle numbers are printed from TRIGGER + 36 as in the RTL traces). Environment:
 //! `GEO="rows cols stages"`, `ARITH_TO_TRIGGER=cycles`, `MAXC=cycles` (prints TIMEOUT), `OP=0`
-//! (MATMUL, no Y), `REFUSE=file` (cycles whose grant is refused), `RTL=1` (RTL request retirement).
+//! (MATMUL, no Y), `REFUSE=file` (cycles whose grant is refused), `RTL=1` (RTL request retirement),
+//! `POST=cycles` (keep printing this many cycles after the event, `DRAINED` once nothing is left
+//! to issue).
 use vp_redmule::schedule::{Geometry, JobShape, Schedule, StartInfo};
 
 fn main() {
@@ -69,6 +71,12 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000_000);
+    let post: u64 = std::env::var("POST")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let mut evt_at = None;
+    let mut drained = false;
     let mut granted = true;
     loop {
         let t = s.now();
@@ -89,6 +97,13 @@ fn main() {
         }
         if o.done {
             println!("{} EVT", t + base);
+            evt_at = Some(t);
+        }
+        if post > 0 && evt_at.is_some() && !drained && s.is_drained() {
+            println!("{} DRAINED", t + base);
+            drained = true;
+        }
+        if evt_at.is_some_and(|e| t >= e + post) {
             break;
         }
         if t > max {

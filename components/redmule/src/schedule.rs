@@ -37,7 +37,9 @@
 //! - `redmule_ctrl.sv`: IDLE -> STARTING when `slave_start & tiler_valid`; `first_load` is
 //!   STARTING, which lasts until the scheduler's first un-stalled LOAD_W (`w_loaded`). COMPUTING
 //!   ends on the Z sink's (registered) `done`; FINISHED raises `done` to the slave, whose event
-//!   register (`flags_o.evt`) makes the event visible one cycle later.
+//!   register (`flags_o.evt`) makes the event visible one cycle later. FINISHED also resets
+//!   the scheduler (`cntrl_scheduler_o.rst`): the array cannot stall from the event cycle on,
+//!   even if the job ended while it was waiting (for X, under refusals).
 //! - `redmule_memory_scheduler.sv`: X, W, Y and the Z sink are started during `first_load`; X is
 //!   restarted (next 16-column chunk, next W column block, next row block) every time its stream
 //!   ends while fewer than `TOT_X_READ` chunks were read (or again while `first_load` still holds,
@@ -80,6 +82,30 @@
 //!   [`Schedule::is_drained`].
 //! - Corner shapes on which the RTL deadlocks (e.g. 13 x 5 x 1, N <= 4 with several output tiles)
 //!   deadlock here too, and [`Schedule::deadlocked`] reports it.
+//! - Refusal-induced deadlocks. Refused grants can deadlock the RTL on shapes that complete while
+//!   the memory always grants, even with hold-until-grant (below), because the Y push is timed
+//!   by the scheduler's counters, not by the Z buffer's state. In `redmule_z_buffer.sv` the
+//!   buffer is `PUSHED` until its last store (`store_shift_q == z_width-1 && store_en &&
+//!   ready`); `d_index` counts the Y push (`y_push_enable`, from `redmule_scheduler.sv`'s
+//!   `y_push_en`) in every state, and `load_en` only needs `EMPTY`, `d_index == 0` and
+//!   `fill_shift == 0`. When refused stores keep the buffer `PUSHED` until a Y push is already
+//!   running, the buffer becomes `EMPTY` in the middle of that push, `d_index` wraps to 0 while
+//!   `y_push_en` still holds, the next row block's Y rows are loaded (`LOADED`) and the running
+//!   push ends them at once (`LOADED -> EMPTY` on `d_index == y_height-1 && y_push_enable`).
+//!   Those Y rows are used up without being pushed for their block; the Y stream, which reads
+//!   each block's rows once, ends (source idle, Y FIFO empty) with the Z buffer `EMPTY`, and the
+//!   scheduler stalls on `y_miss` (`!z_loaded`) for ever with no port request.
+//!   Verilator (51cd064 built with ARRAY_WIDTH 8, ARRAY_HEIGHT 8, PIPE_REGS 1, with a test bench
+//!   replaying the model's refused cycles) deadlocked on every pattern on which the model does:
+//!   the 27 of 1,000 bursty patterns (25 % refused, runs of refusals, `examples/refusal_sweep.rs`)
+//!   that deadlock 25 x 33 x 17, and the 8 of 2,000 (bursty and independent) that deadlock
+//!   33 x 20 x 33. The RTL's per-cycle trace equalled the model's with
+//!   [`Schedule::with_rtl_request_retirement`] on all 35, and with hold-until-grant on 32 (on the
+//!   other 3 the RTL retires a refused request; both deadlock). On 12 x 4 x 3, 8 x 4 x 3 and
+//!   12 x 2 x 7 hold-until-grant never deadlocked on 20,000 seeded patterns per geometry (10
+//!   shapes, bursty and independent refusals), always with the accesses of the always-granting
+//!   run. The model stops where the RTL does ([`Schedule::deadlocked`],
+//!   [`Schedule::deadlock_report`]) instead of inventing a completion.
 //!
 //! Where the model departs from the RTL:
 //! - Hold-until-grant. The `hci_core_fifo` of a load stream retires a request that the port
@@ -99,6 +125,10 @@
 //!   after it instead of being dropped (`z_push_defer`), and once a request has been refused a
 //!   multiplexer re-arbitrates when its locked winner withdraws its request (`Mux::winner`).
 //! - Each job has its own registers (the RTL's tiler reads the running context's).
+//! - After the event the memory scheduler keeps its counters. The RTL resets them on
+//!   `cntrl_scheduler_o.rst` (FINISHED), so an X stream still running then (only under refused
+//!   grants) is given the reset offsets and length, reads words that the idle scheduler never
+//!   takes and never ends; the model lets it end as programmed, so the job drains.
 //!
 //! Verification: besides the calibration table and the two reference traces, the per-cycle port
 //! trace (each request with its address and grant, the stall cycles, the event cycle) was compared
@@ -733,6 +763,39 @@ struct Sched {
     x_refill: bool,
 }
 
+impl Sched {
+    /// Reset values (`rst_ni`, `clear_i` and the controller's `cntrl_scheduler_o.rst`).
+    const RESET: Sched = Sched {
+        state: SchedState::Idle,
+        x_cols_iter: 0,
+        x_w_iters: 0,
+        x_rows_iter: 0,
+        x_done: false,
+        x_shift_cnt: 0,
+        x_reload: false,
+        x_empty: false,
+        w_rows_iter: 0,
+        w_cols_iter: 0,
+        w_mat_iters: 0,
+        w_done: false,
+        y_cols_iter: 0,
+        y_rows_iter: 0,
+        z_wait_en: false,
+        z_wait_cnt: 0,
+        z_avail_en: false,
+        z_avail_cnt: 0,
+        y_push_en: false,
+        y_push_cnt: 0,
+        z_width: 0,
+        z_height: 0,
+        waits_cnt: 0,
+        reg_enable: false,
+        first_load: true,
+        computing: false,
+        x_refill: false,
+    };
+}
+
 /// Registers of `redmule_x_buffer.sv` that decide its flags.
 #[derive(Clone, Copy, Debug)]
 struct XBuf {
@@ -902,6 +965,9 @@ fn meta_of(p: &Params, ms: &MemSched, s: usize, ag: &AddrGen, c: &AddrGenCtrl) -
 #[derive(Clone, Debug)]
 pub struct Schedule {
     prm: Params,
+    /// As given to [`Schedule::new`] (for [`Schedule::deadlock_report`]).
+    geom: Geometry,
+    job: JobShape,
     /// Cycle number of the last evaluated cycle (0 = TRIGGER).
     t: u64,
     /// Cycle at which the controller enters STARTING.
@@ -952,6 +1018,8 @@ impl Schedule {
         let start_at = (tiler_valid.max(4) + 1) as u64;
         Ok(Schedule {
             prm,
+            geom,
+            job,
             t: 0,
             start_at,
             evaluated: false,
@@ -961,35 +1029,7 @@ impl Schedule {
             evt: false,
             finished: false,
             ms: MemSched::default(),
-            sched: Sched {
-                state: SchedState::Idle,
-                x_cols_iter: 0,
-                x_w_iters: 0,
-                x_rows_iter: 0,
-                x_done: false,
-                x_shift_cnt: 0,
-                x_reload: false,
-                x_empty: false,
-                w_rows_iter: 0,
-                w_cols_iter: 0,
-                w_mat_iters: 0,
-                w_done: false,
-                y_cols_iter: 0,
-                y_rows_iter: 0,
-                z_wait_en: false,
-                z_wait_cnt: 0,
-                z_avail_en: false,
-                z_avail_cnt: 0,
-                y_push_en: false,
-                y_push_cnt: 0,
-                z_width: 0,
-                z_height: 0,
-                waits_cnt: 0,
-                reg_enable: false,
-                first_load: true,
-                computing: false,
-                x_refill: false,
-            },
+            sched: Sched::RESET,
             xb: XBuf {
                 state: XState::Preload,
                 first_block: false,
@@ -1064,8 +1104,39 @@ impl Schedule {
     /// the memory always granting, e.g. 13 x 5 x 1 or N <= 4 with more than one output tile; checked
     /// under Verilator against the same RTL): the model reproduces those deadlocks rather than
     /// inventing a timing, and reports them here so that the component can decide what to do.
+    ///
+    /// Refused grants can deadlock the RTL on shapes that complete while the memory always grants
+    /// (see "Refusal-induced deadlocks" in the module docs); the model stops there too.
     pub fn deadlocked(&self) -> bool {
         self.quiet >= DEADLOCK_QUIET_CYCLES
+    }
+
+    /// A one-line description of a deadlock for fault messages: the geometry, the job shape, the
+    /// cycle, the stall cause, and whether refused grants or the shape alone brought it on.
+    pub fn deadlock_report(&self) -> String {
+        let (g, j) = (self.geom, self.job);
+        let cause = match self.c.stall_cause {
+            Some(Stall::WMissing) => "the CE array stalls waiting for a W row",
+            Some(Stall::XNotFull) => "the CE array stalls waiting for the X buffer",
+            Some(Stall::YMissing) => "the CE array stalls waiting for the Y rows",
+            Some(Stall::Other(why)) => why,
+            None => "no port request",
+        };
+        let why = if self.refused_any {
+            "after refused grants (the RTL deadlocks on such refusal patterns too)"
+        } else {
+            "with the memory always granting (a shape the RTL deadlocks on)"
+        };
+        format!(
+            "RedMulE {}x{}x{} (rows x CEs x pipeline registers), job {}x{}x{} (M x N x K): deadlock at cycle {}, {cause}, {why}",
+            g.rows,
+            g.cols,
+            g.stages,
+            j.m,
+            j.n,
+            j.k,
+            self.t
+        )
     }
 
     /// True once the completion event has been reported.
@@ -1918,6 +1989,22 @@ impl Schedule {
         }
 
         // ---- controller
+        if self.ctrl == CtrlState::Finished {
+            // redmule_ctrl.sv: `cntrl_scheduler_o.rst = current == REDMULE_FINISHED`. On it
+            // redmule_scheduler.sv returns every register except `reg_enable_q` (and the row
+            // clock gate) to its reset value, IDLE included: from the event cycle on the array
+            // no longer stalls (Verilator: no `stall_engine` in the event cycle of 48x18x33 on
+            // 8 x 8 x 1 under refusals, where the scheduler was still in LOAD_W waiting for X).
+            // Model departure, after the event only: redmule_memory_scheduler.sv resets its
+            // counters on the same signal, and an X stream still running then (under refusals)
+            // takes the reset offsets and length (`x_stream_source_ctrl` is combinational): it
+            // reads further words (8 under Verilator in 33x20x33 on 8 x 8 x 1) that the idle
+            // scheduler never takes, so it never ends. The model keeps the counters, lets that
+            // stream end as programmed and drains (the results are complete at the event).
+            let reg_enable = self.sched.reg_enable;
+            self.sched = Sched::RESET;
+            self.sched.reg_enable = reg_enable;
+        }
         let sink_done_q = self.sink_done_q;
         self.sink_done_q = c.sink_done;
         self.ctrl = match self.ctrl {
@@ -1977,7 +2064,7 @@ pub fn run_with<F: FnMut(u64, &WideAccess) -> bool>(
             return Err(format!("no completion after {max_cycles} cycles"));
         }
         if sched.deadlocked() {
-            return Err(format!("deadlock (as in the RTL) at cycle {t}"));
+            return Err(sched.deadlock_report());
         }
         let out = sched.cycle(granted);
         if out.stall.is_some() {

@@ -2,7 +2,9 @@
 //! `shared/reference/pulp-cluster.md` section 7 and the per-cycle traces in
 //! `shared/reference/rtl-traces/`.
 
-use vp_redmule::schedule::{run_with, Geometry, JobShape, RunSummary, Schedule, StartInfo, Stream};
+use vp_redmule::schedule::{
+    run_with, Geometry, JobShape, RunSummary, Schedule, Stall, StartInfo, Stream,
+};
 
 fn job(m: u32, n: u32, k: u32) -> JobShape {
     // Buffers back to back from 0, as in the calibration runs.
@@ -562,5 +564,159 @@ fn seeded_random_refusals_never_lock_up_hold_until_grant() {
             );
             assert!(r.cycles >= free.cycles, "{m}x{n}x{k} seed {seed}");
         }
+    }
+}
+
+/// 8 x 8 x 1: ARRAY_WIDTH 8, ARRAY_HEIGHT 8, PIPE_REGS 1.
+const G8X8X1: Geometry = Geometry {
+    rows: 8,
+    cols: 8,
+    stages: 1,
+};
+
+/// Runs a job on 8 x 8 x 1 refusing the port requests of the cycles in `refused` (numbered as
+/// in `rtl-traces`): (event cycle, granted reads, granted writes, cycle of the last request,
+/// first cycle of the final run of stalls and its causes, empty if the last cycle does not stall).
+fn replay_8x8x1(
+    (m, n, k): (u32, u32, u32),
+    refused: &[u64],
+    rtl: bool,
+) -> (Option<u64>, u64, u64, u64, u64, Vec<Stall>) {
+    let mut s = Schedule::new(G8X8X1, job(m, n, k), StartInfo::default())
+        .unwrap()
+        .with_rtl_request_retirement(rtl);
+    let (mut granted, mut reads, mut writes, mut last_req) = (true, 0, 0, 0);
+    let (mut stall_from, mut causes) = (0, Vec::new());
+    loop {
+        let t = s.now() + 36;
+        let o = s.cycle(granted);
+        granted = true;
+        if let Some(a) = o.req {
+            last_req = t;
+            granted = !refused.contains(&t);
+            if granted && a.write {
+                writes += 1;
+            } else if granted {
+                reads += 1;
+            }
+        }
+        match o.stall {
+            Some(c) => {
+                if causes.is_empty() {
+                    stall_from = t;
+                }
+                if !causes.contains(&c) {
+                    causes.push(c);
+                }
+            }
+            None => causes.clear(),
+        }
+        if o.done {
+            return (Some(t), reads, writes, last_req, stall_from, causes);
+        }
+        if s.deadlocked() || t > 100_000 {
+            return (None, reads, writes, last_req, stall_from, causes);
+        }
+    }
+}
+
+#[test]
+fn bursts_of_refused_stores_deadlock_8x8x1_as_the_rtl_does() {
+    // A run of refused grants (bursty, 25 %, the sweep example's seed 124) on 25x33x17 with
+    // 8 x 8 x 1. Replayed on Verilator (51cd064 built with that geometry, a test bench refusing
+    // exactly these cycles): the refused stores keep the Z buffer PUSHED until the next block's
+    // Y push is running, the Y rows loaded next are ended by that push, and the RTL stalls from
+    // cycle 859 on (stall_engine every cycle up to the 4000-cycle limit) after its last request
+    // at 863, with 503 reads (154 X, 236 W, 113 Y) and 48 writes granted. The model's per-cycle
+    // trace was identical in both request modes (see the module docs).
+    let refused = [
+        73, 74, 75, 76, 77, 78, 79, 80, 81, 87, 93, 94, 95, 96, 97, 98, 111, 112, 113, 114, 115,
+        116, 124, 125, 126, 127, 128, 142, 143, 144, 145, 146, 147, 152, 153, 154, 155, 156, 157,
+        158, 159, 167, 168, 169, 170, 199, 200, 201, 202, 211, 218, 219, 220, 240, 241, 255, 256,
+        257, 258, 259, 263, 264, 265, 266, 284, 314, 315, 338, 339, 340, 341, 342, 343, 344, 359,
+        362, 363, 364, 365, 366, 367, 381, 382, 412, 413, 414, 415, 417, 418, 419, 420, 421, 422,
+        423, 424, 425, 426, 427, 428, 429, 447, 448, 449, 450, 451, 452, 453, 454, 455, 456, 457,
+        460, 461, 467, 468, 481, 482, 483, 484, 490, 491, 492, 493, 494, 495, 496, 521, 522, 523,
+        524, 525, 526, 527, 530, 531, 532, 533, 534, 535, 536, 537, 538, 539, 540, 541, 542, 589,
+        590, 591, 592, 593, 594, 595, 596, 597, 598, 599, 600, 601, 602, 603, 604, 605, 606, 607,
+        620, 621, 622, 623, 624, 628, 629, 630, 631, 632, 633, 634, 635, 636, 637, 638, 641, 642,
+        643, 644, 645, 646, 724, 725, 796, 801, 802, 803, 804, 812, 836, 837, 838, 839, 840, 841,
+        860,
+    ];
+    for rtl in [false, true] {
+        let (evt, reads, writes, last_req, stall_from, causes) =
+            replay_8x8x1((25, 33, 17), &refused, rtl);
+        assert_eq!(evt, None, "rtl={rtl}");
+        assert_eq!((reads, writes, last_req), (503, 48, 863), "rtl={rtl}");
+        assert_eq!(stall_from, 859, "rtl={rtl}");
+        assert_eq!(causes, [Stall::YMissing], "rtl={rtl}");
+    }
+    // Without refusals the same job completes (RTL: event at 768, as in the model).
+    assert_eq!(replay_8x8x1((25, 33, 17), &[], false).0, Some(768));
+    // The fault names the geometry, the shape and the refusals.
+    let mut s = Schedule::new(G8X8X1, job(25, 33, 17), StartInfo::default()).unwrap();
+    let err = run_with(&mut s, 100_000, |t, _| !refused.contains(&(t + 36))).unwrap_err();
+    assert!(s.deadlocked());
+    for part in ["RedMulE 8x8x1", "job 25x33x17", "Y rows", "refused grants"] {
+        assert!(err.contains(part), "{part:?} not in {err:?}");
+    }
+    // A shape the RTL deadlocks on with the memory always granting is reported as such.
+    let mut s = Schedule::new(Geometry::REDMULE, job(13, 5, 1), StartInfo::default()).unwrap();
+    let err = run_with(&mut s, 1_000_000, |_, _| true).unwrap_err();
+    assert!(
+        err.contains("RedMulE 12x4x3") && err.contains("job 13x5x1"),
+        "{err}"
+    );
+    assert!(err.contains("always granting"), "{err}");
+}
+
+#[test]
+fn the_scheduler_is_reset_when_the_controller_finishes() {
+    // 48x18x33 on 8 x 8 x 1 with 20 % of the requests refused (independent, the sweep example's
+    // seed 72). Verilator (51cd064 with that geometry, a test bench refusing these cycles): the
+    // array stalls in 1373 to 1375 (the scheduler in LOAD_W waits for X), the event comes at
+    // 1376 without a stall (redmule_ctrl.sv's FINISHED state resets the scheduler), 856 reads
+    // and 144 writes granted. The model used to keep stalling in the event cycle and after.
+    let refused = [
+        76, 77, 86, 88, 89, 90, 92, 105, 107, 108, 109, 110, 117, 129, 140, 141, 143, 146, 148,
+        155, 159, 163, 169, 171, 176, 178, 193, 197, 209, 219, 222, 230, 236, 242, 245, 253, 255,
+        257, 265, 267, 280, 281, 283, 298, 299, 302, 303, 305, 318, 319, 323, 330, 334, 338, 339,
+        342, 343, 355, 366, 369, 371, 372, 376, 377, 378, 381, 385, 386, 387, 388, 397, 399, 402,
+        405, 410, 411, 417, 420, 429, 433, 435, 442, 448, 451, 452, 455, 462, 476, 480, 484, 486,
+        492, 506, 508, 509, 520, 525, 529, 531, 532, 533, 538, 543, 549, 550, 551, 556, 564, 568,
+        571, 581, 592, 600, 602, 607, 610, 612, 616, 620, 622, 627, 630, 633, 634, 635, 636, 638,
+        642, 644, 657, 661, 672, 674, 678, 681, 684, 688, 691, 697, 708, 711, 714, 716, 718, 720,
+        737, 743, 744, 745, 748, 753, 755, 757, 762, 766, 769, 776, 781, 786, 787, 794, 799, 802,
+        807, 809, 814, 820, 829, 841, 844, 851, 852, 855, 860, 865, 868, 877, 882, 888, 893, 915,
+        926, 928, 933, 936, 937, 942, 944, 949, 955, 961, 968, 969, 971, 972, 977, 979, 981, 988,
+        989, 991, 992, 994, 996, 1001, 1005, 1008, 1009, 1011, 1012, 1013, 1015, 1023, 1024, 1027,
+        1029, 1031, 1039, 1040, 1043, 1045, 1048, 1049, 1052, 1055, 1058, 1063, 1078, 1081, 1085,
+        1093, 1097, 1098, 1099, 1115, 1120, 1122, 1123, 1127, 1142, 1149, 1157, 1167, 1168, 1170,
+        1173, 1175, 1177, 1178, 1189, 1194, 1199, 1204, 1212, 1219, 1223, 1227, 1230, 1232, 1233,
+        1235, 1236, 1244, 1245, 1246, 1248, 1249, 1250, 1251, 1252, 1254, 1267, 1269, 1276, 1280,
+        1288, 1290, 1292, 1296, 1301, 1303, 1318, 1320, 1323, 1329, 1330, 1331, 1332, 1339, 1349,
+        1351, 1356, 1358, 1359, 1361, 1369,
+    ];
+    for rtl in [false, true] {
+        let (evt, reads, writes, _, _, causes) = replay_8x8x1((48, 18, 33), &refused, rtl);
+        assert_eq!((evt, reads, writes), (Some(1376), 856, 144), "rtl={rtl}");
+        assert!(
+            causes.is_empty(),
+            "rtl={rtl}: stalls in the event cycle: {causes:?}"
+        );
+    }
+    // After the event the scheduler stays idle: no stall until the last store has landed.
+    let mut s = Schedule::new(G8X8X1, job(48, 18, 33), StartInfo::default()).unwrap();
+    let (mut granted, mut after_evt) = (true, false);
+    while !s.is_drained() {
+        let t = s.now() + 36;
+        let o = s.cycle(granted);
+        after_evt |= o.done;
+        assert!(
+            !(after_evt && o.stall.is_some()),
+            "stall at {t}, after the event"
+        );
+        granted = o.req.is_none() || !refused.contains(&t);
+        assert!(t < 10_000);
     }
 }
