@@ -92,11 +92,9 @@ pub const HIST_LABELS: [&str; 9] = ["0", "1", "2", "3-4", "5-8", "9-16", "17-32"
 
 #[inline]
 fn hist_bucket(wait: u64) -> usize {
-    if wait == 0 {
-        0
-    } else {
-        ((64 - (wait - 1).leading_zeros()) as usize + 1).min(HIST_LABELS.len() - 1)
-    }
+    // Branch-free: waits vary cycle to cycle under contention.
+    let b = ((64 - wait.wrapping_sub(1).leading_zeros()) as usize + 1).min(HIST_LABELS.len() - 1);
+    b * (wait != 0) as usize
 }
 
 /// Statistics of one initiator port.

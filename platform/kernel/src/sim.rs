@@ -495,15 +495,24 @@ impl Sim {
         let inner = &*self.inner;
         let mut ticked = false;
         let mut activations = 0u64;
+        // Some participant asked for the cycle after the last one ticked: that cycle is
+        // the next (wakes only move earlier, never before the next unticked cycle), so
+        // the scan for the earliest wake can be skipped.
+        let mut soon = false;
         'cycles: loop {
-            let mut min = u64::MAX;
-            for p in parts.iter() {
-                min = min.min(p.wake.get());
-            }
-            if min == u64::MAX {
-                break;
-            }
-            let c = min.max(next_unticked);
+            let c = if soon {
+                next_unticked
+            } else {
+                let mut min = u64::MAX;
+                for p in parts.iter() {
+                    min = min.min(p.wake.get());
+                }
+                if min == u64::MAX {
+                    break;
+                }
+                min.max(next_unticked)
+            };
+            soon = false;
             let t = SimTime(c.saturating_mul(period));
             if t >= stop_before || t > limit {
                 break;
@@ -525,8 +534,9 @@ impl Sim {
                         sim: self,
                         wake: &p.wake,
                     };
-                    let next = p.obj.borrow_mut().tick(&mut cx);
-                    p.wake.at(next.as_cycle(c));
+                    let next = p.obj.borrow_mut().tick(&mut cx).as_cycle(c);
+                    p.wake.at(next);
+                    soon |= next == c + 1;
                     if inner.ending.get() {
                         break 'cycles;
                     }
