@@ -92,11 +92,9 @@ pub const HIST_LABELS: [&str; 9] = ["0", "1", "2", "3-4", "5-8", "9-16", "17-32"
 
 #[inline]
 fn hist_bucket(wait: u64) -> usize {
-    if wait == 0 {
-        0
-    } else {
-        ((64 - (wait - 1).leading_zeros()) as usize + 1).min(HIST_LABELS.len() - 1)
-    }
+    // Branch-free: waits vary cycle to cycle under contention.
+    let b = ((64 - wait.wrapping_sub(1).leading_zeros()) as usize + 1).min(HIST_LABELS.len() - 1);
+    b * (wait != 0) as usize
 }
 
 /// Statistics of one initiator port.
@@ -186,6 +184,8 @@ pub(crate) struct Hci {
     // --- per-cycle scratch
     bank_req: [u64; 64],
     wreq: [WideReq; MAX_WIDE_PORTS],
+    /// Post count of the wide request copied in `wreq` (re-read only when re-posted).
+    wposted: [u64; MAX_WIDE_PORTS],
     wmask: [u64; MAX_WIDE_PORTS],
     /// Ports whose request was refused last cycle (still the same request).
     held_n: u64,
@@ -241,6 +241,7 @@ impl Hci {
             cnt: 0,
             bank_req: [0; 64],
             wreq: [WideReq::read(0, 1); MAX_WIDE_PORTS],
+            wposted: [0; MAX_WIDE_PORTS],
             wmask: [0; MAX_WIDE_PORTS],
             held_n: 0,
             held_w: 0,
@@ -315,7 +316,7 @@ impl Hci {
 
     /// Perform the access of narrow port `i` and grant it.
     #[inline]
-    fn grant_narrow(&mut self, i: usize, cycle: u64) {
+    fn grant_narrow(&self, i: usize, cycle: u64) {
         let p = &self.narrow[i];
         let Some(r) = p.pending() else { return };
         if !self.tcdm.geometry().in_window(r.addr) {
@@ -436,11 +437,13 @@ impl Clocked for Hci {
         let mut pend_n = 0u64;
         let mut nbanks = 0u64;
         let mut multi = 0u64;
+        let bank_mask = self.bank_mask;
         for (i, p) in self.narrow.iter().enumerate() {
             if let Some(r) = p.pending() {
-                let b = ((r.addr >> 2) & self.bank_mask) as usize & 63;
+                let i = i & 63;
+                let b = ((r.addr >> 2) & bank_mask) as usize & 63;
                 let bit = 1u64 << b;
-                let pbit = 1u64 << (i & 63);
+                let pbit = 1u64 << i;
                 let first = nbanks & bit == 0;
                 multi |= bit & !(first as u64).wrapping_neg();
                 nbanks |= bit;
@@ -453,18 +456,26 @@ impl Clocked for Hci {
         let mut wbanks = 0u64;
         let mut wmulti = 0u64;
         for (j, p) in self.wide.iter().enumerate().take(MAX_WIDE_PORTS) {
-            if let Some(r) = p.pending() {
-                let m = if self.wide_valid(&r) {
+            if !p.busy() {
+                continue;
+            }
+            // A request held since an earlier cycle is the one read then, unless the port
+            // posted another since (its post count tells).
+            let posted = p.posts();
+            if self.held_w & (1 << j) == 0 || self.wposted[j] != posted {
+                let Some(r) = p.pending() else { continue };
+                self.wmask[j] = if self.wide_valid(&r) {
                     self.wide_mask(r.addr, r.words)
                 } else {
                     0
                 };
-                wmulti |= wbanks & m;
-                wbanks |= m;
-                self.wmask[j] = m;
                 self.wreq[j] = r;
-                pend_w |= 1 << j;
+                self.wposted[j] = posted;
             }
+            let m = self.wmask[j];
+            wmulti |= wbanks & m;
+            wbanks |= m;
+            pend_w |= 1 << j;
         }
         let tracing_on = tracing::enabled!(target: "vp", tracing::Level::TRACE);
         if pend_n | pend_w == 0 {

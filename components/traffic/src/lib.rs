@@ -550,6 +550,8 @@ struct Gen {
     /// Write when the low 32 bits of the draw are below this (`None`: never,
     /// `Some(u64::MAX)`: always).
     write_thr: Option<u64>,
+    /// A request needs a random draw (random addresses or a read/write mix).
+    need_draw: bool,
     acc_inc: u64,
     acc: u64,
     outstanding: Option<u64>,
@@ -613,6 +615,8 @@ impl Gen {
                 r if r >= 1.0 => Some(u64::MAX),
                 r => Some(threshold(r) >> 32),
             },
+            need_draw: addr_kind == Addr::Random
+                || (cfg.write_ratio > 0.0 && cfg.write_ratio < 1.0),
             acc_inc: (cfg.intensity * ONE as f64).round() as u64,
             acc: 0,
             outstanding: None,
@@ -627,9 +631,11 @@ impl Gen {
     /// half the direction.
     #[inline]
     fn next_access(&mut self) -> (u32, bool) {
-        let need_draw =
-            self.addr_kind == Addr::Random || matches!(self.write_thr, Some(t) if t != u64::MAX);
-        let draw = if need_draw { self.rng.next_u64() } else { 0 };
+        let draw = if self.need_draw {
+            self.rng.next_u64()
+        } else {
+            0
+        };
         let addr = match self.addr_kind {
             Addr::Cursor => {
                 let addr = self.base + self.off;

@@ -129,10 +129,20 @@ pub(crate) struct Domain {
     /// Parts registered while the domain was ticking.
     added: Vec<Part>,
     ticking: bool,
+    /// Where the domain is in its cycles; shared so the kernel's per-cycle loop updates it
+    /// without borrowing the domain table.
+    pub(crate) cyc: Rc<CycleState>,
+}
+
+/// The cycle bookkeeping of a domain.
+#[derive(Debug, Default)]
+pub(crate) struct CycleState {
     /// Last cycle that ticked, +1 (0 = none yet).
-    next_unticked: u64,
+    pub(crate) next_unticked: Cell<u64>,
     /// The cycle being ticked right now, if the domain is ticking.
-    pub(crate) ticking_cycle: Option<u64>,
+    pub(crate) ticking_cycle: Cell<Option<u64>>,
+    /// A participant was registered while the domain was ticking.
+    pub(crate) added: Cell<bool>,
 }
 
 impl Domain {
@@ -143,14 +153,14 @@ impl Domain {
             parts: Vec::new(),
             added: Vec::new(),
             ticking: false,
-            next_unticked: 0,
-            ticking_cycle: None,
+            cyc: Rc::new(CycleState::default()),
         }
     }
 
     pub(crate) fn add(&mut self, p: Part) {
         if self.ticking {
             self.added.push(p);
+            self.cyc.added.set(true);
         } else {
             let pos = self.parts.partition_point(|q| q.phase <= p.phase);
             self.parts.insert(pos, p);
@@ -158,7 +168,9 @@ impl Domain {
     }
 
     pub(crate) fn first_untick(&self, now: SimTime) -> u64 {
-        self.clock.cycle_at_or_after(now).max(self.next_unticked)
+        self.clock
+            .cycle_at_or_after(now)
+            .max(self.cyc.next_unticked.get())
     }
 
     /// The cycle to tick at `now`, if an awake participant is due on an edge at `now`.
@@ -167,7 +179,7 @@ impl Domain {
             return None;
         }
         let c = now.0 / self.clock.period_ps();
-        if c < self.next_unticked {
+        if c < self.cyc.next_unticked.get() {
             return None;
         }
         let min = self.parts.iter().map(|p| p.wake.get()).min()?;
@@ -175,17 +187,14 @@ impl Domain {
     }
 
     pub(crate) fn next_unticked(&self) -> u64 {
-        self.next_unticked
+        self.cyc.next_unticked.get()
     }
     pub(crate) fn set_next_unticked(&mut self, c: u64) {
-        self.next_unticked = c;
-    }
-    pub(crate) fn has_added(&self) -> bool {
-        !self.added.is_empty()
+        self.cyc.next_unticked.set(c);
     }
 
     pub(crate) fn mark_ticked(&mut self, c: u64) {
-        self.next_unticked = c + 1;
+        self.cyc.next_unticked.set(c + 1);
     }
 
     pub(crate) fn take_parts(&mut self) -> Vec<Part> {
@@ -195,6 +204,7 @@ impl Domain {
 
     pub(crate) fn restore_parts(&mut self, parts: &mut Vec<Part>) {
         self.ticking = false;
+        self.cyc.added.set(false);
         self.parts = std::mem::take(parts);
         for p in std::mem::take(&mut self.added) {
             self.add(p);

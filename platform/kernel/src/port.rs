@@ -15,7 +15,7 @@
 //! [`PHASE_INITIATOR`]: crate::clocked::PHASE_INITIATOR
 //! [`PHASE_INTERCONNECT`]: crate::clocked::PHASE_INTERCONNECT
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell};
 
 use crate::clocked::Wake;
 
@@ -49,9 +49,10 @@ pub struct Port<Q: Copy, D: Copy> {
     name: String,
     req: Cell<Option<Q>>,
     posted_at: Cell<u64>,
+    posts: Cell<u64>,
     resp: Cell<Option<Resp<D>>>,
-    target_wake: RefCell<Option<Wake>>,
-    initiator_wake: RefCell<Option<Wake>>,
+    target_wake: OnceCell<Wake>,
+    initiator_wake: OnceCell<Wake>,
 }
 
 impl<Q: Copy, D: Copy> Port<Q, D> {
@@ -60,22 +61,29 @@ impl<Q: Copy, D: Copy> Port<Q, D> {
             name: name.into(),
             req: Cell::new(None),
             posted_at: Cell::new(0),
+            posts: Cell::new(0),
             resp: Cell::new(None),
-            target_wake: RefCell::new(None),
-            initiator_wake: RefCell::new(None),
+            target_wake: OnceCell::new(),
+            initiator_wake: OnceCell::new(),
         }
     }
     pub fn name(&self) -> &str {
         &self.name
     }
 
-    /// Bind the interconnect side: posting a request wakes it.
+    /// Bind the interconnect side: posting a request wakes it. A port has one
+    /// interconnect: binding it a second time is a programming error and panics.
     pub fn set_target_wake(&self, w: Wake) {
-        *self.target_wake.borrow_mut() = Some(w);
+        if self.target_wake.set(w).is_err() {
+            panic!("port '{}': the interconnect side is bound twice", self.name);
+        }
     }
-    /// Bind the initiator side: a grant wakes it on the next cycle.
+    /// Bind the initiator side: a grant wakes it on the next cycle. A port has one
+    /// initiator: binding it a second time is a programming error and panics.
     pub fn set_initiator_wake(&self, w: Wake) {
-        *self.initiator_wake.borrow_mut() = Some(w);
+        if self.initiator_wake.set(w).is_err() {
+            panic!("port '{}': the initiator side is bound twice", self.name);
+        }
     }
 
     // --- initiator side
@@ -85,7 +93,8 @@ impl<Q: Copy, D: Copy> Port<Q, D> {
     pub fn request(&self, cycle: u64, r: Q) {
         self.req.set(Some(r));
         self.posted_at.set(cycle);
-        if let Some(w) = self.target_wake.borrow().as_ref() {
+        self.posts.set(self.posts.get() + 1);
+        if let Some(w) = self.target_wake.get() {
             w.at(cycle);
         }
     }
@@ -106,6 +115,12 @@ impl<Q: Copy, D: Copy> Port<Q, D> {
 
     // --- interconnect side
 
+    /// How many requests have been posted on this port so far: an interconnect that keeps
+    /// a copy of a refused request can tell whether the posted one is still that one.
+    #[inline]
+    pub fn posts(&self) -> u64 {
+        self.posts.get()
+    }
     /// The posted request, if any.
     #[inline]
     pub fn pending(&self) -> Option<Q> {
@@ -121,7 +136,7 @@ impl<Q: Copy, D: Copy> Port<Q, D> {
             granted: cycle,
             waited: cycle - self.posted_at.get().min(cycle),
         }));
-        if let Some(w) = self.initiator_wake.borrow().as_ref() {
+        if let Some(w) = self.initiator_wake.get() {
             w.at(cycle + 1);
         }
     }

@@ -120,6 +120,8 @@ pub(crate) struct Inner {
     delta_q: RefCell<Vec<Action>>,
     domains: RefCell<Vec<Domain>>,
     end: RefCell<Option<RunEnd>>,
+    /// `end` holds a request (a flag the per-cycle loops test without a borrow).
+    ending: Cell<bool>,
     live_tasks: Cell<usize>,
     current_task: Cell<Option<TaskId>>,
     delta_limit: Cell<u64>,
@@ -163,6 +165,7 @@ impl Sim {
                 delta_q: RefCell::new(Vec::new()),
                 domains: RefCell::new(Vec::new()),
                 end: RefCell::new(None),
+                ending: Cell::new(false),
                 live_tasks: Cell::new(0),
                 current_task: Cell::new(None),
                 delta_limit: Cell::new(DEFAULT_DELTA_LIMIT),
@@ -320,6 +323,7 @@ impl Sim {
         let mut end = self.inner.end.borrow_mut();
         if end.is_none() {
             *end = Some(RunEnd::Stopped(reason.into()));
+            self.inner.ending.set(true);
         }
     }
 
@@ -332,12 +336,13 @@ impl Sim {
                 source: source.into(),
                 message: message.into(),
             });
+            self.inner.ending.set(true);
         }
     }
 
     /// Has a stop or fault been requested?
     pub fn stopping(&self) -> bool {
-        self.inner.end.borrow().is_some()
+        self.inner.ending.get()
     }
 
     /// Add a clock domain; its participants tick on its edges.
@@ -392,7 +397,7 @@ impl Sim {
     /// the clock tick of its time point). Register files use it to time-stamp accesses.
     pub fn access_cycle(&self, d: DomainId) -> u64 {
         let doms = self.inner.domains.borrow();
-        match doms[d.0].ticking_cycle {
+        match doms[d.0].cyc.ticking_cycle.get() {
             Some(c) => c,
             None => doms[d.0].first_untick(self.now()),
         }
@@ -424,6 +429,7 @@ impl Sim {
                 return e;
             }
             if let Some(e) = self.inner.end.borrow_mut().take() {
+                self.inner.ending.set(false);
                 return e;
             }
             // Is anything alive?
@@ -482,61 +488,72 @@ impl Sim {
         }
         let d = &mut doms[0];
         let period = d.clock.period_ps();
+        let cyc = d.cyc.clone();
         let mut next_unticked = d.next_unticked();
         let parts = d.take_parts();
         drop(doms);
+        let inner = &*self.inner;
         let mut ticked = false;
+        let mut activations = 0u64;
+        // Some participant asked for the cycle after the last one ticked: that cycle is
+        // the next (wakes only move earlier, never before the next unticked cycle), so
+        // the scan for the earliest wake can be skipped.
+        let mut soon = false;
         'cycles: loop {
-            let mut min = u64::MAX;
-            for p in parts.iter() {
-                min = min.min(p.wake.get());
-            }
-            if min == u64::MAX {
-                break;
-            }
-            let c = min.max(next_unticked);
+            let c = if soon {
+                next_unticked
+            } else {
+                let mut min = u64::MAX;
+                for p in parts.iter() {
+                    min = min.min(p.wake.get());
+                }
+                if min == u64::MAX {
+                    break;
+                }
+                min.max(next_unticked)
+            };
+            soon = false;
             let t = SimTime(c.saturating_mul(period));
             if t >= stop_before || t > limit {
                 break;
             }
             self.set_now(t);
-            self.inner.delta.set(0);
+            inner.delta.set(0);
             next_unticked = c + 1;
             // Participants and processes asking for the next tick cycle during this tick
             // must see this cycle as ticked.
-            {
-                let mut doms = self.inner.domains.borrow_mut();
-                doms[0].set_next_unticked(next_unticked);
-                doms[0].ticking_cycle = Some(c);
-            }
+            cyc.next_unticked.set(next_unticked);
+            cyc.ticking_cycle.set(Some(c));
             ticked = true;
             for p in parts.iter() {
                 if p.wake.get() <= c {
                     p.wake.set(u64::MAX);
-                    self.inner.activations.set(self.inner.activations.get() + 1);
+                    activations += 1;
                     let mut cx = TickCtx {
                         cycle: c,
                         sim: self,
                         wake: &p.wake,
                     };
-                    let next = p.obj.borrow_mut().tick(&mut cx);
-                    p.wake.at(next.as_cycle(c));
-                    if self.inner.end.borrow().is_some() {
+                    let next = p.obj.borrow_mut().tick(&mut cx).as_cycle(c);
+                    p.wake.at(next);
+                    soon |= next == c + 1;
+                    if inner.ending.get() {
                         break 'cycles;
                     }
                 }
             }
-            if !self.inner.ready.borrow().is_empty() || !self.inner.delta_q.borrow().is_empty() {
+            if !inner.ready.borrow().is_empty() || !inner.delta_q.borrow().is_empty() {
                 break;
             }
-            if self.inner.domains.borrow()[0].has_added() {
+            if cyc.added.get() {
                 break;
             }
         }
-        let mut doms = self.inner.domains.borrow_mut();
+        inner.activations.set(inner.activations.get() + activations);
+        let mut doms = inner.domains.borrow_mut();
         let d = &mut doms[0];
         d.set_next_unticked(next_unticked);
-        d.ticking_cycle = None;
+        cyc.ticking_cycle.set(None);
         let mut parts = parts;
         d.restore_parts(&mut parts);
         ticked
@@ -549,7 +566,7 @@ impl Sim {
                 let next = self.inner.ready.borrow_mut().pop_front();
                 let Some(id) = next else { break };
                 self.poll_task(id);
-                if self.inner.end.borrow().is_some() {
+                if self.inner.ending.get() {
                     return None;
                 }
             }
@@ -566,7 +583,7 @@ impl Sim {
                 continue;
             }
             if self.tick_domains() {
-                if self.inner.end.borrow().is_some() {
+                if self.inner.ending.get() {
                     return None;
                 }
                 continue;
@@ -623,7 +640,7 @@ impl Sim {
                 let d = &mut doms[di];
                 let Some(c) = d.due_cycle(now) else { continue };
                 d.mark_ticked(c);
-                d.ticking_cycle = Some(c);
+                d.cyc.ticking_cycle.set(Some(c));
                 (c, d.take_parts())
             };
             for p in parts.iter() {
@@ -638,13 +655,13 @@ impl Sim {
                     let next = p.obj.borrow_mut().tick(&mut cx);
                     p.wake.at(next.as_cycle(cycle));
                     any = true;
-                    if self.inner.end.borrow().is_some() {
+                    if self.inner.ending.get() {
                         break;
                     }
                 }
             }
             let mut doms = self.inner.domains.borrow_mut();
-            doms[di].ticking_cycle = None;
+            doms[di].cyc.ticking_cycle.set(None);
             doms[di].restore_parts(&mut parts);
         }
         any
