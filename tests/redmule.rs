@@ -133,7 +133,10 @@ fn rtl_deadlock_shapes_are_reported_not_hung() {
         RunEnd::Fault { source, message } => {
             assert_eq!(source, "redmule");
             assert!(
-                message.contains("deadlocked") && message.contains("30x1x6"),
+                message.contains("deadlock at cycle")
+                    && message.contains("job 30x1x6")
+                    && message.contains("RedMulE 12x4x3")
+                    && message.contains("memory always granting"),
                 "{message}"
             );
         }

@@ -191,10 +191,24 @@ impl Tcdm {
     }
     /// Zero-time read of `buf.len()` bytes from `addr` (aliasing per byte).
     pub fn read_bytes(&self, addr: u32, buf: &mut [u8]) {
-        for (i, b) in buf.iter_mut().enumerate() {
+        // Bytes up to the first word boundary, then whole words (the bulk of a loader's or
+        // RedMulE tile read), then the tail; aliasing stays per word.
+        let head = (addr.wrapping_neg() & 3) as usize;
+        let (first, rest) = buf.split_at_mut(head.min(buf.len()));
+        for (i, b) in first.iter_mut().enumerate() {
             let a = addr.wrapping_add(i as u32);
             *b = (self.read_word(a) >> (8 * (a & 3))) as u8;
         }
+        let start = addr.wrapping_add(first.len() as u32);
+        let mut idx = self.word_index(start);
+        let mut words = rest.chunks_exact_mut(4);
+        for w in &mut words {
+            w.copy_from_slice(&self.word_at(idx).to_le_bytes());
+            idx = self.wrap_index(idx + 1);
+        }
+        let tail = words.into_remainder();
+        let word = self.word_at(idx).to_le_bytes();
+        tail.copy_from_slice(&word[..tail.len()]);
     }
     /// Zero-time write of `data` at `addr` (aliasing per byte).
     pub fn write_bytes(&self, addr: u32, data: &[u8]) {
@@ -285,6 +299,34 @@ mod tests {
         let t = Tcdm::new(g);
         t.write_word(0x1003_FFF0, 0xCAFE, 0xF);
         assert_eq!(t.read_word(0x1001_FFF0), 0xCAFE);
+    }
+
+    #[test]
+    fn bulk_reads_equal_byte_reads_at_any_alignment_and_across_the_alias_wrap() {
+        let g = TcdmGeometry {
+            size: 256,
+            banks: 4,
+            ..TcdmGeometry::default()
+        };
+        let t = Tcdm::new(g);
+        for i in 0..64u32 {
+            t.write_word(
+                g.base + 4 * i,
+                0x0101_0101u32.wrapping_mul(i) ^ 0xA5C3_0F17,
+                0xF,
+            );
+        }
+        let byte = |a: u32| (t.read_word(a) >> (8 * (a & 3))) as u8;
+        // Start offsets on every byte lane; lengths crossing the 256-byte alias boundary.
+        for start in [0u32, 1, 2, 3, 5, 250, 253, 254, 255] {
+            for len in [0usize, 1, 2, 3, 4, 5, 7, 8, 9, 17, 40] {
+                let a = g.base + start;
+                let mut buf = vec![0u8; len];
+                t.read_bytes(a, &mut buf);
+                let want: Vec<u8> = (0..len as u32).map(|i| byte(a.wrapping_add(i))).collect();
+                assert_eq!(buf, want, "start {start} len {len}");
+            }
+        }
     }
 
     #[test]

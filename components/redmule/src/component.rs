@@ -679,13 +679,9 @@ impl Clocked for Engine {
             vp_traces::end!(self.track.as_str(), "job");
         }
         if r.sched.deadlocked() {
-            let j = r.job;
             cx.sim.fault(
                 state.borrow().name.clone(),
-                format!(
-                    "RedMulE job {} ({}x{}x{}) deadlocked: the RTL's schedule stalls forever on this shape (reference section 7 lists such corner shapes)",
-                    r.stats.id, j.m, j.n, j.k
-                ),
+                format!("job {}: {}", r.stats.id, r.sched.deadlock_report()),
             );
             state.borrow_mut().running = Some(r);
             return Next::Sleep;
