@@ -11,18 +11,9 @@
 //! or a two-state chain (runs of refusals) advanced on every request.
 use vp_redmule::schedule::{Geometry, JobShape, Schedule, StartInfo};
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn chance(&mut self, pct: u64) -> bool {
-        self.next() % 10_000 < pct * 100
-    }
-}
+#[path = "../tests/common/xorshift.rs"]
+mod xorshift;
+use xorshift::Rng;
 
 /// Runs one seed; returns the outcome, the final cycle and the refused cycles.
 fn run(

@@ -48,20 +48,9 @@ fn calibration_points_are_exact() {
     }
 }
 
-/// A tiny deterministic generator (xorshift64*) for refusal patterns.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    /// True with probability `pct` percent.
-    fn chance(&mut self, pct: u64) -> bool {
-        self.next() % 10_000 < pct * 100
-    }
-}
+#[path = "common/xorshift.rs"]
+mod xorshift;
+use xorshift::Rng;
 
 #[test]
 fn random_refusal_costs_only_a_few_cycles_and_holds_requests() {

@@ -28,19 +28,9 @@ impl Fnv {
     }
 }
 
-/// xorshift64* for refusal patterns.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn chance(&mut self, pct: u64) -> bool {
-        self.next() % 10_000 < pct * 100
-    }
-}
+#[path = "common/xorshift.rs"]
+mod xorshift;
+use xorshift::Rng;
 
 #[derive(Clone, Copy, Debug)]
 enum Grants {
