@@ -163,23 +163,6 @@ fn fp8_formats_hand_computed() {
     );
 }
 
-fn random_bytes(r: &mut rand_pcg::Pcg64, fmt: Format, elems: usize) -> Vec<u8> {
-    match fmt {
-        Format::Fp16 => (0..elems).flat_map(|_| gen(r).to_le_bytes()).collect(),
-        _ => (0..elems)
-            .map(|_| {
-                let v = r.next_u64();
-                // Mostly moderate magnitudes so chains stay interesting, plus any byte.
-                if v.is_multiple_of(4) {
-                    (v >> 8) as u8
-                } else {
-                    ((v >> 8) as u8 & 0x9F) | 0x20
-                }
-            })
-            .collect(),
-    }
-}
-
 #[test]
 fn fast_equals_reference_random() {
     let mut r = rng(50);

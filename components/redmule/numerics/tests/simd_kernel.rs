@@ -261,22 +261,6 @@ fn random_chains_fast_portable_reference() {
     }
 }
 
-fn random_bytes(r: &mut rand_pcg::Pcg64, fmt: Format, elems: usize) -> Vec<u8> {
-    match fmt {
-        Format::Fp16 => (0..elems).flat_map(|_| gen(r).to_le_bytes()).collect(),
-        _ => (0..elems)
-            .map(|_| {
-                let v = r.next_u64();
-                if v.is_multiple_of(4) {
-                    (v >> 8) as u8
-                } else {
-                    ((v >> 8) as u8 & 0x9F) | 0x20
-                }
-            })
-            .collect(),
-    }
-}
-
 #[test]
 fn whole_gemms_every_op_and_format() {
     let mut r = rng(203);

@@ -101,3 +101,21 @@ where
     assert!(!loses || v.is_nan(), "FP8 -> FP16 must be exact");
     canon16(r)
 }
+
+/// `elems` random elements of `fmt` as bytes: FP16 from [`gen`]; FP8 mostly moderate
+/// magnitudes so chains stay interesting, plus any byte one time in four.
+pub fn random_bytes(r: &mut Pcg64, fmt: redmule_numerics::Format, elems: usize) -> Vec<u8> {
+    match fmt {
+        redmule_numerics::Format::Fp16 => (0..elems).flat_map(|_| gen(r).to_le_bytes()).collect(),
+        _ => (0..elems)
+            .map(|_| {
+                let v = r.next_u64();
+                if v.is_multiple_of(4) {
+                    (v >> 8) as u8
+                } else {
+                    ((v >> 8) as u8 & 0x9F) | 0x20
+                }
+            })
+            .collect(),
+    }
+}
