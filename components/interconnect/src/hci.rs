@@ -438,8 +438,18 @@ impl Clocked for Hci {
         let mut nbanks = 0u64;
         let mut multi = 0u64;
         let bank_mask = self.bank_mask;
+        // Requests posted ahead for a later cycle (an initiator running ahead): not seen
+        // before their cycle, which we must tick at.
+        let mut ahead = u64::MAX;
         for (i, p) in self.narrow.iter().enumerate() {
-            if let Some(r) = p.pending() {
+            let r = match p.pending_at(cycle) {
+                Ok(r) => r,
+                Err(at) => {
+                    ahead = ahead.min(at);
+                    None
+                }
+            };
+            if let Some(r) = r {
                 let i = i & 63;
                 let b = ((r.addr >> 2) & bank_mask) as usize & 63;
                 let bit = 1u64 << b;
@@ -463,7 +473,14 @@ impl Clocked for Hci {
             // posted another since (its post count tells).
             let posted = p.posts();
             if self.held_w & (1 << j) == 0 || self.wposted[j] != posted {
-                let Some(r) = p.pending() else { continue };
+                let r = match p.pending_at(cycle) {
+                    Ok(Some(r)) => r,
+                    Ok(None) => continue,
+                    Err(at) => {
+                        ahead = ahead.min(at);
+                        continue;
+                    }
+                };
                 self.wmask[j] = if self.wide_valid(&r) {
                     self.wide_mask(r.addr, r.words)
                 } else {
@@ -482,7 +499,11 @@ impl Clocked for Hci {
             if tracing_on {
                 self.trace(0, 0, 0, false);
             }
-            return Next::Sleep;
+            return if ahead == u64::MAX {
+                Next::Sleep
+            } else {
+                Next::At(ahead)
+            };
         }
         self.stats.active_cycles += 1;
         // requests seen for the first time
@@ -626,6 +647,8 @@ impl Clocked for Hci {
         }
         if refused_n | refused_w != 0 {
             Next::Cycle
+        } else if ahead != u64::MAX {
+            Next::At(ahead)
         } else {
             Next::Sleep
         }

@@ -393,3 +393,61 @@ fn identical_runs_give_identical_statistics() {
     assert_eq!(a, run());
     assert!(a.contains("\"guard_firings\""));
 }
+
+#[test]
+fn a_request_posted_ahead_is_arbitrated_in_its_own_cycle() {
+    // Initiator A (index 0) posts reads of bank 0 ahead, dated 10 and 20; B (index 1) reads
+    // bank 0 back-to-back from cycle 0. B alone wins cycles 0..9 and leaves rr_q = 1. c10:
+    // {A, B} request, rr_q = 1 requests -> B, rr_d = next after 1 = 0; c11: A. A's second
+    // read (posted at its wake in c12, dated 20): rr_q = 1 again after B's lone grants, so B
+    // wins c20 and A gets c21. B: 30 reads granted at 0..=10, 12..=20, 22..=31. Posting in
+    // the cycle itself instead gives the same grants.
+    for ahead in [true, false] {
+        let mut b = Bench::default_cfg();
+        let reqs = vec![(10, rd(at(0, 100))), (20, rd(at(0, 101)))];
+        let a = if ahead {
+            b.narrow_ahead(reqs)
+        } else {
+            b.narrow(reqs)
+        };
+        let other = b.narrow(burst(0, (0..30).map(|r| rd(at(0, r)))));
+        b.run();
+        assert_eq!(granted(&a), vec![11, 21], "ahead = {ahead}");
+        let expect: Vec<u64> = (0..=10).chain(12..=20).chain(22..=31).collect();
+        assert_eq!(granted(&other), expect, "ahead = {ahead}");
+        let s = b.ic.stats_raw().unwrap();
+        assert_eq!(s.narrow[0].requests, 2);
+        assert_eq!(
+            s.narrow[0].stall_cycles, 2,
+            "waits count from the dated cycle"
+        );
+    }
+}
+
+#[test]
+fn the_interconnect_wakes_for_a_request_posted_ahead() {
+    // A read posted in cycle 0 for cycle 10 while B's four reads (cycles 0..3) keep the
+    // interconnect busy: after B's last grant nothing is due, and the interconnect must still
+    // tick in cycle 10 (a lost wake would end the run in a deadlock). A second read, posted
+    // at A's wake in cycle 11 for cycle 1000, is the only one pending: 4 + 2 active cycles.
+    let mut b = Bench::default_cfg();
+    let a = b.narrow_ahead(vec![(10, rd(at(3, 0))), (1000, rd(at(3, 1)))]);
+    let other = b.narrow(burst(0, (0..4).map(|r| rd(at(0, r)))));
+    b.run();
+    assert_eq!(granted(&a), vec![10, 1000]);
+    assert_eq!(granted(&other), vec![0, 1, 2, 3]);
+    assert_eq!(b.ic.stats_raw().unwrap().active_cycles, 6);
+}
+
+#[test]
+fn a_wide_request_posted_ahead_waits_for_its_cycle() {
+    // A wide read of banks 0..8 posted in cycle 0 for cycle 5; a core reads bank 4 in cycles
+    // 0..=5 (back-to-back). Default priority: the core side wins c5, the wide read gets c6.
+    let mut b = Bench::default_cfg();
+    let w = b.wide_ahead(vec![(5, wide_rd(at(0, 50)))]);
+    let core = b.narrow(burst(0, (0..6).map(|r| rd(at(4, r)))));
+    b.run();
+    assert_eq!(granted(&w), vec![6]);
+    assert_eq!(granted(&core), vec![0, 1, 2, 3, 4, 5]);
+    assert_eq!(b.ic.stats_raw().unwrap().wide[0].stall_cycles, 1);
+}

@@ -88,7 +88,13 @@ impl<Q: Copy, D: Copy> Port<Q, D> {
 
     // --- initiator side
 
-    /// Post a request in `cycle`. It stays posted until granted.
+    /// Post a request for `cycle`. It stays posted until granted.
+    ///
+    /// `cycle` may lie in the future: an initiator that runs ahead of the interconnect (a
+    /// core executing up to its next memory access) posts the access for the cycle it
+    /// happens in and sleeps until the grant. The interconnect sees the request from that
+    /// cycle on ([`Port::pending_at`]), never earlier, so arbitration is the same as if the
+    /// initiator had posted it in that cycle's tick.
     #[inline]
     pub fn request(&self, cycle: u64, r: Q) {
         self.req.set(Some(r));
@@ -121,10 +127,19 @@ impl<Q: Copy, D: Copy> Port<Q, D> {
     pub fn posts(&self) -> u64 {
         self.posts.get()
     }
-    /// The posted request, if any.
+    /// The posted request, if any, whatever cycle it was posted for.
     #[inline]
     pub fn pending(&self) -> Option<Q> {
         self.req.get()
+    }
+    /// The posted request if it is due in `cycle` (posted for `cycle` or earlier), else
+    /// `Err(cycle it is posted for)` for a request posted ahead, or `Ok(None)`.
+    #[inline]
+    pub fn pending_at(&self, cycle: u64) -> Result<Option<Q>, u64> {
+        match self.req.get() {
+            Some(_) if self.posted_at.get() > cycle => Err(self.posted_at.get()),
+            r => Ok(r),
+        }
     }
     /// Grant the posted request in `cycle` with its response.
     #[inline]

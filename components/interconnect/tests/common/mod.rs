@@ -69,6 +69,9 @@ struct Script {
     next: usize,
     posted: Option<u64>,
     log: Log,
+    /// Post each request ahead, dated for its earliest cycle, as soon as the previous one is
+    /// collected (an initiator running ahead of the interconnect), instead of in that cycle.
+    ahead: bool,
 }
 
 impl Script {
@@ -115,15 +118,16 @@ impl Clocked for Script {
             return Next::Sleep;
         }
         let e = self.earliest(self.next);
-        if cx.cycle < e {
+        if cx.cycle < e && !self.ahead {
             return Next::At(e);
         }
+        let at = e.max(cx.cycle);
         match &self.port {
-            Port::Narrow(p, v) => p.request(cx.cycle, v[self.next].1),
-            Port::Wide(p, v) => p.request(cx.cycle, v[self.next].1),
+            Port::Narrow(p, v) => p.request(at, v[self.next].1),
+            Port::Wide(p, v) => p.request(at, v[self.next].1),
         }
         self.next += 1;
-        self.posted = Some(cx.cycle);
+        self.posted = Some(at);
         Next::Sleep
     }
     fn blocked_on(&self) -> Option<String> {
@@ -152,7 +156,7 @@ impl Bench {
         Bench::new(InterconnectConfig::default())
     }
 
-    fn add(&mut self, port: Port) -> Log {
+    fn add(&mut self, port: Port, ahead: bool) -> Log {
         let log: Log = Rc::new(RefCell::new(Vec::new()));
         let first = match &port {
             Port::Narrow(p, v) => {
@@ -166,6 +170,7 @@ impl Bench {
             next: 0,
             posted: None,
             log: log.clone(),
+            ahead,
         }));
         let wake = self
             .sim
@@ -175,7 +180,7 @@ impl Bench {
             Port::Wide(p, _) => p.set_initiator_wake(wake.clone()),
         }
         if let Some(c) = first {
-            wake.at(c);
+            wake.at(if ahead { 0 } else { c });
         }
         log
     }
@@ -183,12 +188,22 @@ impl Bench {
     /// A narrow initiator presenting `reqs` (earliest cycle, request).
     pub fn narrow(&mut self, reqs: Vec<(u64, NarrowReq)>) -> Log {
         let p = self.ic.narrow_port().unwrap();
-        self.add(Port::Narrow(p, reqs))
+        self.add(Port::Narrow(p, reqs), false)
+    }
+    /// A narrow initiator posting `reqs` ahead, each dated for its earliest cycle.
+    pub fn narrow_ahead(&mut self, reqs: Vec<(u64, NarrowReq)>) -> Log {
+        let p = self.ic.narrow_port().unwrap();
+        self.add(Port::Narrow(p, reqs), true)
     }
     /// A wide initiator presenting `reqs`.
     pub fn wide(&mut self, reqs: Vec<(u64, WideReq)>) -> Log {
         let p = self.ic.wide_port().unwrap();
-        self.add(Port::Wide(p, reqs))
+        self.add(Port::Wide(p, reqs), false)
+    }
+    /// A wide initiator posting `reqs` ahead, each dated for its earliest cycle.
+    pub fn wide_ahead(&mut self, reqs: Vec<(u64, WideReq)>) -> Log {
+        let p = self.ic.wide_port().unwrap();
+        self.add(Port::Wide(p, reqs), true)
     }
 
     pub fn run(&mut self) {
