@@ -320,7 +320,7 @@ impl Hci {
         let p = &self.narrow[i];
         let Some(r) = p.pending() else { return };
         if !self.tcdm.geometry().in_window(r.addr) {
-            p.grant(cycle, 0, true);
+            p.deliver(cycle, 0, true);
             return;
         }
         let idx = self.tcdm.word_index(r.addr);
@@ -330,7 +330,7 @@ impl Hci {
         } else {
             self.tcdm.word_at(idx)
         };
-        p.grant(cycle, rdata, false);
+        p.deliver(cycle, rdata, false);
     }
 
     /// A snapshot of the statistics.
@@ -358,7 +358,7 @@ impl Hci {
                 *d = self.tcdm.word_at(idx);
             }
         }
-        self.wide[j].grant(cycle, rdata, false);
+        self.wide[j].deliver(cycle, rdata, false);
     }
 
     fn trace(&mut self, waiting_n: u64, waiting_w: u64, busy: u64, fired: bool) {
@@ -555,7 +555,7 @@ impl Clocked for Hci {
                 let m = self.wmask[j];
                 if m == 0 {
                     // a malformed request (bad word count or outside the TCDM window)
-                    self.wide[j].grant(cycle, [0; WIDE_MAX_WORDS], true);
+                    self.wide[j].deliver(cycle, [0; WIDE_MAX_WORDS], true);
                     granted_w |= 1 << j;
                     account_grant(&mut self.pw[j], self.seen_w[j], cycle);
                     continue;

@@ -30,21 +30,29 @@
 //! and/or `duration` cycles from `start` (whichever ends first; `count` 1000 when neither
 //! is given); then the generator sleeps and no longer keeps the run alive.
 //!
+//! ## Simulation
+//! The generator ticks only for its first request and its end. It binds a grant hook on
+//! its port ([`vp_kernel::port::GrantHook`]): the interconnect calls it in the grant
+//! cycle, and it does there what its ticks from the next cycle on would do (collect,
+//! the same intensity draws in the same order, then post the next request dated for the
+//! cycle it issues in). Its statistics only show what happened up to the simulation's
+//! current cycle. An interconnect that grants without the hook wakes it as before.
+//!
 //! Randomness: one `rand_pcg::Pcg64Mcg` per generator, seeded with
 //! `BuildCtx::seed_for(name)`. Per free cycle one draw for a Bernoulli `intensity` below 1;
 //! per request one draw whose high half picks a random address and whose low half decides
 //! read or write (only when the pattern or the mix needs it).
 
 use std::cell::RefCell;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use rand_core::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use vp_kernel::clocked::{Clocked, DomainId, Next, TickCtx, PHASE_INITIATOR};
+use vp_kernel::clocked::{Clocked, DomainId, Next, TickCtx, Wake, PHASE_INITIATOR};
 use vp_kernel::component::{parse_params, ElabCtx, PortInfo};
-use vp_kernel::port::{NarrowPort, NarrowReq, WidePort, WideReq, WIDE_MAX_WORDS};
+use vp_kernel::port::{GrantHook, NarrowPort, NarrowReq, Resp, WidePort, WideReq, WIDE_MAX_WORDS};
 use vp_kernel::{BuildCtx, Component, ComponentKind, PortRef, Sim};
 
 pub mod bench;
@@ -554,9 +562,17 @@ struct Gen {
     need_draw: bool,
     acc_inc: u64,
     acc: u64,
+    /// Cycle the outstanding request is posted for.
     outstanding: Option<u64>,
     done: bool,
+    /// Statistics accounted so far (see `ahead_*`).
     stats: TrafficStats,
+    /// A response the grant hook collected, accounted from the cycle after its grant.
+    ahead_resp: Option<GrantSeen>,
+    /// A request the grant hook posted ahead (cycle, write), accounted from its cycle.
+    ahead_post: Option<(u64, bool)>,
+    /// Its own wake handle (the hook wakes it for the tick that ends it).
+    wake: Option<Wake>,
 }
 
 /// `p` as a threshold on a uniform u64 (`draw < thr` has probability p, to 2^-64).
@@ -622,6 +638,9 @@ impl Gen {
             outstanding: None,
             done: false,
             stats: TrafficStats::default(),
+            ahead_resp: None,
+            ahead_post: None,
+            wake: None,
             cfg,
         }
     }
@@ -661,6 +680,65 @@ impl Gen {
         (addr, write)
     }
 
+    /// Account a response: the request issued at `issue` was granted in `granted` after
+    /// waiting `waited` cycles.
+    #[inline]
+    fn account_response(s: &mut TrafficStats, r: GrantSeen) {
+        s.grants += 1;
+        s.stall_cycles += r.waited;
+        let lat = r.granted + 1 - r.issue;
+        s.latency_sum += lat;
+        s.latency_max = s.latency_max.max(lat);
+        s.last_grant = Some(r.granted);
+        s.errors += r.error as u64;
+    }
+
+    /// Account a request issued in `cycle`.
+    #[inline]
+    fn account_request(s: &mut TrafficStats, cycle: u64, write: bool) {
+        s.requests += 1;
+        s.writes += write as u64;
+        s.reads += !write as u64;
+        s.first_issue.get_or_insert(cycle);
+    }
+
+    /// Account what the grant hook did ahead of time and is due by `cycle`.
+    #[inline]
+    fn settle(&mut self, cycle: u64) {
+        if let Some(r) = self.ahead_resp {
+            if r.granted < cycle {
+                Gen::account_response(&mut self.stats, r);
+                self.ahead_resp = None;
+            }
+        }
+        if let Some((c, write)) = self.ahead_post {
+            if c <= cycle {
+                Gen::account_request(&mut self.stats, c, write);
+                self.ahead_post = None;
+            }
+        }
+    }
+
+    /// The statistics as of the end of `cycle`'s ticks: what the generator would have
+    /// accounted in its ticks up to `cycle` had it collected every response and posted
+    /// every request in its own tick.
+    fn stats_at(&self, cycle: u64) -> TrafficStats {
+        let mut s = self.stats.clone();
+        if let Some(r) = self.ahead_resp {
+            if r.granted < cycle {
+                Gen::account_response(&mut s, r);
+            }
+        }
+        if let Some((c, write)) = self.ahead_post {
+            if c <= cycle {
+                Gen::account_request(&mut s, c, write);
+            }
+        }
+        s
+    }
+
+    /// Collect a response stored on the port (an interconnect that grants without
+    /// calling the hook). False if a request is outstanding and not yet answered.
     #[inline]
     fn collect(&mut self) -> bool {
         let Some(issue) = self.outstanding else {
@@ -673,53 +751,57 @@ impl Gen {
         let Some((granted, waited, error)) = r else {
             return false;
         };
-        let s = &mut self.stats;
-        s.grants += 1;
-        s.stall_cycles += waited;
-        let lat = granted + 1 - issue;
-        s.latency_sum += lat;
-        s.latency_max = s.latency_max.max(lat);
-        s.last_grant = Some(granted);
-        s.errors += error as u64;
+        Gen::account_response(
+            &mut self.stats,
+            GrantSeen {
+                issue,
+                granted,
+                waited,
+                error,
+            },
+        );
         self.outstanding = None;
         true
     }
-}
 
-impl Clocked for Gen {
-    fn tick(&mut self, cx: &mut TickCtx<'_>) -> Next {
-        let c = cx.cycle;
-        if !self.collect() {
-            return Next::Sleep;
-        }
+    /// What the generator does in a cycle `c` in which it is free to issue: the body of
+    /// its tick after collecting. Draws the intensity decision (Bernoulli) or advances the
+    /// accumulator (rate) exactly as that tick would.
+    #[inline]
+    fn decide(&mut self, c: u64) -> Decision {
         if self.issued >= self.limit || c >= self.end_cycle {
-            self.done = true;
-            return Next::Sleep;
+            return Decision::End;
         }
         if c < self.cfg.start {
-            return Next::At(self.cfg.start);
+            return Decision::Retry(self.cfg.start);
         }
         if self.addr_kind == Addr::Replay {
             let e = self.replay[self.issued as usize].earliest;
             if c < e {
-                return Next::At(e.min(self.end_cycle));
+                return Decision::Retry(e.min(self.end_cycle));
             }
         } else if !self.always {
             match self.cfg.mode {
                 IntensityMode::Bernoulli => {
                     if self.rng.next_u64() >= self.intensity_thr {
-                        return Next::Cycle;
+                        return Decision::Retry(c + 1);
                     }
                 }
                 IntensityMode::Rate => {
                     self.acc += self.acc_inc;
                     if self.acc < ONE {
-                        return Next::Cycle;
+                        return Decision::Retry(c + 1);
                     }
                     self.acc -= ONE;
                 }
             }
         }
+        Decision::Issue
+    }
+
+    /// Draw the next access and post it for cycle `c`; returns whether it is a write.
+    #[inline]
+    fn issue(&mut self, c: u64) -> bool {
         let (addr, write) = self.next_access();
         let seq = self.issued as u32;
         match &self.port {
@@ -744,17 +826,85 @@ impl Clocked for Gen {
                 p.request(c, r)
             }
         }
-        let s = &mut self.stats;
-        s.requests += 1;
-        if write {
-            s.writes += 1;
-        } else {
-            s.reads += 1;
-        }
-        s.first_issue.get_or_insert(c);
         self.issued += 1;
         self.outstanding = Some(c);
-        Next::Sleep
+        write
+    }
+
+    /// The grant hook: the request was granted in `granted`. Does now what the ticks from
+    /// `granted + 1` on would do: collect, then in each following cycle decide (same
+    /// draws in the same order) until the generator issues, which it posts dated for
+    /// that cycle, or ends, for which it wakes itself at that cycle (the tick marks it
+    /// done, as before). Statistics are held back until their cycle (see [`Gen::settle`]).
+    fn on_grant(&mut self, granted: u64, waited: u64, error: bool) {
+        self.settle(granted);
+        let Some(issue) = self.outstanding.take() else {
+            return;
+        };
+        self.ahead_resp = Some(GrantSeen {
+            issue,
+            granted,
+            waited,
+            error,
+        });
+        let mut c = granted + 1;
+        loop {
+            match self.decide(c) {
+                Decision::Issue => {
+                    let write = self.issue(c);
+                    self.ahead_post = Some((c, write));
+                    return;
+                }
+                Decision::Retry(n) => c = n,
+                Decision::End => {
+                    if let Some(w) = &self.wake {
+                        w.at(c);
+                    }
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// A response collected ahead of its cycle (or from the port).
+#[derive(Clone, Copy, Debug)]
+struct GrantSeen {
+    issue: u64,
+    granted: u64,
+    waited: u64,
+    error: bool,
+}
+
+/// What a generator free to issue does in a cycle.
+enum Decision {
+    Issue,
+    /// Nothing this cycle; decide again at this cycle.
+    Retry(u64),
+    /// Count or duration reached.
+    End,
+}
+
+impl Clocked for Gen {
+    fn tick(&mut self, cx: &mut TickCtx<'_>) -> Next {
+        let c = cx.cycle;
+        self.settle(c);
+        if !self.collect() {
+            return Next::Sleep;
+        }
+        match self.decide(c) {
+            Decision::Issue => {
+                let write = self.issue(c);
+                Gen::account_request(&mut self.stats, c, write);
+                Next::Sleep
+            }
+            Decision::Retry(n) if n == c + 1 => Next::Cycle,
+            Decision::Retry(n) => Next::At(n),
+            Decision::End => {
+                self.done = true;
+                Next::Sleep
+            }
+        }
     }
 
     fn blocked_on(&self) -> Option<String> {
@@ -767,12 +917,35 @@ impl Clocked for Gen {
     }
 }
 
+/// The generator as the grant hook of its port (weak: the port outlives nothing).
+struct GenHook(Weak<RefCell<Gen>>);
+
+impl GrantHook<NarrowReq, u32> for GenHook {
+    #[inline]
+    fn granted(&self, _port: &NarrowPort, r: Resp<u32>) {
+        if let Some(g) = self.0.upgrade() {
+            g.borrow_mut().on_grant(r.granted, r.waited, r.error);
+        }
+    }
+}
+
+impl GrantHook<WideReq, [u32; WIDE_MAX_WORDS]> for GenHook {
+    #[inline]
+    fn granted(&self, _port: &WidePort, r: Resp<[u32; WIDE_MAX_WORDS]>) {
+        if let Some(g) = self.0.upgrade() {
+            g.borrow_mut().on_grant(r.granted, r.waited, r.error);
+        }
+    }
+}
+
 /// The `traffic` component.
 pub struct Traffic {
     name: String,
     cfg: TrafficConfig,
     port: Option<GenPort>,
     gen: Option<Rc<RefCell<Gen>>>,
+    /// The simulation and domain it runs in (statistics are as of the current cycle).
+    clock: Option<(Sim, DomainId)>,
 }
 
 impl Traffic {
@@ -785,6 +958,7 @@ impl Traffic {
             cfg,
             port: None,
             gen: None,
+            clock: None,
         })
     }
 
@@ -835,21 +1009,33 @@ impl Traffic {
             false,
             gen.clone(),
         );
+        // Grants reach the generator through its hook, in the grant cycle (an interconnect
+        // that grants with `Port::grant` wakes it on the next cycle instead).
+        let hook = Rc::new(GenHook(Rc::downgrade(&gen)));
         match &gen.borrow().port {
-            GenPort::Narrow(p) => p.set_initiator_wake(wake.clone()),
-            GenPort::Wide(p) => p.set_initiator_wake(wake.clone()),
+            GenPort::Narrow(p) => {
+                p.set_initiator_wake(wake.clone());
+                p.set_grant_hook(hook);
+            }
+            GenPort::Wide(p) => {
+                p.set_initiator_wake(wake.clone());
+                p.set_grant_hook(hook);
+            }
         }
+        gen.borrow_mut().wake = Some(wake.clone());
         wake.at(self.cfg.start);
         self.gen = Some(gen);
+        self.clock = Some((sim.clone(), domain));
         Ok(())
     }
 
-    /// Statistics so far.
+    /// Statistics so far: as of the current cycle of the simulation (the grant hook
+    /// works ahead; what it did for later cycles does not show yet).
     pub fn stats_raw(&self) -> TrafficStats {
-        self.gen
-            .as_ref()
-            .map(|g| g.borrow().stats.clone())
-            .unwrap_or_default()
+        match (&self.gen, &self.clock) {
+            (Some(g), Some((sim, d))) => g.borrow().stats_at(sim.cycle_now(*d)),
+            _ => TrafficStats::default(),
+        }
     }
     /// Has it issued everything it will issue and collected every response?
     pub fn is_done(&self) -> bool {
