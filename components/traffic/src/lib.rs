@@ -44,7 +44,7 @@
 //! read or write (only when the pattern or the mix needs it).
 
 use std::cell::RefCell;
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 
 use rand_core::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
@@ -515,9 +515,26 @@ impl TrafficStats {
     }
 }
 
+#[derive(Clone)]
 enum GenPort {
     Narrow(Rc<NarrowPort>),
     Wide(Rc<WidePort>),
+}
+
+/// A borrowed port of either width.
+#[derive(Clone, Copy)]
+enum PortAt<'a> {
+    Narrow(&'a NarrowPort),
+    Wide(&'a WidePort),
+}
+
+impl GenPort {
+    fn at(&self) -> PortAt<'_> {
+        match self {
+            GenPort::Narrow(p) => PortAt::Narrow(p),
+            GenPort::Wide(p) => PortAt::Wide(p),
+        }
+    }
 }
 
 /// Fixed point 1.0 of the rate accumulator (32 fractional bits).
@@ -536,7 +553,6 @@ enum Addr {
 /// The clocked participant.
 struct Gen {
     name: String,
-    port: GenPort,
     cfg: TrafficConfig,
     replay: Vec<ReplayEntry>,
     addr_kind: Addr,
@@ -565,12 +581,11 @@ struct Gen {
     /// Cycle the outstanding request is posted for.
     outstanding: Option<u64>,
     done: bool,
-    /// Statistics accounted so far (see `ahead_*`).
-    stats: TrafficStats,
-    /// A response the grant hook collected, accounted from the cycle after its grant.
-    ahead_resp: Option<GrantSeen>,
-    /// A request the grant hook posted ahead (cycle, write), accounted from its cycle.
-    ahead_post: Option<(u64, bool)>,
+    /// Counted so far, including what the grant hook did ahead (see [`Gen::stats_at`]).
+    counts: Counts,
+    undo: Undo,
+    /// The last request the grant hook posted: (cycle, write).
+    ahead_post: (u64, bool),
     /// Its own wake handle (the hook wakes it for the tick that ends it).
     wake: Option<Wake>,
 }
@@ -585,7 +600,7 @@ fn threshold(p: f64) -> u64 {
 }
 
 impl Gen {
-    fn new(name: String, port: GenPort, cfg: TrafficConfig) -> Gen {
+    fn new(name: String, cfg: TrafficConfig) -> Gen {
         let a = cfg.access_bytes();
         let (step, first_off) = match cfg.pattern {
             Pattern::Sequential => (a, 0),
@@ -608,7 +623,6 @@ impl Gen {
         let (base, size) = cfg.range;
         Gen {
             name,
-            port,
             replay,
             addr_kind,
             rng: Pcg64Mcg::seed_from_u64(cfg.seed),
@@ -637,9 +651,9 @@ impl Gen {
             acc: 0,
             outstanding: None,
             done: false,
-            stats: TrafficStats::default(),
-            ahead_resp: None,
-            ahead_post: None,
+            counts: Counts::default(),
+            undo: Undo::default(),
+            ahead_post: (0, false),
             wake: None,
             cfg,
         }
@@ -680,86 +694,88 @@ impl Gen {
         (addr, write)
     }
 
-    /// Account a response: the request issued at `issue` was granted in `granted` after
-    /// waiting `waited` cycles.
+    /// Account a response granted in `granted` after waiting `waited` cycles. Keeps what
+    /// [`Gen::stats_at`] needs to hold it back while `granted` is the current cycle.
     #[inline]
-    fn account_response(s: &mut TrafficStats, r: GrantSeen) {
-        s.grants += 1;
-        s.stall_cycles += r.waited;
-        let lat = r.granted + 1 - r.issue;
-        s.latency_sum += lat;
-        s.latency_max = s.latency_max.max(lat);
-        s.last_grant = Some(r.granted);
-        s.errors += r.error as u64;
+    fn account_response(&mut self, granted: u64, waited: u64, error: bool) {
+        let k = &mut self.counts;
+        self.undo = Undo {
+            waited,
+            error,
+            max_wait: k.max_wait,
+            last_grant: k.last_grant,
+        };
+        k.grants += 1;
+        k.stall += waited;
+        k.max_wait = k.max_wait.max(waited);
+        k.last_grant = granted;
+        k.errors += error as u64;
     }
 
     /// Account a request issued in `cycle`.
     #[inline]
-    fn account_request(s: &mut TrafficStats, cycle: u64, write: bool) {
-        s.requests += 1;
-        s.writes += write as u64;
-        s.reads += !write as u64;
-        s.first_issue.get_or_insert(cycle);
-    }
-
-    /// Account what the grant hook did ahead of time and is due by `cycle`.
-    #[inline]
-    fn settle(&mut self, cycle: u64) {
-        if let Some(r) = self.ahead_resp {
-            if r.granted < cycle {
-                Gen::account_response(&mut self.stats, r);
-                self.ahead_resp = None;
-            }
-        }
-        if let Some((c, write)) = self.ahead_post {
-            if c <= cycle {
-                Gen::account_request(&mut self.stats, c, write);
-                self.ahead_post = None;
-            }
+    fn account_request(&mut self, cycle: u64, write: bool) {
+        let k = &mut self.counts;
+        k.requests += 1;
+        k.writes += write as u64;
+        if k.first_issue.is_none() {
+            k.first_issue = Some(cycle);
         }
     }
 
     /// The statistics as of the end of `cycle`'s ticks: what the generator would have
     /// accounted in its ticks up to `cycle` had it collected every response and posted
-    /// every request in its own tick.
+    /// every request in its own tick. The grant hook runs ahead by at most one response
+    /// (granted in `cycle`, collected in the next) and one request (posted for a later
+    /// cycle); both are taken back out here.
     fn stats_at(&self, cycle: u64) -> TrafficStats {
-        let mut s = self.stats.clone();
-        if let Some(r) = self.ahead_resp {
-            if r.granted < cycle {
-                Gen::account_response(&mut s, r);
+        let mut k = self.counts.clone();
+        if k.grants > 0 && k.last_grant >= cycle {
+            let u = self.undo;
+            k.grants -= 1;
+            k.stall -= u.waited;
+            k.errors -= u.error as u64;
+            k.max_wait = u.max_wait;
+            k.last_grant = u.last_grant;
+        }
+        if self.ahead_post.0 > cycle {
+            k.requests -= 1;
+            k.writes -= self.ahead_post.1 as u64;
+            if k.requests == 0 {
+                k.first_issue = None;
             }
         }
-        if let Some((c, write)) = self.ahead_post {
-            if c <= cycle {
-                Gen::account_request(&mut s, c, write);
-            }
+        // Every request waits from the cycle it is posted for, so its latency (issue to
+        // usable response) is its wait + 1.
+        TrafficStats {
+            requests: k.requests,
+            grants: k.grants,
+            reads: k.requests - k.writes,
+            writes: k.writes,
+            stall_cycles: k.stall,
+            latency_sum: k.stall + k.grants,
+            latency_max: if k.grants > 0 { k.max_wait + 1 } else { 0 },
+            first_issue: k.first_issue,
+            last_grant: (k.grants > 0).then_some(k.last_grant),
+            errors: k.errors,
         }
-        s
     }
 
     /// Collect a response stored on the port (an interconnect that grants without
     /// calling the hook). False if a request is outstanding and not yet answered.
     #[inline]
-    fn collect(&mut self) -> bool {
-        let Some(issue) = self.outstanding else {
+    fn collect(&mut self, port: PortAt<'_>) -> bool {
+        if self.outstanding.is_none() {
             return true;
-        };
-        let r = match &self.port {
-            GenPort::Narrow(p) => p.take_response().map(|r| (r.granted, r.waited, r.error)),
-            GenPort::Wide(p) => p.take_response().map(|r| (r.granted, r.waited, r.error)),
+        }
+        let r = match port {
+            PortAt::Narrow(p) => p.take_response().map(|r| (r.granted, r.waited, r.error)),
+            PortAt::Wide(p) => p.take_response().map(|r| (r.granted, r.waited, r.error)),
         };
         let Some((granted, waited, error)) = r else {
             return false;
         };
-        Gen::account_response(
-            &mut self.stats,
-            GrantSeen {
-                issue,
-                granted,
-                waited,
-                error,
-            },
-        );
+        self.account_response(granted, waited, error);
         self.outstanding = None;
         true
     }
@@ -801,11 +817,11 @@ impl Gen {
 
     /// Draw the next access and post it for cycle `c`; returns whether it is a write.
     #[inline]
-    fn issue(&mut self, c: u64) -> bool {
+    fn issue(&mut self, port: PortAt<'_>, c: u64) -> bool {
         let (addr, write) = self.next_access();
         let seq = self.issued as u32;
-        match &self.port {
-            GenPort::Narrow(p) => p.request(
+        match port {
+            PortAt::Narrow(p) => p.request(
                 c,
                 NarrowReq {
                     addr,
@@ -814,7 +830,7 @@ impl Gen {
                     wdata: addr ^ seq.rotate_left(16),
                 },
             ),
-            GenPort::Wide(p) => {
+            PortAt::Wide(p) => {
                 let words = self.cfg.words;
                 let mut r = WideReq::read(addr, words);
                 if write {
@@ -835,24 +851,19 @@ impl Gen {
     /// `granted + 1` on would do: collect, then in each following cycle decide (same
     /// draws in the same order) until the generator issues, which it posts dated for
     /// that cycle, or ends, for which it wakes itself at that cycle (the tick marks it
-    /// done, as before). Statistics are held back until their cycle (see [`Gen::settle`]).
-    fn on_grant(&mut self, granted: u64, waited: u64, error: bool) {
-        self.settle(granted);
-        let Some(issue) = self.outstanding.take() else {
+    /// done, as before). Statistics are held back until their cycle (see [`Gen::stats_at`]).
+    fn on_grant(&mut self, port: PortAt<'_>, granted: u64, waited: u64, error: bool) {
+        if self.outstanding.take().is_none() {
             return;
-        };
-        self.ahead_resp = Some(GrantSeen {
-            issue,
-            granted,
-            waited,
-            error,
-        });
+        }
+        self.account_response(granted, waited, error);
         let mut c = granted + 1;
         loop {
             match self.decide(c) {
                 Decision::Issue => {
-                    let write = self.issue(c);
-                    self.ahead_post = Some((c, write));
+                    let write = self.issue(port, c);
+                    self.account_request(c, write);
+                    self.ahead_post = (c, write);
                     return;
                 }
                 Decision::Retry(n) => c = n,
@@ -867,13 +878,28 @@ impl Gen {
     }
 }
 
-/// A response collected ahead of its cycle (or from the port).
-#[derive(Clone, Copy, Debug)]
-struct GrantSeen {
-    issue: u64,
-    granted: u64,
+/// What [`Gen::stats_at`] needs to take the last response back out.
+#[derive(Clone, Copy, Debug, Default)]
+struct Undo {
     waited: u64,
     error: bool,
+    max_wait: u64,
+    last_grant: u64,
+}
+
+/// The generator's counters ([`TrafficStats`] is derived from them).
+#[derive(Clone, Debug, Default)]
+struct Counts {
+    requests: u64,
+    writes: u64,
+    grants: u64,
+    /// Sum of waits.
+    stall: u64,
+    max_wait: u64,
+    /// Cycle of the last grant (when `grants > 0`).
+    last_grant: u64,
+    errors: u64,
+    first_issue: Option<u64>,
 }
 
 /// What a generator free to issue does in a cycle.
@@ -885,17 +911,17 @@ enum Decision {
     End,
 }
 
-impl Clocked for Gen {
-    fn tick(&mut self, cx: &mut TickCtx<'_>) -> Next {
-        let c = cx.cycle;
-        self.settle(c);
-        if !self.collect() {
+impl Gen {
+    /// The tick: the first request, the end, or (with an interconnect that does not call
+    /// the hook) every response.
+    fn tick(&mut self, port: PortAt<'_>, c: u64) -> Next {
+        if !self.collect(port) {
             return Next::Sleep;
         }
         match self.decide(c) {
             Decision::Issue => {
-                let write = self.issue(c);
-                Gen::account_request(&mut self.stats, c, write);
+                let write = self.issue(port, c);
+                self.account_request(c, write);
                 Next::Sleep
             }
             Decision::Retry(n) if n == c + 1 => Next::Cycle,
@@ -906,35 +932,49 @@ impl Clocked for Gen {
             }
         }
     }
+}
+
+/// The clocked participant: the generator and its port. (The generator itself does not
+/// hold the port, so the port's grant hook can hold the generator without a cycle.)
+struct GenTicker {
+    gen: Rc<RefCell<Gen>>,
+    port: GenPort,
+}
+
+impl Clocked for GenTicker {
+    fn tick(&mut self, cx: &mut TickCtx<'_>) -> Next {
+        self.gen.borrow_mut().tick(self.port.at(), cx.cycle)
+    }
 
     fn blocked_on(&self) -> Option<String> {
-        self.outstanding.map(|c| {
+        let g = self.gen.borrow();
+        g.outstanding.map(|c| {
             format!(
                 "the grant of its request issued at cycle {c} ('{}')",
-                self.name
+                g.name
             )
         })
     }
 }
 
-/// The generator as the grant hook of its port (weak: the port outlives nothing).
-struct GenHook(Weak<RefCell<Gen>>);
+/// The generator as the grant hook of its port.
+struct GenHook(Rc<RefCell<Gen>>);
 
 impl GrantHook<NarrowReq, u32> for GenHook {
     #[inline]
-    fn granted(&self, _port: &NarrowPort, r: Resp<u32>) {
-        if let Some(g) = self.0.upgrade() {
-            g.borrow_mut().on_grant(r.granted, r.waited, r.error);
-        }
+    fn granted(&self, port: &NarrowPort, r: Resp<u32>) {
+        self.0
+            .borrow_mut()
+            .on_grant(PortAt::Narrow(port), r.granted, r.waited, r.error);
     }
 }
 
 impl GrantHook<WideReq, [u32; WIDE_MAX_WORDS]> for GenHook {
     #[inline]
-    fn granted(&self, _port: &WidePort, r: Resp<[u32; WIDE_MAX_WORDS]>) {
-        if let Some(g) = self.0.upgrade() {
-            g.borrow_mut().on_grant(r.granted, r.waited, r.error);
-        }
+    fn granted(&self, port: &WidePort, r: Resp<[u32; WIDE_MAX_WORDS]>) {
+        self.0
+            .borrow_mut()
+            .on_grant(PortAt::Wide(port), r.granted, r.waited, r.error);
     }
 }
 
@@ -997,30 +1037,28 @@ impl Traffic {
                 self.port_name()
             )
         })?;
-        let gen = Rc::new(RefCell::new(Gen::new(
-            self.name.clone(),
-            port,
-            self.cfg.clone(),
-        )));
+        let gen = Rc::new(RefCell::new(Gen::new(self.name.clone(), self.cfg.clone())));
+        // Grants reach the generator through its hook, in the grant cycle (an interconnect
+        // that grants with `Port::grant` wakes it on the next cycle instead).
+        let hook = Rc::new(GenHook(gen.clone()));
+        match &port {
+            GenPort::Narrow(p) => p.set_grant_hook(hook),
+            GenPort::Wide(p) => p.set_grant_hook(hook),
+        }
+        let wake_port = port.clone();
         let wake = sim.add_clocked(
             domain,
             self.name.clone(),
             PHASE_INITIATOR,
             false,
-            gen.clone(),
+            Rc::new(RefCell::new(GenTicker {
+                gen: gen.clone(),
+                port,
+            })),
         );
-        // Grants reach the generator through its hook, in the grant cycle (an interconnect
-        // that grants with `Port::grant` wakes it on the next cycle instead).
-        let hook = Rc::new(GenHook(Rc::downgrade(&gen)));
-        match &gen.borrow().port {
-            GenPort::Narrow(p) => {
-                p.set_initiator_wake(wake.clone());
-                p.set_grant_hook(hook);
-            }
-            GenPort::Wide(p) => {
-                p.set_initiator_wake(wake.clone());
-                p.set_grant_hook(hook);
-            }
+        match wake_port {
+            GenPort::Narrow(p) => p.set_initiator_wake(wake.clone()),
+            GenPort::Wide(p) => p.set_initiator_wake(wake.clone()),
         }
         gen.borrow_mut().wake = Some(wake.clone());
         wake.at(self.cfg.start);
