@@ -90,11 +90,22 @@ impl HciVariant {
 /// (0, 1, 2, 3-4, 5-8, 9-16, 17-32, 33-64, 65+). Latency to the response is wait + 1.
 pub const HIST_LABELS: [&str; 9] = ["0", "1", "2", "3-4", "5-8", "9-16", "17-32", "33-64", "65+"];
 
+/// Bucket of each wait up to 65 (longer waits share the last bucket).
+const HIST_LUT: [u8; 66] = {
+    let mut t = [0u8; 66];
+    let mut w = 1;
+    while w < 66 {
+        // 1 -> 1, 2 -> 2, 3..=4 -> 3, 5..=8 -> 4, ..., 33..=64 -> 7, 65 -> 8
+        let b = (64 - (w as u64 - 1).leading_zeros()) as usize + 1;
+        t[w] = if b > 8 { 8 } else { b as u8 };
+        w += 1;
+    }
+    t
+};
+
 #[inline]
 fn hist_bucket(wait: u64) -> usize {
-    // Branch-free: waits vary cycle to cycle under contention.
-    let b = ((64 - wait.wrapping_sub(1).leading_zeros()) as usize + 1).min(HIST_LABELS.len() - 1);
-    b * (wait != 0) as usize
+    HIST_LUT[wait.min(65) as usize] as usize
 }
 
 /// Statistics of one initiator port.
@@ -406,11 +417,8 @@ pub(crate) fn tree_select(req: u64, rr: u32, levels: u32) -> u32 {
 /// in index order, else the lowest requester.
 #[inline]
 pub(crate) fn next_after(req: u64, rr: u32) -> u32 {
-    let upper = if rr >= 63 {
-        0
-    } else {
-        req & (u64::MAX << (rr + 1))
-    };
+    // rr <= 63: the mask of indices above rr (empty for rr = 63) without a branch.
+    let upper = req & (u64::MAX << (rr & 63) << 1);
     if upper != 0 {
         upper.trailing_zeros()
     } else {
