@@ -193,6 +193,7 @@ pub(crate) struct Hci {
     /// Pinned: `ls_stall_ctr_d`; v2.4: `priority_cnt_q` (8-bit counters).
     cnt: u16,
     // --- per-cycle scratch
+    /// Narrow ports requesting each bank; all zero between passes.
     bank_req: [u64; 64],
     wreq: [WideReq; MAX_WIDE_PORTS],
     /// Post count of the wide request copied in `wreq` (re-read only when re-posted).
@@ -462,10 +463,10 @@ impl Clocked for Hci {
                 let b = ((r.addr >> 2) & bank_mask) as usize & 63;
                 let bit = 1u64 << b;
                 let pbit = 1u64 << i;
-                let first = nbanks & bit == 0;
-                multi |= bit & !(first as u64).wrapping_neg();
+                multi |= nbanks & bit;
                 nbanks |= bit;
-                self.bank_req[b] = if first { pbit } else { self.bank_req[b] | pbit };
+                // zero outside a pass (the LIC loop clears every bank it visits)
+                self.bank_req[b] |= pbit;
                 pend_n |= pbit;
             }
         }
@@ -594,6 +595,7 @@ impl Clocked for Hci {
             bits &= bits - 1;
             let bit = 1u64 << b;
             let mut req = self.bank_req[b];
+            self.bank_req[b] = 0;
             if self.locked & bit != 0 {
                 // rr_arb_tree.sv (LockIn): req_d = req_q while the last decision is locked.
                 let l = req & self.lock_req[b];
