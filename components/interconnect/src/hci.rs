@@ -90,11 +90,22 @@ impl HciVariant {
 /// (0, 1, 2, 3-4, 5-8, 9-16, 17-32, 33-64, 65+). Latency to the response is wait + 1.
 pub const HIST_LABELS: [&str; 9] = ["0", "1", "2", "3-4", "5-8", "9-16", "17-32", "33-64", "65+"];
 
+/// Bucket of each wait up to 65 (longer waits share the last bucket).
+const HIST_LUT: [u8; 66] = {
+    let mut t = [0u8; 66];
+    let mut w = 1;
+    while w < 66 {
+        // 1 -> 1, 2 -> 2, 3..=4 -> 3, 5..=8 -> 4, ..., 33..=64 -> 7, 65 -> 8
+        let b = (64 - (w as u64 - 1).leading_zeros()) as usize + 1;
+        t[w] = if b > 8 { 8 } else { b as u8 };
+        w += 1;
+    }
+    t
+};
+
 #[inline]
 fn hist_bucket(wait: u64) -> usize {
-    // Branch-free: waits vary cycle to cycle under contention.
-    let b = ((64 - wait.wrapping_sub(1).leading_zeros()) as usize + 1).min(HIST_LABELS.len() - 1);
-    b * (wait != 0) as usize
+    HIST_LUT[wait.min(65) as usize] as usize
 }
 
 /// Statistics of one initiator port.
@@ -182,6 +193,7 @@ pub(crate) struct Hci {
     /// Pinned: `ls_stall_ctr_d`; v2.4: `priority_cnt_q` (8-bit counters).
     cnt: u16,
     // --- per-cycle scratch
+    /// Narrow ports requesting each bank; all zero between passes.
     bank_req: [u64; 64],
     wreq: [WideReq; MAX_WIDE_PORTS],
     /// Post count of the wide request copied in `wreq` (re-read only when re-posted).
@@ -320,7 +332,7 @@ impl Hci {
         let p = &self.narrow[i];
         let Some(r) = p.pending() else { return };
         if !self.tcdm.geometry().in_window(r.addr) {
-            p.grant(cycle, 0, true);
+            p.deliver(cycle, 0, true);
             return;
         }
         let idx = self.tcdm.word_index(r.addr);
@@ -330,7 +342,7 @@ impl Hci {
         } else {
             self.tcdm.word_at(idx)
         };
-        p.grant(cycle, rdata, false);
+        p.deliver(cycle, rdata, false);
     }
 
     /// A snapshot of the statistics.
@@ -358,7 +370,7 @@ impl Hci {
                 *d = self.tcdm.word_at(idx);
             }
         }
-        self.wide[j].grant(cycle, rdata, false);
+        self.wide[j].deliver(cycle, rdata, false);
     }
 
     fn trace(&mut self, waiting_n: u64, waiting_w: u64, busy: u64, fired: bool) {
@@ -406,11 +418,8 @@ pub(crate) fn tree_select(req: u64, rr: u32, levels: u32) -> u32 {
 /// in index order, else the lowest requester.
 #[inline]
 pub(crate) fn next_after(req: u64, rr: u32) -> u32 {
-    let upper = if rr >= 63 {
-        0
-    } else {
-        req & (u64::MAX << (rr + 1))
-    };
+    // rr <= 63: the mask of indices above rr (empty for rr = 63) without a branch.
+    let upper = req & (u64::MAX << (rr & 63) << 1);
     if upper != 0 {
         upper.trailing_zeros()
     } else {
@@ -454,10 +463,10 @@ impl Clocked for Hci {
                 let b = ((r.addr >> 2) & bank_mask) as usize & 63;
                 let bit = 1u64 << b;
                 let pbit = 1u64 << i;
-                let first = nbanks & bit == 0;
-                multi |= bit & !(first as u64).wrapping_neg();
+                multi |= nbanks & bit;
                 nbanks |= bit;
-                self.bank_req[b] = if first { pbit } else { self.bank_req[b] | pbit };
+                // zero outside a pass (the LIC loop clears every bank it visits)
+                self.bank_req[b] |= pbit;
                 pend_n |= pbit;
             }
         }
@@ -555,7 +564,7 @@ impl Clocked for Hci {
                 let m = self.wmask[j];
                 if m == 0 {
                     // a malformed request (bad word count or outside the TCDM window)
-                    self.wide[j].grant(cycle, [0; WIDE_MAX_WORDS], true);
+                    self.wide[j].deliver(cycle, [0; WIDE_MAX_WORDS], true);
                     granted_w |= 1 << j;
                     account_grant(&mut self.pw[j], self.seen_w[j], cycle);
                     continue;
@@ -586,6 +595,7 @@ impl Clocked for Hci {
             bits &= bits - 1;
             let bit = 1u64 << b;
             let mut req = self.bank_req[b];
+            self.bank_req[b] = 0;
             if self.locked & bit != 0 {
                 // rr_arb_tree.sv (LockIn): req_d = req_q while the last decision is locked.
                 let l = req & self.lock_req[b];

@@ -21,7 +21,9 @@
 //! `PHASE_INITIATOR`); the interconnect (phase `PHASE_INTERCONNECT`) reads every port in the
 //! same cycle, arbitrates per bank, performs the granted bank accesses and grants with the
 //! response data, usable by the initiator from the next cycle. A refused request stays
-//! posted. When no request is pending the interconnect sleeps; posting wakes it.
+//! posted. When no request is pending the interconnect sleeps; posting wakes it. Grants go
+//! through `Port::deliver`: an initiator that bound a grant hook (traffic generators) gets
+//! the response inside the pass and posts its next request from there, dated ahead.
 //!
 //! ## Exports
 //! * `narrow`: each call hands out a new narrow initiator port (kind "narrow", an

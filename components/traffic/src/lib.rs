@@ -30,6 +30,14 @@
 //! and/or `duration` cycles from `start` (whichever ends first; `count` 1000 when neither
 //! is given); then the generator sleeps and no longer keeps the run alive.
 //!
+//! ## Simulation
+//! The generator ticks only for its first request and its end. It binds a grant hook on
+//! its port ([`vp_kernel::port::GrantHook`]): the interconnect calls it in the grant
+//! cycle, and it does there what its ticks from the next cycle on would do (collect,
+//! the same intensity draws in the same order, then post the next request dated for the
+//! cycle it issues in). Its statistics only show what happened up to the simulation's
+//! current cycle. An interconnect that grants without the hook wakes it as before.
+//!
 //! Randomness: one `rand_pcg::Pcg64Mcg` per generator, seeded with
 //! `BuildCtx::seed_for(name)`. Per free cycle one draw for a Bernoulli `intensity` below 1;
 //! per request one draw whose high half picks a random address and whose low half decides
@@ -42,9 +50,9 @@ use rand_core::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use vp_kernel::clocked::{Clocked, DomainId, Next, TickCtx, PHASE_INITIATOR};
+use vp_kernel::clocked::{Clocked, DomainId, Next, TickCtx, Wake, PHASE_INITIATOR};
 use vp_kernel::component::{parse_params, ElabCtx, PortInfo};
-use vp_kernel::port::{NarrowPort, NarrowReq, WidePort, WideReq, WIDE_MAX_WORDS};
+use vp_kernel::port::{GrantHook, NarrowPort, NarrowReq, Resp, WidePort, WideReq, WIDE_MAX_WORDS};
 use vp_kernel::{BuildCtx, Component, ComponentKind, PortRef, Sim};
 
 pub mod bench;
@@ -507,9 +515,26 @@ impl TrafficStats {
     }
 }
 
+#[derive(Clone)]
 enum GenPort {
     Narrow(Rc<NarrowPort>),
     Wide(Rc<WidePort>),
+}
+
+/// A borrowed port of either width.
+#[derive(Clone, Copy)]
+enum PortAt<'a> {
+    Narrow(&'a NarrowPort),
+    Wide(&'a WidePort),
+}
+
+impl GenPort {
+    fn at(&self) -> PortAt<'_> {
+        match self {
+            GenPort::Narrow(p) => PortAt::Narrow(p),
+            GenPort::Wide(p) => PortAt::Wide(p),
+        }
+    }
 }
 
 /// Fixed point 1.0 of the rate accumulator (32 fractional bits).
@@ -528,7 +553,6 @@ enum Addr {
 /// The clocked participant.
 struct Gen {
     name: String,
-    port: GenPort,
     cfg: TrafficConfig,
     replay: Vec<ReplayEntry>,
     addr_kind: Addr,
@@ -554,9 +578,16 @@ struct Gen {
     need_draw: bool,
     acc_inc: u64,
     acc: u64,
+    /// Cycle the outstanding request is posted for.
     outstanding: Option<u64>,
     done: bool,
-    stats: TrafficStats,
+    /// Counted so far, including what the grant hook did ahead (see [`Gen::stats_at`]).
+    counts: Counts,
+    undo: Undo,
+    /// The last request the grant hook posted: (cycle, write).
+    ahead_post: (u64, bool),
+    /// Its own wake handle (the hook wakes it for the tick that ends it).
+    wake: Option<Wake>,
 }
 
 /// `p` as a threshold on a uniform u64 (`draw < thr` has probability p, to 2^-64).
@@ -569,7 +600,7 @@ fn threshold(p: f64) -> u64 {
 }
 
 impl Gen {
-    fn new(name: String, port: GenPort, cfg: TrafficConfig) -> Gen {
+    fn new(name: String, cfg: TrafficConfig) -> Gen {
         let a = cfg.access_bytes();
         let (step, first_off) = match cfg.pattern {
             Pattern::Sequential => (a, 0),
@@ -592,7 +623,6 @@ impl Gen {
         let (base, size) = cfg.range;
         Gen {
             name,
-            port,
             replay,
             addr_kind,
             rng: Pcg64Mcg::seed_from_u64(cfg.seed),
@@ -621,7 +651,10 @@ impl Gen {
             acc: 0,
             outstanding: None,
             done: false,
-            stats: TrafficStats::default(),
+            counts: Counts::default(),
+            undo: Undo::default(),
+            ahead_post: (0, false),
+            wake: None,
             cfg,
         }
     }
@@ -661,69 +694,134 @@ impl Gen {
         (addr, write)
     }
 
+    /// Account a response granted in `granted` after waiting `waited` cycles. Keeps what
+    /// [`Gen::stats_at`] needs to hold it back while `granted` is the current cycle.
     #[inline]
-    fn collect(&mut self) -> bool {
-        let Some(issue) = self.outstanding else {
-            return true;
+    fn account_response(&mut self, granted: u64, waited: u64, error: bool) {
+        let k = &mut self.counts;
+        self.undo = Undo {
+            waited,
+            error,
+            max_wait: k.max_wait,
+            last_grant: k.last_grant,
         };
-        let r = match &self.port {
-            GenPort::Narrow(p) => p.take_response().map(|r| (r.granted, r.waited, r.error)),
-            GenPort::Wide(p) => p.take_response().map(|r| (r.granted, r.waited, r.error)),
+        k.grants += 1;
+        k.stall += waited;
+        k.max_wait = k.max_wait.max(waited);
+        k.last_grant = granted;
+        k.errors += error as u64;
+    }
+
+    /// Account a request issued in `cycle`.
+    #[inline]
+    fn account_request(&mut self, cycle: u64, write: bool) {
+        let k = &mut self.counts;
+        k.requests += 1;
+        k.writes += write as u64;
+        if k.first_issue.is_none() {
+            k.first_issue = Some(cycle);
+        }
+    }
+
+    /// The statistics as of the end of `cycle`'s ticks: what the generator would have
+    /// accounted in its ticks up to `cycle` had it collected every response and posted
+    /// every request in its own tick. The grant hook runs ahead by at most one response
+    /// (granted in `cycle`, collected in the next) and one request (posted for a later
+    /// cycle); both are taken back out here.
+    fn stats_at(&self, cycle: u64) -> TrafficStats {
+        let mut k = self.counts.clone();
+        if k.grants > 0 && k.last_grant >= cycle {
+            let u = self.undo;
+            k.grants -= 1;
+            k.stall -= u.waited;
+            k.errors -= u.error as u64;
+            k.max_wait = u.max_wait;
+            k.last_grant = u.last_grant;
+        }
+        if self.ahead_post.0 > cycle {
+            k.requests -= 1;
+            k.writes -= self.ahead_post.1 as u64;
+            if k.requests == 0 {
+                k.first_issue = None;
+            }
+        }
+        // Every request waits from the cycle it is posted for, so its latency (issue to
+        // usable response) is its wait + 1.
+        TrafficStats {
+            requests: k.requests,
+            grants: k.grants,
+            reads: k.requests - k.writes,
+            writes: k.writes,
+            stall_cycles: k.stall,
+            latency_sum: k.stall + k.grants,
+            latency_max: if k.grants > 0 { k.max_wait + 1 } else { 0 },
+            first_issue: k.first_issue,
+            last_grant: (k.grants > 0).then_some(k.last_grant),
+            errors: k.errors,
+        }
+    }
+
+    /// Collect a response stored on the port (an interconnect that grants without
+    /// calling the hook). False if a request is outstanding and not yet answered.
+    #[inline]
+    fn collect(&mut self, port: PortAt<'_>) -> bool {
+        if self.outstanding.is_none() {
+            return true;
+        }
+        let r = match port {
+            PortAt::Narrow(p) => p.take_response().map(|r| (r.granted, r.waited, r.error)),
+            PortAt::Wide(p) => p.take_response().map(|r| (r.granted, r.waited, r.error)),
         };
         let Some((granted, waited, error)) = r else {
             return false;
         };
-        let s = &mut self.stats;
-        s.grants += 1;
-        s.stall_cycles += waited;
-        let lat = granted + 1 - issue;
-        s.latency_sum += lat;
-        s.latency_max = s.latency_max.max(lat);
-        s.last_grant = Some(granted);
-        s.errors += error as u64;
+        self.account_response(granted, waited, error);
         self.outstanding = None;
         true
     }
-}
 
-impl Clocked for Gen {
-    fn tick(&mut self, cx: &mut TickCtx<'_>) -> Next {
-        let c = cx.cycle;
-        if !self.collect() {
-            return Next::Sleep;
-        }
+    /// What the generator does in a cycle `c` in which it is free to issue: the body of
+    /// its tick after collecting. Draws the intensity decision (Bernoulli) or advances the
+    /// accumulator (rate) exactly as that tick would.
+    #[inline]
+    fn decide(&mut self, c: u64) -> Decision {
         if self.issued >= self.limit || c >= self.end_cycle {
-            self.done = true;
-            return Next::Sleep;
+            return Decision::End;
         }
         if c < self.cfg.start {
-            return Next::At(self.cfg.start);
+            return Decision::Retry(self.cfg.start);
         }
         if self.addr_kind == Addr::Replay {
             let e = self.replay[self.issued as usize].earliest;
             if c < e {
-                return Next::At(e.min(self.end_cycle));
+                return Decision::Retry(e.min(self.end_cycle));
             }
         } else if !self.always {
             match self.cfg.mode {
                 IntensityMode::Bernoulli => {
                     if self.rng.next_u64() >= self.intensity_thr {
-                        return Next::Cycle;
+                        return Decision::Retry(c + 1);
                     }
                 }
                 IntensityMode::Rate => {
                     self.acc += self.acc_inc;
                     if self.acc < ONE {
-                        return Next::Cycle;
+                        return Decision::Retry(c + 1);
                     }
                     self.acc -= ONE;
                 }
             }
         }
+        Decision::Issue
+    }
+
+    /// Draw the next access and post it for cycle `c`; returns whether it is a write.
+    #[inline]
+    fn issue(&mut self, port: PortAt<'_>, c: u64) -> bool {
         let (addr, write) = self.next_access();
         let seq = self.issued as u32;
-        match &self.port {
-            GenPort::Narrow(p) => p.request(
+        match port {
+            PortAt::Narrow(p) => p.request(
                 c,
                 NarrowReq {
                     addr,
@@ -732,7 +830,7 @@ impl Clocked for Gen {
                     wdata: addr ^ seq.rotate_left(16),
                 },
             ),
-            GenPort::Wide(p) => {
+            PortAt::Wide(p) => {
                 let words = self.cfg.words;
                 let mut r = WideReq::read(addr, words);
                 if write {
@@ -744,26 +842,139 @@ impl Clocked for Gen {
                 p.request(c, r)
             }
         }
-        let s = &mut self.stats;
-        s.requests += 1;
-        if write {
-            s.writes += 1;
-        } else {
-            s.reads += 1;
-        }
-        s.first_issue.get_or_insert(c);
         self.issued += 1;
         self.outstanding = Some(c);
-        Next::Sleep
+        write
+    }
+
+    /// The grant hook: the request was granted in `granted`. Does now what the ticks from
+    /// `granted + 1` on would do: collect, then in each following cycle decide (same
+    /// draws in the same order) until the generator issues, which it posts dated for
+    /// that cycle, or ends, for which it wakes itself at that cycle (the tick marks it
+    /// done, as before). Statistics are held back until their cycle (see [`Gen::stats_at`]).
+    fn on_grant(&mut self, port: PortAt<'_>, granted: u64, waited: u64, error: bool) {
+        if self.outstanding.take().is_none() {
+            return;
+        }
+        self.account_response(granted, waited, error);
+        let mut c = granted + 1;
+        loop {
+            match self.decide(c) {
+                Decision::Issue => {
+                    let write = self.issue(port, c);
+                    self.account_request(c, write);
+                    self.ahead_post = (c, write);
+                    return;
+                }
+                Decision::Retry(n) => c = n,
+                Decision::End => {
+                    if let Some(w) = &self.wake {
+                        w.at(c);
+                    }
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// What [`Gen::stats_at`] needs to take the last response back out.
+#[derive(Clone, Copy, Debug, Default)]
+struct Undo {
+    waited: u64,
+    error: bool,
+    max_wait: u64,
+    last_grant: u64,
+}
+
+/// The generator's counters ([`TrafficStats`] is derived from them).
+#[derive(Clone, Debug, Default)]
+struct Counts {
+    requests: u64,
+    writes: u64,
+    grants: u64,
+    /// Sum of waits.
+    stall: u64,
+    max_wait: u64,
+    /// Cycle of the last grant (when `grants > 0`).
+    last_grant: u64,
+    errors: u64,
+    first_issue: Option<u64>,
+}
+
+/// What a generator free to issue does in a cycle.
+enum Decision {
+    Issue,
+    /// Nothing this cycle; decide again at this cycle.
+    Retry(u64),
+    /// Count or duration reached.
+    End,
+}
+
+impl Gen {
+    /// The tick: the first request, the end, or (with an interconnect that does not call
+    /// the hook) every response.
+    fn tick(&mut self, port: PortAt<'_>, c: u64) -> Next {
+        if !self.collect(port) {
+            return Next::Sleep;
+        }
+        match self.decide(c) {
+            Decision::Issue => {
+                let write = self.issue(port, c);
+                self.account_request(c, write);
+                Next::Sleep
+            }
+            Decision::Retry(n) if n == c + 1 => Next::Cycle,
+            Decision::Retry(n) => Next::At(n),
+            Decision::End => {
+                self.done = true;
+                Next::Sleep
+            }
+        }
+    }
+}
+
+/// The clocked participant: the generator and its port. (The generator itself does not
+/// hold the port, so the port's grant hook can hold the generator without a cycle.)
+struct GenTicker {
+    gen: Rc<RefCell<Gen>>,
+    port: GenPort,
+}
+
+impl Clocked for GenTicker {
+    fn tick(&mut self, cx: &mut TickCtx<'_>) -> Next {
+        self.gen.borrow_mut().tick(self.port.at(), cx.cycle)
     }
 
     fn blocked_on(&self) -> Option<String> {
-        self.outstanding.map(|c| {
+        let g = self.gen.borrow();
+        g.outstanding.map(|c| {
             format!(
                 "the grant of its request issued at cycle {c} ('{}')",
-                self.name
+                g.name
             )
         })
+    }
+}
+
+/// The generator as the grant hook of its port.
+struct GenHook(Rc<RefCell<Gen>>);
+
+impl GrantHook<NarrowReq, u32> for GenHook {
+    #[inline]
+    fn granted(&self, port: &NarrowPort, r: Resp<u32>) {
+        self.0
+            .borrow_mut()
+            .on_grant(PortAt::Narrow(port), r.granted, r.waited, r.error);
+    }
+}
+
+impl GrantHook<WideReq, [u32; WIDE_MAX_WORDS]> for GenHook {
+    #[inline]
+    fn granted(&self, port: &WidePort, r: Resp<[u32; WIDE_MAX_WORDS]>) {
+        self.0
+            .borrow_mut()
+            .on_grant(PortAt::Wide(port), r.granted, r.waited, r.error);
     }
 }
 
@@ -773,6 +984,8 @@ pub struct Traffic {
     cfg: TrafficConfig,
     port: Option<GenPort>,
     gen: Option<Rc<RefCell<Gen>>>,
+    /// The simulation and domain it runs in (statistics are as of the current cycle).
+    clock: Option<(Sim, DomainId)>,
 }
 
 impl Traffic {
@@ -785,6 +998,7 @@ impl Traffic {
             cfg,
             port: None,
             gen: None,
+            clock: None,
         })
     }
 
@@ -823,33 +1037,43 @@ impl Traffic {
                 self.port_name()
             )
         })?;
-        let gen = Rc::new(RefCell::new(Gen::new(
-            self.name.clone(),
-            port,
-            self.cfg.clone(),
-        )));
+        let gen = Rc::new(RefCell::new(Gen::new(self.name.clone(), self.cfg.clone())));
+        // Grants reach the generator through its hook, in the grant cycle (an interconnect
+        // that grants with `Port::grant` wakes it on the next cycle instead).
+        let hook = Rc::new(GenHook(gen.clone()));
+        match &port {
+            GenPort::Narrow(p) => p.set_grant_hook(hook),
+            GenPort::Wide(p) => p.set_grant_hook(hook),
+        }
+        let wake_port = port.clone();
         let wake = sim.add_clocked(
             domain,
             self.name.clone(),
             PHASE_INITIATOR,
             false,
-            gen.clone(),
+            Rc::new(RefCell::new(GenTicker {
+                gen: gen.clone(),
+                port,
+            })),
         );
-        match &gen.borrow().port {
+        match wake_port {
             GenPort::Narrow(p) => p.set_initiator_wake(wake.clone()),
             GenPort::Wide(p) => p.set_initiator_wake(wake.clone()),
         }
+        gen.borrow_mut().wake = Some(wake.clone());
         wake.at(self.cfg.start);
         self.gen = Some(gen);
+        self.clock = Some((sim.clone(), domain));
         Ok(())
     }
 
-    /// Statistics so far.
+    /// Statistics so far: as of the current cycle of the simulation (the grant hook
+    /// works ahead; what it did for later cycles does not show yet).
     pub fn stats_raw(&self) -> TrafficStats {
-        self.gen
-            .as_ref()
-            .map(|g| g.borrow().stats.clone())
-            .unwrap_or_default()
+        match (&self.gen, &self.clock) {
+            (Some(g), Some((sim, d))) => g.borrow().stats_at(sim.cycle_now(*d)),
+            _ => TrafficStats::default(),
+        }
     }
     /// Has it issued everything it will issue and collected every response?
     pub fn is_done(&self) -> bool {

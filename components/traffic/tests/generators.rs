@@ -295,3 +295,100 @@ fn the_contention_bench_runs_its_cycles() {
     let ic = b.interconnect.stats();
     assert!(ic["hci"]["guard_firings"].as_u64().unwrap() > 0);
 }
+
+/// A one-port responder that grants the posted request on every `every`-th cycle, either
+/// through the initiator's grant hook (`Port::deliver`) or the plain way (`Port::grant`,
+/// the initiator collects on its next tick).
+struct Responder {
+    port: Rc<vp_kernel::port::NarrowPort>,
+    hook: bool,
+    every: u64,
+}
+
+impl vp_kernel::Clocked for Responder {
+    fn tick(&mut self, cx: &mut vp_kernel::TickCtx<'_>) -> vp_kernel::Next {
+        match self.port.pending_at(cx.cycle) {
+            Ok(Some(_)) if cx.cycle.is_multiple_of(self.every) => {
+                if self.hook {
+                    self.port.deliver(cx.cycle, 7, false);
+                } else {
+                    self.port.grant(cx.cycle, 7, false);
+                }
+                vp_kernel::Next::Sleep
+            }
+            Ok(Some(_)) => vp_kernel::Next::Cycle,
+            Ok(None) => vp_kernel::Next::Sleep,
+            Err(at) => vp_kernel::Next::At(at),
+        }
+    }
+}
+
+/// Run one generator against a [`Responder`]; statistics at `limit` and the end time.
+fn run_responder(cfg: &TrafficConfig, hook: bool, every: u64, limit: u64) -> (TrafficStats, u64) {
+    let sim = Sim::new();
+    let clock = Clock::from_period_ps(1000);
+    let domain = sim.add_clock("clk", clock);
+    let port = Rc::new(vp_kernel::port::NarrowPort::new("p"));
+    let mut t = Traffic::new("g", cfg.clone()).unwrap();
+    t.bind("tcdm", vp_kernel::PortRef::new("narrow", port.clone()))
+        .unwrap();
+    let r = std::cell::RefCell::new(Responder {
+        port: port.clone(),
+        hook,
+        every,
+    });
+    let w = sim.add_clocked(
+        domain,
+        "responder",
+        vp_kernel::clocked::PHASE_INTERCONNECT,
+        true,
+        Rc::new(r),
+    );
+    port.set_target_wake(w);
+    t.start(&sim, domain).unwrap();
+    let r = sim.run(Some(clock.time_of(limit)));
+    (t.stats_raw(), r.time.0)
+}
+
+#[test]
+fn the_grant_hook_and_the_next_cycle_tick_see_the_same_traffic() {
+    let mut cfgs = Vec::new();
+    for (i, (intensity, mode)) in [
+        (1.0, IntensityMode::Bernoulli),
+        (0.35, IntensityMode::Bernoulli),
+        (0.6, IntensityMode::Rate),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut c = TrafficConfig::narrow(Pattern::Random, 40 + i as u64);
+        c.intensity = intensity;
+        c.mode = mode;
+        c.write_ratio = 0.3;
+        c.count = Some(400);
+        c.start = 5;
+        cfgs.push(c.clone());
+        c.count = None;
+        c.duration = Some(900);
+        cfgs.push(c);
+    }
+    let replay = (0..200u64)
+        .map(|k| vp_traffic::ReplayEntry {
+            earliest: k * k % 1500,
+            addr: B + 4 * (k as u32 % 97),
+            write: k % 3 == 0,
+        })
+        .collect();
+    cfgs.push(TrafficConfig::narrow(Pattern::Replay(replay), 3));
+    for c in &cfgs {
+        for every in [1, 3] {
+            // run to the end, and stop mid-run (statistics read between a grant and
+            // the cycle the generator would have collected it)
+            for limit in [1_000_000, 301, 302, 650] {
+                let a = run_responder(c, true, every, limit);
+                let b = run_responder(c, false, every, limit);
+                assert_eq!(a, b, "{c:?}, every {every}, limit {limit}");
+            }
+        }
+    }
+}

@@ -12,10 +12,16 @@
 //! woken on the next cycle to collect the response. A refused request simply stays posted,
 //! which is the RTL's "hold req until gnt".
 //!
+//! An initiator may instead bind a [`GrantHook`]: an interconnect that grants with
+//! [`Port::deliver`] then hands it the response inside its pass, and the initiator posts
+//! its next request from there, dated for a later cycle, without ticking in between.
+//!
 //! [`PHASE_INITIATOR`]: crate::clocked::PHASE_INITIATOR
 //! [`PHASE_INTERCONNECT`]: crate::clocked::PHASE_INTERCONNECT
 
 use std::cell::{Cell, OnceCell};
+use std::fmt;
+use std::rc::Rc;
 
 use crate::clocked::Wake;
 
@@ -53,6 +59,37 @@ pub struct Port<Q: Copy, D: Copy> {
     resp: Cell<Option<Resp<D>>>,
     target_wake: OnceCell<Wake>,
     initiator_wake: OnceCell<Wake>,
+    hook: HookSlot<Q, D>,
+}
+
+/// An initiator's grant hook (see [`Port::set_grant_hook`]): called by the interconnect
+/// from inside its pass, in the cycle of the grant, instead of storing the response and
+/// waking the initiator on the next cycle.
+///
+/// The hook receives the response the initiator would have collected on the next cycle
+/// and may post its next request on the same port with [`Port::request`], dated after
+/// the grant cycle (the earliest is `resp.granted + 1`, where the initiator's own tick
+/// would have posted it). An initiator that needs to run instead (it has no request to
+/// post, or must observe something first) wakes itself through its own [`Wake`] handle.
+///
+/// Contract for the initiator: it must behave as if it had collected the response in its
+/// tick of `resp.granted + 1` (whatever it makes visible, statistics included, must not
+/// show before that cycle). Contract for the interconnect: it delivers grants of such a
+/// port with [`Port::deliver`], and does not look at the port again in the same pass.
+pub trait GrantHook<Q: Copy, D: Copy> {
+    fn granted(&self, port: &Port<Q, D>, resp: Resp<D>);
+}
+
+struct HookSlot<Q: Copy, D: Copy>(OnceCell<Rc<dyn GrantHook<Q, D>>>);
+
+impl<Q: Copy, D: Copy> fmt::Debug for HookSlot<Q, D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.get().is_some() {
+            "Some(GrantHook)"
+        } else {
+            "None"
+        })
+    }
 }
 
 impl<Q: Copy, D: Copy> Port<Q, D> {
@@ -65,6 +102,7 @@ impl<Q: Copy, D: Copy> Port<Q, D> {
             resp: Cell::new(None),
             target_wake: OnceCell::new(),
             initiator_wake: OnceCell::new(),
+            hook: HookSlot(OnceCell::new()),
         }
     }
     pub fn name(&self) -> &str {
@@ -84,6 +122,20 @@ impl<Q: Copy, D: Copy> Port<Q, D> {
         if self.initiator_wake.set(w).is_err() {
             panic!("port '{}': the initiator side is bound twice", self.name);
         }
+    }
+
+    /// Bind a grant hook on the initiator side (optional, once): grants delivered with
+    /// [`Port::deliver`] call it in the grant cycle instead of storing the response and
+    /// waking the initiator (see [`GrantHook`]). Binding a second hook panics.
+    pub fn set_grant_hook(&self, h: Rc<dyn GrantHook<Q, D>>) {
+        if self.hook.0.set(h).is_err() {
+            panic!("port '{}': a grant hook is bound twice", self.name);
+        }
+    }
+    /// Has the initiator bound a grant hook?
+    #[inline]
+    pub fn has_grant_hook(&self) -> bool {
+        self.hook.0.get().is_some()
     }
 
     // --- initiator side
@@ -154,6 +206,32 @@ impl<Q: Copy, D: Copy> Port<Q, D> {
         if let Some(w) = self.initiator_wake.get() {
             w.at(cycle + 1);
         }
+    }
+    /// Grant the posted request in `cycle` and deliver the response: to the initiator's
+    /// grant hook if it bound one (the hook may post the next request, dated after
+    /// `cycle`), else exactly as [`Port::grant`]. Either way the request is no longer
+    /// posted for `cycle` afterwards.
+    #[inline]
+    pub fn deliver(&self, cycle: u64, rdata: D, error: bool) {
+        let Some(h) = self.hook.0.get() else {
+            self.grant(cycle, rdata, error);
+            return;
+        };
+        self.req.set(None);
+        h.granted(
+            self,
+            Resp {
+                rdata,
+                error,
+                granted: cycle,
+                waited: cycle - self.posted_at.get().min(cycle),
+            },
+        );
+        debug_assert!(
+            self.req.get().is_none() || self.posted_at.get() > cycle,
+            "port '{}': a grant hook posted a request for the grant cycle",
+            self.name
+        );
     }
 }
 
