@@ -56,6 +56,7 @@ pub const CORE_WIRING: &[(&str, &str, &str)] = &[
     ("tcdm", "interconnect", "narrow"),
     ("boot", "cluster_ctrl", "boot"),
     ("sleep_info", "event_unit", "sleep_info"),
+    ("ifetch", "icache_ctrl", "ifetch"),
 ];
 
 /// Command-line overrides of the scenario.
