@@ -106,17 +106,27 @@ impl Hart {
     /// The fetch path with a hook installed (taken out of the hart by the caller and put
     /// back here): the stall of entering a new block (added to the local cycle and counted as
     /// IMISS), then the instruction from the hook's cache, or fetched and decoded.
-    #[inline(never)]
+    #[inline]
     pub(crate) fn fetch_decode_hooked<B: DataBus + ?Sized>(
         &mut self,
         mut h: Box<FetchHook>,
         bus: &mut B,
     ) -> Result<Instr, Fault> {
+        // The common case: inside the current block, decoded already.
+        let pc = self.pc;
+        if h.valid && pc & h.mask == h.block && h.generation == bus.code_generation() {
+            if let Some(i) = h.cache.get(pc) {
+                let i = *i;
+                self.ifetch = Some(h);
+                return Ok(i);
+            }
+        }
         let r = self.hooked(&mut h, bus);
         self.ifetch = Some(h);
         r
     }
 
+    #[inline(never)]
     fn hooked<B: DataBus + ?Sized>(
         &mut self,
         h: &mut FetchHook,

@@ -8,10 +8,10 @@
 //! * `*_CACHE_LINE = 1` counts words of the *refill* width, 128 bits, not of the 32-bit fetch
 //!   (pri_icache.sv: `DATA_WIDTH = REFILL_DATA_WIDTH`, `SCM_NUM_ROWS = WAY_SIZE /
 //!   (CACHE_LINE * REFILL_DATA_WIDTH / 8)`): a line is 16 bytes in both levels.
-//! * Private: 512 B / 4 ways / 16 B = 8 sets, set index addr[6:4] (pri_icache.sv SET_ID_LSB/MSB).
-//! * Shared: 4 KiB in 2 banks of 2 KiB, bank = addr[4] (icache_intc
+//! * Private: 512 B / 4 ways / 16 B = 8 sets, set index `addr[6:4]` (pri_icache.sv SET_ID_LSB/MSB).
+//! * Shared: 4 KiB in 2 banks of 2 KiB, bank = `addr[4]` (icache_intc
 //!   RoutingBlock_Req: `address[OFFSET + log2(N_CACHE_BANKS) - 1 : OFFSET]`), 32 sets per
-//!   bank, set index addr[9:5] (share_icache_controller.sv INDEX_LSB_SH/INDEX_MSB_SH).
+//!   bank, set index `addr[9:5]` (share_icache_controller.sv INDEX_LSB_SH/INDEX_MSB_SH).
 //!
 //! Replacement (pri_icache_controller.sv, share_icache_controller.sv, common_cells
 //! lfsr_8bit.sv v1.13.1): each private cache and each shared bank has an 8-bit LFSR, seed 0,
