@@ -75,14 +75,14 @@ fn with_the_model_cold_code_stalls_by_the_rtl_latencies() {
     eoc(&v);
     let m = measurements(&v);
     let imiss: Vec<u64> = m.iter().map(|x| x.1).collect();
-    // cold: 8 lines missing both levels, 6 + axi_latency_cycles 1 = 7 each: 56.
-    // warm: private hits: 0. flush (FLUSH, both levels): 56 again.
+    // cold: 8 lines missing both levels, 6 + axi_latency_cycles 8 (the default) = 14 each:
+    // 112. warm: private hits: 0. flush (FLUSH, both levels): 112 again.
     // l1flush (FLUSH_L1_ONLY): private misses that hit the shared cache, 2 each: 16.
-    assert_eq!(imiss, [56, 0, 56, 16], "{m:?}");
+    assert_eq!(imiss, [112, 0, 112, 16], "{m:?}");
     // The stalls are the whole difference in cycles.
     let warm = m[1].2;
     let extra: Vec<u64> = m.iter().map(|x| x.2 - warm).collect();
-    assert_eq!(extra, [56, 0, 56, 16], "{m:?}");
+    assert_eq!(extra, [112, 0, 112, 16], "{m:?}");
     // The cache's accounts: every stall was handed to a core, by level.
     let ic = &v["components"]["icache_ctrl"];
     let stalls = ic["stall_cycles"].as_u64().unwrap();
@@ -96,7 +96,7 @@ fn with_the_model_cold_code_stalls_by_the_rtl_latencies() {
     assert_eq!(stalls, by_core);
     let refills = ic["refills"].as_u64().unwrap();
     let shared = ic["shared_hits"].as_u64().unwrap();
-    assert_eq!(stalls, 7 * refills + 2 * shared);
+    assert_eq!(stalls, 14 * refills + 2 * shared);
     assert_eq!(ic["flushes"], 3);
 }
 

@@ -27,10 +27,15 @@
 //!     share DISABLED_ICACHE, one AXI burst per fetch, no pipelining): [`BYPASS_STALL`] = 3 +
 //!     `axi_latency_cycles` per fetch word, and the core asks again at every word.
 //!
-//!   `axi_latency_cycles` (default 1) is what lies outside the cluster: pulp_cluster's
-//!   testbench (`tb/pulp_cluster_tb.sv`) serves the instruction AXI port from `axi_sim_mem`
-//!   through a NO_LATENCY crossbar, which answers a read the cycle after the AR handshake.
-//!   A real SoC adds its interconnect and the cluster's CDC: raise it to study that.
+//!   `axi_latency_cycles` is the read latency of the path beyond the cache's AXI port.
+//!   The default, 8, is what pulp_cluster's testbench gives, estimated from its parts:
+//!   `cluster_bus_wrap.sv`'s crossbar is NO_LATENCY; the request leaves through the
+//!   cluster's `axi_cdc_src` and the testbench's `axi_cdc_dst_intf` (`tb/pulp_cluster_tb.sv`,
+//!   same clock on both sides), about 3 cycles for the AR (a gray-pointer FIFO write plus 2
+//!   synchroniser stages); `axi_sim_mem` answers the cycle after the AR handshake (1); the R
+//!   beats come back through the cluster's side with `AxiCdcSyncStages` = 3, about 4 cycles.
+//!   1 + 3 + 4 = 8 (from the synchroniser depths, not from a simulation). Set 1 for an ideal
+//!   memory next to the cluster, more for a SoC interconnect.
 //!
 //! The reset state is "enabled": the RTL resets to bypass, but pulp-runtime enables the
 //! cache (`hal_icache_cluster_enable`, kernel/cluster.c) before it fetch-enables the cluster
@@ -124,7 +129,7 @@ fn d_ways() -> u32 {
     4
 }
 fn d_axi() -> u32 {
-    1
+    8
 }
 fn d_true() -> bool {
     true
@@ -523,7 +528,7 @@ pub fn kinds() -> Vec<ComponentKind> {
     vec![ComponentKind {
         name: "icache_ctrl",
         summary: "instruction cache (hier-icache timing model, opt-in) and its control registers; exports 'regs' and 'ifetch'",
-        params: "base: start address (0x10201400, 0x400 bytes)\nmodel: 'hit' (every fetch hits; default) or 'hier' (private L1 + shared L1.5 timing model)\ncores: cores with a private cache (platform cores)\nprivate_bytes: 512\nprivate_ways: 4\nshared_bytes: 4096\nshared_banks: 2\nshared_ways: 4\naxi_latency_cycles: L2 read latency beyond the cluster (1: pulp_cluster testbench memory)\nenabled_at_reset: true (pulp-runtime enables the cache before fetching the cores; false: the RTL's reset, bypassed)",
+        params: "base: start address (0x10201400, 0x400 bytes)\nmodel: 'hit' (every fetch hits; default) or 'hier' (private L1 + shared L1.5 timing model)\ncores: cores with a private cache (platform cores)\nprivate_bytes: 512\nprivate_ways: 4\nshared_bytes: 4096\nshared_banks: 2\nshared_ways: 4\naxi_latency_cycles: read latency beyond the cache's AXI port (8: pulp_cluster's testbench, CDC pair and memory)\nenabled_at_reset: true (pulp-runtime enables the cache before fetching the cores; false: the RTL's reset, bypassed)",
         build,
     }]
 }
