@@ -31,7 +31,8 @@
 //! * Unmapped data addresses: the hart's access fault, reported as a fault of the run.
 //! * Instruction fetch reads through `debug_transport` (zero time): the timing model assumes
 //!   I-cache hits unless port `ifetch` is bound to a model ([`crate::ifetch`]; the platform
-//!   binds `icache_ctrl.ifetch`, which is empty unless the scenario selects one), and decoded instructions are cached per pc by the hart, so a fetch only
+//!   binds `icache_ctrl.ifetch`, which is empty unless the scenario selects one), and
+//!   decoded instructions are cached per pc by the hart, so a fetch only
 //!   happens on the first execution of each pc. Stores of this core into the ELF's
 //!   executable segments drop the decode cache; code written by others (DMA, other cores)
 //!   is not detected.
