@@ -56,6 +56,7 @@ pub const CORE_WIRING: &[(&str, &str, &str)] = &[
     ("tcdm", "interconnect", "narrow"),
     ("boot", "cluster_ctrl", "boot"),
     ("sleep_info", "event_unit", "sleep_info"),
+    ("ifetch", "icache_ctrl", "ifetch"),
 ];
 
 /// Command-line overrides of the scenario.
@@ -176,7 +177,9 @@ impl Platform {
             let Some(k) = reg.get("core") else {
                 return Err(l.error_at(&["program"], "program: no `core` kind is registered"));
             };
-            let elf = l.base_dir.join(&prog.elf);
+            // Relative to the scenario's folder: the core resolves it (joining here too
+            // would join the folder twice when the scenario path is relative).
+            let elf = prog.elf.clone();
             let cores: Vec<u32> = prog.cores.clone().unwrap_or_else(|| (0..p.cores).collect());
             for (n, i) in cores.iter().enumerate() {
                 let mut params = match &prog.core_params {

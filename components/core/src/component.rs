@@ -30,7 +30,9 @@
 //!   again when woken. Errors become a fault of the run.
 //! * Unmapped data addresses: the hart's access fault, reported as a fault of the run.
 //! * Instruction fetch reads through `debug_transport` (zero time): the timing model assumes
-//!   I-cache hits, and decoded instructions are cached per pc by the hart, so a fetch only
+//!   I-cache hits unless port `ifetch` is bound to a model ([`crate::ifetch`]; the platform
+//!   binds `icache_ctrl.ifetch`, which is empty unless the scenario selects one), and
+//!   decoded instructions are cached per pc by the hart, so a fetch only
 //!   happens on the first execution of each pc. Stores of this core into the ELF's
 //!   executable segments drop the decode cache; code written by others (DMA, other cores)
 //!   is not detected.
@@ -152,6 +154,7 @@ fn build(
         tcdm: None,
         boot: None,
         sleep_info: None,
+        ifetch: None,
         state: None,
     }))
 }
@@ -174,6 +177,7 @@ pub struct Core {
     tcdm: Option<Rc<NarrowPort>>,
     boot: Option<TargetRef>,
     sleep_info: Option<Rc<SleepInfo>>,
+    ifetch: Option<Rc<dyn vp_kernel::port::FetchTiming>>,
     state: Option<Rc<RefCell<CoreState>>>,
 }
 
@@ -340,6 +344,7 @@ impl CoreState {
     fn start(&mut self, pc: u32, cycle: u64) {
         let mut h = Hart::new(self.hart.csrs.mhartid >> 5, self.index, pc);
         h.timing = self.hart.timing;
+        h.set_fetch_hook(self.hart.take_fetch_hook());
         h.cycle = cycle;
         self.hart = h;
         self.started = true;
@@ -807,6 +812,12 @@ impl Component for Core {
                 required: false,
                 doc: "event unit's description of a sleeping core",
             },
+            PortInfo {
+                name: "ifetch",
+                kind: "ifetch",
+                required: false,
+                doc: "instruction-cache timing model (crate::ifetch); unbound: fetches hit",
+            },
         ]
     }
 
@@ -815,9 +826,10 @@ impl Component for Core {
             "tcdm" => self.tcdm = Some(peer.get::<NarrowPort>("narrow")?),
             "boot" => self.boot = Some(peer.get_target()?),
             "sleep_info" => self.sleep_info = Some(peer.get::<SleepInfo>("sleep_info")?),
+            "ifetch" => self.ifetch = peer.get::<vp_kernel::port::FetchRef>("ifetch")?.0.clone(),
             _ => {
                 return Err(format!(
-                    "core has ports 'tcdm', 'boot' and 'sleep_info', not '{port}'"
+                    "core has ports 'tcdm', 'boot', 'sleep_info' and 'ifetch', not '{port}'"
                 ))
             }
         }
@@ -837,6 +849,12 @@ impl Component for Core {
             .collect();
         let mut hart = Hart::new(self.cluster, self.index, self.elf.entry);
         hart.timing = self.timing;
+        hart.set_fetch_hook(self.ifetch.clone().map(|model| {
+            crate::ifetch::FetchHook::new(Box::new(crate::ifetch::PortFetch {
+                core: self.index,
+                model,
+            }))
+        }));
         let st = Rc::new(RefCell::new(CoreState {
             name: self.name.clone(),
             track: format!("cluster.core{}", self.index),
@@ -917,6 +935,9 @@ impl Component for Core {
             "state": state,
             "pc": format!("{:#010x}", s.hart.pc),
         });
+        if let Some(h) = s.hart.fetch_hook() {
+            v["fetch_stall_cycles"] = h.stall_cycles.into();
+        }
         // The PULP performance counters, when the firmware used them (crate::perf).
         let p = &s.hart.perf;
         if p.pcer != 0 || p.pccr.iter().any(|&c| c != 0) {

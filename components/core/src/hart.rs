@@ -281,6 +281,8 @@ pub struct Hart {
     perf_on: bool,
     /// Cycles the pending access kept the clock gated ([`Hart::clock_gated`]).
     perf_slept: u64,
+    /// Instruction-fetch timing hook ([`crate::ifetch`]); `None`: fetches hit.
+    pub(crate) ifetch: Option<Box<crate::ifetch::FetchHook>>,
 }
 
 enum Flow {
@@ -331,6 +333,7 @@ impl Hart {
             perf: PerfCounters::default(),
             perf_on: false,
             perf_slept: 0,
+            ifetch: None,
         }
     }
 
@@ -639,6 +642,9 @@ impl Hart {
 
     /// Fetch and decode the instruction at pc, filling the decode cache.
     fn fetch_decode<B: DataBus + ?Sized>(&mut self, bus: &mut B) -> Result<Instr, Fault> {
+        if let Some(hook) = self.ifetch.take() {
+            return self.fetch_decode_hooked(hook, bus);
+        }
         let pc = self.pc;
         let fault = |kind| Fault {
             kind,

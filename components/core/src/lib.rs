@@ -35,8 +35,9 @@
 //! Exceptions, ecall and ebreak come back as [`Stop`] values (never panics); the
 //! platform decides whether to vector them ([`Hart::take_trap`]) or stop.
 //!
-//! Instruction fetch is assumed to hit in the instruction cache (no fetch stalls),
-//! decoded instructions are cached per pc ([`decode::DecodeCache`]); the platform
+//! Instruction fetch hits in the instruction cache (no fetch stalls) unless an I-cache
+//! model is hooked in ([`ifetch`]: consulted once per cache line entered, its stalls counted
+//! as IMISS); decoded instructions are cached per pc ([`decode::DecodeCache`]); the platform
 //! bumps [`DataBus::code_generation`] when code memory changes under the core.
 //!
 //! # Modules
@@ -46,6 +47,7 @@
 //! - [`component`]: the `core` component kind of the platform (a hart as a clocked
 //!   initiator: TCDM through the interconnect's narrow port, every other target at its
 //!   exact cycle, sleeping event-unit waits, boot from the cluster control unit).
+//! - [`ifetch`]: the instruction-fetch hook an I-cache model plugs into.
 //! - [`perf`]: the PULP performance counters (PCER, PCMR, PCCR; `perf_start()` ...).
 //! - [`fpu`]: binary32 numerics with all rounding modes and flags.
 //! - [`elf`]: ELF32 RISC-V loader. [`mod@disasm`]: trace disassembler and trace lines.
@@ -58,9 +60,10 @@
 //! # Performance counters
 //! The RI5CY / PULP-cluster counters (PCER 0xCC0, PCMR 0xCC1, PCCR 0x780..0x79F) count
 //! the 17 events of pulp-runtime's `pcer_v2.h` ([`perf`]), so `perf_start()`,
-//! `perf_stop()`, `perf_reset()` and `cpu_perf_get()` work unmodified. IMISS and ELW read
-//! 0 (no I-cache misses, no `p.elw`). The standard `mhpmcounter3..31` read 0. Counting costs
-//! nothing while it is off: the interpreter has a second copy of its loop for it.
+//! `perf_stop()`, `perf_reset()` and `cpu_perf_get()` work unmodified. IMISS counts the
+//! I-cache stalls of a hooked model (0 without one); ELW reads 0 (no `p.elw`). The
+//! standard `mhpmcounter3..31` read 0. Counting costs nothing while it is off: the
+//! interpreter has a second copy of its loop for it.
 //!
 //! # Speed
 //! What a simulated instruction costs on the host is measured by `redmule-vp bench cores8`
@@ -72,8 +75,8 @@
 //!
 //! # Not modelled yet
 //! Interrupts (the event unit's IRQ lines, `mie`/`mip`), Xpulp instructions
-//! (hardware loops, post-increment loads, SIMD, `p.elw`), debug mode, PMP, the instruction
-//! cache (fetches never stall), operand-dependent fdiv/fsqrt latency, the APU performance
+//! (hardware loops, post-increment loads, SIMD, `p.elw`), debug mode, PMP,
+//! operand-dependent fdiv/fsqrt latency, the APU performance
 //! events of a cluster with a shared FPU.
 
 #![warn(missing_docs)]
@@ -85,6 +88,7 @@ pub mod disasm;
 pub mod elf;
 pub mod fpu;
 pub mod hart;
+pub mod ifetch;
 pub mod perf;
 
 pub use bus::{BusRequest, DataBus, PendingAccess, Route};

@@ -31,7 +31,7 @@
 //! | 1 | INSTR | retired instructions |
 //! | 2 | LD_STALL | load-use hazards (one per stalled instruction) |
 //! | 3 | JMP_STALL | `jalr` register hazards (`jr_stall_o`) |
-//! | 4 | IMISS | always 0: instruction fetch is modelled as I-cache hits |
+//! | 4 | IMISS | I-cache stall cycles (`imiss_i & ~pc_set_i`: cycles waiting for fetches, not jumps' refetch): 0 unless the scenario selects an I-cache model ([`crate::ifetch`]) |
 //! | 5 | LD | load transactions (a misaligned access that crosses a word counts twice) |
 //! | 6 | ST | store transactions (likewise) |
 //! | 7 | JUMP | `jal`, `jalr` (and their compressed forms) |

@@ -287,3 +287,27 @@ pub trait EventSink {
 /// A shareable handle to an event sink: `PortRef::new("events", Rc::new(EventsRef(..)))`.
 #[derive(Clone)]
 pub struct EventsRef(pub std::rc::Rc<dyn EventSink>);
+
+/// Instruction-fetch timing (port kind "ifetch"): an instruction cache model that the cores
+/// consult when a fetch enters a block they have not fetched from since their last question.
+/// The component exporting it decides the block size (a cache line, a fetch word when
+/// bypassed), so a core asks once per block, not once per instruction.
+pub trait FetchTiming {
+    /// Core `core` fetches from the block holding `addr` in its local `cycle`: the stall
+    /// cycles beyond a hit, and the size of the block it may go on fetching from freely.
+    fn fetch(&self, core: u32, addr: u32, cycle: u64) -> FetchGrant;
+}
+
+/// The answer of [`FetchTiming::fetch`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FetchGrant {
+    /// Cycles the fetch waits beyond an I-cache hit.
+    pub stall: u32,
+    /// log2 of the size in bytes of the block the core may fetch from without asking again.
+    pub block_log2: u8,
+}
+
+/// A shareable handle to a fetch-timing model: `PortRef::new("ifetch", Rc::new(FetchRef(..)))`.
+/// `None`: fetches hit (the model is off), and the cores install no hook at all.
+#[derive(Clone)]
+pub struct FetchRef(pub Option<std::rc::Rc<dyn FetchTiming>>);
