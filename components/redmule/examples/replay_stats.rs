@@ -1,0 +1,46 @@
+//! How much of a job the schedule replays instead of evaluating (steady-state replay).
+//!
+//! `cargo run --release -p vp-redmule --example replay_stats -- M N K` (memory always granting;
+//! `GEO="rows cols stages"` for another array).
+use vp_redmule::schedule::{run_with, Geometry, JobShape, Schedule, StartInfo};
+
+fn main() {
+    let a: Vec<u32> = std::env::args()
+        .skip(1)
+        .map(|s| s.parse().expect("numbers"))
+        .collect();
+    let (m, n, k) = (a[0], a[1], a[2]);
+    let geom = match std::env::var("GEO") {
+        Ok(g) => {
+            let v: Vec<u32> = g
+                .split_whitespace()
+                .map(|s| s.parse().expect("GEO"))
+                .collect();
+            Geometry {
+                rows: v[0],
+                cols: v[1],
+                stages: v[2],
+            }
+        }
+        Err(_) => Geometry::REDMULE,
+    };
+    let job = JobShape {
+        m,
+        n,
+        k,
+        x: 0,
+        w: 2 * m * n,
+        z: 2 * m * n + 2 * n * k,
+        elem_bytes: 2,
+    };
+    let mut s = Schedule::new(geom, job, StartInfo::default())
+        .expect("valid job")
+        .with_steady_state_replay(std::env::var("NOREPLAY").is_err());
+    let sum = run_with(&mut s, 100_000_000, |_, _| true).expect("completes");
+    println!(
+        "{m}x{n}x{k}: {} cycles, {} replayed ({:.1} %)",
+        sum.cycles,
+        s.replayed_cycles(),
+        100.0 * s.replayed_cycles() as f64 / sum.cycles.max(1) as f64
+    );
+}

@@ -1,0 +1,846 @@
+//! Steady-state replay: the schedule's outputs of a period repeated instead of evaluated.
+//!
+//! In the interior of a job RedMulE repeats itself: every X chunk (one restart of the X source,
+//! `redmule_memory_scheduler.sv`) the streams issue the same requests in the same cycles, only
+//! at other addresses, and the CE array stalls in the same cycles. This module detects such a
+//! stretch at a period boundary and returns the recorded outputs of the previous period, with
+//! the addresses moved on, instead of evaluating every register of [`Model`]; it stops at the
+//! first refused grant and hands over to the full model in the exact state it would have had.
+//!
+//! # State: control and progress
+//!
+//! The model's registers split into
+//! - progress registers: the iteration counters of `redmule_scheduler.sv` (`x_cols_iter`,
+//!   `x_w_iters`, `x_rows_iter`, `w_rows_iter`, `w_cols_iter`, `w_mat_iters`, `y_cols_iter`,
+//!   `y_rows_iter`), those of `redmule_memory_scheduler.sv` (`x_cols_iters`, `w_iters`,
+//!   `x_rows_iters`, `tot_x_read` and the two offsets), the address generators of W, Y and the Z
+//!   sink (indices `i0..i2`, counters `c0`, `c1`, `overall`) with their stream counters, the
+//!   round-robin counters of the two multiplexers, the cycle number, and the address metadata
+//!   ([`Meta`]) queued in the address and request FIFOs of X, W, Y and Z (list: `progress!` and
+//!   [`specs`]);
+//! - control registers: everything else (FSM states, FIFO occupancies, the X source's address
+//!   generator and stream counter, which never exceed one X chunk's 12 rows, the small phase
+//!   counters `x_shift_cnt`, `waits_cnt`, `z_*_cnt`, the X, W and Z buffers' counters, flags).
+//!
+//! Every decision the model takes reads control registers and compares progress registers
+//! with constants of the job: `== limit - 1` (last chunk, last W row, last tile...), `== 0`,
+//! `< limit` (address generator dimensions, `tot_x_read < TOT_X_READ`), and the 16-bit wrap of
+//! the counters masked with `0xffff`. No comparison involves two progress registers, and a
+//! progress register is only ever stepped by a constant (+1, +stride), set to a constant
+//! (wrap, clear, presample, reset) or, for FIFO metadata, loaded with the output of an address
+//! generator, which is a linear function (`meta_of`) of progress registers.
+//!
+//! # The replay condition
+//!
+//! Period boundaries are the cycles that start the X source. Every period evaluated in full
+//! with every request granted becomes a template: the model at its start A and at its end A'
+//! (after the register update, before the evaluation), the outputs of its P cycles, and which
+//! progress registers were set to a constant during it (the model marks every such update,
+//! `Model::resets`). At a boundary with the model in state B, a template is replayed if, with
+//! d = B - A field by field (wrapping):
+//! 1. the controller computes in B (no event can fall in the period: it needs the Z sink's
+//!    last address, a comparison excluded by 3);
+//! 2. the control registers of A and B are equal (FIFOs compared by content in queue order; a
+//!    multiplexer's `winner_q` only where it is read: after a cycle with a request and no
+//!    handshake);
+//! 3. every progress register with d != 0 was not set to a constant during the template's
+//!    period, did not decrease (A' >= A), and none of its comparisons changes value over the
+//!    template's window [A, A'] nor over the window [B, B + (A' - A)]: no `== c` with c in
+//!    either, and every value of both on the same side of each `< c` (the register is in the
+//!    same class all along both). An address generator compares `c0` and `c1` only when it
+//!    steps, and `c1` only when `c0` has reached `d0_len`: if `overall` (its step count) did
+//!    not move in the template, or `c0` stayed below `d0_len` over both windows without being
+//!    set to 1, those comparisons are not made in either and are not checked;
+//! 4. a multiplexer's round-robin counter with d != 0 (mod its channel count) decided no
+//!    arbitration during the template's period (two or more requests, not forced:
+//!    `Mux::winner`);
+//! 5. per stream, every queued FIFO entry of B is the one of A moved by the same d as the
+//!    stream's address generator output (`meta_of`).
+//!
+//! Claim: the trajectory from B is then the template's trajectory with every progress register
+//! (and queued metadata) moved by d, cycle by cycle, as long as every request is granted. By
+//! induction over the cycles of the period: at cycle j both have the same control registers and
+//! every progress register differs by its d. A register with d = 0 has the same value in both,
+//! so its comparisons agree. A register with d != 0 was only stepped in the template (3; a
+//! 16-bit masked counter cannot wrap either: that needs 65,536 steps and a period has at most
+//! 4096 cycles), so its values stayed in [A, A'], and from B they are those plus d, in
+//! [B, B + (A' - A)]: the comparisons agree (3). The round-robin counter is read only when two
+//! or more channels request at a re-arbitration, which the template never did (4), and the
+//! request pattern is the same from B. So every comparison and every multiplexer decision
+//! agrees, the control registers take the same next values, the updates that set a register to
+//! a constant happen in both at the same cycle (only to registers with d = 0: 3), the steps are
+//! the same constants, and a loaded FIFO entry is `meta_of` of registers that differ by d, i.e.
+//! it moves by the stream's d (5, `meta_of` is linear). The outputs of cycle j are read from
+//! control registers and FIFO heads: the template's, with the addresses moved by the stream's
+//! d. After P cycles the model is A' + d, at the next boundary (the X start falls in the same
+//! cycle), where the next template is looked for.
+//!
+//! The classes of the issue's sketch (first / interior / last chunk...) are these windows:
+//! a template recorded in one tile is replayed in every later tile whose counters are in the
+//! same class, e.g. chunk 3 of every interior tile column of every row block.
+//!
+//! # Refusals
+//!
+//! The memory's grant for cycle j's request is known at cycle j + 1. When a replayed request
+//! turns out refused, the model is restored to B, evaluated again for the cycles before the
+//! refused one with every grant given (exactly what happened), and the refusal is applied to
+//! the full model, which takes over: the outputs so far were those of the full model (above),
+//! and from the refusal on they are the full model's.
+
+use super::{
+    meta_of, src_ctrl, AddrGen, Comb, CountFifo, CtrlState, CycleOut, Fifo, Meta, Model, Mux,
+    Params, SState, Sched, Stall, Stream, WideAccess, XBuf, ZBuf, W, X, Y,
+};
+
+// Bits of `Model::resets`: the progress registers (index in `progress!`) set to a constant
+// (wrapped, cleared) instead of stepped during a period.
+const fn bit(i: u32) -> u64 {
+    1 << i
+}
+pub(super) const SCH_XC: u64 = bit(0);
+pub(super) const SCH_XW: u64 = bit(1);
+pub(super) const SCH_WR: u64 = bit(3);
+pub(super) const SCH_WC: u64 = bit(4);
+pub(super) const SCH_YC: u64 = bit(6);
+pub(super) const SCH_YR: u64 = bit(7);
+pub(super) const MS_COLS: u64 = bit(8) | bit(9);
+pub(super) const MS_W: u64 = bit(10);
+pub(super) const MS_ROWS: u64 = bit(11) | bit(12);
+/// First index of the address generator registers of X (none: control), W, Y and the Z sink.
+const AG_AT: [u32; 4] = [0, 14, 21, 28];
+/// Stream counters (X: control) and the Z sink's address counter.
+pub(super) const CNT: [u64; 3] = [0, bit(20), bit(27)];
+pub(super) const CNT_SINK: u64 = bit(34);
+/// A multiplexer's round-robin counter decided an arbitration (condition 4).
+pub(super) const RR_YZ: u64 = bit(40);
+pub(super) const RR_LD: u64 = bit(41);
+/// The scheduler was reset (FINISHED).
+pub(super) const ALL: u64 = u64::MAX;
+
+/// `Model::resets` bits of an address generator's `set` mask (`AddrGen::clock`) for the load
+/// stream `s` (3: the Z sink).
+pub(super) fn ag_resets(s: usize, set: u32) -> u64 {
+    if s == X {
+        0
+    } else {
+        u64::from(set) << AG_AT[s]
+    }
+}
+
+/// Longest period replayed [cycles] (bounds the steps of a 16-bit counter in one period).
+const MAX_PERIOD: usize = 4096;
+
+/// A comparison of a progress register with a constant of the job.
+#[derive(Clone, Copy, Debug)]
+enum Test {
+    None,
+    Eq(u32),
+    Lt(u32),
+}
+
+/// How a progress register is compared.
+type Spec = [Test; 2];
+
+/// Number of progress registers in `progress!`.
+const NP: usize = 35;
+
+/// The progress registers of a model, as an array of references (`&` or `&mut`), in the order
+/// of [`specs`].
+macro_rules! progress {
+    ($m:expr, $($r:tt)+) => {{
+        let m = $m;
+        let [_, sw, sy] = $($r)+ m.src;
+        let s = $($r)+ m.sched;
+        let ms = $($r)+ m.ms;
+        let sk = $($r)+ m.sink_ag;
+        [
+            $($r)+ s.x_cols_iter,
+            $($r)+ s.x_w_iters,
+            $($r)+ s.x_rows_iter,
+            $($r)+ s.w_rows_iter,
+            $($r)+ s.w_cols_iter,
+            $($r)+ s.w_mat_iters,
+            $($r)+ s.y_cols_iter,
+            $($r)+ s.y_rows_iter,
+            $($r)+ ms.x_cols_iters,
+            $($r)+ ms.x_cols_offs,
+            $($r)+ ms.w_iters,
+            $($r)+ ms.x_rows_iters,
+            $($r)+ ms.x_rows_offs,
+            $($r)+ ms.tot_x_read,
+            $($r)+ sw.ag.i0,
+            $($r)+ sw.ag.i1,
+            $($r)+ sw.ag.i2,
+            $($r)+ sw.ag.c0,
+            $($r)+ sw.ag.c1,
+            $($r)+ sw.ag.overall,
+            $($r)+ sw.stream_cnt,
+            $($r)+ sy.ag.i0,
+            $($r)+ sy.ag.i1,
+            $($r)+ sy.ag.i2,
+            $($r)+ sy.ag.c0,
+            $($r)+ sy.ag.c1,
+            $($r)+ sy.ag.overall,
+            $($r)+ sy.stream_cnt,
+            $($r)+ sk.i0,
+            $($r)+ sk.i1,
+            $($r)+ sk.i2,
+            $($r)+ sk.c0,
+            $($r)+ sk.c1,
+            $($r)+ sk.overall,
+            $($r)+ m.sink_addr_cnt,
+        ]
+    }};
+}
+
+/// The comparisons each progress register takes part in (every use in `eval` and `commit`).
+fn specs(p: &Params) -> [Spec; NP] {
+    use Test::{Eq, Lt, None as No};
+    // Address generator of a stream: `c0 < d0_len`, `c1 < d1_len`, `overall < tot_len` (and
+    // `overall >= tot_len` for `done`); the indices only make addresses. The stream counter:
+    // `== tot_len` ends the stream; 16 bits.
+    let ag = |c: &super::AddrGenCtrl| {
+        [
+            [No, No],
+            [No, No],
+            [No, No],
+            [Lt(c.d0_len), No],
+            [Lt(c.d1_len), No],
+            [Lt(c.tot_len), No],
+            [Eq(c.tot_len), Eq(0xffff)],
+        ]
+    };
+    let aw = ag(&p.w_ctrl);
+    let ay = ag(&p.yz_ctrl);
+    let xc = p.x_cols_iter - 1;
+    let wc = p.w_cols_iter - 1;
+    let xr = p.x_rows_iter - 1;
+    let wr = p.w_rows_iter.wrapping_sub(1);
+    let mut s = [[No, No]; NP];
+    s[..14].copy_from_slice(&[
+        [Eq(xc), No],
+        [Eq(wc), No],
+        [Eq(xr), Eq(0xffff)],
+        [Eq(wr), No],
+        [Eq(wc), No],
+        [Eq(xr), Eq(0xffff)],
+        [Eq(wc), Eq(0)],
+        [Eq(wr), Eq(0)],
+        [Eq(xc), No],
+        [No, No],
+        [Eq(wc), No],
+        [Eq(xr), No],
+        [No, No],
+        [Lt(p.tot_x_read), Eq(0xffff)],
+    ]);
+    s[14..21].copy_from_slice(&aw);
+    s[21..28].copy_from_slice(&ay);
+    s[28..35].copy_from_slice(&ay);
+    s
+}
+
+/// The FIFOs holding address metadata of stream `s` (0 X, 1 W, 2 Y, 3 Z).
+fn meta_fifos_ref(m: &Model, s: usize) -> [&Fifo; 2] {
+    if s < 3 {
+        [&m.src[s].addr_fifo, &m.src[s].req_fifo]
+    } else {
+        [&m.sink_addr_fifo, &m.store_fifo]
+    }
+}
+
+/// As [`meta_fifos_ref`].
+fn meta_fifos(m: &mut Model, s: usize) -> [&mut Fifo; 2] {
+    if s < 3 {
+        let src = &mut m.src[s];
+        [&mut src.addr_fifo, &mut src.req_fifo]
+    } else {
+        [&mut m.sink_addr_fifo, &mut m.store_fifo]
+    }
+}
+
+/// What the address generator of stream `s` presents (the metadata its next entry will carry).
+fn stream_meta(m: &Model, s: usize) -> Meta {
+    let p = &m.prm;
+    match s {
+        0 => meta_of(p, &m.ms, X, &m.src[X].ag, &src_ctrl(p, &m.ms, X)),
+        1 => meta_of(p, &m.ms, W, &m.src[W].ag, &p.w_ctrl),
+        2 => meta_of(p, &m.ms, Y, &m.src[Y].ag, &p.yz_ctrl),
+        _ => Meta {
+            bytes: 0,
+            ..meta_of(p, &m.ms, Y, &m.sink_ag, &p.yz_ctrl)
+        },
+    }
+}
+
+fn meta_sub(a: Meta, b: Meta) -> Meta {
+    Meta {
+        addr: a.addr.wrapping_sub(b.addr),
+        row: a.row.wrapping_sub(b.row),
+        tile_m: a.tile_m.wrapping_sub(b.tile_m),
+        tile_k: a.tile_k.wrapping_sub(b.tile_k),
+        chunk: a.chunk.wrapping_sub(b.chunk),
+        bytes: a.bytes.wrapping_sub(b.bytes),
+    }
+}
+
+fn meta_add(a: Meta, b: Meta) -> Meta {
+    Meta {
+        addr: a.addr.wrapping_add(b.addr),
+        row: a.row.wrapping_add(b.row),
+        tile_m: a.tile_m.wrapping_add(b.tile_m),
+        tile_k: a.tile_k.wrapping_add(b.tile_k),
+        chunk: a.chunk.wrapping_add(b.chunk),
+        bytes: a.bytes.wrapping_add(b.bytes),
+    }
+}
+
+/// Rotate a FIFO so that its head is slot 0 and clear the free slots (invisible to the model:
+/// it only reads entries in queue order).
+fn canon_fifo(f: &mut Fifo) {
+    let mut buf = [Meta::default(); 4];
+    for (i, e) in buf.iter_mut().enumerate().take(f.len) {
+        *e = f.buf[(f.head + i) & (f.depth - 1)];
+    }
+    f.buf = buf;
+    f.head = 0;
+}
+
+fn canon(m: &mut Model) {
+    for s in 0..4 {
+        for f in meta_fifos(m, s) {
+            canon_fifo(f);
+        }
+    }
+    canon_fifo(&mut m.top_z);
+}
+
+/// A multiplexer as far as its future depends on it: `winner_q` is only read after a cycle with
+/// a request and without handshake (`Mux::winner`); the round-robin counter is compared apart.
+fn mux_key(x: &Mux) -> Mux {
+    Mux {
+        rr_counter: 0,
+        winner_q: if !x.rr_en_q && x.any_req_q {
+            x.winner_q
+        } else {
+            0
+        },
+        ..*x
+    }
+}
+
+/// The control registers of a model (condition 2 of the module docs), canonical ([`canon`]):
+/// the sources' and the Z sink's progress registers cleared, FIFOs of metadata by occupancy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct View {
+    ctrl: (CtrlState, bool, bool, bool, u64, bool, bool),
+    xb: XBuf,
+    zb: ZBuf,
+    sched: Sched,
+    src: [(SState, AddrGen, u32, usize, bool, usize, usize); 3],
+    sink: (SState, bool, usize, usize),
+    top: [CountFifo; 3],
+    top_z: Fifo,
+    mux: (Mux, Mux),
+    port: (Option<usize>, Option<usize>, u32),
+}
+
+fn view(m: &Model) -> View {
+    // Exhaustive on purpose: a register added to the model must be classified here.
+    let Model {
+        prm: _,
+        geom: _,
+        job: _,
+        t: _,
+        start_at,
+        evaluated: _,
+        c: _,
+        ctrl,
+        sink_done_q,
+        evt,
+        finished,
+        ms: _,
+        sched,
+        xb,
+        zb,
+        src,
+        sink_cs,
+        sink_ag,
+        sink_addr_fifo,
+        sink_addr_cnt: _,
+        store_fifo,
+        top,
+        top_z,
+        yz_mux,
+        ld_mux,
+        resp,
+        port_refused,
+        quiet,
+        rtl_retire,
+        refused_any,
+        resets: _,
+        x_started: _,
+    } = m;
+    let mut sched = *sched;
+    sched.x_cols_iter = 0;
+    sched.x_w_iters = 0;
+    sched.x_rows_iter = 0;
+    sched.w_rows_iter = 0;
+    sched.w_cols_iter = 0;
+    sched.w_mat_iters = 0;
+    sched.y_cols_iter = 0;
+    sched.y_rows_iter = 0;
+    let ag_ctrl = |a: &AddrGen| AddrGen {
+        valid: a.valid,
+        ..AddrGen::reset()
+    };
+    let src = std::array::from_fn(|i| {
+        let s = &src[i];
+        // X's address generator and stream counter never exceed one chunk: control.
+        let (ag, cnt) = if i == X {
+            (s.ag, s.stream_cnt)
+        } else {
+            (ag_ctrl(&s.ag), 0)
+        };
+        (
+            s.cs,
+            ag,
+            cnt,
+            s.resp_len,
+            s.r_valid_q,
+            s.addr_fifo.len,
+            s.req_fifo.len,
+        )
+    });
+    View {
+        ctrl: (
+            *ctrl,
+            *sink_done_q,
+            *evt,
+            *finished,
+            *start_at,
+            *rtl_retire,
+            *refused_any,
+        ),
+        xb: *xb,
+        zb: *zb,
+        sched,
+        src,
+        sink: (*sink_cs, sink_ag.valid, sink_addr_fifo.len, store_fifo.len),
+        top: *top,
+        top_z: *top_z,
+        mux: (mux_key(yz_mux), mux_key(ld_mux)),
+        port: (*resp, *port_refused, *quiet),
+    }
+}
+
+/// FNV-1a over words (for the [`View`] digest; deterministic).
+struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u8(&mut self, v: u8) {
+        self.write_u64(u64::from(v));
+    }
+    fn write_u32(&mut self, v: u32) {
+        self.write_u64(u64::from(v));
+    }
+    fn write_usize(&mut self, v: usize) {
+        self.write_u64(v as u64);
+    }
+    fn write_isize(&mut self, v: isize) {
+        self.write_u64(v as u64);
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0 ^ v).wrapping_mul(0x0100_0000_01b3);
+    }
+}
+
+/// What the replay needs of the model at a boundary.
+#[derive(Clone, Debug)]
+struct Digest {
+    key: u64,
+    view: View,
+    /// Progress registers (`progress!`), round-robin counters (Y/Z, X/W/YZ).
+    v: [u32; NP],
+    rr: [u32; 2],
+    /// Per stream, the address generator's output (`stream_meta`).
+    meta: [Meta; 4],
+    /// Entries of the metadata FIFOs in queue order (`meta_fifos_ref` of streams 0 to 3).
+    fifos: [[Meta; 4]; 8],
+    t: u64,
+}
+
+fn digest(m: &Model) -> Digest {
+    use std::hash::{Hash, Hasher};
+    let view = view(m);
+    let mut h = Fnv(0xcbf2_9ce4_8422_2325);
+    view.hash(&mut h);
+    let mut fifos = [[Meta::default(); 4]; 8];
+    for s in 0..4 {
+        for (k, f) in meta_fifos_ref(m, s).into_iter().enumerate() {
+            fifos[2 * s + k] = f.buf;
+        }
+    }
+    Digest {
+        key: h.finish(),
+        view,
+        v: progress!(m, &).map(|r| *r),
+        rr: [m.yz_mux.rr_counter, m.ld_mux.rr_counter],
+        meta: std::array::from_fn(|s| stream_meta(m, s)),
+        fifos,
+        t: m.t,
+    }
+}
+
+/// A recorded period: what the replay needs of the model at its start, the progress registers
+/// and the model at its end (canonical, [`canon`]), the outputs of its cycles and the registers
+/// set to a constant during it.
+#[derive(Clone, Debug)]
+struct Template {
+    a: Digest,
+    a2: [u32; NP],
+    end: Box<Model>,
+    outs: Vec<Rec>,
+    resets: u64,
+}
+
+/// Conditions 2 to 5 of the module docs for replaying the period of `tp` from `b`: the model at
+/// the end of the replayed period (`tp.end` moved as `b` is from the template's start) and, per
+/// stream, the move of the metadata.
+fn plan(tp: &Template, b: &Digest, specs: &[Spec; NP]) -> Option<(Box<Model>, [Meta; 4])> {
+    let a = &tp.a;
+    if a.key != b.key || a.view != b.view {
+        return None;
+    }
+    // An address generator compares `c0` and `c1` only when it steps (`overall` counts the
+    // steps): if it did not step in the template, it does not from `b` either (same control
+    // registers and same class of `overall`). It reads `c1 < d1_len` only when `c0` reaches
+    // `d0_len`: if `c0` stays below it over both windows, `c1`'s comparison is never made.
+    let mut unread = 0u64;
+    for at in &AG_AT[1..] {
+        let c0 = *at as usize + 3;
+        let overall = *at as usize + 5;
+        if a.v[overall] == tp.a2[overall] {
+            unread |= bit(at + 3) | bit(at + 4);
+            continue;
+        }
+        let (alo, ahi, blo) = (a.v[c0], tp.a2[c0], b.v[c0]);
+        if let Test::Lt(d0_len) = specs[c0][0] {
+            // (Not set to a constant in the template: `c0` only returns to 1 from `d0_len`.)
+            if tp.resets & bit(c0 as u32) == 0
+                && alo <= ahi
+                && ahi < d0_len
+                && blo.checked_add(ahi - alo).is_some_and(|h| h < d0_len)
+            {
+                unread |= bit(at + 4);
+            }
+        }
+    }
+    let mut d = [0u32; NP];
+    for i in 0..NP {
+        let di = b.v[i].wrapping_sub(a.v[i]);
+        if di == 0 {
+            continue;
+        }
+        // Moved: stepped only, and every comparison the same over both windows.
+        let (alo, ahi, blo) = (a.v[i], tp.a2[i], b.v[i]);
+        if tp.resets & bit(i as u32) != 0 || ahi < alo {
+            return None;
+        }
+        let bhi = blo.checked_add(ahi - alo)?;
+        for t in specs[i] {
+            if unread & bit(i as u32) != 0 {
+                break;
+            }
+            let same = match t {
+                Test::None => true,
+                Test::Eq(c) => !(alo..=ahi).contains(&c) && !(blo..=bhi).contains(&c),
+                Test::Lt(c) => {
+                    let below = alo < c;
+                    below == (ahi < c) && below == (blo < c) && below == (bhi < c)
+                }
+            };
+            if !same {
+                return None;
+            }
+        }
+        d[i] = di;
+    }
+    let rr_yz = (b.rr[0] + 2 - a.rr[0]) % 2;
+    let rr_ld = (b.rr[1] + 3 - a.rr[1]) % 3;
+    if (rr_yz != 0 && tp.resets & RR_YZ != 0) || (rr_ld != 0 && tp.resets & RR_LD != 0) {
+        return None;
+    }
+    let mut meta = [Meta::default(); 4];
+    for (s, ms) in meta.iter_mut().enumerate() {
+        *ms = meta_sub(b.meta[s], a.meta[s]);
+        let lens = [b.view.src.get(s).map_or(b.view.sink.2, |x| x.5), {
+            b.view.src.get(s).map_or(b.view.sink.3, |x| x.6)
+        }];
+        for (k, &len) in lens.iter().enumerate() {
+            let (fa, fb) = (&a.fifos[2 * s + k], &b.fifos[2 * s + k]);
+            if (0..len).any(|i| meta_sub(fb[i], fa[i]) != *ms) {
+                return None;
+            }
+        }
+    }
+    // The end: `tp.end` moved.
+    let mut n = tp.end.clone();
+    for (r, d) in progress!(&mut *n, &mut).into_iter().zip(d) {
+        *r = r.wrapping_add(d);
+    }
+    n.yz_mux.rr_counter = (n.yz_mux.rr_counter + rr_yz) % 2;
+    n.ld_mux.rr_counter = (n.ld_mux.rr_counter + rr_ld) % 3;
+    for (s, ms) in meta.iter().enumerate() {
+        for f in meta_fifos(&mut n, s) {
+            for i in 0..f.len {
+                f.buf[i] = meta_add(f.buf[i], *ms);
+            }
+        }
+    }
+    n.t = n.t.wrapping_add(b.t.wrapping_sub(a.t));
+    n.evaluated = true;
+    n.x_started = true;
+    n.resets = 0;
+    n.c = Comb::default();
+    Some((n, meta))
+}
+
+/// What a cycle showed (besides the model's outputs, the deadlock counter).
+#[derive(Clone, Copy, Debug)]
+struct Rec {
+    out: CycleOut,
+    quiet: u32,
+}
+
+/// A period being replayed.
+#[derive(Clone, Debug)]
+pub(super) struct Active {
+    /// Cycle of the period's first cycle.
+    pub(super) t0: u64,
+    /// Outputs returned so far.
+    pub(super) pos: usize,
+    /// The template replayed (index in `Replay::tmpls`).
+    tmpl: usize,
+    /// The model at the end of the period.
+    next: Box<Model>,
+    /// Per stream (X, W, Y, Z), the move of the template's metadata.
+    shift: [Meta; 4],
+}
+
+/// Templates kept (the oldest is replaced).
+const MAX_TEMPLATES: usize = 64;
+
+/// Replay bookkeeping of a [`super::Schedule`].
+#[derive(Clone, Debug)]
+pub(super) struct Replay {
+    pub(super) enabled: bool,
+    pub(super) replayed: u64,
+    pub(super) active: Option<Active>,
+    /// The model at the last boundary (not evaluated yet) and its digest.
+    base: Option<Box<Model>>,
+    base_digest: Option<Digest>,
+    /// The job's comparisons ([`specs`]), once known.
+    specs: Option<Box<[Spec; NP]>>,
+    /// Outputs since the last boundary, and whether they can make a template (every request
+    /// granted, no event, not too long, not replayed).
+    cur: Vec<Rec>,
+    cur_ok: bool,
+    tmpls: Vec<Template>,
+    /// Next template slot to replace once `tmpls` is full.
+    victim: usize,
+}
+
+impl Replay {
+    pub(super) fn new() -> Self {
+        Replay {
+            enabled: true,
+            replayed: 0,
+            active: None,
+            base: None,
+            base_digest: None,
+            specs: None,
+            cur: Vec::new(),
+            cur_ok: false,
+            tmpls: Vec::new(),
+            victim: 0,
+        }
+    }
+
+    fn rec(&self, a: &Active, i: usize) -> &Rec {
+        &self.tmpls[a.tmpl].outs[i]
+    }
+
+    pub(super) fn last_quiet(&self, a: &Active) -> u32 {
+        self.rec(a, a.pos - 1).quiet
+    }
+
+    pub(super) fn last_stall(&self, a: &Active) -> Option<Stall> {
+        self.rec(a, a.pos - 1).out.stall
+    }
+}
+
+fn stream_index(s: Stream) -> usize {
+    match s {
+        Stream::X => 0,
+        Stream::W => 1,
+        Stream::Y => 2,
+        Stream::Z => 3,
+    }
+}
+
+impl super::Schedule {
+    /// [`super::Schedule::cycle`] with the replay on.
+    pub(super) fn replay_cycle(&mut self, prev_granted: bool) -> CycleOut {
+        let Some(a) = &self.rp.active else {
+            return self.full_cycle(prev_granted);
+        };
+        let j = a.pos;
+        let len = self.rp.tmpls[a.tmpl].outs.len();
+        if self.rp.rec(a, j - 1).out.req.is_some() && !prev_granted {
+            return self.fall_back(j);
+        }
+        if j < len {
+            return self.replay_out();
+        }
+        // End of the period: the model is at the next boundary.
+        let a = self.rp.active.take().expect("active");
+        self.m = *a.next;
+        self.rp.replayed += j as u64;
+        self.rp.cur_ok = false;
+        self.after_commit()
+    }
+
+    /// The next output of the template, moved.
+    fn replay_out(&mut self) -> CycleOut {
+        let a = self.rp.active.as_mut().expect("active");
+        let mut out = self.rp.tmpls[a.tmpl].outs[a.pos].out;
+        a.pos += 1;
+        if let Some(r) = &mut out.req {
+            let d = a.shift[stream_index(r.stream)];
+            let byte_addr = r.byte_addr.wrapping_add(d.addr);
+            *r = WideAccess {
+                addr: byte_addr & !3,
+                byte_addr,
+                write: r.write,
+                stream: r.stream,
+                tile_m: r.tile_m.wrapping_add(d.tile_m),
+                tile_k: r.tile_k.wrapping_add(d.tile_k),
+                row: r.row.wrapping_add(d.row),
+                chunk: r.chunk.wrapping_add(d.chunk),
+                bytes: r.bytes.wrapping_add(d.bytes),
+            };
+        }
+        out
+    }
+
+    /// The request of replayed cycle `j - 1` was refused: rebuild the full model's state from
+    /// the boundary and let it take over.
+    fn fall_back(&mut self, j: usize) -> CycleOut {
+        self.rp.active = None;
+        self.m = (**self.rp.base.as_ref().expect("boundary state")).clone();
+        self.rp.cur.clear();
+        self.rp.cur_ok = true;
+        for _ in 0..j {
+            self.full_cycle(true);
+        }
+        self.full_cycle(false)
+    }
+
+    /// One evaluated cycle.
+    fn full_cycle(&mut self, prev_granted: bool) -> CycleOut {
+        if self.m.evaluated && self.m.c.port.is_some() && !prev_granted {
+            self.rp.cur_ok = false;
+        }
+        self.m.commit_phase(prev_granted);
+        self.after_commit()
+    }
+
+    /// After the register update: a boundary may start a replay; otherwise evaluate.
+    fn after_commit(&mut self) -> CycleOut {
+        if self.m.x_started {
+            if let Some(out) = self.boundary() {
+                return out;
+            }
+        }
+        let out = self.m.eval_phase();
+        let rp = &mut self.rp;
+        if out.done || rp.cur.len() >= MAX_PERIOD {
+            rp.cur_ok = false;
+        }
+        if rp.cur_ok {
+            rp.cur.push(Rec {
+                out,
+                quiet: self.m.quiet,
+            });
+        }
+        out
+    }
+
+    /// A period boundary: keep the period that ended as a template, and replay the coming one
+    /// if a template fits.
+    fn boundary(&mut self) -> Option<CycleOut> {
+        let m = &mut self.m;
+        m.x_started = false;
+        canon(m);
+        let resets = std::mem::take(&mut m.resets);
+        let mut snap = Box::new(m.clone());
+        snap.evaluated = false;
+        let dg = digest(&snap);
+        let rp = &mut self.rp;
+        let specs = rp.specs.get_or_insert_with(|| Box::new(specs(&m.prm)));
+        let base_digest = rp.base_digest.take();
+        if rp.cur_ok && !rp.cur.is_empty() {
+            if let Some(a) = base_digest {
+                let t = Template {
+                    a,
+                    a2: dg.v,
+                    end: snap.clone(),
+                    outs: std::mem::take(&mut rp.cur),
+                    resets,
+                };
+                if rp.tmpls.len() < MAX_TEMPLATES {
+                    rp.tmpls.push(t);
+                } else {
+                    rp.tmpls[rp.victim] = t;
+                    rp.victim = (rp.victim + 1) % MAX_TEMPLATES;
+                }
+            }
+        }
+        let mut started = false;
+        if m.ctrl == CtrlState::Computing && !m.finished && !m.evt {
+            // Most recent first.
+            let n = rp.tmpls.len();
+            for k in 0..n {
+                let i = (rp.victim + n - 1 - k) % n;
+                if let Some((next, shift)) = plan(&rp.tmpls[i], &dg, specs) {
+                    rp.active = Some(Active {
+                        t0: m.t,
+                        pos: 0,
+                        tmpl: i,
+                        next,
+                        shift,
+                    });
+                    started = true;
+                    break;
+                }
+            }
+        }
+        rp.base = Some(snap);
+        rp.base_digest = Some(dg);
+        rp.cur.clear();
+        rp.cur_ok = true;
+        if started {
+            Some(self.replay_out())
+        } else {
+            None
+        }
+    }
+}
