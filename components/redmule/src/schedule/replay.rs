@@ -79,6 +79,14 @@
 //! a template recorded in one tile is replayed in every later tile whose counters are in the
 //! same class, e.g. chunk 3 of every interior tile column of every row block.
 //!
+//! Finding the template: templates are kept (64, the least recently used replaced) with a key
+//! (a digest of the control registers) and the set of registers the template pins (those
+//! condition 3 cannot move for it: set to a constant, or crossing a limit in its own window),
+//! with a digest of their values. At a boundary the candidates are the template that followed
+//! the one just replayed, then the others most recently used first, those whose key and pinned
+//! values match the model's; at most 8 are checked in full. The index only selects candidates:
+//! the conditions above decide.
+//!
 //! # Refusals
 //!
 //! The memory's grant for cycle j's request is known at cycle j + 1. When a replayed request
@@ -509,6 +517,53 @@ struct Template {
     end: Box<Model>,
     outs: Vec<Rec>,
     resets: u64,
+    /// The template replayed after this one last time (tried first; only a hint: [`plan`]
+    /// decides).
+    next: Option<usize>,
+    /// The registers [`plan`] requires unmoved from this template ([`pins`]), and the digest of
+    /// their values with the key ([`pin_sig`]): an index, [`plan`] decides.
+    pin: u64,
+    sig: u64,
+}
+
+/// The progress registers (bits of `progress!` indices, and `RR_YZ`, `RR_LD` for the
+/// round-robin counters) that [`plan`] refuses to move for a template from `a` to `a2` with
+/// `resets`: set to a constant, decreasing, or a comparison changing over the template's own
+/// window.
+fn pins(a: &[u32; NP], a2: &[u32; NP], resets: u64, specs: &[Spec; NP]) -> u64 {
+    let mut pin = resets & (RR_YZ | RR_LD);
+    for i in 0..NP {
+        let (lo, hi) = (a[i], a2[i]);
+        let moved_badly = resets & bit(i as u32) != 0 || hi < lo;
+        let crosses = specs[i].iter().any(|t| match *t {
+            Test::None => false,
+            Test::Eq(c) => (lo..=hi).contains(&c),
+            Test::Lt(c) => lo < c && c <= hi,
+        });
+        if moved_badly || crosses {
+            pin |= bit(i as u32);
+        }
+    }
+    pin
+}
+
+/// Digest of the key and the values of the registers in `pin`.
+fn pin_sig(key: u64, pin: u64, v: &[u32; NP], rr: [u32; 2]) -> u64 {
+    use std::hash::Hasher;
+    let mut h = Fnv(key ^ pin);
+    let mut bits = pin & (bit(NP as u32) - 1);
+    while bits != 0 {
+        let i = bits.trailing_zeros();
+        h.write_u32(v[i as usize]);
+        bits &= bits - 1;
+    }
+    if pin & RR_YZ != 0 {
+        h.write_u32(rr[0]);
+    }
+    if pin & RR_LD != 0 {
+        h.write_u32(rr[1]);
+    }
+    h.finish()
 }
 
 /// Conditions 2 to 5 of the module docs for replaying the period of `tp` from `b`: the model at
@@ -516,7 +571,9 @@ struct Template {
 /// stream, the move of the metadata.
 fn plan(tp: &Template, b: &Digest, specs: &[Spec; NP]) -> Option<(Box<Model>, [Meta; 4])> {
     let a = &tp.a;
-    if a.key != b.key || a.view != b.view {
+    // The key first, the control registers last (the costliest check, and the key is their
+    // digest: it rarely fails once the key matched).
+    if a.key != b.key {
         return None;
     }
     // An address generator compares `c0` and `c1` only when it steps (`overall` counts the
@@ -578,6 +635,9 @@ fn plan(tp: &Template, b: &Digest, specs: &[Spec; NP]) -> Option<(Box<Model>, [M
     if (rr_yz != 0 && tp.resets & RR_YZ != 0) || (rr_ld != 0 && tp.resets & RR_LD != 0) {
         return None;
     }
+    if a.view != b.view {
+        return None;
+    }
     let mut meta = [Meta::default(); 4];
     for (s, ms) in meta.iter_mut().enumerate() {
         *ms = meta_sub(b.meta[s], a.meta[s]);
@@ -635,6 +695,10 @@ pub(super) struct Active {
     shift: [Meta; 4],
 }
 
+/// Templates with the right key tried at a boundary (bounds the cost of a boundary where none
+/// fits).
+const MAX_TRIES: u32 = 8;
+
 /// Templates kept (the oldest is replaced).
 const MAX_TEMPLATES: usize = 64;
 
@@ -654,8 +718,10 @@ pub(super) struct Replay {
     cur: Vec<Rec>,
     cur_ok: bool,
     tmpls: Vec<Template>,
-    /// Next template slot to replace once `tmpls` is full.
-    victim: usize,
+    /// Template slots, most recently used (or recorded) first.
+    mru: Vec<usize>,
+    /// The template whose replay ended at this boundary.
+    last: Option<usize>,
 }
 
 impl Replay {
@@ -670,7 +736,8 @@ impl Replay {
             cur: Vec::new(),
             cur_ok: false,
             tmpls: Vec::new(),
-            victim: 0,
+            mru: Vec::new(),
+            last: None,
         }
     }
 
@@ -712,6 +779,7 @@ impl super::Schedule {
         }
         // End of the period: the model is at the next boundary.
         let a = self.rp.active.take().expect("active");
+        self.rp.last = Some(a.tmpl);
         self.m = *a.next;
         self.rp.replayed += j as u64;
         self.rp.cur_ok = false;
@@ -786,6 +854,8 @@ impl super::Schedule {
 
     /// A period boundary: keep the period that ended as a template, and replay the coming one
     /// if a template fits.
+    // Once per period: kept out of the per-cycle path.
+    #[inline(never)]
     fn boundary(&mut self) -> Option<CycleOut> {
         let m = &mut self.m;
         m.x_started = false;
@@ -799,27 +869,64 @@ impl super::Schedule {
         let base_digest = rp.base_digest.take();
         if rp.cur_ok && !rp.cur.is_empty() {
             if let Some(a) = base_digest {
+                let pin = pins(&a.v, &dg.v, resets, specs);
+                let sig = pin_sig(a.key, pin, &a.v, a.rr);
                 let t = Template {
                     a,
                     a2: dg.v,
                     end: snap.clone(),
                     outs: std::mem::take(&mut rp.cur),
                     resets,
+                    next: None,
+                    pin,
+                    sig,
                 };
-                if rp.tmpls.len() < MAX_TEMPLATES {
+                // The least recently used template makes room.
+                let slot = if rp.tmpls.len() < MAX_TEMPLATES {
                     rp.tmpls.push(t);
+                    rp.tmpls.len() - 1
                 } else {
-                    rp.tmpls[rp.victim] = t;
-                    rp.victim = (rp.victim + 1) % MAX_TEMPLATES;
-                }
+                    let slot = rp.mru.pop().expect("templates");
+                    rp.tmpls[slot] = t;
+                    slot
+                };
+                rp.mru.insert(0, slot);
             }
         }
         let mut started = false;
+        let prev = rp.last.take();
         if m.ctrl == CtrlState::Computing && !m.finished && !m.evt {
-            // Most recent first.
-            let n = rp.tmpls.len();
-            for k in 0..n {
-                let i = (rp.victim + n - 1 - k) % n;
+            // The template that followed the one just replayed last time, then the most recently
+            // used first.
+            let hint = prev.and_then(|p| rp.tmpls[p].next);
+            let mut tries = MAX_TRIES;
+            // Digests of the model's pinned registers, per pin set met (few).
+            let mut sigs: Vec<(u64, u64)> = Vec::new();
+            for k in 0..=rp.mru.len() {
+                let i = match (k, hint) {
+                    (0, Some(h)) => h,
+                    (0, None) => continue,
+                    _ => rp.mru[k - 1],
+                };
+                let tp = &rp.tmpls[i];
+                if tp.a.key != dg.key {
+                    continue;
+                }
+                let sig = match sigs.iter().find(|(p, _)| *p == tp.pin) {
+                    Some(&(_, s)) => s,
+                    None => {
+                        let s = pin_sig(dg.key, tp.pin, &dg.v, dg.rr);
+                        sigs.push((tp.pin, s));
+                        s
+                    }
+                };
+                if sig != tp.sig {
+                    continue;
+                }
+                if tries == 0 {
+                    break;
+                }
+                tries -= 1;
                 if let Some((next, shift)) = plan(&rp.tmpls[i], &dg, specs) {
                     rp.active = Some(Active {
                         t0: m.t,
@@ -828,6 +935,12 @@ impl super::Schedule {
                         next,
                         shift,
                     });
+                    if let Some(p) = prev {
+                        rp.tmpls[p].next = Some(i);
+                    }
+                    let at = rp.mru.iter().position(|&x| x == i).expect("listed");
+                    rp.mru.remove(at);
+                    rp.mru.insert(0, i);
                     started = true;
                     break;
                 }
