@@ -272,7 +272,7 @@ pub struct CycleOut {
 // ------------------------------------------------------------------------------------------------
 
 /// What travels with an address or a data word through the FIFOs (the model carries no data).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Meta {
     addr: u32,
     row: u32,
@@ -284,7 +284,7 @@ struct Meta {
 
 /// `hwpe_stream_fifo.sv`: `ready` while not FULL, `valid` while not EMPTY, one cycle of latency,
 /// a FULL FIFO refuses a push even if popped in the same cycle. Equivalent to a counter.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Fifo {
     buf: [Meta; 4],
     head: usize,
@@ -332,7 +332,7 @@ impl Fifo {
 
 /// A [`Fifo`] whose entries carry nothing the model reads (the stream FIFOs of X, W and Y in
 /// `redmule_top.sv`): only its occupancy, with the same valid/ready/update rules.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct CountFifo {
     len: u8,
     depth: u8,
@@ -372,7 +372,7 @@ struct AddrGenCtrl {
     d2_stride: u32,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct AddrGen {
     /// Indices standing for `d0_addr_q`..`d2_addr_q` (address = base + i * stride).
     i0: u32,
@@ -463,7 +463,7 @@ impl AddrGen {
 }
 
 /// `hci_streamer_state_t`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum SState {
     Idle,
     Working,
@@ -520,7 +520,7 @@ struct SourceComb {
 }
 
 /// `hci_core_mux_ooo.sv` arbitration state.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Mux {
     rr_counter: u32,
     winner_q: u32,
@@ -710,7 +710,7 @@ impl Params {
 // The model
 // ------------------------------------------------------------------------------------------------
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum CtrlState {
     Idle,
     Starting,
@@ -718,7 +718,7 @@ enum CtrlState {
     Finished,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum SchedState {
     Idle,
     Preload,
@@ -726,7 +726,7 @@ enum SchedState {
     Wait,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum XState {
     Preload,
     FastFill,
@@ -738,7 +738,7 @@ enum XState {
     PadEmpty,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum ZState {
     Empty,
     Loaded,
@@ -746,7 +746,7 @@ enum ZState {
 }
 
 /// Registers of `redmule_scheduler.sv`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Sched {
     state: SchedState,
     x_cols_iter: u32,
@@ -811,7 +811,7 @@ impl Sched {
 }
 
 /// Registers of `redmule_x_buffer.sv` that decide its flags.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct XBuf {
     state: XState,
     first_block: bool,
@@ -824,7 +824,7 @@ struct XBuf {
 }
 
 /// Registers of `redmule_z_buffer.sv` that decide its flags.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct ZBuf {
     state: ZState,
     fill_shift: u32,

@@ -338,7 +338,7 @@ fn mux_key(x: &Mux) -> Mux {
 
 /// The control registers of a model (condition 2 of the module docs), canonical ([`canon`]):
 /// the sources' and the Z sink's progress registers cleared, FIFOs of metadata by occupancy.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct View {
     ctrl: (CtrlState, bool, bool, bool, u64, bool, bool),
     xb: XBuf,
@@ -485,11 +485,50 @@ struct Digest {
     t: u64,
 }
 
-fn digest(m: &Model) -> Digest {
-    use std::hash::{Hash, Hasher};
-    let view = view(m);
+/// A digest of some control registers (equal [`View`]s give equal keys).
+fn key_of(m: &Model) -> u64 {
+    use std::hash::Hasher;
+    let (s, xb, zb) = (&m.sched, &m.xb, &m.zb);
     let mut h = Fnv(0xcbf2_9ce4_8422_2325);
-    view.hash(&mut h);
+    h.write_u32(
+        s.state as u32
+            | (s.x_shift_cnt << 4)
+            | (s.waits_cnt << 12)
+            | (s.z_wait_cnt << 20)
+            | (u32::from(s.x_reload) << 28)
+            | (u32::from(s.y_push_en) << 29)
+            | (u32::from(s.z_avail_en) << 30),
+    );
+    h.write_u32(s.z_avail_cnt | (s.y_push_cnt << 8) | (s.z_width << 16) | (s.z_height << 24));
+    h.write_u32(xb.state as u32 | (xb.pad_r_addr << 4) | (xb.w_index << 12) | (xb.h_index_r << 20));
+    h.write_u32(xb.pad_read_cnt | (xb.buf_write_cnt << 8) | (u32::from(xb.refilling) << 16));
+    h.write_u32(
+        zb.state as u32 | (zb.fill_shift << 4) | (zb.store_shift << 12) | (zb.d_index << 20),
+    );
+    h.write_u32(zb.w_index);
+    for (i, sr) in m.src.iter().enumerate() {
+        h.write_u32(
+            sr.cs as u32
+                | ((sr.addr_fifo.len as u32) << 4)
+                | ((sr.req_fifo.len as u32) << 8)
+                | ((sr.resp_len as u32) << 12)
+                | (u32::from(m.top[i].len) << 16),
+        );
+    }
+    h.write_u32(
+        m.sink_cs as u32
+            | ((m.sink_addr_fifo.len as u32) << 4)
+            | ((m.store_fifo.len as u32) << 8)
+            | ((m.top_z.len as u32) << 12)
+            | (u32::from(m.ld_mux.any_req_q) << 16)
+            | (u32::from(m.ld_mux.rr_en_q) << 17),
+    );
+    h.write_u32(m.quiet);
+    h.finish()
+}
+
+fn digest(m: &Model) -> Digest {
+    let view = view(m);
     let mut fifos = [[Meta::default(); 4]; 8];
     for s in 0..4 {
         for (k, f) in meta_fifos_ref(m, s).into_iter().enumerate() {
@@ -497,7 +536,7 @@ fn digest(m: &Model) -> Digest {
         }
     }
     Digest {
-        key: h.finish(),
+        key: key_of(m),
         view,
         v: progress!(m, &).map(|r| *r),
         rr: [m.yz_mux.rr_counter, m.ld_mux.rr_counter],
@@ -569,7 +608,7 @@ fn pin_sig(key: u64, pin: u64, v: &[u32; NP], rr: [u32; 2]) -> u64 {
 /// Conditions 2 to 5 of the module docs for replaying the period of `tp` from `b`: the model at
 /// the end of the replayed period (`tp.end` moved as `b` is from the template's start) and, per
 /// stream, the move of the metadata.
-fn plan(tp: &Template, b: &Digest, specs: &[Spec; NP]) -> Option<(Box<Model>, [Meta; 4])> {
+fn plan(tp: &Template, b: &Digest, specs: &[Spec; NP]) -> Option<(Model, [Meta; 4])> {
     let a = &tp.a;
     // The key first, the control registers last (the costliest check, and the key is their
     // digest: it rarely fails once the key matched).
@@ -652,8 +691,8 @@ fn plan(tp: &Template, b: &Digest, specs: &[Spec; NP]) -> Option<(Box<Model>, [M
         }
     }
     // The end: `tp.end` moved.
-    let mut n = tp.end.clone();
-    for (r, d) in progress!(&mut *n, &mut).into_iter().zip(d) {
+    let mut n = (*tp.end).clone();
+    for (r, d) in progress!(&mut n, &mut).into_iter().zip(d) {
         *r = r.wrapping_add(d);
     }
     n.yz_mux.rr_counter = (n.yz_mux.rr_counter + rr_yz) % 2;
@@ -689,8 +728,6 @@ pub(super) struct Active {
     pub(super) pos: usize,
     /// The template replayed (index in `Replay::tmpls`).
     tmpl: usize,
-    /// The model at the end of the period.
-    next: Box<Model>,
     /// Per stream (X, W, Y, Z), the move of the template's metadata.
     shift: [Meta; 4],
 }
@@ -708,7 +745,8 @@ pub(super) struct Replay {
     pub(super) enabled: bool,
     pub(super) replayed: u64,
     pub(super) active: Option<Active>,
-    /// The model at the last boundary (not evaluated yet) and its digest.
+    /// While a period is replayed, the model at its start (not evaluated yet; the schedule's
+    /// model is already the one at its end). And the digest of the model at the last boundary.
     base: Option<Box<Model>>,
     base_digest: Option<Digest>,
     /// The job's comparisons ([`specs`]), once known.
@@ -778,9 +816,9 @@ impl super::Schedule {
             return self.replay_out();
         }
         // End of the period: the model is at the next boundary.
+        // (The model is already the one at the next boundary.)
         let a = self.rp.active.take().expect("active");
         self.rp.last = Some(a.tmpl);
-        self.m = *a.next;
         self.rp.replayed += j as u64;
         self.rp.cur_ok = false;
         self.after_commit()
@@ -813,7 +851,7 @@ impl super::Schedule {
     /// the boundary and let it take over.
     fn fall_back(&mut self, j: usize) -> CycleOut {
         self.rp.active = None;
-        self.m = (**self.rp.base.as_ref().expect("boundary state")).clone();
+        self.m = *self.rp.base.take().expect("boundary state");
         self.rp.cur.clear();
         self.rp.cur_ok = true;
         for _ in 0..j {
@@ -861,9 +899,7 @@ impl super::Schedule {
         m.x_started = false;
         canon(m);
         let resets = std::mem::take(&mut m.resets);
-        let mut snap = Box::new(m.clone());
-        snap.evaluated = false;
-        let dg = digest(&snap);
+        let dg = digest(m);
         let rp = &mut self.rp;
         let specs = rp.specs.get_or_insert_with(|| Box::new(specs(&m.prm)));
         let base_digest = rp.base_digest.take();
@@ -874,7 +910,7 @@ impl super::Schedule {
                 let t = Template {
                     a,
                     a2: dg.v,
-                    end: snap.clone(),
+                    end: Box::new(m.clone()),
                     outs: std::mem::take(&mut rp.cur),
                     resets,
                     next: None,
@@ -932,9 +968,16 @@ impl super::Schedule {
                         t0: m.t,
                         pos: 0,
                         tmpl: i,
-                        next,
                         shift,
                     });
+                    // The model jumps to the end of the period; its start is kept for a
+                    // refusal (`fall_back`).
+                    let mut start = std::mem::replace(m, next);
+                    start.evaluated = false;
+                    match &mut rp.base {
+                        Some(b) => **b = start,
+                        None => rp.base = Some(Box::new(start)),
+                    }
                     if let Some(p) = prev {
                         rp.tmpls[p].next = Some(i);
                     }
@@ -946,7 +989,6 @@ impl super::Schedule {
                 }
             }
         }
-        rp.base = Some(snap);
         rp.base_digest = Some(dg);
         rp.cur.clear();
         rp.cur_ok = true;
