@@ -47,10 +47,9 @@
 //!    period, did not decrease (A' >= A), and none of its comparisons changes value over the
 //!    template's window [A, A'] nor over the window [B, B + (A' - A)]: no `== c` with c in
 //!    either, and every value of both on the same side of each `< c` (the register is in the
-//!    same class all along both). An address generator compares `c0` and `c1` only when it
-//!    steps, and `c1` only when `c0` has reached `d0_len`: if `overall` (its step count) did
-//!    not move in the template, or `c0` stayed below `d0_len` over both windows without being
-//!    set to 1, those comparisons are not made in either and are not checked;
+//!    same class all along both). Comparisons the model provably does not make in either
+//!    period are not checked (`unread_tests`: an address generator that does not step, `c1`
+//!    while `c0` stays below `d0_len`, `y_rows_iter == 0` while `y_cols_iter` stays above 0);
 //! 4. a multiplexer's round-robin counter with d != 0 (mod its channel count) decided no
 //!    arbitration during the template's period (two or more requests, not forced:
 //!    `Mux::winner`);
@@ -563,18 +562,54 @@ struct Template {
     /// their values with the key ([`pin_sig`]): an index, [`plan`] decides.
     pin: u64,
     sig: u64,
+    /// Per test of [`specs`] (first, second), the registers whose test the model does not
+    /// evaluate in this template's period nor in a replay of it ([`unread_tests`]).
+    unread: [u64; 2],
+}
+
+/// Comparisons a period does not make, so that condition 3 need not check them (bits of
+/// `progress!` indices, per test of [`specs`]), from the template's own registers `a` -> `a2`
+/// and `resets`:
+/// - an address generator compares `c0` and `c1` only when it steps, which `overall` counts:
+///   if it did not step in the template, it does not in a replay either (same control
+///   registers, and `overall` in the same class: its own test is checked);
+/// - it compares `c1 < d1_len` only when `c0` has reached `d0_len`: not if `c0` stayed below
+///   it without being set to 1 (a replay keeps `c0` below too: same value, or moved and its own
+///   `< d0_len` test checked);
+/// - `y_rows_iter == 0` (`z_first_load`) matters only with `y_cols_iter == 0`: not if
+///   `y_cols_iter` stayed above 0 without wrapping (a replay too: same value, or moved and its
+///   own `== 0` test checked).
+fn unread_tests(a: &[u32; NP], a2: &[u32; NP], resets: u64, specs: &[Spec; NP]) -> [u64; 2] {
+    let mut u = [0u64; 2];
+    let stepped_only = |i: usize| resets & bit(i as u32) == 0 && a[i] <= a2[i];
+    for at in &AG_AT[1..] {
+        let (c0, overall) = (*at as usize + 3, *at as usize + 5);
+        if a[overall] == a2[overall] && resets & bit(overall as u32) == 0 {
+            u[0] |= bit(at + 3) | bit(at + 4);
+        } else if let Test::Lt(d0_len) = specs[c0][0] {
+            if stepped_only(c0) && a2[c0] < d0_len {
+                u[0] |= bit(at + 4);
+            }
+        }
+    }
+    // y_cols_iter (6), y_rows_iter (7, second test `== 0`).
+    if stepped_only(6) && a[6] > 0 {
+        u[1] |= bit(7);
+    }
+    u
 }
 
 /// The progress registers (bits of `progress!` indices, and `RR_YZ`, `RR_LD` for the
 /// round-robin counters) that [`plan`] refuses to move for a template from `a` to `a2` with
 /// `resets`: set to a constant, decreasing, or a comparison changing over the template's own
 /// window.
-fn pins(a: &[u32; NP], a2: &[u32; NP], resets: u64, specs: &[Spec; NP]) -> u64 {
+fn pins(a: &[u32; NP], a2: &[u32; NP], resets: u64, specs: &[Spec; NP], unread: [u64; 2]) -> u64 {
     let mut pin = resets & (RR_YZ | RR_LD);
     for i in 0..NP {
         let (lo, hi) = (a[i], a2[i]);
         let moved_badly = resets & bit(i as u32) != 0 || hi < lo;
-        let crosses = specs[i].iter().any(|t| match *t {
+        let crosses = specs[i].iter().enumerate().any(|(k, t)| match *t {
+            _ if unread[k] & bit(i as u32) != 0 => false,
             Test::None => false,
             Test::Eq(c) => (lo..=hi).contains(&c),
             Test::Lt(c) => lo < c && c <= hi,
@@ -615,30 +650,6 @@ fn plan(tp: &Template, b: &Digest, specs: &[Spec; NP]) -> Option<(Model, [Meta; 
     if a.key != b.key {
         return None;
     }
-    // An address generator compares `c0` and `c1` only when it steps (`overall` counts the
-    // steps): if it did not step in the template, it does not from `b` either (same control
-    // registers and same class of `overall`). It reads `c1 < d1_len` only when `c0` reaches
-    // `d0_len`: if `c0` stays below it over both windows, `c1`'s comparison is never made.
-    let mut unread = 0u64;
-    for at in &AG_AT[1..] {
-        let c0 = *at as usize + 3;
-        let overall = *at as usize + 5;
-        if a.v[overall] == tp.a2[overall] {
-            unread |= bit(at + 3) | bit(at + 4);
-            continue;
-        }
-        let (alo, ahi, blo) = (a.v[c0], tp.a2[c0], b.v[c0]);
-        if let Test::Lt(d0_len) = specs[c0][0] {
-            // (Not set to a constant in the template: `c0` only returns to 1 from `d0_len`.)
-            if tp.resets & bit(c0 as u32) == 0
-                && alo <= ahi
-                && ahi < d0_len
-                && blo.checked_add(ahi - alo).is_some_and(|h| h < d0_len)
-            {
-                unread |= bit(at + 4);
-            }
-        }
-    }
     let mut d = [0u32; NP];
     for i in 0..NP {
         let di = b.v[i].wrapping_sub(a.v[i]);
@@ -651,9 +662,9 @@ fn plan(tp: &Template, b: &Digest, specs: &[Spec; NP]) -> Option<(Model, [Meta; 
             return None;
         }
         let bhi = blo.checked_add(ahi - alo)?;
-        for t in specs[i] {
-            if unread & bit(i as u32) != 0 {
-                break;
+        for (k, t) in specs[i].into_iter().enumerate() {
+            if tp.unread[k] & bit(i as u32) != 0 {
+                continue;
             }
             let same = match t {
                 Test::None => true,
@@ -905,7 +916,8 @@ impl super::Schedule {
         let base_digest = rp.base_digest.take();
         if rp.cur_ok && !rp.cur.is_empty() {
             if let Some(a) = base_digest {
-                let pin = pins(&a.v, &dg.v, resets, specs);
+                let unread = unread_tests(&a.v, &dg.v, resets, specs);
+                let pin = pins(&a.v, &dg.v, resets, specs, unread);
                 let sig = pin_sig(a.key, pin, &a.v, a.rr);
                 let t = Template {
                     a,
@@ -916,6 +928,7 @@ impl super::Schedule {
                     next: None,
                     pin,
                     sig,
+                    unread,
                 };
                 // The least recently used template makes room.
                 let slot = if rp.tmpls.len() < MAX_TEMPLATES {
