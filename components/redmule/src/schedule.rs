@@ -977,7 +977,7 @@ fn meta_of(p: &Params, ms: &MemSched, s: usize, ag: &AddrGen, c: &AddrGenCtrl) -
 
 /// The register-level model of one RedMulE job, evaluated cycle by cycle ([`Schedule`] adds the
 /// steady-state replay, `schedule/replay.rs`).
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 struct Model {
     prm: Params,
     /// As given to [`Schedule::new`] (for [`Schedule::deadlock_report`]).

@@ -470,7 +470,7 @@ impl std::hash::Hasher for Fnv {
 }
 
 /// What the replay needs of the model at a boundary.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 struct Digest {
     key: u64,
     view: View,
@@ -526,23 +526,19 @@ fn key_of(m: &Model) -> u64 {
     h.finish()
 }
 
-fn digest(m: &Model) -> Digest {
-    let view = view(m);
-    let mut fifos = [[Meta::default(); 4]; 8];
+/// Fill `d` with the digest of `m` (in place: a digest is large).
+fn digest(m: &Model, d: &mut Digest) {
+    d.key = key_of(m);
+    d.view = view(m);
+    d.v = progress!(m, &).map(|r| *r);
+    d.rr = [m.yz_mux.rr_counter, m.ld_mux.rr_counter];
+    d.meta = std::array::from_fn(|s| stream_meta(m, s));
     for s in 0..4 {
         for (k, f) in meta_fifos_ref(m, s).into_iter().enumerate() {
-            fifos[2 * s + k] = f.buf;
+            d.fifos[2 * s + k] = f.buf;
         }
     }
-    Digest {
-        key: key_of(m),
-        view,
-        v: progress!(m, &).map(|r| *r),
-        rr: [m.yz_mux.rr_counter, m.ld_mux.rr_counter],
-        meta: std::array::from_fn(|s| stream_meta(m, s)),
-        fifos,
-        t: m.t,
-    }
+    d.t = m.t;
 }
 
 /// A recorded period: what the replay needs of the model at its start, the progress registers
@@ -550,7 +546,7 @@ fn digest(m: &Model) -> Digest {
 /// set to a constant during it.
 #[derive(Clone, Debug)]
 struct Template {
-    a: Digest,
+    a: Box<Digest>,
     a2: [u32; NP],
     end: Box<Model>,
     outs: Vec<Rec>,
@@ -643,7 +639,7 @@ fn pin_sig(key: u64, pin: u64, v: &[u32; NP], rr: [u32; 2]) -> u64 {
 /// Conditions 2 to 5 of the module docs for replaying the period of `tp` from `b`: the model at
 /// the end of the replayed period (`tp.end` moved as `b` is from the template's start) and, per
 /// stream, the move of the metadata.
-fn plan(tp: &Template, b: &Digest, specs: &[Spec; NP]) -> Option<(Model, [Meta; 4])> {
+fn plan(tp: &Template, b: &Digest, specs: &[Spec; NP]) -> Option<Plan> {
     let a = &tp.a;
     // The key first, the control registers last (the costliest check, and the key is their
     // digest: it rarely fails once the key matched).
@@ -701,26 +697,42 @@ fn plan(tp: &Template, b: &Digest, specs: &[Spec; NP]) -> Option<(Model, [Meta; 
             }
         }
     }
-    // The end: `tp.end` moved.
-    let mut n = (*tp.end).clone();
-    for (r, d) in progress!(&mut n, &mut).into_iter().zip(d) {
+    Some(Plan {
+        d,
+        rr: [rr_yz, rr_ld],
+        meta,
+        dt: b.t.wrapping_sub(a.t),
+    })
+}
+
+/// How a replay moves a template (`d` of the module docs): progress registers, round-robin
+/// counters, metadata per stream, cycle.
+struct Plan {
+    d: [u32; NP],
+    rr: [u32; 2],
+    meta: [Meta; 4],
+    dt: u64,
+}
+
+/// `n` (a copy of the template's end) moved by `pl`: the model at the end of the replayed period.
+fn apply(n: &mut Model, pl: &Plan) {
+    for (r, d) in progress!(&mut *n, &mut).into_iter().zip(pl.d) {
         *r = r.wrapping_add(d);
     }
-    n.yz_mux.rr_counter = (n.yz_mux.rr_counter + rr_yz) % 2;
-    n.ld_mux.rr_counter = (n.ld_mux.rr_counter + rr_ld) % 3;
-    for (s, ms) in meta.iter().enumerate() {
-        for f in meta_fifos(&mut n, s) {
+    n.yz_mux.rr_counter = (n.yz_mux.rr_counter + pl.rr[0]) % 2;
+    n.ld_mux.rr_counter = (n.ld_mux.rr_counter + pl.rr[1]) % 3;
+    for (s, ms) in pl.meta.iter().enumerate() {
+        for f in meta_fifos(n, s) {
             for i in 0..f.len {
                 f.buf[i] = meta_add(f.buf[i], *ms);
             }
         }
     }
-    n.t = n.t.wrapping_add(b.t.wrapping_sub(a.t));
+    n.t = n.t.wrapping_add(pl.dt);
     n.evaluated = true;
     n.x_started = true;
     n.resets = 0;
     n.c = Comb::default();
-    Some((n, meta))
 }
 
 /// What a cycle showed (besides the model's outputs, the deadlock counter).
@@ -759,7 +771,9 @@ pub(super) struct Replay {
     /// While a period is replayed, the model at its start (not evaluated yet; the schedule's
     /// model is already the one at its end). And the digest of the model at the last boundary.
     base: Option<Box<Model>>,
-    base_digest: Option<Digest>,
+    base_digest: Option<Box<Digest>>,
+    /// The digest of the model at the current boundary (a buffer).
+    dg: Option<Box<Digest>>,
     /// The job's comparisons ([`specs`]), once known.
     specs: Option<Box<[Spec; NP]>>,
     /// Outputs since the last boundary, and whether they can make a template (every request
@@ -781,6 +795,7 @@ impl Replay {
             active: None,
             base: None,
             base_digest: None,
+            dg: None,
             specs: None,
             cur: Vec::new(),
             cur_ok: false,
@@ -910,20 +925,33 @@ impl super::Schedule {
         m.x_started = false;
         canon(m);
         let resets = std::mem::take(&mut m.resets);
-        let dg = digest(m);
         let rp = &mut self.rp;
+        let mut dg = match rp.dg.take() {
+            Some(b) => b,
+            None => Box::new(Digest {
+                key: 0,
+                view: view(m),
+                v: [0; NP],
+                rr: [0; 2],
+                meta: [Meta::default(); 4],
+                fifos: [[Meta::default(); 4]; 8],
+                t: 0,
+            }),
+        };
+        digest(m, &mut dg);
         let specs = rp.specs.get_or_insert_with(|| Box::new(specs(&m.prm)));
-        let base_digest = rp.base_digest.take();
+        let mut base_digest = rp.base_digest.take();
         if rp.cur_ok && !rp.cur.is_empty() {
-            if let Some(a) = base_digest {
+            if let Some(a) = base_digest.take() {
                 let unread = unread_tests(&a.v, &dg.v, resets, specs);
                 let pin = pins(&a.v, &dg.v, resets, specs, unread);
                 let sig = pin_sig(a.key, pin, &a.v, a.rr);
+                let cap = rp.cur.len();
                 let t = Template {
                     a,
                     a2: dg.v,
-                    end: Box::new(m.clone()),
-                    outs: std::mem::take(&mut rp.cur),
+                    end: Box::new(*m),
+                    outs: std::mem::replace(&mut rp.cur, Vec::with_capacity(cap)),
                     resets,
                     next: None,
                     pin,
@@ -949,8 +977,10 @@ impl super::Schedule {
             // used first.
             let hint = prev.and_then(|p| rp.tmpls[p].next);
             let mut tries = MAX_TRIES;
-            // Digests of the model's pinned registers, per pin set met (few).
-            let mut sigs: Vec<(u64, u64)> = Vec::new();
+            // Digests of the model's pinned registers, per pin set met (few; more are computed
+            // again).
+            let mut sigs = [(0u64, 0u64); 8];
+            let mut nsigs = 0;
             for k in 0..=rp.mru.len() {
                 let i = match (k, hint) {
                     (0, Some(h)) => h,
@@ -961,11 +991,14 @@ impl super::Schedule {
                 if tp.a.key != dg.key {
                     continue;
                 }
-                let sig = match sigs.iter().find(|(p, _)| *p == tp.pin) {
+                let sig = match sigs[..nsigs].iter().find(|(p, _)| *p == tp.pin) {
                     Some(&(_, s)) => s,
                     None => {
                         let s = pin_sig(dg.key, tp.pin, &dg.v, dg.rr);
-                        sigs.push((tp.pin, s));
+                        if nsigs < sigs.len() {
+                            sigs[nsigs] = (tp.pin, s);
+                            nsigs += 1;
+                        }
                         s
                     }
                 };
@@ -976,21 +1009,23 @@ impl super::Schedule {
                     break;
                 }
                 tries -= 1;
-                if let Some((next, shift)) = plan(&rp.tmpls[i], &dg, specs) {
+                if let Some(pl) = plan(&rp.tmpls[i], &dg, specs) {
                     rp.active = Some(Active {
                         t0: m.t,
                         pos: 0,
                         tmpl: i,
-                        shift,
+                        shift: pl.meta,
                     });
                     // The model jumps to the end of the period; its start is kept for a
                     // refusal (`fall_back`).
-                    let mut start = std::mem::replace(m, next);
+                    let mut start = *m;
                     start.evaluated = false;
                     match &mut rp.base {
                         Some(b) => **b = start,
                         None => rp.base = Some(Box::new(start)),
                     }
+                    *m = *rp.tmpls[i].end;
+                    apply(m, &pl);
                     if let Some(p) = prev {
                         rp.tmpls[p].next = Some(i);
                     }
@@ -1002,7 +1037,10 @@ impl super::Schedule {
                 }
             }
         }
+        // The digest becomes the base; the old base's buffer (unless a template took it) is
+        // the next one.
         rp.base_digest = Some(dg);
+        rp.dg = base_digest;
         rp.cur.clear();
         rp.cur_ok = true;
         if started {
