@@ -130,6 +130,11 @@
 //!   grants) is given the reset offsets and length, reads words that the idle scheduler never
 //!   takes and never ends; the model lets it end as programmed, so the job drains.
 //!
+//! Speed: in the steady state of a job the register model is not evaluated: a period already
+//! seen (one X chunk) is replayed with its addresses moved on, with the same outputs in every
+//! cycle and the full model taking over at the first refused grant (`schedule/replay.rs`, with
+//! the argument; [`Schedule::with_steady_state_replay`] turns it off).
+//!
 //! Verification: besides the calibration table and the two reference traces, the per-cycle port
 //! trace (each request with its address and grant, the stall cycles, the event cycle) was compared
 //! with a Verilator simulation of the same RTL (51cd064 with the dependency revisions of its

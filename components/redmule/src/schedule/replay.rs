@@ -3,9 +3,11 @@
 //! In the interior of a job RedMulE repeats itself: every X chunk (one restart of the X source,
 //! `redmule_memory_scheduler.sv`) the streams issue the same requests in the same cycles, only
 //! at other addresses, and the CE array stalls in the same cycles. This module detects such a
-//! stretch at a period boundary and returns the recorded outputs of the previous period, with
-//! the addresses moved on, instead of evaluating every register of [`Model`]; it stops at the
-//! first refused grant and hands over to the full model in the exact state it would have had.
+//! stretch at a period boundary and returns the recorded outputs of an earlier period in the
+//! same class (a template), with the addresses moved on, instead of evaluating every register
+//! of [`Model`]; it stops at the first refused grant and hands over to the full model in the
+//! exact state it would have had. The outputs are those of the full evaluation in every cycle
+//! (the argument below; `tests/schedule_replay.rs` runs both side by side).
 //!
 //! # State: control and progress
 //!
