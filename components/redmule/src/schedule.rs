@@ -2163,7 +2163,17 @@ impl Schedule {
     /// Advance one clock cycle. `prev_granted` says whether the request returned by the previous
     /// call was granted (ignored if there was none). A refused request is presented again
     /// (hold-until-grant); read data arrives one cycle after the grant.
+    #[inline]
     pub fn cycle(&mut self, prev_granted: bool) -> CycleOut {
+        // The common case of a replayed period inline, the rest not.
+        if let Some(out) = self.replay_fast(prev_granted) {
+            return out;
+        }
+        self.cycle_slow(prev_granted)
+    }
+
+    #[inline(never)]
+    fn cycle_slow(&mut self, prev_granted: bool) -> CycleOut {
         if !self.rp.enabled {
             return self.m.cycle(prev_granted);
         }

@@ -852,29 +852,51 @@ impl super::Schedule {
         self.after_commit()
     }
 
+    /// The next output of a replayed period when nothing else is to be done (the previous
+    /// request, if any, granted; not the period's end): the common case, inline.
+    #[inline]
+    pub(super) fn replay_fast(&mut self, prev_granted: bool) -> Option<CycleOut> {
+        let a = self.rp.active.as_mut()?;
+        let outs = &self.rp.tmpls[a.tmpl].outs;
+        let j = a.pos;
+        if j >= outs.len() || (!prev_granted && outs[j - 1].out.req.is_some()) {
+            return None;
+        }
+        a.pos = j + 1;
+        Some(moved(outs[j].out, &a.shift))
+    }
+
     /// The next output of the template, moved.
     fn replay_out(&mut self) -> CycleOut {
         let a = self.rp.active.as_mut().expect("active");
-        let mut out = self.rp.tmpls[a.tmpl].outs[a.pos].out;
+        let out = self.rp.tmpls[a.tmpl].outs[a.pos].out;
         a.pos += 1;
-        if let Some(r) = &mut out.req {
-            let d = a.shift[stream_index(r.stream)];
-            let byte_addr = r.byte_addr.wrapping_add(d.addr);
-            *r = WideAccess {
-                addr: byte_addr & !3,
-                byte_addr,
-                write: r.write,
-                stream: r.stream,
-                tile_m: r.tile_m.wrapping_add(d.tile_m),
-                tile_k: r.tile_k.wrapping_add(d.tile_k),
-                row: r.row.wrapping_add(d.row),
-                chunk: r.chunk.wrapping_add(d.chunk),
-                bytes: r.bytes.wrapping_add(d.bytes),
-            };
-        }
-        out
+        moved(out, &a.shift)
     }
+}
 
+/// A template's output with its request moved by `shift` (per stream).
+#[inline]
+fn moved(mut out: CycleOut, shift: &[Meta; 4]) -> CycleOut {
+    if let Some(r) = &mut out.req {
+        let d = shift[stream_index(r.stream)];
+        let byte_addr = r.byte_addr.wrapping_add(d.addr);
+        *r = WideAccess {
+            addr: byte_addr & !3,
+            byte_addr,
+            write: r.write,
+            stream: r.stream,
+            tile_m: r.tile_m.wrapping_add(d.tile_m),
+            tile_k: r.tile_k.wrapping_add(d.tile_k),
+            row: r.row.wrapping_add(d.row),
+            chunk: r.chunk.wrapping_add(d.chunk),
+            bytes: r.bytes.wrapping_add(d.bytes),
+        };
+    }
+    out
+}
+
+impl super::Schedule {
     /// The request of replayed cycle `j - 1` was refused: rebuild the full model's state from
     /// the boundary and let it take over.
     fn fall_back(&mut self, j: usize) -> CycleOut {
