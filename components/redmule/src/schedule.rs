@@ -1634,7 +1634,8 @@ impl Model {
             let sr = &mut self.src[i];
             // address FIFO: push from the address generator, pop on issue
             let ag_ready = sr.addr_fifo.ready();
-            let ag_push = if sr.ag.valid {
+            // (A full FIFO takes nothing: the metadata is not even made.)
+            let ag_push = if sr.ag.valid && ag_ready {
                 Some(meta_of(p, &self.ms, i, &sr.ag, &ctl))
             } else {
                 None
@@ -1705,7 +1706,7 @@ impl Model {
         {
             let ctl = p.yz_ctrl;
             let ag_ready = self.sink_addr_fifo.ready();
-            let ag_push = if self.sink_ag.valid {
+            let ag_push = if self.sink_ag.valid && ag_ready {
                 let mut m = meta_of(p, &self.ms, Y, &self.sink_ag, &ctl);
                 m.bytes = 0;
                 Some(m)

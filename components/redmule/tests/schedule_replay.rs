@@ -212,7 +212,11 @@ fn check(cases: &[Case]) -> (u64, u64) {
 
 #[test]
 fn replay_matches_full_evaluation() {
-    let cs = cases(300, 0x5eed_0001);
+    // `REPLAY_CASES=n` (and `REPLAY_SEED`) for a longer sweep than the default.
+    let n = std::env::var("REPLAY_CASES").map_or(300, |v| v.parse().expect("REPLAY_CASES"));
+    let seed =
+        std::env::var("REPLAY_SEED").map_or(0x5eed_0001, |v| v.parse().expect("REPLAY_SEED"));
+    let cs = cases(n, seed);
     let (total, replayed) = check(&cs);
     eprintln!("random: {replayed} of {total} cycles replayed");
     // The replay must actually have run, or this test checks nothing.

@@ -64,7 +64,7 @@
 //! every progress register differs by its d. A register with d = 0 has the same value in both,
 //! so its comparisons agree. A register with d != 0 was only stepped in the template (3; a
 //! 16-bit masked counter cannot wrap either: that needs 65,536 steps and a period has at most
-//! 4096 cycles), so its values stayed in [A, A'], and from B they are those plus d, in
+//! 1024 cycles), so its values stayed in [A, A'], and from B they are those plus d, in
 //! [B, B + (A' - A)]: the comparisons agree (3). The round-robin counter is read only when two
 //! or more channels request at a re-arbitration, which the template never did (4), and the
 //! request pattern is the same from B. So every comparison and every multiplexer decision
@@ -136,8 +136,9 @@ pub(super) fn ag_resets(s: usize, set: u32) -> u64 {
     }
 }
 
-/// Longest period replayed [cycles] (bounds the steps of a 16-bit counter in one period).
-const MAX_PERIOD: usize = 4096;
+/// Longest period replayed [cycles] (bounds the steps of a 16-bit counter in one period, and
+/// the templates' memory: 64 of at most 1024 cycles).
+const MAX_PERIOD: usize = 1024;
 
 /// A comparison of a progress register with a constant of the job.
 #[derive(Clone, Copy, Debug)]
