@@ -49,7 +49,8 @@
 //!    period, did not decrease (A' >= A), and none of its comparisons changes value over the
 //!    template's window [A, A'] nor over the window [B, B + (A' - A)]: no `== c` with c in
 //!    either, and every value of both on the same side of each `< c` (the register is in the
-//!    same class all along both). Comparisons the model provably does not make in either
+//!    same class all along both; computed once per template as the range the model's value
+//!    must lie in, `ranges`). Comparisons the model provably does not make in either
 //!    period are not checked (`unread_tests`: an address generator that does not step, `c1`
 //!    while `c0` stays below `d0_len`, `y_rows_iter == 0` while `y_cols_iter` stays above 0);
 //! 4. a multiplexer's round-robin counter with d != 0 (mod its channel count) decided no
@@ -550,20 +551,20 @@ fn digest(m: &Model, d: &mut Digest) {
 #[derive(Clone, Debug)]
 struct Template {
     a: Box<Digest>,
-    a2: [u32; NP],
     end: Box<Model>,
     outs: Vec<Rec>,
     resets: u64,
     /// The template replayed after this one last time (tried first; only a hint: [`plan`]
     /// decides).
     next: Option<usize>,
-    /// The registers [`plan`] requires unmoved from this template ([`pins`]), and the digest of
+    /// The registers [`plan`] requires unmoved from this template ([`ranges`]), and the digest of
     /// their values with the key ([`pin_sig`]): an index, [`plan`] decides.
     pin: u64,
     sig: u64,
-    /// Per test of [`specs`] (first, second), the registers whose test the model does not
-    /// evaluate in this template's period nor in a replay of it ([`unread_tests`]).
-    unread: [u64; 2],
+    /// Per progress register, the values a model may have to replay this template
+    /// ([`ranges`]).
+    lo: [u32; NP],
+    hi: [u32; NP],
 }
 
 /// Comparisons a period does not make, so that condition 3 need not check them (bits of
@@ -598,26 +599,46 @@ fn unread_tests(a: &[u32; NP], a2: &[u32; NP], resets: u64, specs: &[Spec; NP]) 
     u
 }
 
-/// The progress registers (bits of `progress!` indices, and `RR_YZ`, `RR_LD` for the
-/// round-robin counters) that [`plan`] refuses to move for a template from `a` to `a2` with
-/// `resets`: set to a constant, decreasing, or a comparison changing over the template's own
-/// window.
-fn pins(a: &[u32; NP], a2: &[u32; NP], resets: u64, specs: &[Spec; NP], unread: [u64; 2]) -> u64 {
-    let mut pin = resets & (RR_YZ | RR_LD);
+/// Condition 3 per template, once: for each progress register, the values `[lo, hi]` the model's
+/// may have for the template to be replayed from it (moved by `d = b - a`). A register the
+/// template set to a constant, that decreased, or whose comparison changes over the template's
+/// window `[a, a2]` may not move (`lo = hi = a`). Otherwise the model's window `[b, b + (a2 - a)]`
+/// must avoid every `== c` and stay on the template's side of every `< c` (for `== c` too,
+/// which loses nothing: the registers never go past their limits, nor below 0). Comparisons in
+/// `unread` are not made ([`unread_tests`]). Returns `(lo, hi)` and the bits of the registers
+/// that may not move (the pins).
+fn ranges(
+    a: &[u32; NP],
+    a2: &[u32; NP],
+    resets: u64,
+    specs: &[Spec; NP],
+    unread: [u64; 2],
+) -> ([u32; NP], [u32; NP], u64) {
+    let (mut los, mut his, mut pin) = ([0u32; NP], [0u32; NP], 0u64);
     for i in 0..NP {
-        let (lo, hi) = (a[i], a2[i]);
-        let moved_badly = resets & bit(i as u32) != 0 || hi < lo;
-        let crosses = specs[i].iter().enumerate().any(|(k, t)| match *t {
-            _ if unread[k] & bit(i as u32) != 0 => false,
-            Test::None => false,
-            Test::Eq(c) => (lo..=hi).contains(&c),
-            Test::Lt(c) => lo < c && c <= hi,
-        });
-        if moved_badly || crosses {
+        let (alo, ahi) = (a[i], a2[i]);
+        let mut pinned = resets & bit(i as u32) != 0 || ahi < alo;
+        let inc = ahi.wrapping_sub(alo);
+        let (mut lo, mut hi) = (0, u32::MAX.wrapping_sub(inc));
+        for (k, t) in specs[i].into_iter().enumerate() {
+            if pinned || unread[k] & bit(i as u32) != 0 {
+                continue;
+            }
+            match t {
+                Test::None => {}
+                Test::Eq(c) | Test::Lt(c) if ahi < c => hi = hi.min(c - 1 - inc),
+                Test::Eq(c) if c < alo => lo = lo.max(c + 1),
+                Test::Lt(c) if c <= alo => lo = lo.max(c),
+                _ => pinned = true,
+            }
+        }
+        if pinned {
+            (lo, hi) = (alo, alo);
             pin |= bit(i as u32);
         }
+        (los[i], his[i]) = (lo, hi);
     }
-    pin
+    (los, his, pin)
 }
 
 /// Digest of the key and the values of the registers in `pin`.
@@ -642,42 +663,21 @@ fn pin_sig(key: u64, pin: u64, v: &[u32; NP], rr: [u32; 2]) -> u64 {
 /// Conditions 2 to 5 of the module docs for replaying the period of `tp` from `b`: the model at
 /// the end of the replayed period (`tp.end` moved as `b` is from the template's start) and, per
 /// stream, the move of the metadata.
-fn plan(tp: &Template, b: &Digest, specs: &[Spec; NP]) -> Option<Plan> {
+fn plan(tp: &Template, b: &Digest) -> Option<Plan> {
     let a = &tp.a;
     // The key first, the control registers last (the costliest check, and the key is their
     // digest: it rarely fails once the key matched).
     if a.key != b.key {
         return None;
     }
+    // Condition 3 ([`ranges`]).
     let mut d = [0u32; NP];
-    for i in 0..NP {
-        let di = b.v[i].wrapping_sub(a.v[i]);
-        if di == 0 {
-            continue;
-        }
-        // Moved: stepped only, and every comparison the same over both windows.
-        let (alo, ahi, blo) = (a.v[i], tp.a2[i], b.v[i]);
-        if tp.resets & bit(i as u32) != 0 || ahi < alo {
+    for (i, di) in d.iter_mut().enumerate() {
+        let v = b.v[i];
+        if v < tp.lo[i] || v > tp.hi[i] {
             return None;
         }
-        let bhi = blo.checked_add(ahi - alo)?;
-        for (k, t) in specs[i].into_iter().enumerate() {
-            if tp.unread[k] & bit(i as u32) != 0 {
-                continue;
-            }
-            let same = match t {
-                Test::None => true,
-                Test::Eq(c) => !(alo..=ahi).contains(&c) && !(blo..=bhi).contains(&c),
-                Test::Lt(c) => {
-                    let below = alo < c;
-                    below == (ahi < c) && below == (blo < c) && below == (bhi < c)
-                }
-            };
-            if !same {
-                return None;
-            }
-        }
-        d[i] = di;
+        *di = v.wrapping_sub(a.v[i]);
     }
     let rr_yz = (b.rr[0] + 2 - a.rr[0]) % 2;
     let rr_ld = (b.rr[1] + 3 - a.rr[1]) % 3;
@@ -969,19 +969,20 @@ impl super::Schedule {
         if rp.cur_ok && !rp.cur.is_empty() {
             if let Some(a) = base_digest.take() {
                 let unread = unread_tests(&a.v, &dg.v, resets, specs);
-                let pin = pins(&a.v, &dg.v, resets, specs, unread);
+                let (lo, hi, pin) = ranges(&a.v, &dg.v, resets, specs, unread);
+                let pin = pin | (resets & (RR_YZ | RR_LD));
                 let sig = pin_sig(a.key, pin, &a.v, a.rr);
                 let cap = rp.cur.len();
                 let t = Template {
                     a,
-                    a2: dg.v,
                     end: Box::new(*m),
                     outs: std::mem::replace(&mut rp.cur, Vec::with_capacity(cap)),
                     resets,
                     next: None,
                     pin,
                     sig,
-                    unread,
+                    lo,
+                    hi,
                 };
                 // The least recently used template makes room.
                 let slot = if rp.tmpls.len() < MAX_TEMPLATES {
@@ -1034,7 +1035,7 @@ impl super::Schedule {
                     break;
                 }
                 tries -= 1;
-                if let Some(pl) = plan(&rp.tmpls[i], &dg, specs) {
+                if let Some(pl) = plan(&rp.tmpls[i], &dg) {
                     rp.active = Some(Active {
                         t0: m.t,
                         pos: 0,
