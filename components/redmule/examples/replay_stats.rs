@@ -1,7 +1,8 @@
 //! How much of a job the schedule replays instead of evaluating (steady-state replay).
 //!
-//! `cargo run --release -p vp-redmule --example replay_stats -- M N K` (memory always granting;
-//! `GEO="rows cols stages"` for another array).
+//! `cargo run --release -p vp-redmule --example replay_stats -- M N K` (memory always granting,
+//! or refusing `DENY` per mille of the grants; `GEO="rows cols stages"` for another array;
+//! `NOREPLAY=1` evaluates every cycle).
 use vp_redmule::schedule::{run_with, Geometry, JobShape, Schedule, StartInfo};
 
 fn main() {
@@ -36,7 +37,16 @@ fn main() {
     let mut s = Schedule::new(geom, job, StartInfo::default())
         .expect("valid job")
         .with_steady_state_replay(std::env::var("NOREPLAY").is_err());
-    let sum = run_with(&mut s, 100_000_000, |_, _| true).expect("completes");
+    // DENY=permille: refuse that share of the grants (seeded xorshift).
+    let deny: u64 = std::env::var("DENY").map_or(0, |v| v.parse().expect("DENY"));
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let sum = run_with(&mut s, 100_000_000, |_, _| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % 1000 >= deny
+    })
+    .expect("completes");
     println!(
         "{m}x{n}x{k}: {} cycles, {} replayed ({:.1} %)",
         sum.cycles,
