@@ -543,6 +543,7 @@ impl Engine {
         req
     }
 
+    #[inline]
     fn note_stall(&self, r: &mut Running, stall: Option<Stall>, cycle: u64) {
         match stall {
             Some(Stall::WMissing) => r.stats.stall_w += 1,
@@ -552,6 +553,15 @@ impl Engine {
             None => {}
         }
         if stall != r.stall {
+            self.stall_changed(r, stall, cycle);
+        }
+    }
+
+    /// The stall cause changed: trace it (kept out of the per-cycle path).
+    #[cold]
+    #[inline(never)]
+    fn stall_changed(&self, r: &mut Running, stall: Option<Stall>, cycle: u64) {
+        {
             let code: u64 = match stall {
                 None => 0,
                 Some(Stall::WMissing) => 1,

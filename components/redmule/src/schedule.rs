@@ -130,6 +130,11 @@
 //!   grants) is given the reset offsets and length, reads words that the idle scheduler never
 //!   takes and never ends; the model lets it end as programmed, so the job drains.
 //!
+//! Speed: in the steady state of a job the register model is not evaluated: a period already
+//! seen (one X chunk) is replayed with its addresses moved on, with the same outputs in every
+//! cycle and the full model taking over at the first refused grant (`schedule/replay.rs`, with
+//! the argument; [`Schedule::with_steady_state_replay`] turns it off).
+//!
 //! Verification: besides the calibration table and the two reference traces, the per-cycle port
 //! trace (each request with its address and grant, the stall cycles, the event cycle) was compared
 //! with a Verilator simulation of the same RTL (51cd064 with the dependency revisions of its
@@ -141,6 +146,8 @@
 //! `tests/schedule_calibration.rs` keeps the checks that need no simulator. Not exercised: ARITH
 //! written 30 or more cycles before TRIGGER (the `hwpe_ctrl_slave` path then decides the start;
 //! derived from the RTL only).
+
+mod replay;
 
 /// Array geometry (RTL parameters of `redmule_top.sv`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -282,7 +289,7 @@ struct Meta {
 
 /// `hwpe_stream_fifo.sv`: `ready` while not FULL, `valid` while not EMPTY, one cycle of latency,
 /// a FULL FIFO refuses a push even if popped in the same cycle. Equivalent to a counter.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Fifo {
     buf: [Meta; 4],
     head: usize,
@@ -330,7 +337,7 @@ impl Fifo {
 
 /// A [`Fifo`] whose entries carry nothing the model reads (the stream FIFOs of X, W and Y in
 /// `redmule_top.sv`): only its occupancy, with the same valid/ready/update rules.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct CountFifo {
     len: u8,
     depth: u8,
@@ -370,7 +377,7 @@ struct AddrGenCtrl {
     d2_stride: u32,
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct AddrGen {
     /// Indices standing for `d0_addr_q`..`d2_addr_q` (address = base + i * stride).
     i0: u32,
@@ -404,19 +411,29 @@ impl AddrGen {
     fn done_flag(&self, ready: bool, tot_len: u32) -> bool {
         ready && self.overall >= tot_len
     }
-    /// One clock edge.
-    fn clock(&mut self, c: &AddrGenCtrl, ready: bool, enable: bool, clear: bool, presample: bool) {
+    /// One clock edge. Returns which registers were set to a constant instead of stepping
+    /// (clear, presample, a dimension wrapping; bits: `i0`, `i1`, `i2`, `c0`, `c1`, `overall`):
+    /// the steady-state replay needs to know (see `replay.rs`).
+    fn clock(
+        &mut self,
+        c: &AddrGenCtrl,
+        ready: bool,
+        enable: bool,
+        clear: bool,
+        presample: bool,
+    ) -> u32 {
         if clear {
             *self = Self::reset();
-            return;
+            return 0b11_1111;
         }
         if !enable {
             // Only the presampled first index moves.
             if presample {
                 self.i0 = 0;
             }
-            return;
+            return u32::from(presample);
         }
+        let mut set = 0;
         if ready {
             if self.overall < c.tot_len {
                 self.valid = true;
@@ -428,6 +445,7 @@ impl AddrGen {
                     self.i1 += 1;
                     self.c0 = 1;
                     self.c1 += 1;
+                    set = 0b1001;
                 } else {
                     // d2 is not enabled (`dim_enable_1h = 2'b11`): d0 and d1 restart, d2 steps.
                     self.i0 = 0;
@@ -435,6 +453,7 @@ impl AddrGen {
                     self.i2 += 1;
                     self.c0 = 1;
                     self.c1 = 1;
+                    set = 0b1_1011;
                 }
                 self.overall += 1;
             } else {
@@ -444,6 +463,7 @@ impl AddrGen {
         if presample {
             self.i0 = 0;
         }
+        set | u32::from(presample)
     }
 }
 
@@ -456,7 +476,7 @@ enum SState {
 }
 
 /// One `hci_core_source` with the `hci_core_fifo` (depth 4) in front of it.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Source {
     cs: SState,
     ag: AddrGen,
@@ -505,7 +525,7 @@ struct SourceComb {
 }
 
 /// `hci_core_mux_ooo.sv` arbitration state.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Mux {
     rr_counter: u32,
     winner_q: u32,
@@ -514,8 +534,10 @@ struct Mux {
 }
 
 impl Mux {
-    /// `winner_d` for the requests `req` (bit i = channel i) of `n` channels.
-    fn winner(&self, n: u32, req: u32, forced: bool, hold: bool) -> u32 {
+    /// `winner_d` for the requests `req` (bit i = channel i) of `n` channels, and whether the
+    /// round-robin counter decided it (two or more requests arbitrated, not forced; the replay
+    /// needs to know, see `replay.rs`).
+    fn winner(&self, n: u32, req: u32, forced: bool, hold: bool) -> (u32, bool) {
         // Re-arbitrate only after a handshake or a cycle without requests. With hold-until-grant
         // (`hold`, model departure, see the module docs) also when the locked winner has
         // withdrawn its request: a load stream's `hci_core_fifo` withholds its request while its
@@ -525,7 +547,7 @@ impl Mux {
         // port request (36 x 16 x 48 at 34 % random refusals). With the memory always granting
         // nothing changes (`hold` is only set once a request has been refused).
         if !self.rr_en_q && self.any_req_q && (!hold || req & (1 << self.winner_q) != 0) {
-            return self.winner_q;
+            return (self.winner_q, false);
         }
         // The loop in the RTL scans priorities from the last to the first and keeps the last
         // match: the first entry of `rr_priority_d` that requests wins (none: `rr_counter`).
@@ -534,19 +556,16 @@ impl Mux {
         let mask = (1u32 << n) - 1;
         let req = req & mask;
         if req == 0 {
-            return self.rr_counter;
+            return (self.rr_counter, false);
         }
         if forced {
-            return req.trailing_zeros();
+            return (req.trailing_zeros(), false);
         }
         let r = self.rr_counter;
         let rotated = ((req >> r) | (req << (n - r))) & mask;
         let w = r + rotated.trailing_zeros();
-        if w >= n {
-            w - n
-        } else {
-            w
-        }
+        let used = req & (req - 1) != 0;
+        (if w >= n { w - n } else { w }, used)
     }
     fn clock(&mut self, n: u32, winner: u32, any_req: bool, handshake: bool) {
         if handshake {
@@ -732,7 +751,7 @@ enum ZState {
 }
 
 /// Registers of `redmule_scheduler.sv`.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Sched {
     state: SchedState,
     x_cols_iter: u32,
@@ -797,7 +816,7 @@ impl Sched {
 }
 
 /// Registers of `redmule_x_buffer.sv` that decide its flags.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct XBuf {
     state: XState,
     first_block: bool,
@@ -810,7 +829,7 @@ struct XBuf {
 }
 
 /// Registers of `redmule_z_buffer.sv` that decide its flags.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct ZBuf {
     state: ZState,
     fill_shift: u32,
@@ -823,7 +842,7 @@ struct ZBuf {
 }
 
 /// Registers of `redmule_memory_scheduler.sv` (X restarts).
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct MemSched {
     x_cols_iters: u32,
     w_iters: u32,
@@ -961,9 +980,10 @@ fn meta_of(p: &Params, ms: &MemSched, s: usize, ag: &AddrGen, c: &AddrGenCtrl) -
     }
 }
 
-/// The cycle-exact schedule of one RedMulE job.
-#[derive(Clone, Debug)]
-pub struct Schedule {
+/// The register-level model of one RedMulE job, evaluated cycle by cycle ([`Schedule`] adds the
+/// steady-state replay, `schedule/replay.rs`).
+#[derive(Clone, Copy, Debug)]
+struct Model {
     prm: Params,
     /// As given to [`Schedule::new`] (for [`Schedule::deadlock_report`]).
     geom: Geometry,
@@ -1002,21 +1022,26 @@ pub struct Schedule {
     rtl_retire: bool,
     /// The memory has refused a port request in this job (hold-until-grant multiplexer unlock).
     refused_any: bool,
+    /// Replay bookkeeping (`replay.rs`): which progress registers were set to a constant
+    /// (wrapped, cleared) instead of stepping since the last period boundary, one bit each.
+    resets: u64,
+    /// The X source was started in the last committed cycle (a period boundary for the replay).
+    x_started: bool,
 }
 
 /// A running job that issues no port request for this many cycles is deadlocked: nothing else
 /// can move it (the longest legitimate gap is the 37-cycle start-up, before the job runs).
 const DEADLOCK_QUIET_CYCLES: u32 = 1024;
 
-impl Schedule {
-    /// A schedule for `job` on an array of geometry `geom`.
-    pub fn new(geom: Geometry, job: JobShape, start: StartInfo) -> Result<Self, String> {
+impl Model {
+    /// A model for `job` on an array of geometry `geom`.
+    fn new(geom: Geometry, job: JobShape, start: StartInfo) -> Result<Self, String> {
         let prm = Params::new(geom, job, start)?;
         // Tiler valid 34 cycles after ARITH; slave_start usable 4 cycles after TRIGGER; the
         // controller enters STARTING the cycle after both hold (see the module docs).
         let tiler_valid = 34i64 - i64::from(start.arith_to_trigger);
         let start_at = (tiler_valid.max(4) + 1) as u64;
-        Ok(Schedule {
+        Ok(Model {
             prm,
             geom,
             job,
@@ -1063,19 +1088,13 @@ impl Schedule {
             quiet: 0,
             rtl_retire: false,
             refused_any: false,
+            resets: 0,
+            x_started: false,
         })
     }
 
-    /// Reproduce the RTL exactly under refused grants too: a refused load request may be retired
-    /// and the port multiplexer may lock up (see the module docs). Off by default: the model then
-    /// holds a refused request until it is granted.
-    pub fn with_rtl_request_retirement(mut self, on: bool) -> Self {
-        self.rtl_retire = on;
-        self
-    }
-
-    /// Cycle number (from TRIGGER) of the next call to [`Schedule::cycle`].
-    pub fn now(&self) -> u64 {
+    /// Cycle number (from TRIGGER) of the next call to [`Model::cycle`].
+    fn now(&self) -> u64 {
         if self.evaluated {
             self.t + 1
         } else {
@@ -1083,12 +1102,8 @@ impl Schedule {
         }
     }
 
-    /// True when nothing is left to issue on the port: no queued load or store request and no
-    /// stream still running. The completion event can come before this: the controller finishes
-    /// when the Z sink has handed its last store to its 2-deep store FIFO (`hci_core_sink.sv`,
-    /// `redmule_ctrl.sv`), so under refused grants up to two stores may still be queued when the
-    /// event is raised; keep calling [`Schedule::cycle`] until this holds.
-    pub fn is_drained(&self) -> bool {
+    /// See [`Schedule::is_drained`].
+    fn is_drained(&self) -> bool {
         self.finished
             && self.c.port.is_none()
             && self.store_fifo.len == 0
@@ -1099,60 +1114,40 @@ impl Schedule {
                 .all(|s| s.req_fifo.len == 0 && s.cs == SState::Idle)
     }
 
-    /// True when the job can no longer progress: no port request for
-    /// 1024 cycles while the controller is busy. The RTL deadlocks on some corner shapes (with
-    /// the memory always granting, e.g. 13 x 5 x 1 or N <= 4 with more than one output tile; checked
-    /// under Verilator against the same RTL): the model reproduces those deadlocks rather than
-    /// inventing a timing, and reports them here so that the component can decide what to do.
-    ///
-    /// Refused grants can deadlock the RTL on shapes that complete while the memory always grants
-    /// (see "Refusal-induced deadlocks" in the module docs); the model stops there too.
-    pub fn deadlocked(&self) -> bool {
+    /// See [`Schedule::deadlocked`].
+    fn deadlocked(&self) -> bool {
         self.quiet >= DEADLOCK_QUIET_CYCLES
     }
 
-    /// A one-line description of a deadlock for fault messages: the geometry, the job shape, the
-    /// cycle, the stall cause, and whether refused grants or the shape alone brought it on.
-    pub fn deadlock_report(&self) -> String {
-        let (g, j) = (self.geom, self.job);
-        let cause = match self.c.stall_cause {
-            Some(Stall::WMissing) => "the CE array stalls waiting for a W row",
-            Some(Stall::XNotFull) => "the CE array stalls waiting for the X buffer",
-            Some(Stall::YMissing) => "the CE array stalls waiting for the Y rows",
-            Some(Stall::Other(why)) => why,
-            None => "no port request",
-        };
-        let why = if self.refused_any {
-            "after refused grants (the RTL deadlocks on such refusal patterns too)"
-        } else {
-            "with the memory always granting (a shape the RTL deadlocks on)"
-        };
-        format!(
-            "RedMulE {}x{}x{} (rows x CEs x pipeline registers), job {}x{}x{} (M x N x K): deadlock at cycle {}, {cause}, {why}",
-            g.rows,
-            g.cols,
-            g.stages,
-            j.m,
-            j.n,
-            j.k,
-            self.t
+    /// See [`Schedule::deadlock_report`].
+    fn deadlock_report(&self) -> String {
+        deadlock_report(
+            self.geom,
+            self.job,
+            self.t,
+            self.c.stall_cause,
+            self.refused_any,
         )
     }
 
-    /// True once the completion event has been reported.
-    pub fn finished(&self) -> bool {
-        self.finished
+    /// One clock cycle (see [`Schedule::cycle`]): [`Model::commit_phase`] then
+    /// [`Model::eval_phase`].
+    fn cycle(&mut self, prev_granted: bool) -> CycleOut {
+        self.commit_phase(prev_granted);
+        self.eval_phase()
     }
 
-    /// Advance one clock cycle. `prev_granted` says whether the request returned by the previous
-    /// call was granted (ignored if there was none). A refused request is presented again
-    /// (hold-until-grant); read data arrives one cycle after the grant.
-    pub fn cycle(&mut self, prev_granted: bool) -> CycleOut {
+    /// The register update ending the previous cycle (nothing before the first one).
+    fn commit_phase(&mut self, prev_granted: bool) {
         if self.evaluated {
             let g = self.c.port.is_some() && prev_granted;
             self.commit(g);
             self.t += 1;
         }
+    }
+
+    /// The combinational evaluation of the current cycle and its outputs.
+    fn eval_phase(&mut self) -> CycleOut {
         self.eval();
         self.evaluated = true;
         let busy = matches!(self.ctrl, CtrlState::Starting | CtrlState::Computing);
@@ -1550,12 +1545,18 @@ impl Schedule {
         // from this very lock and are kept.
         let hold = !self.rtl_retire && self.refused_any;
         c.yz_req = u32::from(c.src[Y].mux_req) | (u32::from(c.z_store_req) << 1);
-        c.yz_winner = self.yz_mux.winner(2, c.yz_req, z_priority, hold);
+        let (yz_winner, yz_rr) = self.yz_mux.winner(2, c.yz_req, z_priority, hold);
+        c.yz_winner = yz_winner;
         let yz_out_req = c.yz_req & (1 << c.yz_winner) != 0;
         c.ld_req = u32::from(c.src[X].mux_req)
             | (u32::from(c.src[W].mux_req) << 1)
             | (u32::from(yz_out_req) << 2);
-        c.ld_winner = self.ld_mux.winner(3, c.ld_req, false, hold);
+        let (ld_winner, ld_rr) = self.ld_mux.winner(3, c.ld_req, false, hold);
+        c.ld_winner = ld_winner;
+        if yz_rr || ld_rr {
+            self.resets |=
+                if yz_rr { replay::RR_YZ } else { 0 } | if ld_rr { replay::RR_LD } else { 0 };
+        }
         let out_req = c.ld_req & (1 << c.ld_winner) != 0;
         c.port = None;
         if out_req {
@@ -1633,7 +1634,8 @@ impl Schedule {
             let sr = &mut self.src[i];
             // address FIFO: push from the address generator, pop on issue
             let ag_ready = sr.addr_fifo.ready();
-            let ag_push = if sr.ag.valid {
+            // (A full FIFO takes nothing: the metadata is not even made.)
+            let ag_push = if sr.ag.valid && ag_ready {
                 Some(meta_of(p, &self.ms, i, &sr.ag, &ctl))
             } else {
                 None
@@ -1646,8 +1648,12 @@ impl Schedule {
             // The address generator only updates while enabled; its output is pushed whenever
             // valid (the FIFO is written on valid & ready, independent of enable).
             sr.addr_fifo.update(sc.issue, ag_push);
-            sr.ag
+            let set = sr
+                .ag
                 .clock(&ctl, ag_ready, sc.ag_enable, sc.ag_clear, sc.req_start);
+            if set != 0 {
+                self.resets |= replay::ag_resets(i, set);
+            }
             sr.req_fifo.update(req_pop[i], issued);
             // response side of the hci_core_fifo
             let resp_ready = sr.resp_len < 4;
@@ -1669,11 +1675,15 @@ impl Schedule {
             // stream counter (cleared when the stream ends)
             if sc.done {
                 sr.stream_cnt = 0;
+                self.resets |= replay::CNT[i];
             } else if sc.stream_hs {
                 // TRANS_CNT = 16 bits
                 sr.stream_cnt = (sr.stream_cnt + 1) & 0xffff;
             }
             if let Some(n) = sc.next {
+                if i == X && sr.cs == SState::Idle {
+                    self.x_started = true;
+                }
                 sr.cs = n;
             }
         }
@@ -1696,7 +1706,7 @@ impl Schedule {
         {
             let ctl = p.yz_ctrl;
             let ag_ready = self.sink_addr_fifo.ready();
-            let ag_push = if self.sink_ag.valid {
+            let ag_push = if self.sink_ag.valid && ag_ready {
                 let mut m = meta_of(p, &self.ms, Y, &self.sink_ag, &ctl);
                 m.bytes = 0;
                 Some(m)
@@ -1711,16 +1721,20 @@ impl Schedule {
                 None
             };
             self.sink_addr_fifo.update(c.sink_issue, ag_push);
-            self.sink_ag.clock(
+            let set = self.sink_ag.clock(
                 &ctl,
                 ag_ready,
                 c.sink_ag_enable,
                 c.sink_ag_clear,
                 c.sink_req_start,
             );
+            if set != 0 {
+                self.resets |= replay::ag_resets(3, set);
+            }
             self.store_fifo.update(store_pop, issued);
             if c.sink_done {
                 self.sink_addr_cnt = 0;
+                self.resets |= replay::CNT_SINK;
             } else if c.sink_issue {
                 // TRANS_CNT = 16 bits
                 self.sink_addr_cnt = (self.sink_addr_cnt + 1) & 0xffff;
@@ -1735,13 +1749,20 @@ impl Schedule {
             let ms = &mut self.ms;
             let last_col = ms.x_cols_iters == p.x_cols_iter - 1;
             let last_w = ms.w_iters == p.w_cols_iter - 1;
+            if last_col {
+                self.resets |= replay::MS_COLS;
+            }
             ms.x_cols_iters = if last_col { 0 } else { ms.x_cols_iters + 1 };
             ms.x_cols_offs = if last_col { 0 } else { ms.x_cols_offs + p.jmp };
             if last_col {
                 ms.w_iters = if last_w { 0 } else { ms.w_iters + 1 };
             }
             if last_col && last_w {
+                self.resets |= replay::MS_W;
                 let last_row = ms.x_rows_iters == p.x_rows_iter - 1;
+                if last_row {
+                    self.resets |= replay::MS_ROWS;
+                }
                 ms.x_rows_iters = if last_row { 0 } else { ms.x_rows_iters + 1 };
                 ms.x_rows_offs = if last_row {
                     0
@@ -1852,8 +1873,10 @@ impl Schedule {
         {
             let s = &mut self.sched;
             let stall = c.stall;
+            let mut resets = 0;
             if c.x_cols_iter_en && !s.x_done {
                 s.x_cols_iter = if s.x_cols_iter == p.x_cols_iter - 1 {
+                    resets |= replay::SCH_XC;
                     0
                 } else {
                     s.x_cols_iter + 1
@@ -1861,6 +1884,7 @@ impl Schedule {
             }
             if c.x_w_iters_en && !s.x_done {
                 s.x_w_iters = if s.x_w_iters == p.w_cols_iter - 1 {
+                    resets |= replay::SCH_XW;
                     0
                 } else {
                     s.x_w_iters + 1
@@ -1891,6 +1915,7 @@ impl Schedule {
             }
             if c.w_rows_iter_en && !s.w_done {
                 s.w_rows_iter = if s.w_rows_iter == p.w_rows_iter - 1 {
+                    resets |= replay::SCH_WR;
                     0
                 } else {
                     s.w_rows_iter + 1
@@ -1898,6 +1923,7 @@ impl Schedule {
             }
             if c.w_cols_iter_en && !s.w_done {
                 s.w_cols_iter = if s.w_cols_iter == p.w_cols_iter - 1 {
+                    resets |= replay::SCH_WC;
                     0
                 } else {
                     s.w_cols_iter + 1
@@ -1911,6 +1937,7 @@ impl Schedule {
             }
             if c.y_cols_iter_en {
                 s.y_cols_iter = if s.y_cols_iter == p.w_cols_iter - 1 {
+                    resets |= replay::SCH_YC;
                     0
                 } else {
                     s.y_cols_iter + 1
@@ -1918,6 +1945,7 @@ impl Schedule {
             }
             if c.y_rows_iter_en {
                 s.y_rows_iter = if s.y_rows_iter == p.w_rows_iter - 1 {
+                    resets |= replay::SCH_YR;
                     0
                 } else {
                     s.y_rows_iter + 1
@@ -1986,6 +2014,7 @@ impl Schedule {
                 s.x_refill = true;
             }
             s.state = c.sched_next.unwrap_or(s.state);
+            self.resets |= resets;
         }
 
         // ---- controller
@@ -2003,6 +2032,7 @@ impl Schedule {
             // stream end as programmed and drains (the results are complete at the event).
             let reg_enable = self.sched.reg_enable;
             self.sched = Sched::RESET;
+            self.resets = replay::ALL;
             self.sched.reg_enable = reg_enable;
         }
         let sink_done_q = self.sink_done_q;
@@ -2036,6 +2066,146 @@ impl Schedule {
             }
         };
     }
+}
+
+/// The cycle-exact schedule of one RedMulE job.
+///
+/// Evaluates the register-level model every cycle, except in the steady state of a job, where
+/// it replays the outputs of the previous period instead (cycle for cycle the same outputs as
+/// the full evaluation; see `schedule/replay.rs`).
+#[derive(Clone, Debug)]
+pub struct Schedule {
+    m: Model,
+    rp: replay::Replay,
+}
+
+impl Schedule {
+    /// A schedule for `job` on an array of geometry `geom`.
+    pub fn new(geom: Geometry, job: JobShape, start: StartInfo) -> Result<Self, String> {
+        Ok(Schedule {
+            m: Model::new(geom, job, start)?,
+            rp: replay::Replay::new(),
+        })
+    }
+
+    /// Reproduce the RTL exactly under refused grants too: a refused load request may be retired
+    /// and the port multiplexer may lock up (see the module docs). Off by default: the model then
+    /// holds a refused request until it is granted.
+    pub fn with_rtl_request_retirement(mut self, on: bool) -> Self {
+        self.m.rtl_retire = on;
+        self
+    }
+
+    /// Replay steady-state periods instead of evaluating them (on by default). The outputs are
+    /// the same either way; off, every cycle is evaluated (for differential tests).
+    pub fn with_steady_state_replay(mut self, on: bool) -> Self {
+        self.rp.enabled = on;
+        self
+    }
+
+    /// Cycles replayed so far instead of evaluated (for tests and benchmarks).
+    pub fn replayed_cycles(&self) -> u64 {
+        self.rp.replayed
+    }
+
+    /// Cycle number (from TRIGGER) of the next call to [`Schedule::cycle`].
+    pub fn now(&self) -> u64 {
+        match &self.rp.active {
+            Some(a) => a.t0 + a.pos as u64,
+            None => self.m.now(),
+        }
+    }
+
+    /// True when nothing is left to issue on the port: no queued load or store request and no
+    /// stream still running. The completion event can come before this: the controller finishes
+    /// when the Z sink has handed its last store to its 2-deep store FIFO (`hci_core_sink.sv`,
+    /// `redmule_ctrl.sv`), so under refused grants up to two stores may still be queued when the
+    /// event is raised; keep calling [`Schedule::cycle`] until this holds.
+    pub fn is_drained(&self) -> bool {
+        // A replayed period never contains the event (the controller computes throughout).
+        self.rp.active.is_none() && self.m.is_drained()
+    }
+
+    /// True when the job can no longer progress: no port request for
+    /// 1024 cycles while the controller is busy. The RTL deadlocks on some corner shapes (with
+    /// the memory always granting, e.g. 13 x 5 x 1 or N <= 4 with more than one output tile; checked
+    /// under Verilator against the same RTL): the model reproduces those deadlocks rather than
+    /// inventing a timing, and reports them here so that the component can decide what to do.
+    ///
+    /// Refused grants can deadlock the RTL on shapes that complete while the memory always grants
+    /// (see "Refusal-induced deadlocks" in the module docs); the model stops there too.
+    pub fn deadlocked(&self) -> bool {
+        match &self.rp.active {
+            Some(a) => self.rp.last_quiet(a) >= DEADLOCK_QUIET_CYCLES,
+            None => self.m.deadlocked(),
+        }
+    }
+
+    /// A one-line description of a deadlock for fault messages: the geometry, the job shape, the
+    /// cycle, the stall cause, and whether refused grants or the shape alone brought it on.
+    pub fn deadlock_report(&self) -> String {
+        match &self.rp.active {
+            Some(a) => deadlock_report(
+                self.m.geom,
+                self.m.job,
+                a.t0 + a.pos as u64 - 1,
+                self.rp.last_stall(a),
+                self.m.refused_any,
+            ),
+            None => self.m.deadlock_report(),
+        }
+    }
+
+    /// True once the completion event has been reported.
+    pub fn finished(&self) -> bool {
+        self.rp.active.is_none() && self.m.finished
+    }
+
+    /// Advance one clock cycle. `prev_granted` says whether the request returned by the previous
+    /// call was granted (ignored if there was none). A refused request is presented again
+    /// (hold-until-grant); read data arrives one cycle after the grant.
+    #[inline]
+    pub fn cycle(&mut self, prev_granted: bool) -> CycleOut {
+        // The common case of a replayed period inline, the rest not.
+        if let Some(out) = self.replay_fast(prev_granted) {
+            return out;
+        }
+        self.cycle_slow(prev_granted)
+    }
+
+    #[inline(never)]
+    fn cycle_slow(&mut self, prev_granted: bool) -> CycleOut {
+        if !self.rp.enabled {
+            return self.m.cycle(prev_granted);
+        }
+        self.replay_cycle(prev_granted)
+    }
+}
+
+/// See [`Schedule::deadlock_report`].
+fn deadlock_report(
+    g: Geometry,
+    j: JobShape,
+    t: u64,
+    stall: Option<Stall>,
+    refused_any: bool,
+) -> String {
+    let cause = match stall {
+        Some(Stall::WMissing) => "the CE array stalls waiting for a W row",
+        Some(Stall::XNotFull) => "the CE array stalls waiting for the X buffer",
+        Some(Stall::YMissing) => "the CE array stalls waiting for the Y rows",
+        Some(Stall::Other(why)) => why,
+        None => "no port request",
+    };
+    let why = if refused_any {
+        "after refused grants (the RTL deadlocks on such refusal patterns too)"
+    } else {
+        "with the memory always granting (a shape the RTL deadlocks on)"
+    };
+    format!(
+        "RedMulE {}x{}x{} (rows x CEs x pipeline registers), job {}x{}x{} (M x N x K): deadlock at cycle {t}, {cause}, {why}",
+        g.rows, g.cols, g.stages, j.m, j.n, j.k
+    )
 }
 
 /// Counters of one run with the memory always granting.

@@ -1,0 +1,56 @@
+//! How much of a job the schedule replays instead of evaluating (steady-state replay).
+//!
+//! `cargo run --release -p vp-redmule --example replay_stats -- M N K` (memory always granting,
+//! or refusing `DENY` per mille of the grants; `GEO="rows cols stages"` for another array;
+//! `NOREPLAY=1` evaluates every cycle).
+use vp_redmule::schedule::{run_with, Geometry, JobShape, Schedule, StartInfo};
+
+fn main() {
+    let a: Vec<u32> = std::env::args()
+        .skip(1)
+        .map(|s| s.parse().expect("numbers"))
+        .collect();
+    let (m, n, k) = (a[0], a[1], a[2]);
+    let geom = match std::env::var("GEO") {
+        Ok(g) => {
+            let v: Vec<u32> = g
+                .split_whitespace()
+                .map(|s| s.parse().expect("GEO"))
+                .collect();
+            Geometry {
+                rows: v[0],
+                cols: v[1],
+                stages: v[2],
+            }
+        }
+        Err(_) => Geometry::REDMULE,
+    };
+    let job = JobShape {
+        m,
+        n,
+        k,
+        x: 0,
+        w: 2 * m * n,
+        z: 2 * m * n + 2 * n * k,
+        elem_bytes: 2,
+    };
+    let mut s = Schedule::new(geom, job, StartInfo::default())
+        .expect("valid job")
+        .with_steady_state_replay(std::env::var("NOREPLAY").is_err());
+    // DENY=permille: refuse that share of the grants (seeded xorshift).
+    let deny: u64 = std::env::var("DENY").map_or(0, |v| v.parse().expect("DENY"));
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let sum = run_with(&mut s, 100_000_000, |_, _| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % 1000 >= deny
+    })
+    .expect("completes");
+    println!(
+        "{m}x{n}x{k}: {} cycles, {} replayed ({:.1} %)",
+        sum.cycles,
+        s.replayed_cycles(),
+        100.0 * s.replayed_cycles() as f64 / sum.cycles.max(1) as f64
+    );
+}

@@ -1,0 +1,1078 @@
+//! Steady-state replay: the schedule's outputs of a period repeated instead of evaluated.
+//!
+//! In the interior of a job RedMulE repeats itself: every X chunk (one restart of the X source,
+//! `redmule_memory_scheduler.sv`) the streams issue the same requests in the same cycles, only
+//! at other addresses, and the CE array stalls in the same cycles. This module detects such a
+//! stretch at a period boundary and returns the recorded outputs of an earlier period in the
+//! same class (a template), with the addresses moved on, instead of evaluating every register
+//! of [`Model`]; it stops at the first refused grant and hands over to the full model in the
+//! exact state it would have had. The outputs are those of the full evaluation in every cycle
+//! (the argument below; `tests/schedule_replay.rs` runs both side by side).
+//!
+//! # State: control and progress
+//!
+//! The model's registers split into
+//! - progress registers: the iteration counters of `redmule_scheduler.sv` (`x_cols_iter`,
+//!   `x_w_iters`, `x_rows_iter`, `w_rows_iter`, `w_cols_iter`, `w_mat_iters`, `y_cols_iter`,
+//!   `y_rows_iter`), those of `redmule_memory_scheduler.sv` (`x_cols_iters`, `w_iters`,
+//!   `x_rows_iters`, `tot_x_read` and the two offsets), the address generators of W, Y and the Z
+//!   sink (indices `i0..i2`, counters `c0`, `c1`, `overall`) with their stream counters, the
+//!   round-robin counters of the two multiplexers, the cycle number, and the address metadata
+//!   ([`Meta`]) queued in the address and request FIFOs of X, W, Y and Z (list: `progress!` and
+//!   [`specs`]);
+//! - control registers: everything else (FSM states, FIFO occupancies, the X source's address
+//!   generator and stream counter, which never exceed one X chunk's 12 rows, the small phase
+//!   counters `x_shift_cnt`, `waits_cnt`, `z_*_cnt`, the X, W and Z buffers' counters, flags).
+//!
+//! Every decision the model takes reads control registers and compares progress registers
+//! with constants of the job: `== limit - 1` (last chunk, last W row, last tile...), `== 0`,
+//! `< limit` (address generator dimensions, `tot_x_read < TOT_X_READ`), and the 16-bit wrap of
+//! the counters masked with `0xffff`. No comparison involves two progress registers, and a
+//! progress register is only ever stepped by a constant (+1, +stride), set to a constant
+//! (wrap, clear, presample, reset) or, for FIFO metadata, loaded with the output of an address
+//! generator, which is a linear function (`meta_of`) of progress registers.
+//!
+//! # The replay condition
+//!
+//! Period boundaries are the cycles that start the X source. Every period evaluated in full
+//! with every request granted becomes a template: the model at its start A and at its end A'
+//! (after the register update, before the evaluation), the outputs of its P cycles, and which
+//! progress registers were set to a constant during it (the model marks every such update,
+//! `Model::resets`). At a boundary with the model in state B, a template is replayed if, with
+//! d = B - A field by field (wrapping):
+//! 1. the controller computes in B (no event can fall in the period: it needs the Z sink's
+//!    last address, a comparison excluded by 3);
+//! 2. the control registers of A and B are equal (FIFOs compared by content in queue order; a
+//!    multiplexer's `winner_q` only where it is read: after a cycle with a request and no
+//!    handshake);
+//! 3. every progress register with d != 0 was not set to a constant during the template's
+//!    period, did not decrease (A' >= A), and none of its comparisons changes value over the
+//!    template's window [A, A'] nor over the window [B, B + (A' - A)]: no `== c` with c in
+//!    either, and every value of both on the same side of each `< c` (the register is in the
+//!    same class all along both; computed once per template as the range the model's value
+//!    must lie in, `ranges`). Comparisons the model provably does not make in either
+//!    period are not checked (`unread_tests`: an address generator that does not step, `c1`
+//!    while `c0` stays below `d0_len`, `y_rows_iter == 0` while `y_cols_iter` stays above 0);
+//! 4. a multiplexer's round-robin counter with d != 0 (mod its channel count) decided no
+//!    arbitration during the template's period (two or more requests, not forced:
+//!    `Mux::winner`);
+//! 5. per stream, every queued FIFO entry of B is the one of A moved by the same d as the
+//!    stream's address generator output (`meta_of`).
+//!
+//! Claim: the trajectory from B is then the template's trajectory with every progress register
+//! (and queued metadata) moved by d, cycle by cycle, as long as every request is granted. By
+//! induction over the cycles of the period: at cycle j both have the same control registers and
+//! every progress register differs by its d. A register with d = 0 has the same value in both,
+//! so its comparisons agree. A register with d != 0 was only stepped in the template (3; a
+//! 16-bit masked counter cannot wrap either: that needs 65,536 steps and a period has at most
+//! 1024 cycles), so its values stayed in [A, A'], and from B they are those plus d, in
+//! [B, B + (A' - A)]: the comparisons agree (3). The round-robin counter is read only when two
+//! or more channels request at a re-arbitration, which the template never did (4), and the
+//! request pattern is the same from B. So every comparison and every multiplexer decision
+//! agrees, the control registers take the same next values, the updates that set a register to
+//! a constant happen in both at the same cycle (only to registers with d = 0: 3), the steps are
+//! the same constants, and a loaded FIFO entry is `meta_of` of registers that differ by d, i.e.
+//! it moves by the stream's d (5, `meta_of` is linear). The outputs of cycle j are read from
+//! control registers and FIFO heads: the template's, with the addresses moved by the stream's
+//! d. After P cycles the model is A' + d, at the next boundary (the X start falls in the same
+//! cycle), where the next template is looked for.
+//!
+//! The classes of the issue's sketch (first / interior / last chunk...) are these windows:
+//! a template recorded in one tile is replayed in every later tile whose counters are in the
+//! same class, e.g. chunk 3 of every interior tile column of every row block.
+//!
+//! Finding the template: templates are kept (64, the least recently used replaced) with a key
+//! (a digest of the control registers) and the set of registers the template pins (those
+//! condition 3 cannot move for it: set to a constant, or crossing a limit in its own window),
+//! with a digest of their values. At a boundary the candidates are the template that followed
+//! the one just replayed, then the others most recently used first, those whose key and pinned
+//! values match the model's; at most 8 are checked in full. The index only selects candidates:
+//! the conditions above decide.
+//!
+//! # Refusals
+//!
+//! The memory's grant for cycle j's request is known at cycle j + 1. When a replayed request
+//! turns out refused, the model is restored to B, evaluated again for the cycles before the
+//! refused one with every grant given (exactly what happened), and the refusal is applied to
+//! the full model, which takes over: the outputs so far were those of the full model (above),
+//! and from the refusal on they are the full model's.
+
+use super::{
+    meta_of, src_ctrl, AddrGen, Comb, CountFifo, CtrlState, CycleOut, Fifo, Meta, Model, Mux,
+    Params, SState, Sched, Stall, Stream, WideAccess, XBuf, ZBuf, W, X, Y,
+};
+
+// Bits of `Model::resets`: the progress registers (index in `progress!`) set to a constant
+// (wrapped, cleared) instead of stepped during a period.
+const fn bit(i: u32) -> u64 {
+    1 << i
+}
+pub(super) const SCH_XC: u64 = bit(0);
+pub(super) const SCH_XW: u64 = bit(1);
+pub(super) const SCH_WR: u64 = bit(3);
+pub(super) const SCH_WC: u64 = bit(4);
+pub(super) const SCH_YC: u64 = bit(6);
+pub(super) const SCH_YR: u64 = bit(7);
+pub(super) const MS_COLS: u64 = bit(8) | bit(9);
+pub(super) const MS_W: u64 = bit(10);
+pub(super) const MS_ROWS: u64 = bit(11) | bit(12);
+/// First index of the address generator registers of X (none: control), W, Y and the Z sink.
+const AG_AT: [u32; 4] = [0, 14, 21, 28];
+/// Stream counters (X: control) and the Z sink's address counter.
+pub(super) const CNT: [u64; 3] = [0, bit(20), bit(27)];
+pub(super) const CNT_SINK: u64 = bit(34);
+/// A multiplexer's round-robin counter decided an arbitration (condition 4).
+pub(super) const RR_YZ: u64 = bit(40);
+pub(super) const RR_LD: u64 = bit(41);
+/// The scheduler was reset (FINISHED).
+pub(super) const ALL: u64 = u64::MAX;
+
+/// `Model::resets` bits of an address generator's `set` mask (`AddrGen::clock`) for the load
+/// stream `s` (3: the Z sink).
+pub(super) fn ag_resets(s: usize, set: u32) -> u64 {
+    if s == X {
+        0
+    } else {
+        u64::from(set) << AG_AT[s]
+    }
+}
+
+/// Longest period replayed [cycles] (bounds the steps of a 16-bit counter in one period, and
+/// the templates' memory: 64 of at most 1024 cycles).
+const MAX_PERIOD: usize = 1024;
+
+/// A comparison of a progress register with a constant of the job.
+#[derive(Clone, Copy, Debug)]
+enum Test {
+    None,
+    Eq(u32),
+    Lt(u32),
+}
+
+/// How a progress register is compared.
+type Spec = [Test; 2];
+
+/// Number of progress registers in `progress!`.
+const NP: usize = 35;
+
+/// The progress registers of a model, as an array of references (`&` or `&mut`), in the order
+/// of [`specs`].
+macro_rules! progress {
+    ($m:expr, $($r:tt)+) => {{
+        let m = $m;
+        let [_, sw, sy] = $($r)+ m.src;
+        let s = $($r)+ m.sched;
+        let ms = $($r)+ m.ms;
+        let sk = $($r)+ m.sink_ag;
+        [
+            $($r)+ s.x_cols_iter,
+            $($r)+ s.x_w_iters,
+            $($r)+ s.x_rows_iter,
+            $($r)+ s.w_rows_iter,
+            $($r)+ s.w_cols_iter,
+            $($r)+ s.w_mat_iters,
+            $($r)+ s.y_cols_iter,
+            $($r)+ s.y_rows_iter,
+            $($r)+ ms.x_cols_iters,
+            $($r)+ ms.x_cols_offs,
+            $($r)+ ms.w_iters,
+            $($r)+ ms.x_rows_iters,
+            $($r)+ ms.x_rows_offs,
+            $($r)+ ms.tot_x_read,
+            $($r)+ sw.ag.i0,
+            $($r)+ sw.ag.i1,
+            $($r)+ sw.ag.i2,
+            $($r)+ sw.ag.c0,
+            $($r)+ sw.ag.c1,
+            $($r)+ sw.ag.overall,
+            $($r)+ sw.stream_cnt,
+            $($r)+ sy.ag.i0,
+            $($r)+ sy.ag.i1,
+            $($r)+ sy.ag.i2,
+            $($r)+ sy.ag.c0,
+            $($r)+ sy.ag.c1,
+            $($r)+ sy.ag.overall,
+            $($r)+ sy.stream_cnt,
+            $($r)+ sk.i0,
+            $($r)+ sk.i1,
+            $($r)+ sk.i2,
+            $($r)+ sk.c0,
+            $($r)+ sk.c1,
+            $($r)+ sk.overall,
+            $($r)+ m.sink_addr_cnt,
+        ]
+    }};
+}
+
+/// The comparisons each progress register takes part in (every use in `eval` and `commit`).
+fn specs(p: &Params) -> [Spec; NP] {
+    use Test::{Eq, Lt, None as No};
+    // Address generator of a stream: `c0 < d0_len`, `c1 < d1_len`, `overall < tot_len` (and
+    // `overall >= tot_len` for `done`); the indices only make addresses. The stream counter:
+    // `== tot_len` ends the stream; 16 bits.
+    let ag = |c: &super::AddrGenCtrl| {
+        [
+            [No, No],
+            [No, No],
+            [No, No],
+            [Lt(c.d0_len), No],
+            [Lt(c.d1_len), No],
+            [Lt(c.tot_len), No],
+            [Eq(c.tot_len), Eq(0xffff)],
+        ]
+    };
+    let aw = ag(&p.w_ctrl);
+    let ay = ag(&p.yz_ctrl);
+    let xc = p.x_cols_iter - 1;
+    let wc = p.w_cols_iter - 1;
+    let xr = p.x_rows_iter - 1;
+    let wr = p.w_rows_iter.wrapping_sub(1);
+    let mut s = [[No, No]; NP];
+    s[..14].copy_from_slice(&[
+        [Eq(xc), No],
+        [Eq(wc), No],
+        [Eq(xr), Eq(0xffff)],
+        [Eq(wr), No],
+        [Eq(wc), No],
+        [Eq(xr), Eq(0xffff)],
+        [Eq(wc), Eq(0)],
+        [Eq(wr), Eq(0)],
+        [Eq(xc), No],
+        [No, No],
+        [Eq(wc), No],
+        [Eq(xr), No],
+        [No, No],
+        [Lt(p.tot_x_read), Eq(0xffff)],
+    ]);
+    s[14..21].copy_from_slice(&aw);
+    s[21..28].copy_from_slice(&ay);
+    s[28..35].copy_from_slice(&ay);
+    s
+}
+
+/// The FIFOs holding address metadata of stream `s` (0 X, 1 W, 2 Y, 3 Z).
+fn meta_fifos_ref(m: &Model, s: usize) -> [&Fifo; 2] {
+    if s < 3 {
+        [&m.src[s].addr_fifo, &m.src[s].req_fifo]
+    } else {
+        [&m.sink_addr_fifo, &m.store_fifo]
+    }
+}
+
+/// As [`meta_fifos_ref`].
+fn meta_fifos(m: &mut Model, s: usize) -> [&mut Fifo; 2] {
+    if s < 3 {
+        let src = &mut m.src[s];
+        [&mut src.addr_fifo, &mut src.req_fifo]
+    } else {
+        [&mut m.sink_addr_fifo, &mut m.store_fifo]
+    }
+}
+
+/// What the address generator of stream `s` presents (the metadata its next entry will carry).
+fn stream_meta(m: &Model, s: usize) -> Meta {
+    let p = &m.prm;
+    match s {
+        0 => meta_of(p, &m.ms, X, &m.src[X].ag, &src_ctrl(p, &m.ms, X)),
+        1 => meta_of(p, &m.ms, W, &m.src[W].ag, &p.w_ctrl),
+        2 => meta_of(p, &m.ms, Y, &m.src[Y].ag, &p.yz_ctrl),
+        _ => Meta {
+            bytes: 0,
+            ..meta_of(p, &m.ms, Y, &m.sink_ag, &p.yz_ctrl)
+        },
+    }
+}
+
+fn meta_sub(a: Meta, b: Meta) -> Meta {
+    Meta {
+        addr: a.addr.wrapping_sub(b.addr),
+        row: a.row.wrapping_sub(b.row),
+        tile_m: a.tile_m.wrapping_sub(b.tile_m),
+        tile_k: a.tile_k.wrapping_sub(b.tile_k),
+        chunk: a.chunk.wrapping_sub(b.chunk),
+        bytes: a.bytes.wrapping_sub(b.bytes),
+    }
+}
+
+fn meta_add(a: Meta, b: Meta) -> Meta {
+    Meta {
+        addr: a.addr.wrapping_add(b.addr),
+        row: a.row.wrapping_add(b.row),
+        tile_m: a.tile_m.wrapping_add(b.tile_m),
+        tile_k: a.tile_k.wrapping_add(b.tile_k),
+        chunk: a.chunk.wrapping_add(b.chunk),
+        bytes: a.bytes.wrapping_add(b.bytes),
+    }
+}
+
+/// Rotate a FIFO so that its head is slot 0 and clear the free slots (invisible to the model:
+/// it only reads entries in queue order).
+fn canon_fifo(f: &mut Fifo) {
+    let mut buf = [Meta::default(); 4];
+    for (i, e) in buf.iter_mut().enumerate().take(f.len) {
+        *e = f.buf[(f.head + i) & (f.depth - 1)];
+    }
+    f.buf = buf;
+    f.head = 0;
+}
+
+fn canon(m: &mut Model) {
+    for s in 0..4 {
+        for f in meta_fifos(m, s) {
+            canon_fifo(f);
+        }
+    }
+    canon_fifo(&mut m.top_z);
+}
+
+/// A multiplexer as far as its future depends on it: `winner_q` is only read after a cycle with
+/// a request and without handshake (`Mux::winner`); the round-robin counter is compared apart.
+fn mux_key(x: &Mux) -> Mux {
+    Mux {
+        rr_counter: 0,
+        winner_q: if !x.rr_en_q && x.any_req_q {
+            x.winner_q
+        } else {
+            0
+        },
+        ..*x
+    }
+}
+
+/// The control registers of a model (condition 2 of the module docs), canonical ([`canon`]):
+/// the sources' and the Z sink's progress registers cleared, FIFOs of metadata by occupancy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct View {
+    ctrl: (CtrlState, bool, bool, bool, u64, bool, bool),
+    xb: XBuf,
+    zb: ZBuf,
+    sched: Sched,
+    src: [(SState, AddrGen, u32, usize, bool, usize, usize); 3],
+    sink: (SState, bool, usize, usize),
+    top: [CountFifo; 3],
+    top_z: Fifo,
+    mux: (Mux, Mux),
+    port: (Option<usize>, Option<usize>, u32),
+}
+
+fn view(m: &Model) -> View {
+    // Exhaustive on purpose: a register added to the model must be classified here.
+    let Model {
+        prm: _,
+        geom: _,
+        job: _,
+        t: _,
+        start_at,
+        evaluated: _,
+        c: _,
+        ctrl,
+        sink_done_q,
+        evt,
+        finished,
+        ms: _,
+        sched,
+        xb,
+        zb,
+        src,
+        sink_cs,
+        sink_ag,
+        sink_addr_fifo,
+        sink_addr_cnt: _,
+        store_fifo,
+        top,
+        top_z,
+        yz_mux,
+        ld_mux,
+        resp,
+        port_refused,
+        quiet,
+        rtl_retire,
+        refused_any,
+        resets: _,
+        x_started: _,
+    } = m;
+    let mut sched = *sched;
+    sched.x_cols_iter = 0;
+    sched.x_w_iters = 0;
+    sched.x_rows_iter = 0;
+    sched.w_rows_iter = 0;
+    sched.w_cols_iter = 0;
+    sched.w_mat_iters = 0;
+    sched.y_cols_iter = 0;
+    sched.y_rows_iter = 0;
+    let ag_ctrl = |a: &AddrGen| AddrGen {
+        valid: a.valid,
+        ..AddrGen::reset()
+    };
+    let src = std::array::from_fn(|i| {
+        let s = &src[i];
+        // X's address generator and stream counter never exceed one chunk: control.
+        let (ag, cnt) = if i == X {
+            (s.ag, s.stream_cnt)
+        } else {
+            (ag_ctrl(&s.ag), 0)
+        };
+        (
+            s.cs,
+            ag,
+            cnt,
+            s.resp_len,
+            s.r_valid_q,
+            s.addr_fifo.len,
+            s.req_fifo.len,
+        )
+    });
+    View {
+        ctrl: (
+            *ctrl,
+            *sink_done_q,
+            *evt,
+            *finished,
+            *start_at,
+            *rtl_retire,
+            *refused_any,
+        ),
+        xb: *xb,
+        zb: *zb,
+        sched,
+        src,
+        sink: (*sink_cs, sink_ag.valid, sink_addr_fifo.len, store_fifo.len),
+        top: *top,
+        top_z: *top_z,
+        mux: (mux_key(yz_mux), mux_key(ld_mux)),
+        port: (*resp, *port_refused, *quiet),
+    }
+}
+
+/// FNV-1a over words (for the [`View`] digest; deterministic).
+struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u8(&mut self, v: u8) {
+        self.write_u64(u64::from(v));
+    }
+    fn write_u32(&mut self, v: u32) {
+        self.write_u64(u64::from(v));
+    }
+    fn write_usize(&mut self, v: usize) {
+        self.write_u64(v as u64);
+    }
+    fn write_isize(&mut self, v: isize) {
+        self.write_u64(v as u64);
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0 ^ v).wrapping_mul(0x0100_0000_01b3);
+    }
+}
+
+/// What the replay needs of the model at a boundary.
+#[derive(Clone, Copy, Debug)]
+struct Digest {
+    key: u64,
+    view: View,
+    /// Progress registers (`progress!`), round-robin counters (Y/Z, X/W/YZ).
+    v: [u32; NP],
+    rr: [u32; 2],
+    /// Per stream, the address generator's output (`stream_meta`).
+    meta: [Meta; 4],
+    /// Entries of the metadata FIFOs in queue order (`meta_fifos_ref` of streams 0 to 3).
+    fifos: [[Meta; 4]; 8],
+    t: u64,
+}
+
+/// A digest of some control registers (equal [`View`]s give equal keys).
+fn key_of(m: &Model) -> u64 {
+    use std::hash::Hasher;
+    let (s, xb, zb) = (&m.sched, &m.xb, &m.zb);
+    let mut h = Fnv(0xcbf2_9ce4_8422_2325);
+    h.write_u32(
+        s.state as u32
+            | (s.x_shift_cnt << 4)
+            | (s.waits_cnt << 12)
+            | (s.z_wait_cnt << 20)
+            | (u32::from(s.x_reload) << 28)
+            | (u32::from(s.y_push_en) << 29)
+            | (u32::from(s.z_avail_en) << 30),
+    );
+    h.write_u32(s.z_avail_cnt | (s.y_push_cnt << 8) | (s.z_width << 16) | (s.z_height << 24));
+    h.write_u32(xb.state as u32 | (xb.pad_r_addr << 4) | (xb.w_index << 12) | (xb.h_index_r << 20));
+    h.write_u32(xb.pad_read_cnt | (xb.buf_write_cnt << 8) | (u32::from(xb.refilling) << 16));
+    h.write_u32(
+        zb.state as u32 | (zb.fill_shift << 4) | (zb.store_shift << 12) | (zb.d_index << 20),
+    );
+    h.write_u32(zb.w_index);
+    for (i, sr) in m.src.iter().enumerate() {
+        h.write_u32(
+            sr.cs as u32
+                | ((sr.addr_fifo.len as u32) << 4)
+                | ((sr.req_fifo.len as u32) << 8)
+                | ((sr.resp_len as u32) << 12)
+                | (u32::from(m.top[i].len) << 16),
+        );
+    }
+    h.write_u32(
+        m.sink_cs as u32
+            | ((m.sink_addr_fifo.len as u32) << 4)
+            | ((m.store_fifo.len as u32) << 8)
+            | ((m.top_z.len as u32) << 12)
+            | (u32::from(m.ld_mux.any_req_q) << 16)
+            | (u32::from(m.ld_mux.rr_en_q) << 17),
+    );
+    h.write_u32(m.quiet);
+    h.finish()
+}
+
+/// Fill `d` with the digest of `m` (in place: a digest is large).
+fn digest(m: &Model, d: &mut Digest) {
+    d.key = key_of(m);
+    d.view = view(m);
+    d.v = progress!(m, &).map(|r| *r);
+    d.rr = [m.yz_mux.rr_counter, m.ld_mux.rr_counter];
+    d.meta = std::array::from_fn(|s| stream_meta(m, s));
+    for s in 0..4 {
+        for (k, f) in meta_fifos_ref(m, s).into_iter().enumerate() {
+            d.fifos[2 * s + k] = f.buf;
+        }
+    }
+    d.t = m.t;
+}
+
+/// A recorded period: what the replay needs of the model at its start, the progress registers
+/// and the model at its end (canonical, [`canon`]), the outputs of its cycles and the registers
+/// set to a constant during it.
+#[derive(Clone, Debug)]
+struct Template {
+    a: Box<Digest>,
+    end: Box<Model>,
+    outs: Vec<Rec>,
+    resets: u64,
+    /// The template replayed after this one last time (tried first; only a hint: [`plan`]
+    /// decides).
+    next: Option<usize>,
+    /// The registers [`plan`] requires unmoved from this template ([`ranges`]), and the digest of
+    /// their values with the key ([`pin_sig`]): an index, [`plan`] decides.
+    pin: u64,
+    sig: u64,
+    /// Per progress register, the values a model may have to replay this template
+    /// ([`ranges`]).
+    lo: [u32; NP],
+    hi: [u32; NP],
+}
+
+/// Comparisons a period does not make, so that condition 3 need not check them (bits of
+/// `progress!` indices, per test of [`specs`]), from the template's own registers `a` -> `a2`
+/// and `resets`:
+/// - an address generator compares `c0` and `c1` only when it steps, which `overall` counts:
+///   if it did not step in the template, it does not in a replay either (same control
+///   registers, and `overall` in the same class: its own test is checked);
+/// - it compares `c1 < d1_len` only when `c0` has reached `d0_len`: not if `c0` stayed below
+///   it without being set to 1 (a replay keeps `c0` below too: same value, or moved and its own
+///   `< d0_len` test checked);
+/// - `y_rows_iter == 0` (`z_first_load`) matters only with `y_cols_iter == 0`: not if
+///   `y_cols_iter` stayed above 0 without wrapping (a replay too: same value, or moved and its
+///   own `== 0` test checked).
+fn unread_tests(a: &[u32; NP], a2: &[u32; NP], resets: u64, specs: &[Spec; NP]) -> [u64; 2] {
+    let mut u = [0u64; 2];
+    let stepped_only = |i: usize| resets & bit(i as u32) == 0 && a[i] <= a2[i];
+    for at in &AG_AT[1..] {
+        let (c0, overall) = (*at as usize + 3, *at as usize + 5);
+        if a[overall] == a2[overall] && resets & bit(overall as u32) == 0 {
+            u[0] |= bit(at + 3) | bit(at + 4);
+        } else if let Test::Lt(d0_len) = specs[c0][0] {
+            if stepped_only(c0) && a2[c0] < d0_len {
+                u[0] |= bit(at + 4);
+            }
+        }
+    }
+    // y_cols_iter (6), y_rows_iter (7, second test `== 0`).
+    if stepped_only(6) && a[6] > 0 {
+        u[1] |= bit(7);
+    }
+    u
+}
+
+/// Condition 3 per template, once: for each progress register, the values `[lo, hi]` the model's
+/// may have for the template to be replayed from it (moved by `d = b - a`). A register the
+/// template set to a constant, that decreased, or whose comparison changes over the template's
+/// window `[a, a2]` may not move (`lo = hi = a`). Otherwise the model's window `[b, b + (a2 - a)]`
+/// must avoid every `== c` and stay on the template's side of every `< c` (for `== c` too,
+/// which loses nothing: the registers never go past their limits, nor below 0). Comparisons in
+/// `unread` are not made ([`unread_tests`]). Returns `(lo, hi)` and the bits of the registers
+/// that may not move (the pins).
+fn ranges(
+    a: &[u32; NP],
+    a2: &[u32; NP],
+    resets: u64,
+    specs: &[Spec; NP],
+    unread: [u64; 2],
+) -> ([u32; NP], [u32; NP], u64) {
+    let (mut los, mut his, mut pin) = ([0u32; NP], [0u32; NP], 0u64);
+    for i in 0..NP {
+        let (alo, ahi) = (a[i], a2[i]);
+        let mut pinned = resets & bit(i as u32) != 0 || ahi < alo;
+        let inc = ahi.wrapping_sub(alo);
+        let (mut lo, mut hi) = (0, u32::MAX.wrapping_sub(inc));
+        for (k, t) in specs[i].into_iter().enumerate() {
+            if pinned || unread[k] & bit(i as u32) != 0 {
+                continue;
+            }
+            match t {
+                Test::None => {}
+                Test::Eq(c) | Test::Lt(c) if ahi < c => hi = hi.min(c - 1 - inc),
+                Test::Eq(c) if c < alo => lo = lo.max(c + 1),
+                Test::Lt(c) if c <= alo => lo = lo.max(c),
+                _ => pinned = true,
+            }
+        }
+        if pinned {
+            (lo, hi) = (alo, alo);
+            pin |= bit(i as u32);
+        }
+        (los[i], his[i]) = (lo, hi);
+    }
+    (los, his, pin)
+}
+
+/// Digest of the key and the values of the registers in `pin`.
+fn pin_sig(key: u64, pin: u64, v: &[u32; NP], rr: [u32; 2]) -> u64 {
+    use std::hash::Hasher;
+    let mut h = Fnv(key ^ pin);
+    let mut bits = pin & (bit(NP as u32) - 1);
+    while bits != 0 {
+        let i = bits.trailing_zeros();
+        h.write_u32(v[i as usize]);
+        bits &= bits - 1;
+    }
+    if pin & RR_YZ != 0 {
+        h.write_u32(rr[0]);
+    }
+    if pin & RR_LD != 0 {
+        h.write_u32(rr[1]);
+    }
+    h.finish()
+}
+
+/// Conditions 2 to 5 of the module docs for replaying the period of `tp` from `b`: the model at
+/// the end of the replayed period (`tp.end` moved as `b` is from the template's start) and, per
+/// stream, the move of the metadata.
+fn plan(tp: &Template, b: &Digest) -> Option<Plan> {
+    let a = &tp.a;
+    // The key first, the control registers last (the costliest check, and the key is their
+    // digest: it rarely fails once the key matched).
+    if a.key != b.key {
+        return None;
+    }
+    // Condition 3 ([`ranges`]).
+    let mut d = [0u32; NP];
+    for (i, di) in d.iter_mut().enumerate() {
+        let v = b.v[i];
+        if v < tp.lo[i] || v > tp.hi[i] {
+            return None;
+        }
+        *di = v.wrapping_sub(a.v[i]);
+    }
+    let rr_yz = (b.rr[0] + 2 - a.rr[0]) % 2;
+    let rr_ld = (b.rr[1] + 3 - a.rr[1]) % 3;
+    if (rr_yz != 0 && tp.resets & RR_YZ != 0) || (rr_ld != 0 && tp.resets & RR_LD != 0) {
+        return None;
+    }
+    if a.view != b.view {
+        return None;
+    }
+    let mut meta = [Meta::default(); 4];
+    for (s, ms) in meta.iter_mut().enumerate() {
+        *ms = meta_sub(b.meta[s], a.meta[s]);
+        let lens = [b.view.src.get(s).map_or(b.view.sink.2, |x| x.5), {
+            b.view.src.get(s).map_or(b.view.sink.3, |x| x.6)
+        }];
+        for (k, &len) in lens.iter().enumerate() {
+            let (fa, fb) = (&a.fifos[2 * s + k], &b.fifos[2 * s + k]);
+            if (0..len).any(|i| meta_sub(fb[i], fa[i]) != *ms) {
+                return None;
+            }
+        }
+    }
+    Some(Plan {
+        d,
+        rr: [rr_yz, rr_ld],
+        meta,
+        dt: b.t.wrapping_sub(a.t),
+    })
+}
+
+/// How a replay moves a template (`d` of the module docs): progress registers, round-robin
+/// counters, metadata per stream, cycle.
+struct Plan {
+    d: [u32; NP],
+    rr: [u32; 2],
+    meta: [Meta; 4],
+    dt: u64,
+}
+
+/// `n` (a copy of the template's end) moved by `pl`: the model at the end of the replayed period.
+fn apply(n: &mut Model, pl: &Plan) {
+    for (r, d) in progress!(&mut *n, &mut).into_iter().zip(pl.d) {
+        *r = r.wrapping_add(d);
+    }
+    n.yz_mux.rr_counter = (n.yz_mux.rr_counter + pl.rr[0]) % 2;
+    n.ld_mux.rr_counter = (n.ld_mux.rr_counter + pl.rr[1]) % 3;
+    for (s, ms) in pl.meta.iter().enumerate() {
+        for f in meta_fifos(n, s) {
+            for i in 0..f.len {
+                f.buf[i] = meta_add(f.buf[i], *ms);
+            }
+        }
+    }
+    n.t = n.t.wrapping_add(pl.dt);
+    n.evaluated = true;
+    n.x_started = true;
+    n.resets = 0;
+    n.c = Comb::default();
+}
+
+/// What a cycle showed (besides the model's outputs, the deadlock counter).
+#[derive(Clone, Copy, Debug)]
+struct Rec {
+    out: CycleOut,
+    quiet: u32,
+}
+
+/// A period being replayed.
+#[derive(Clone, Debug)]
+pub(super) struct Active {
+    /// Cycle of the period's first cycle.
+    pub(super) t0: u64,
+    /// Outputs returned so far.
+    pub(super) pos: usize,
+    /// The template replayed (index in `Replay::tmpls`).
+    tmpl: usize,
+    /// Per stream (X, W, Y, Z), the move of the template's metadata.
+    shift: [Meta; 4],
+}
+
+/// Templates with the right key tried at a boundary (bounds the cost of a boundary where none
+/// fits).
+const MAX_TRIES: u32 = 8;
+
+/// Templates kept (the oldest is replaced).
+const MAX_TEMPLATES: usize = 64;
+
+/// Replay bookkeeping of a [`super::Schedule`].
+#[derive(Clone, Debug)]
+pub(super) struct Replay {
+    pub(super) enabled: bool,
+    pub(super) replayed: u64,
+    pub(super) active: Option<Active>,
+    /// While a period is replayed, the model at its start (not evaluated yet; the schedule's
+    /// model is already the one at its end). And the digest of the model at the last boundary.
+    base: Option<Box<Model>>,
+    base_digest: Option<Box<Digest>>,
+    /// The digest of the model at the current boundary (a buffer).
+    dg: Option<Box<Digest>>,
+    /// The job's comparisons ([`specs`]), once known.
+    specs: Option<Box<[Spec; NP]>>,
+    /// Outputs since the last boundary, and whether they can make a template (every request
+    /// granted, no event, not too long, not replayed).
+    cur: Vec<Rec>,
+    cur_ok: bool,
+    tmpls: Vec<Template>,
+    /// Template slots, most recently used (or recorded) first.
+    mru: Vec<usize>,
+    /// The template whose replay ended at this boundary.
+    last: Option<usize>,
+}
+
+impl Replay {
+    pub(super) fn new() -> Self {
+        Replay {
+            enabled: true,
+            replayed: 0,
+            active: None,
+            base: None,
+            base_digest: None,
+            dg: None,
+            specs: None,
+            cur: Vec::new(),
+            cur_ok: false,
+            tmpls: Vec::new(),
+            mru: Vec::new(),
+            last: None,
+        }
+    }
+
+    fn rec(&self, a: &Active, i: usize) -> &Rec {
+        &self.tmpls[a.tmpl].outs[i]
+    }
+
+    pub(super) fn last_quiet(&self, a: &Active) -> u32 {
+        self.rec(a, a.pos - 1).quiet
+    }
+
+    pub(super) fn last_stall(&self, a: &Active) -> Option<Stall> {
+        self.rec(a, a.pos - 1).out.stall
+    }
+}
+
+fn stream_index(s: Stream) -> usize {
+    match s {
+        Stream::X => 0,
+        Stream::W => 1,
+        Stream::Y => 2,
+        Stream::Z => 3,
+    }
+}
+
+impl super::Schedule {
+    /// [`super::Schedule::cycle`] with the replay on.
+    pub(super) fn replay_cycle(&mut self, prev_granted: bool) -> CycleOut {
+        let Some(a) = &self.rp.active else {
+            return self.full_cycle(prev_granted);
+        };
+        let j = a.pos;
+        let len = self.rp.tmpls[a.tmpl].outs.len();
+        if self.rp.rec(a, j - 1).out.req.is_some() && !prev_granted {
+            return self.fall_back(j);
+        }
+        if j < len {
+            return self.replay_out();
+        }
+        // End of the period: the model is at the next boundary.
+        // (The model is already the one at the next boundary.)
+        let a = self.rp.active.take().expect("active");
+        self.rp.last = Some(a.tmpl);
+        self.rp.replayed += j as u64;
+        self.rp.cur_ok = false;
+        self.after_commit()
+    }
+
+    /// The next output of a replayed period when nothing else is to be done (the previous
+    /// request, if any, granted; not the period's end): the common case, inline.
+    #[inline]
+    pub(super) fn replay_fast(&mut self, prev_granted: bool) -> Option<CycleOut> {
+        let a = self.rp.active.as_mut()?;
+        let outs = &self.rp.tmpls[a.tmpl].outs;
+        let j = a.pos;
+        if j >= outs.len() || (!prev_granted && outs[j - 1].out.req.is_some()) {
+            return None;
+        }
+        a.pos = j + 1;
+        Some(moved(outs[j].out, &a.shift))
+    }
+
+    /// The next output of the template, moved.
+    fn replay_out(&mut self) -> CycleOut {
+        let a = self.rp.active.as_mut().expect("active");
+        let out = self.rp.tmpls[a.tmpl].outs[a.pos].out;
+        a.pos += 1;
+        moved(out, &a.shift)
+    }
+}
+
+/// A template's output with its request moved by `shift` (per stream).
+#[inline]
+fn moved(mut out: CycleOut, shift: &[Meta; 4]) -> CycleOut {
+    if let Some(r) = &mut out.req {
+        let d = shift[stream_index(r.stream)];
+        let byte_addr = r.byte_addr.wrapping_add(d.addr);
+        *r = WideAccess {
+            addr: byte_addr & !3,
+            byte_addr,
+            write: r.write,
+            stream: r.stream,
+            tile_m: r.tile_m.wrapping_add(d.tile_m),
+            tile_k: r.tile_k.wrapping_add(d.tile_k),
+            row: r.row.wrapping_add(d.row),
+            chunk: r.chunk.wrapping_add(d.chunk),
+            bytes: r.bytes.wrapping_add(d.bytes),
+        };
+    }
+    out
+}
+
+impl super::Schedule {
+    /// The request of replayed cycle `j - 1` was refused: rebuild the full model's state from
+    /// the boundary and let it take over.
+    fn fall_back(&mut self, j: usize) -> CycleOut {
+        self.rp.active = None;
+        self.m = *self.rp.base.take().expect("boundary state");
+        self.rp.cur.clear();
+        self.rp.cur_ok = true;
+        for _ in 0..j {
+            self.full_cycle(true);
+        }
+        self.full_cycle(false)
+    }
+
+    /// One evaluated cycle.
+    fn full_cycle(&mut self, prev_granted: bool) -> CycleOut {
+        if self.m.evaluated && self.m.c.port.is_some() && !prev_granted {
+            self.rp.cur_ok = false;
+        }
+        self.m.commit_phase(prev_granted);
+        self.after_commit()
+    }
+
+    /// After the register update: a boundary may start a replay; otherwise evaluate.
+    fn after_commit(&mut self) -> CycleOut {
+        if self.m.x_started {
+            if let Some(out) = self.boundary() {
+                return out;
+            }
+        }
+        let out = self.m.eval_phase();
+        let rp = &mut self.rp;
+        if out.done || rp.cur.len() >= MAX_PERIOD {
+            rp.cur_ok = false;
+        }
+        if rp.cur_ok {
+            rp.cur.push(Rec {
+                out,
+                quiet: self.m.quiet,
+            });
+        }
+        out
+    }
+
+    /// A period boundary: keep the period that ended as a template, and replay the coming one
+    /// if a template fits.
+    // Once per period: kept out of the per-cycle path.
+    #[inline(never)]
+    fn boundary(&mut self) -> Option<CycleOut> {
+        let m = &mut self.m;
+        m.x_started = false;
+        canon(m);
+        let resets = std::mem::take(&mut m.resets);
+        let rp = &mut self.rp;
+        let mut dg = match rp.dg.take() {
+            Some(b) => b,
+            None => Box::new(Digest {
+                key: 0,
+                view: view(m),
+                v: [0; NP],
+                rr: [0; 2],
+                meta: [Meta::default(); 4],
+                fifos: [[Meta::default(); 4]; 8],
+                t: 0,
+            }),
+        };
+        digest(m, &mut dg);
+        let specs = rp.specs.get_or_insert_with(|| Box::new(specs(&m.prm)));
+        let mut base_digest = rp.base_digest.take();
+        if rp.cur_ok && !rp.cur.is_empty() {
+            if let Some(a) = base_digest.take() {
+                let unread = unread_tests(&a.v, &dg.v, resets, specs);
+                let (lo, hi, pin) = ranges(&a.v, &dg.v, resets, specs, unread);
+                let pin = pin | (resets & (RR_YZ | RR_LD));
+                let sig = pin_sig(a.key, pin, &a.v, a.rr);
+                let cap = rp.cur.len();
+                let t = Template {
+                    a,
+                    end: Box::new(*m),
+                    outs: std::mem::replace(&mut rp.cur, Vec::with_capacity(cap)),
+                    resets,
+                    next: None,
+                    pin,
+                    sig,
+                    lo,
+                    hi,
+                };
+                // The least recently used template makes room.
+                let slot = if rp.tmpls.len() < MAX_TEMPLATES {
+                    rp.tmpls.push(t);
+                    rp.tmpls.len() - 1
+                } else {
+                    let slot = rp.mru.pop().expect("templates");
+                    rp.tmpls[slot] = t;
+                    slot
+                };
+                rp.mru.insert(0, slot);
+            }
+        }
+        let mut started = false;
+        let prev = rp.last.take();
+        if m.ctrl == CtrlState::Computing && !m.finished && !m.evt {
+            // The template that followed the one just replayed last time, then the most recently
+            // used first.
+            let hint = prev.and_then(|p| rp.tmpls[p].next);
+            let mut tries = MAX_TRIES;
+            // Digests of the model's pinned registers, per pin set met (few; more are computed
+            // again).
+            let mut sigs = [(0u64, 0u64); 8];
+            let mut nsigs = 0;
+            for k in 0..=rp.mru.len() {
+                let i = match (k, hint) {
+                    (0, Some(h)) => h,
+                    (0, None) => continue,
+                    _ => rp.mru[k - 1],
+                };
+                let tp = &rp.tmpls[i];
+                if tp.a.key != dg.key {
+                    continue;
+                }
+                let sig = match sigs[..nsigs].iter().find(|(p, _)| *p == tp.pin) {
+                    Some(&(_, s)) => s,
+                    None => {
+                        let s = pin_sig(dg.key, tp.pin, &dg.v, dg.rr);
+                        if nsigs < sigs.len() {
+                            sigs[nsigs] = (tp.pin, s);
+                            nsigs += 1;
+                        }
+                        s
+                    }
+                };
+                if sig != tp.sig {
+                    continue;
+                }
+                if tries == 0 {
+                    break;
+                }
+                tries -= 1;
+                if let Some(pl) = plan(&rp.tmpls[i], &dg) {
+                    rp.active = Some(Active {
+                        t0: m.t,
+                        pos: 0,
+                        tmpl: i,
+                        shift: pl.meta,
+                    });
+                    // The model jumps to the end of the period; its start is kept for a
+                    // refusal (`fall_back`).
+                    let mut start = *m;
+                    start.evaluated = false;
+                    match &mut rp.base {
+                        Some(b) => **b = start,
+                        None => rp.base = Some(Box::new(start)),
+                    }
+                    *m = *rp.tmpls[i].end;
+                    apply(m, &pl);
+                    if let Some(p) = prev {
+                        rp.tmpls[p].next = Some(i);
+                    }
+                    let at = rp.mru.iter().position(|&x| x == i).expect("listed");
+                    rp.mru.remove(at);
+                    rp.mru.insert(0, i);
+                    started = true;
+                    break;
+                }
+            }
+        }
+        // The digest becomes the base; the old base's buffer (unless a template took it) is
+        // the next one.
+        rp.base_digest = Some(dg);
+        rp.dg = base_digest;
+        rp.cur.clear();
+        rp.cur_ok = true;
+        if started {
+            Some(self.replay_out())
+        } else {
+            None
+        }
+    }
+}
