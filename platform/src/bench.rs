@@ -42,7 +42,7 @@ pub const BENCHES: &[(&str, &str, BenchFn)] = &[
     ),
     (
         "gemm128",
-        "a 128 x 128 x 128 FP16 GEMM on RedMulE alone, numerics on (target >= 18 M cycles/s)",
+        "a 128 x 128 x 128 FP16 GEMM on RedMulE alone, numerics on, 40 runs (target >= 18 M cycles/s)",
         bench_gemm128,
     ),
     (
@@ -184,6 +184,9 @@ fn bench_tracing_off(reg: &Registry) -> Result<BenchResult, String> {
     })
 }
 
+/// Runs of the `gemm128` benchmark.
+const GEMM128_RUNS: u32 = 40;
+
 fn bench_gemm128(reg: &Registry) -> Result<BenchResult, String> {
     let a = crate::gemm::GemmArgs {
         m: 128,
@@ -202,11 +205,23 @@ fn bench_gemm128(reg: &Registry) -> Result<BenchResult, String> {
     // The model's own numerics run (the stores carry computed data); the slow oracle check
     // of the driver is left out of the timing.
     let yaml = crate::gemm::scenario_yaml(&a)?.replace("check: true", "check: false");
-    let (cycles, wall) = run_scenario(reg, "gemm128", &yaml)?;
+    // One job lasts a few milliseconds: a single run is at the mercy of the scheduler's
+    // noise. Run it GEMM128_RUNS times on fresh platforms (nothing carries over from one
+    // run to the next) and report the total, plus the best run.
+    let (mut cycles, mut wall, mut best) = (0u64, 0f64, 0f64);
+    for _ in 0..GEMM128_RUNS {
+        let (c, w) = run_scenario(reg, "gemm128", &yaml)?;
+        cycles += c;
+        wall += w;
+        best = best.max(c as f64 / w.max(1e-12));
+    }
     Ok(BenchResult {
         name: "gemm128",
         cycles,
         wall_s: wall,
-        extra: vec![],
+        extra: vec![
+            ("runs".into(), GEMM128_RUNS as f64, ""),
+            ("best_run".into(), best / 1e6, "M cycles/s"),
+        ],
     })
 }
