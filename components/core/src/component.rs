@@ -304,7 +304,6 @@ struct CoreState {
     slice: Slice,
     slice_since: u64,
     trace_on: Option<bool>,
-    last_cycle: u64,
     elf: Rc<Elf>,
     /// Set at the end of the run (`finish`).
     unreached: Unreached,
@@ -720,9 +719,7 @@ impl CoreState {
 
 impl Clocked for CoreState {
     fn tick(&mut self, cx: &mut TickCtx<'_>) -> Next {
-        let next = self.step(cx);
-        self.last_cycle = cx.cycle;
-        next
+        self.step(cx)
     }
 
     fn blocked_on(&self) -> Option<String> {
@@ -884,7 +881,6 @@ impl Component for Core {
             slice: Slice::None,
             slice_since: 0,
             trace_on: None,
-            last_cycle: 0,
             elf: self.elf.clone(),
             unreached: Unreached::default(),
         }));
