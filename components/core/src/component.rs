@@ -156,6 +156,7 @@ fn build(
         sleep_info: None,
         ifetch: None,
         state: None,
+        domain: None,
     }))
 }
 
@@ -179,6 +180,7 @@ pub struct Core {
     sleep_info: Option<Rc<SleepInfo>>,
     ifetch: Option<Rc<dyn vp_kernel::port::FetchTiming>>,
     state: Option<Rc<RefCell<CoreState>>>,
+    domain: Option<vp_kernel::clocked::DomainId>,
 }
 
 /// Counters of one core.
@@ -206,6 +208,14 @@ enum Mode {
     Sleep { since: u64 },
     /// Stopped by a fault.
     Halted,
+}
+
+/// The TCDM access a core posted ahead for a cycle the run never reached (it ended first):
+/// the stats leave it out, as if the core had not got there yet.
+#[derive(Clone, Copy, Debug, Default)]
+struct Unreached {
+    write: bool,
+    yes: bool,
 }
 
 /// Timeline state, for slices.
@@ -298,8 +308,9 @@ struct CoreState {
     slice: Slice,
     slice_since: u64,
     trace_on: Option<bool>,
-    last_cycle: u64,
     elf: Rc<Elf>,
+    /// Set at the end of the run (`finish`).
+    unreached: Unreached,
 }
 
 impl CoreState {
@@ -525,8 +536,9 @@ impl CoreState {
         }
     }
 
-    /// Post TCDM access `p` on the narrow port in cycle `now` (its own cycle); the grant
-    /// wakes the core the cycle after.
+    /// Post TCDM access `p` on the narrow port for cycle `now` (its own cycle, or the
+    /// current one if that has passed; it may lie ahead of the tick); the grant wakes the
+    /// core the cycle after.
     #[inline(always)]
     fn post_tcdm(&mut self, cx: &TickCtx<'_>, p: PendingAccess, now: u64) -> Next {
         let Some(port) = self.port.as_ref() else {
@@ -602,15 +614,7 @@ impl CoreState {
                     return next;
                 }
             }
-            Mode::Run => {
-                // The tick scheduled for a TCDM access the hart stopped at (the common case).
-                if let Some(p) = self.pending {
-                    if p.cycle == now && self.bus.is_tcdm(p.req.addr) {
-                        return self.post_tcdm(cx, p, now);
-                    }
-                }
-            }
-            Mode::Sleep { .. } => {}
+            Mode::Run | Mode::Sleep { .. } => {}
         }
         loop {
             let stop = match self.pending {
@@ -630,12 +634,17 @@ impl CoreState {
             match stop {
                 Stop::Limit => return Next::At(self.hart.cycle),
                 Stop::Timed(p) => {
+                    // A TCDM access is posted at once, dated its own cycle: the interconnect
+                    // sees it from that cycle on, exactly as if posted in that cycle's tick,
+                    // and the core sleeps until the grant (one tick per access). Not when the
+                    // run is ending in this tick: the run never reaches that cycle.
+                    if self.bus.is_tcdm(p.req.addr) && (p.cycle <= now || !cx.sim.stopping()) {
+                        return self.post_tcdm(cx, p, p.cycle.max(now));
+                    }
+                    // Other targets have side effects: performed in their own cycle.
                     if p.cycle > now {
                         self.pending = Some(p);
                         return Next::At(p.cycle);
-                    }
-                    if self.bus.is_tcdm(p.req.addr) {
-                        return self.post_tcdm(cx, p, now);
                     }
                     let late = now - p.cycle;
                     let first_issue = !matches!(self.mode, Mode::Sleep { .. });
@@ -715,9 +724,7 @@ impl CoreState {
 
 impl Clocked for CoreState {
     fn tick(&mut self, cx: &mut TickCtx<'_>) -> Next {
-        let next = self.step(cx);
-        self.last_cycle = cx.cycle;
-        next
+        self.step(cx)
     }
 
     fn blocked_on(&self) -> Option<String> {
@@ -741,6 +748,13 @@ impl Clocked for CoreState {
                     Some(d)
                 }
             }
+            // Posted ahead of the clock and waiting for its cycle and grant: the
+            // interconnect is awake for it, but the run must not end without the core.
+            Mode::Tcdm { posted } => Some(format!(
+                "core {} waits for the TCDM grant of an access at {:#010x} posted for cycle {posted}",
+                self.index,
+                self.pending.map_or(0, |p| p.req.addr)
+            )),
             _ => None,
         }
     }
@@ -885,8 +899,8 @@ impl Component for Core {
             slice: Slice::None,
             slice_since: 0,
             trace_on: None,
-            last_cycle: 0,
             elf: self.elf.clone(),
+            unreached: Unreached::default(),
         }));
         let wake = cx.sim.add_clocked(
             cx.domain,
@@ -901,6 +915,28 @@ impl Component for Core {
         wake.at(0);
         st.borrow_mut().wake = Some(wake);
         self.state = Some(st);
+        self.domain = Some(cx.domain);
+        Ok(())
+    }
+
+    fn finish(&mut self, sim: &vp_kernel::Sim) -> Result<(), String> {
+        // A TCDM access is posted as soon as the hart reaches it, dated its cycle. If the
+        // run ended (a stop by another component, the cycle limit) before the core's turn
+        // in that cycle, it did not happen yet: the stats say what a core ticking in that
+        // cycle would have shown (running, the access not counted).
+        let (Some(st), Some(d)) = (&self.state, self.domain) else {
+            return Ok(());
+        };
+        let mut s = st.borrow_mut();
+        s.unreached = Unreached::default();
+        if let (Mode::Tcdm { posted }, Some(p), Some(w)) = (s.mode, s.pending, s.wake.as_ref()) {
+            if !sim.had_turn(d, w, posted) {
+                s.unreached = Unreached {
+                    write: p.req.write,
+                    yes: true,
+                };
+            }
+        }
         Ok(())
     }
 
@@ -909,9 +945,11 @@ impl Component for Core {
             return serde_json::Value::Null;
         };
         let s = st.borrow();
+        let u = s.unreached;
         let state = match s.mode {
             Mode::WaitFetch => "not fetch-enabled",
             Mode::Run => "running",
+            Mode::Tcdm { .. } if u.yes => "running",
             Mode::Tcdm { .. } => "waiting for TCDM",
             Mode::Sleep { .. } => {
                 if s.blocked_on().is_none() {
@@ -927,9 +965,9 @@ impl Component for Core {
             "cycles": if s.started { s.hart.cycle } else { 0 },
             "stall_cycles": s.n.stall_cycles,
             "sleep_cycles": s.n.sleep_cycles,
-            "loads": s.n.loads,
-            "stores": s.n.stores,
-            "tcdm_accesses": s.n.tcdm_accesses,
+            "loads": s.n.loads - (u.yes && !u.write) as u64,
+            "stores": s.n.stores - (u.yes && u.write) as u64,
+            "tcdm_accesses": s.n.tcdm_accesses - u.yes as u64,
             "bus_accesses": s.n.bus_accesses,
             "faults": s.n.faults,
             "state": state,

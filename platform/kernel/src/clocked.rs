@@ -58,7 +58,19 @@ impl Next {
 /// The wake-up handle of a clocked participant: the cycle at which it next ticks
 /// (`u64::MAX` = asleep). Waking only ever brings the cycle earlier.
 #[derive(Clone, Debug)]
-pub struct Wake(Rc<Cell<u64>>);
+pub struct Wake(Rc<WakeCell>);
+
+#[derive(Debug)]
+struct WakeCell {
+    at: Cell<u64>,
+    /// The domain of a registered participant: a wake also lowers the domain's `lowest`
+    /// and sets the participant's bit in its `awake` set, so that the kernel's per-cycle
+    /// loop learns of it without scanning every participant.
+    domain: Option<Rc<CycleState>>,
+    /// The participant's bit in the domain's `awake` set (1 << position in tick order;
+    /// 0 while unplaced or beyond 64 participants).
+    bit: Cell<u64>,
+}
 
 impl Default for Wake {
     fn default() -> Self {
@@ -68,25 +80,54 @@ impl Default for Wake {
 
 impl Wake {
     pub fn new() -> Wake {
-        Wake(Rc::new(Cell::new(u64::MAX)))
+        Wake(Rc::new(WakeCell {
+            at: Cell::new(u64::MAX),
+            domain: None,
+            bit: Cell::new(0),
+        }))
+    }
+    /// The handle of a participant registered on the domain with cycle state `cyc`.
+    pub(crate) fn in_domain(cyc: Rc<CycleState>) -> Wake {
+        Wake(Rc::new(WakeCell {
+            at: Cell::new(u64::MAX),
+            domain: Some(cyc),
+            bit: Cell::new(0),
+        }))
     }
     /// Tick no later than `cycle`. A cycle that has already ticked means the next one.
     #[inline]
     pub fn at(&self, cycle: u64) {
-        if cycle < self.0.get() {
-            self.0.set(cycle);
+        let w = &*self.0;
+        if cycle < w.at.get() {
+            w.at.set(cycle);
+            if let Some(d) = &w.domain {
+                if cycle < d.lowest.get() {
+                    d.lowest.set(cycle);
+                }
+                d.awake.set(d.awake.get() | w.bit.get());
+            }
         }
     }
     #[inline]
     pub fn get(&self) -> u64 {
-        self.0.get()
+        self.0.at.get()
     }
+    /// Set the cycle (the kernel, around a tick; not a wake: `lowest` is not told).
     #[inline]
     pub(crate) fn set(&self, c: u64) {
-        self.0.set(c)
+        self.0.at.set(c)
     }
     pub fn is_asleep(&self) -> bool {
-        self.0.get() == u64::MAX
+        self.0.at.get() == u64::MAX
+    }
+    /// The participant's bit in its domain's `awake` set.
+    #[inline]
+    pub(crate) fn bit(&self) -> u64 {
+        self.0.bit.get()
+    }
+    /// Same participant (identity, never order).
+    pub(crate) fn same(&self, o: &Wake) -> bool {
+        Rc::ptr_eq(&self.0, &o.0)
     }
 }
 
@@ -135,14 +176,37 @@ pub(crate) struct Domain {
 }
 
 /// The cycle bookkeeping of a domain.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct CycleState {
+    /// No participant's wake was brought below this cycle through [`Wake::at`] since the
+    /// kernel last reset it (to `u64::MAX`).
+    pub(crate) lowest: Cell<u64>,
+    /// Bit i set: the participant at position i of the tick order may be awake (every
+    /// participant whose wake is not `u64::MAX` has its bit set; domains of at most 64
+    /// participants).
+    pub(crate) awake: Cell<u64>,
     /// Last cycle that ticked, +1 (0 = none yet).
     pub(crate) next_unticked: Cell<u64>,
     /// The cycle being ticked right now, if the domain is ticking.
     pub(crate) ticking_cycle: Cell<Option<u64>>,
     /// A participant was registered while the domain was ticking.
     pub(crate) added: Cell<bool>,
+    /// A stop or fault cut cycle `.0` short after the participant at position `.1` ticked
+    /// (the ones after it did not have their turn). Valid while `.0 + 1 == next_unticked`.
+    pub(crate) cut: Cell<Option<(u64, usize)>>,
+}
+
+impl Default for CycleState {
+    fn default() -> Self {
+        CycleState {
+            lowest: Cell::new(u64::MAX),
+            awake: Cell::new(0),
+            next_unticked: Cell::new(0),
+            ticking_cycle: Cell::new(None),
+            added: Cell::new(false),
+            cut: Cell::new(None),
+        }
+    }
 }
 
 impl Domain {
@@ -164,7 +228,22 @@ impl Domain {
         } else {
             let pos = self.parts.partition_point(|q| q.phase <= p.phase);
             self.parts.insert(pos, p);
+            // Positions moved: renumber the bits of the awake set.
+            let mut awake = 0;
+            for (i, q) in self.parts.iter().enumerate() {
+                let bit = if i < 64 { 1u64 << i } else { 0 };
+                q.wake.0.bit.set(bit);
+                if !q.wake.is_asleep() {
+                    awake |= bit;
+                }
+            }
+            self.cyc.awake.set(awake);
         }
+    }
+
+    /// Can the kernel's per-cycle loop use the awake set (at most 64 participants)?
+    pub(crate) fn small(&self) -> bool {
+        self.parts.len() <= 64
     }
 
     pub(crate) fn first_untick(&self, now: SimTime) -> u64 {
@@ -232,6 +311,25 @@ impl Domain {
         )
     }
 
+    /// Did the participant woken through `wake` have its turn in `cycle` (see
+    /// [`Sim::had_turn`](crate::Sim::had_turn))?
+    pub(crate) fn had_turn(&self, wake: &Wake, cycle: u64) -> bool {
+        let next = self.cyc.next_unticked.get();
+        if cycle >= next {
+            return false;
+        }
+        match self.cyc.cut.get() {
+            Some((c, pos)) if c == cycle && c + 1 == next => {
+                // Identity, not order: which registered participant this wake belongs to.
+                match self.parts.iter().position(|p| p.wake.same(wake)) {
+                    Some(i) => i <= pos,
+                    None => true,
+                }
+            }
+            _ => true,
+        }
+    }
+
     /// Descriptions of the sleeping, non-daemon participants that still have work.
     pub(crate) fn blocked(&self, out: &mut Vec<String>) {
         for p in &self.parts {
@@ -241,5 +339,114 @@ impl Domain {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::RunEnd;
+
+    type Log = Rc<RefCell<Vec<(u64, usize)>>>;
+
+    /// Ticks at the cycles of `plan`; on its tick at cycle `c` of an entry `(c, who, at)` of
+    /// `wakes` it wakes participant `who` for cycle `at`; stops the run at `stop_at`.
+    #[derive(Default)]
+    struct Scripted {
+        id: usize,
+        plan: Vec<u64>,
+        log: Log,
+        others: Rc<RefCell<Vec<Wake>>>,
+        wakes: Vec<(u64, usize, u64)>,
+        stop_at: Option<u64>,
+    }
+
+    impl Clocked for Scripted {
+        fn tick(&mut self, cx: &mut TickCtx<'_>) -> Next {
+            self.log.borrow_mut().push((cx.cycle, self.id));
+            for &(c, who, at) in &self.wakes {
+                if c == cx.cycle {
+                    self.others.borrow()[who].at(at);
+                }
+            }
+            if self.stop_at == Some(cx.cycle) {
+                cx.sim.stop("scripted");
+            }
+            match self.plan.iter().find(|&&c| c > cx.cycle) {
+                Some(&c) => Next::At(c),
+                None => Next::Sleep,
+            }
+        }
+    }
+
+    fn build(n: usize, script: impl Fn(usize) -> Scripted) -> (Sim, DomainId, Vec<Wake>, Log) {
+        let sim = Sim::new();
+        let d = sim.add_clock("clk", Clock::from_period_ps(1000));
+        let others = Rc::new(RefCell::new(Vec::new()));
+        let log: Log = Rc::new(RefCell::new(Vec::new()));
+        let mut wakes = Vec::new();
+        for i in 0..n {
+            let mut s = script(i);
+            s.id = i;
+            s.log = log.clone();
+            s.others = others.clone();
+            let first = s.plan.first().copied();
+            let w = sim.add_clocked(d, format!("p{i}"), 0, false, Rc::new(RefCell::new(s)));
+            if let Some(c) = first {
+                w.at(c);
+            }
+            wakes.push(w);
+        }
+        *others.borrow_mut() = wakes.clone();
+        (sim, d, wakes, log)
+    }
+
+    #[test]
+    fn wakes_during_a_pass_keep_the_tick_order_with_few_and_many_participants() {
+        // 3 participants use the awake set, 70 the full scan: same ticks.
+        for n in [3usize, 70] {
+            let last = n - 1;
+            // p1, ticking at 4, wakes p0 (already visited) and the last one (not yet
+            // visited) for cycle 4: the last ticks in cycle 4, p0 in cycle 5. The last
+            // one, ticking at 4, wakes p1 for 9 and p0 for 5 (no earlier than its wake).
+            let (sim, _, _, log) = build(n, |i| match i {
+                0 => Scripted {
+                    plan: vec![2],
+                    ..Default::default()
+                },
+                1 => Scripted {
+                    plan: vec![4],
+                    wakes: vec![(4, 0, 4), (4, last, 4)],
+                    ..Default::default()
+                },
+                i if i == last => Scripted {
+                    wakes: vec![(4, 1, 9), (4, 0, 7)],
+                    ..Default::default()
+                },
+                _ => Scripted::default(),
+            });
+            assert_eq!(sim.run(None).end, RunEnd::Finished);
+            assert_eq!(
+                *log.borrow(),
+                vec![(2, 0), (4, 1), (4, last), (5, 0), (9, 1)],
+                "n = {n}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_stop_cuts_its_cycle_after_the_stopper() {
+        let (sim, d, wakes, log) = build(3, |i| Scripted {
+            plan: vec![3, 5],
+            stop_at: (i == 1).then_some(5),
+            ..Default::default()
+        });
+        assert_eq!(sim.run(None).end, RunEnd::Stopped("scripted".into()));
+        assert_eq!(log.borrow().last(), Some(&(5, 1)));
+        assert!(sim.had_turn(d, &wakes[0], 5));
+        assert!(sim.had_turn(d, &wakes[1], 5));
+        assert!(!sim.had_turn(d, &wakes[2], 5));
+        assert!(sim.had_turn(d, &wakes[2], 4));
+        assert!(!sim.had_turn(d, &wakes[0], 6));
     }
 }

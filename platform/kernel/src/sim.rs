@@ -367,9 +367,9 @@ impl Sim {
         daemon: bool,
         obj: Rc<RefCell<dyn Clocked>>,
     ) -> Wake {
-        let wake = Wake::new();
         let mut doms = self.inner.domains.borrow_mut();
         let d = &mut doms[domain.0];
+        let wake = Wake::in_domain(d.cyc.clone());
         d.add(Part {
             name: name.into(),
             phase,
@@ -401,6 +401,15 @@ impl Sim {
             Some(c) => c,
             None => doms[d.0].first_untick(self.now()),
         }
+    }
+
+    /// Did the clocked participant woken through `wake` (registered on domain `d`) have
+    /// its turn in `cycle`: has that cycle been ticked, and not cut short by a stop or fault
+    /// before the participant's place in the tick order? A participant that works ahead of
+    /// the clock (a core posting an access dated in a later cycle) asks this at the end of
+    /// a run to tell what it did in cycles the run never reached.
+    pub fn had_turn(&self, d: DomainId, wake: &Wake, cycle: u64) -> bool {
+        self.inner.domains.borrow()[d.0].had_turn(wake, cycle)
     }
 
     /// Run until the end condition (see [`RunEnd`]) or until `limit` (inclusive: events at
@@ -490,29 +499,24 @@ impl Sim {
         let period = d.clock.period_ps();
         let cyc = d.cyc.clone();
         let mut next_unticked = d.next_unticked();
+        let small = d.small();
         let parts = d.take_parts();
         drop(doms);
         let inner = &*self.inner;
         let mut ticked = false;
         let mut activations = 0u64;
-        // Some participant asked for the cycle after the last one ticked: that cycle is
-        // the next (wakes only move earlier, never before the next unticked cycle), so
-        // the scan for the earliest wake can be skipped.
-        let mut soon = false;
+        // The earliest wake: a full scan once, then each cycle's pass finds it among the
+        // participants it visits, and `lowest` reports the wakes given during the pass to
+        // participants it had already visited (a grant waking an initiator).
+        let mut min = u64::MAX;
+        for p in parts.iter() {
+            min = min.min(p.wake.get());
+        }
         'cycles: loop {
-            let c = if soon {
-                next_unticked
-            } else {
-                let mut min = u64::MAX;
-                for p in parts.iter() {
-                    min = min.min(p.wake.get());
-                }
-                if min == u64::MAX {
-                    break;
-                }
-                min.max(next_unticked)
-            };
-            soon = false;
+            if min == u64::MAX {
+                break;
+            }
+            let c = min.max(next_unticked);
             let t = SimTime(c.saturating_mul(period));
             if t >= stop_before || t > limit {
                 break;
@@ -524,9 +528,28 @@ impl Sim {
             // must see this cycle as ticked.
             cyc.next_unticked.set(next_unticked);
             cyc.ticking_cycle.set(Some(c));
+            cyc.lowest.set(u64::MAX);
             ticked = true;
-            for p in parts.iter() {
-                if p.wake.get() <= c {
+            let mut next_min = u64::MAX;
+            // Visit the awake participants in tick order (all of them in a domain of more
+            // than 64); the set is read again after every tick, which may wake later ones.
+            let mut from = 0usize;
+            loop {
+                let i = if small {
+                    let bits = cyc.awake.get() & u64::MAX.checked_shl(from as u32).unwrap_or(0);
+                    if bits == 0 {
+                        break;
+                    }
+                    bits.trailing_zeros() as usize
+                } else if from < parts.len() {
+                    from
+                } else {
+                    break;
+                };
+                from = i + 1;
+                let p = &parts[i];
+                let mut w = p.wake.get();
+                if w <= c {
                     p.wake.set(u64::MAX);
                     activations += 1;
                     let mut cx = TickCtx {
@@ -535,13 +558,21 @@ impl Sim {
                         wake: &p.wake,
                     };
                     let next = p.obj.borrow_mut().tick(&mut cx).as_cycle(c);
-                    p.wake.at(next);
-                    soon |= next == c + 1;
+                    // (Woken during its own tick: the earlier cycle stands.)
+                    w = p.wake.get().min(next);
+                    p.wake.set(w);
                     if inner.ending.get() {
+                        cyc.cut.set(Some((c, i)));
                         break 'cycles;
                     }
                 }
+                if w == u64::MAX {
+                    // Asleep: out of the set until woken.
+                    cyc.awake.set(cyc.awake.get() & !p.wake.bit());
+                }
+                next_min = next_min.min(w);
             }
+            min = next_min.min(cyc.lowest.get());
             if !inner.ready.borrow().is_empty() || !inner.delta_q.borrow().is_empty() {
                 break;
             }
@@ -643,7 +674,7 @@ impl Sim {
                 d.cyc.ticking_cycle.set(Some(c));
                 (c, d.take_parts())
             };
-            for p in parts.iter() {
+            for (i, p) in parts.iter().enumerate() {
                 if p.wake.get() <= cycle {
                     p.wake.set(u64::MAX);
                     self.inner.activations.set(self.inner.activations.get() + 1);
@@ -656,6 +687,8 @@ impl Sim {
                     p.wake.at(next.as_cycle(cycle));
                     any = true;
                     if self.inner.ending.get() {
+                        let doms = self.inner.domains.borrow();
+                        doms[di].cyc.cut.set(Some((cycle, i)));
                         break;
                     }
                 }
