@@ -61,3 +61,34 @@ fn a_run_cut_by_the_cycle_limit_counts_only_reached_accesses() {
     // The cuts do fall while cores have run ahead.
     assert!(posted_ahead > 0);
 }
+
+#[test]
+fn a_run_cut_while_cores_ran_ahead_writes_no_slice_past_its_end() {
+    // 3000 cycles at 613 MHz end at 4,893.96 ns. A core that posted a TCDM access dated
+    // after that must not have closed its "running" slice at the access's cycle: every
+    // slice on the core tracks ends by the end of the run.
+    let dir = std::env::temp_dir().join(format!("redmule-vp-cut-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let trace = dir.join("cut.json");
+    let elf = Path::new(env!("CARGO_MANIFEST_DIR")).join("firmware/prebuilt/matmul_int.elf");
+    let st = std::process::Command::new(env!("CARGO_BIN_EXE_redmule-vp"))
+        .arg("run-elf")
+        .arg(&elf)
+        .args(["--max-cycles", "3000", "--trace"])
+        .arg(&trace)
+        .output()
+        .unwrap();
+    assert_eq!(st.status.code(), Some(3), "the cycle limit's exit code");
+    let v: Value = serde_json::from_slice(&std::fs::read(&trace).unwrap()).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let end_us = 3000.0 / 613.0;
+    let mut slices = 0;
+    for e in v["traceEvents"].as_array().unwrap() {
+        if e["ph"] == "X" {
+            let t = e["ts"].as_f64().unwrap() + e["dur"].as_f64().unwrap();
+            assert!(t <= end_us + 1e-9, "slice past the end ({end_us} us): {e}");
+            slices += 1;
+        }
+    }
+    assert!(slices > 100, "the cores' timeline is there");
+}

@@ -563,10 +563,9 @@ impl CoreState {
         self.count(&p.req);
         self.n.tcdm_accesses += 1;
         self.mode = Mode::Tcdm { posted: now };
-        if self.trace_on != Some(false) {
-            let bank = (p.req.addr >> 2) % self.tcdm_banks;
-            self.set_slice(Slice::Stalled(bank), now);
-        }
+        // The "stalled" slice starts in cycle `now`, which may lie ahead of the tick: it is
+        // opened when the response is collected (`collect_tcdm`), so that a run ending
+        // before that cycle never writes a "running" slice reaching past its end.
         Next::Sleep
     }
 
@@ -580,6 +579,10 @@ impl CoreState {
         let Some(p) = self.pending.take() else {
             return Some(self.fault(cx, "internal: TCDM response without an access".into()));
         };
+        if self.trace_on != Some(false) {
+            let bank = (p.req.addr >> 2) % self.tcdm_banks;
+            self.set_slice(Slice::Stalled(bank), posted);
+        }
         if r.error {
             return Some(self.fault(
                 cx,
