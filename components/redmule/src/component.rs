@@ -206,6 +206,17 @@ impl State {
                 }
             },
         };
+        // A job the RTL cannot run (its 16-bit stream counters, see `regs::Job::decode_checked`)
+        // is rejected when it is committed, naming its registers, rather than left to run into
+        // the watchdog. Other decoding errors fault when the job starts, as before.
+        let r = &self.ctx[i].regs;
+        if Job::decode(r, self.tcdm_base, self.tcdm_size).is_ok() {
+            if let Err(e) = Job::decode_checked(r, self.tcdm_base, self.tcdm_size, self.geom) {
+                self.ctx[i].state = CtxState::Free;
+                self.sim.fault(self.name.clone(), e);
+                return;
+            }
+        }
         self.ctx[i].state = CtxState::Committed;
         self.ctx[i].core = core;
         self.queue.push_back(i);
@@ -220,7 +231,7 @@ impl State {
             return;
         };
         let c = self.ctx[i];
-        let job = match Job::decode(&c.regs, self.tcdm_base, self.tcdm_size) {
+        let job = match Job::decode_checked(&c.regs, self.tcdm_base, self.tcdm_size, self.geom) {
             Ok(j) => j,
             Err(e) => {
                 self.sim.fault(self.name.clone(), e);
