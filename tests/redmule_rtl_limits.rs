@@ -9,6 +9,7 @@
 use std::path::Path;
 
 use redmule_vp::{Loaded, Overrides, Platform};
+use vp_kernel::RunEnd;
 
 fn scenario(k: u32) -> String {
     let (m, n) = (768u32, 512u32);
@@ -52,4 +53,65 @@ fn a_job_past_the_x_chunk_counter_is_refused_at_load_time() {
         "{e}"
     );
     build(&scenario(496)).unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// Two jobs on a 2 x 2 x 1 array (2 rows, D = 2 x (1 + 1) = 4 columns per tile): first FP8
+/// 16 x `n` x 16, whose W stream reads ceil(16 / 2) * ceil(16 / 4) * (n rounded up to 2) =
+/// 32 * n words, then an 8 x 8 x 8 FP16 GEMM, with no SOFT_CLEAR between them.
+fn two_jobs(n: u32) -> String {
+    format!(
+        r#"name: w-source
+platform: {{ redmule: {{ rows: 2, cols: 2, stages: 1 }} }}
+components:
+  - name: driver
+    kind: redmule_driver
+    params:
+      matrices:
+        X: {{ rows: 16, cols: {n}, addr: 0x10000000, dtype: fp8 }}
+        W: {{ rows: {n}, cols: 16, addr: 0x10008000, dtype: fp8 }}
+        Z: {{ rows: 16, cols: 16, addr: 0x10010000, dtype: fp8 }}
+        A: {{ rows: 8, cols: 8, addr: 0x10011000 }}
+        B: {{ rows: 8, cols: 8, addr: 0x10011100 }}
+        C: {{ rows: 8, cols: 8, addr: 0x10011200 }}
+      jobs:
+        - {{ x: X, w: W, z: Z, fmt: fp8, check: true, wait: true }}
+        - {{ x: A, w: B, z: C, check: true }}
+    bind: {{ tcdm: interconnect.tcdm, done: redmule.done, regs: redmule.regs }}
+"#
+    )
+}
+
+#[test]
+fn after_a_w_stream_past_16_bits_the_next_job_stops_the_run() {
+    // 32 * 2046 = 65,472 W words: the W source ends normally and both jobs run.
+    let reg = redmule_vp::builtin_registry();
+    let run = |yaml: &str| {
+        let l = Loaded::from_str(yaml, "w.yaml", Path::new(".")).unwrap();
+        Platform::build(&l, &reg, &Overrides::default())
+            .unwrap_or_else(|e| panic!("{e}"))
+            .run()
+    };
+    let out = run(&two_jobs(2046));
+    assert!(!out.report.end.is_failure(), "{:?}", out.report.end);
+    assert!(out.finish_errors.is_empty(), "{:?}", out.finish_errors);
+    assert_eq!(out.stats["components"]["driver"]["jobs_done"], 2);
+    assert_eq!(out.stats["components"]["driver"]["mismatches"], 0);
+    // 32 * 2048 = 65,536: the first job completes, its W source stays in STREAMER_DONE and the
+    // RTL would never start the second one's W stream (Verilator: no event after 300,000
+    // cycles without SOFT_CLEAR): the run stops naming the cause and the second job's registers.
+    let out = run(&two_jobs(2048));
+    match out.report.end {
+        RunEnd::Fault { source, message } => {
+            assert_eq!(source, "redmule");
+            assert!(
+                message.contains("job 1 cannot start")
+                    && message.contains("65536 W words")
+                    && message.contains("SOFT_CLEAR")
+                    && message.contains("MCFG0=0x00080008"),
+                "{message}"
+            );
+        }
+        e => panic!("expected a fault, got {e:?}"),
+    }
+    assert_eq!(out.stats["components"]["driver"]["jobs_done"], 1);
 }

@@ -78,7 +78,8 @@
 //! refused. The W stream's word count (`ceil(M / ROWS) * ceil(K / D) * N rounded up to COLS`) is
 //! no limit: its source never leaves STREAMER_DONE (16-bit `stream_cnt_q` in
 //! `hci_core_source.sv`) but the job completes at the same cycle as the RTL (256 x 256 x 256,
-//! 24 x 32765 x 16) and counts as drained.
+//! 24 x 32765 x 16) and counts as drained. The RTL's next job then hangs unless SOFT_CLEAR
+//! comes first ([`w_stream_words`]); the component stops the run there instead.
 //!
 //! What the model keeps from the RTL although it looks wrong:
 //! - Z rows at and beyond M are written (`y_width` in `redmule_scheduler.sv` tests the W
@@ -642,8 +643,8 @@ pub const Z_STORES_MAX: u32 = 0xffff;
 /// again after the job's last chunk, a stream that nothing consumes and that never ends. Under
 /// Verilator 768 x 256 x 1024 (65,536 chunks) still raised its event at the model's cycle
 /// (4,194,448 in trace numbering) after the model's 1,884,179 reads, 19 of them that extra X
-/// stream; the model then never drains (the stream holds its last requests), and the RTL's next
-/// job would find X busy. Such jobs are refused rather than given an invented end.
+/// stream; the model then never drains (that stream does not end), and the RTL's next job
+/// would find the X source busy. Such jobs are refused rather than given an invented end.
 pub const X_CHUNKS_MAX: u32 = 0xffff;
 
 /// Check a job against the RTL's limits on an array of geometry `g` without building a
@@ -651,6 +652,19 @@ pub const X_CHUNKS_MAX: u32 = 0xffff;
 /// counters ([`Z_STORES_MAX`], [`X_CHUNKS_MAX`], `w_rows_iter`).
 pub fn check_job(g: Geometry, j: &JobShape) -> Result<(), String> {
     Params::new(g, *j, StartInfo::default()).map(|_| ())
+}
+
+/// Words the W stream of a job reads (`W_TOT_LEN` of `redmule_tiler.sv`: `ceil(M / rows) *
+/// ceil(K / D) * N` rounded up to `cols`). Past 65,535 the job completes but its W source stays in
+/// STREAMER_DONE (`hci_core_source.sv`: the 16-bit `stream_cnt_q` never equals `tot_len`) until a
+/// clear, and ignores the next job's start (Verilator: 12 x 16 x 16 after 24 x 32765 x 16 had
+/// no event after 300,000 cycles; with a SOFT_CLEAR before it, it raised its event).
+pub fn w_stream_words(g: Geometry, j: &JobShape) -> u64 {
+    let d = g.depth();
+    u64::from(j.m.div_ceil(g.rows))
+        * u64::from(j.k.div_ceil(d))
+        * u64::from(j.n).div_ceil(u64::from(g.cols))
+        * u64::from(g.cols)
 }
 
 impl Params {
