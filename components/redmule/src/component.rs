@@ -36,7 +36,7 @@ use vp_kernel::tlm::{Command, Payload, Response, Target, TargetRef};
 use vp_kernel::{Clock, Clocked, Component, Event, PortRef, Sim, SimTime, Wake};
 
 use crate::regs::{self, Job, JOB_REGS};
-use crate::schedule::{Geometry, JobShape, Schedule, Stall, StartInfo, WideAccess};
+use crate::schedule::{w_stream_words, Geometry, JobShape, Schedule, Stall, StartInfo, WideAccess};
 
 /// The accelerator's event line in the event unit (bits 15:12; RedMulE raises 12).
 pub const EVENT_LINE: u32 = 12;
@@ -134,6 +134,10 @@ struct State {
     jobs: Vec<JobStats>,
     reg_reads: u64,
     reg_writes: u64,
+    /// Set when a finished job's W stream had more than 65,535 words: the RTL's W source is
+    /// then left in STREAMER_DONE until SOFT_CLEAR and the next job would hang
+    /// ([`crate::schedule::w_stream_words`]). Describes that job.
+    w_source_stuck: Option<String>,
 }
 
 impl State {
@@ -149,6 +153,7 @@ impl State {
         self.prog = None;
         self.queue.clear();
         self.running = None;
+        self.w_source_stuck = None;
     }
 
     fn acquire(&mut self) -> u32 {
@@ -206,6 +211,17 @@ impl State {
                 }
             },
         };
+        // A job the RTL cannot run (its 16-bit stream counters, see `regs::Job::decode_checked`)
+        // is rejected when it is committed, naming its registers, rather than left to run into
+        // the watchdog. Other decoding errors fault when the job starts, as before.
+        let r = &self.ctx[i].regs;
+        if Job::decode(r, self.tcdm_base, self.tcdm_size).is_ok() {
+            if let Err(e) = Job::decode_checked(r, self.tcdm_base, self.tcdm_size, self.geom) {
+                self.ctx[i].state = CtxState::Free;
+                self.sim.fault(self.name.clone(), e);
+                return;
+            }
+        }
         self.ctx[i].state = CtxState::Committed;
         self.ctx[i].core = core;
         self.queue.push_back(i);
@@ -220,7 +236,21 @@ impl State {
             return;
         };
         let c = self.ctx[i];
-        let job = match Job::decode(&c.regs, self.tcdm_base, self.tcdm_size) {
+        if let Some(why) = &self.w_source_stuck {
+            // The RTL's W source only starts from IDLE: this job would wait for W for ever.
+            // (It would run if its W_TOT_LEN happened to equal the stuck count modulo 2^16;
+            // the platform does not rely on that.)
+            let [x, w, z, mcfg0, mcfg1, arith] = c.regs;
+            let e = format!(
+                "RedMulE job {} cannot start: {why}; the RTL ignores the next W stream start until \
+                 SOFT_CLEAR and would hang (write SOFT_CLEAR after such a job); X={x:#010x} \
+                 W={w:#010x} Z={z:#010x} MCFG0={mcfg0:#010x} MCFG1={mcfg1:#010x} ARITH={arith:#010x}",
+                c.id
+            );
+            self.sim.fault(self.name.clone(), e);
+            return;
+        }
+        let job = match Job::decode_checked(&c.regs, self.tcdm_base, self.tcdm_size, self.geom) {
             Ok(j) => j,
             Err(e) => {
                 self.sim.fault(self.name.clone(), e);
@@ -703,6 +733,25 @@ impl Clocked for Engine {
             s.finished = s.finished.wrapping_add(1);
             r.stats.drained_cycle = cx.cycle;
             vp_traces::signal!(self.track.as_str(), "busy", false);
+            let j = r.job;
+            let shape = JobShape {
+                m: j.m,
+                n: j.n,
+                k: j.k,
+                x: j.x,
+                w: j.w,
+                z: j.z,
+                elem_bytes: j.fmt.bytes_per_elem() as u32,
+            };
+            let words = w_stream_words(s.geom, &shape);
+            if words > 0xffff {
+                s.w_source_stuck = Some(format!(
+                    "job {} ({}x{}x{}) streamed {words} W words, more than the 65535 its W source \
+                     counts (hci_core_source.sv, 16-bit stream_cnt_q), which left that source in \
+                     STREAMER_DONE",
+                    r.stats.id, shape.m, shape.n, shape.k
+                ));
+            }
             s.jobs.push(r.stats.clone());
             s.done_event.notify_delta();
             s.start_next(cx.cycle + 1, cx.cycle + 1);
@@ -847,6 +896,7 @@ impl Redmule {
             jobs: Vec::new(),
             reg_reads: 0,
             reg_writes: 0,
+            w_source_stuck: None,
         };
         Ok(Box::new(Redmule {
             name: name.to_string(),

@@ -34,6 +34,7 @@ use vp_kernel::{BuildCtx, Component, ComponentKind, Event, PortRef, SimTime};
 
 use crate::npy::Npy;
 use crate::regs;
+use crate::schedule::Geometry;
 
 #[derive(Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
@@ -603,6 +604,19 @@ fn build(
             .get_index_of(n)
             .ok_or_else(|| format!("jobs[{ji}].{f}: no matrix named '{n}'"))
     };
+    // The geometry of the cluster's RedMulE (`platform.redmule`, the component's defaults).
+    let red = ctx.platform.get("redmule");
+    let dim = |key: &str, d: u32| {
+        red.and_then(|r| r.get(key))
+            .and_then(Value::as_u64)
+            .map_or(d, |v| v.min(u64::from(u32::MAX)) as u32)
+    };
+    let g = Geometry::REDMULE;
+    let geom = Geometry {
+        rows: dim("rows", g.rows),
+        cols: dim("cols", g.cols),
+        stages: dim("stages", g.stages),
+    };
     let mut jobs = Vec::new();
     for (ji, j) in p.jobs.iter().enumerate() {
         let (x, w, z) = (
@@ -627,6 +641,25 @@ fn build(
                 ));
             }
         }
+        // The RTL's counter limits (at most 65,535 Z stores and X chunk reads, see
+        // `regs::Job::decode_checked`), on the cluster's RedMulE geometry: a job past them would
+        // never complete (Z) or leave a stream running (X), so it is refused at load time.
+        let job = regs::Job {
+            x: mx.addr,
+            w: mw.addr,
+            z: mz.addr,
+            m: mx.rows as u32,
+            n: mx.cols as u32,
+            k: mw.cols as u32,
+            op,
+            fmt,
+        };
+        job.check_rtl_limits(geom).map_err(|e| {
+            format!(
+                "jobs[{ji}]: the RTL cannot run it on the {}x{}x{} RedMulE (platform.redmule rows x cols x stages): {e}",
+                geom.rows, geom.cols, geom.stages
+            )
+        })?;
         let out = j.out.as_ref().map(|o| {
             if o.is_absolute() {
                 o.clone()

@@ -4,6 +4,7 @@
 //! contexts; RedMulE's job registers start at 0x40 (`redmule_ctrl.sv`, the HAL's
 //! `archi_redmule.h`).
 
+use crate::schedule::{check_job, Geometry, JobShape};
 use redmule_numerics::{Format, Op};
 
 pub const TRIGGER: u32 = 0x00;
@@ -120,6 +121,42 @@ impl Job {
             op,
             fmt,
         })
+    }
+
+    /// [`Job::decode`], then the RTL's counter limits for an array of geometry `g`
+    /// ([`crate::schedule::check_job`]: at most 65,535 Z stores and 65,535 X chunk reads, N
+    /// rounded up to the CEs per row at most 65,535). The error names the register values.
+    pub fn decode_checked(
+        r: &[u32; JOB_REGS],
+        base: u32,
+        size: u32,
+        g: Geometry,
+    ) -> Result<Job, String> {
+        let job = Job::decode(r, base, size)?;
+        job.check_rtl_limits(g).map_err(|e| {
+            let [x, w, z, mcfg0, mcfg1, arith] = *r;
+            format!(
+                "bad RedMulE job: the RTL cannot run it on a {}x{}x{} array: {e}; X={x:#010x} \
+                 W={w:#010x} Z={z:#010x} MCFG0={mcfg0:#010x} MCFG1={mcfg1:#010x} ARITH={arith:#010x}",
+                g.rows, g.cols, g.stages
+            )
+        })?;
+        Ok(job)
+    }
+
+    /// The RTL's counter limits for this job on an array of geometry `g` (see
+    /// [`Job::decode_checked`]); the error names M, N, K and the counter.
+    pub fn check_rtl_limits(&self, g: Geometry) -> Result<(), String> {
+        let shape = JobShape {
+            m: self.m,
+            n: self.n,
+            k: self.k,
+            x: self.x,
+            w: self.w,
+            z: self.z,
+            elem_bytes: self.fmt.bytes_per_elem() as u32,
+        };
+        check_job(g, &shape).map_err(|e| format!("M={} N={} K={}: {e}", self.m, self.n, self.k))
     }
 
     /// The registers that program this job (for drivers).

@@ -71,6 +71,16 @@
 //! jump (one memory word = D elements) scale with `elem_bytes`, and a beat carries `D * elem_bytes`
 //! valid bytes.
 //!
+//! The RTL's 16-bit counters limit the jobs it can run ([`check_job`]): at most [`Z_STORES_MAX`]
+//! Z stores (`ROWS * ceil(M / ROWS) * ceil(K / D)`; past it the Z sink of `hci_core_sink.sv`
+//! never ends and no event comes: Verilator, 24 x 8 x 43681) and [`X_CHUNKS_MAX`] X chunk reads
+//! (`ceil(M / ROWS) * ceil(K / D) * ceil(N / D)`, `redmule_memory_scheduler.sv`); such jobs are
+//! refused. The W stream's word count (`ceil(M / ROWS) * ceil(K / D) * N rounded up to COLS`) is
+//! no limit: its source never leaves STREAMER_DONE (16-bit `stream_cnt_q` in
+//! `hci_core_source.sv`) but the job completes at the same cycle as the RTL (256 x 256 x 256,
+//! 24 x 32765 x 16) and counts as drained. The RTL's next job then hangs unless SOFT_CLEAR
+//! comes first ([`w_stream_words`]); the component stops the run there instead.
+//!
 //! What the model keeps from the RTL although it looks wrong:
 //! - Z rows at and beyond M are written (`y_width` in `redmule_scheduler.sv` tests the W
 //!   leftovers): the caller must mask their data (byte enables off).
@@ -620,6 +630,43 @@ struct Params {
     d_mask: u32,
 }
 
+/// Most Z stores a job can have: `hci_core_sink.sv` counts the stores it issued in a
+/// `TRANS_CNT` = 16-bit register (`address_cnt_q`) and ends its stream only when that count equals
+/// the 32-bit `tot_len` (`Z_TOT_LEN`, `redmule_tiler.sv`: `ARRAY_WIDTH * x_rows_iter * w_cols_iter`),
+/// so with more stores the sink never reports `done`, the controller (`redmule_ctrl.sv`) never
+/// leaves COMPUTING and no event is raised (checked under Verilator, see the module docs).
+pub const Z_STORES_MAX: u32 = 0xffff;
+
+/// Most X chunk reads a job can have: `redmule_memory_scheduler.sv` restarts the X stream while
+/// its 16-bit `tot_x_read_q` is below the 32-bit `TOT_X_READ` (`redmule_tiler.sv`:
+/// `x_rows_iter * w_cols_iter * x_cols_iter`); past 65,535 the counter wraps and X is started
+/// again after the job's last chunk, a stream that nothing consumes and that never ends. Under
+/// Verilator 768 x 256 x 1024 (65,536 chunks) still raised its event at the model's cycle
+/// (4,194,448 in trace numbering) after the model's 1,884,179 reads, 19 of them that extra X
+/// stream; the model then never drains (that stream does not end), and the RTL's next job
+/// would find the X source busy. Such jobs are refused rather than given an invented end.
+pub const X_CHUNKS_MAX: u32 = 0xffff;
+
+/// Check a job against the RTL's limits on an array of geometry `g` without building a
+/// schedule: the geometry and shape rules of [`Schedule::new`], among them the RTL's 16-bit
+/// counters ([`Z_STORES_MAX`], [`X_CHUNKS_MAX`], `w_rows_iter`).
+pub fn check_job(g: Geometry, j: &JobShape) -> Result<(), String> {
+    Params::new(g, *j, StartInfo::default()).map(|_| ())
+}
+
+/// Words the W stream of a job reads (`W_TOT_LEN` of `redmule_tiler.sv`: `ceil(M / rows) *
+/// ceil(K / D) * N` rounded up to `cols`). Past 65,535 the job completes but its W source stays in
+/// STREAMER_DONE (`hci_core_source.sv`: the 16-bit `stream_cnt_q` never equals `tot_len`) until a
+/// clear, and ignores the next job's start (Verilator: 12 x 16 x 16 after 24 x 32765 x 16 had
+/// no event after 300,000 cycles; with a SOFT_CLEAR before it, it raised its event).
+pub fn w_stream_words(g: Geometry, j: &JobShape) -> u64 {
+    let d = g.depth();
+    u64::from(j.m.div_ceil(g.rows))
+        * u64::from(j.k.div_ceil(d))
+        * u64::from(j.n).div_ceil(u64::from(g.cols))
+        * u64::from(g.cols)
+}
+
 impl Params {
     fn new(g: Geometry, j: JobShape, s: StartInfo) -> Result<Self, String> {
         if g.rows == 0 || g.cols == 0 {
@@ -660,8 +707,39 @@ impl Params {
         let x_d1_stride = eb * j.n;
         let w_d0_stride = eb * j.k;
         let jmp = d * eb;
+        if w_rows_iter > 0xffff {
+            return Err(format!(
+                "job: N = {} rounds up to {w_rows_iter} W rows, past the RTL's 16-bit \
+                 `w_rows_iter` (redmule_pkg.sv `redmule_config_t`)",
+                j.n
+            ));
+        }
+        // The RTL's limits (see `Z_STORES_MAX`, `X_CHUNKS_MAX`), in 64 bits: the products of
+        // 16-bit fields overflow 32.
+        let tiles = u64::from(x_rows_iter) * u64::from(w_cols_iter);
+        let stores = u64::from(wd) * tiles;
+        if stores > u64::from(Z_STORES_MAX) {
+            return Err(format!(
+                "job: {stores} Z stores (rows {wd} x ceil(M / {wd}) = {x_rows_iter} x \
+                 ceil(K / {d}) = {w_cols_iter}) exceed the RTL's limit of {Z_STORES_MAX}: the Z \
+                 sink counts its stores in 16 bits (hci_core_sink.sv, TRANS_CNT = 16) and never \
+                 ends, so RedMulE never raises its event"
+            ));
+        }
+        let chunks = tiles * u64::from(x_cols_iter);
+        if chunks > u64::from(X_CHUNKS_MAX) {
+            return Err(format!(
+                "job: {chunks} X chunk reads (ceil(M / {wd}) = {x_rows_iter} x ceil(K / {d}) \
+                 = {w_cols_iter} x ceil(N / {d}) = {x_cols_iter}) exceed the RTL's limit of \
+                 {X_CHUNKS_MAX}: the memory scheduler counts them in 16 bits \
+                 (redmule_memory_scheduler.sv `tot_x_read_q`), so X is read again past the job's \
+                 last chunk and that stream is left running"
+            ));
+        }
+        // Below both limits every product fits 32 bits (tiles <= 65535, w_rows_iter <= 65535).
+        let tot_x_read = chunks as u32;
+        let yz_tot_len = stores as u32;
         let w_tot_len = x_rows_iter * w_cols_iter * w_rows_iter;
-        let yz_tot_len = wd * x_rows_iter * w_cols_iter;
         let yz_d2_stride = wd * w_d0_stride;
         Ok(Params {
             h,
@@ -677,7 +755,7 @@ impl Params {
             w_rows_lftovr,
             w_cols_lftovr,
             x_slots,
-            tot_x_read: x_rows_iter * w_cols_iter * x_cols_iter,
+            tot_x_read,
             x_d1_stride,
             x_rows_offs: wd * x_d1_stride,
             jmp,
@@ -1111,7 +1189,20 @@ impl Model {
             && self
                 .src
                 .iter()
-                .all(|s| s.req_fifo.len == 0 && s.cs == SState::Idle)
+                .enumerate()
+                .all(|(i, s)| s.req_fifo.len == 0 && (s.cs == SState::Idle || self.stuck_done(i)))
+    }
+
+    /// A load stream of more than 65,535 words (W, `W_TOT_LEN`) issues all its addresses (the
+    /// address generator's counters are 32 bits) but `hci_core_source.sv` counts the words it
+    /// streamed in a 16-bit `stream_cnt_q` and leaves STREAMER_DONE only when that count equals
+    /// the 32-bit `tot_len`: the source stays in DONE, with nothing left to issue, until a clear.
+    /// The job itself completes (Verilator: 256 x 256 x 256 and 24 x 32765 x 16 raise their
+    /// event at the model's cycle), so such a source counts as drained.
+    fn stuck_done(&self, i: usize) -> bool {
+        let s = &self.src[i];
+        let tot_len = src_tot_len(&self.prm, &self.ms, i);
+        s.cs == SState::Done && tot_len > 0xffff && s.ag.overall >= tot_len && !s.addr_fifo.valid()
     }
 
     /// See [`Schedule::deadlocked`].
