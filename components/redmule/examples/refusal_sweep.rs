@@ -13,7 +13,7 @@ use vp_redmule::schedule::{Geometry, JobShape, Schedule, StartInfo};
 
 #[path = "../tests/common/xorshift.rs"]
 mod xorshift;
-use xorshift::Rng;
+use xorshift::{Refusals, Rng};
 
 /// Runs one seed; returns the outcome, the final cycle and the refused cycles.
 fn run(
@@ -27,14 +27,14 @@ fn run(
     let mut s = Schedule::new(g, job, StartInfo::default())
         .expect("valid job")
         .with_rtl_request_retirement(rtl);
-    let mut rng = if bursty {
+    let rng = if bursty {
         Rng(0xd1b5_4a32_d192_ed03 ^ seed)
     } else {
         Rng(0x9e37_79b9_7f4a_7c15 ^ seed)
     };
     let macs = u64::from(job.m) * u64::from(job.n.next_multiple_of(4)) * u64::from(job.k);
     let cap = 4000 + 40 * macs / u64::from(g.rows * g.cols);
-    let mut refusing = false;
+    let mut memory = Refusals::new(rng, pct, bursty);
     let mut granted = true;
     let mut refused = Vec::new();
     let (mut reads, mut writes) = (0u64, 0u64);
@@ -52,15 +52,7 @@ fn run(
         }
         granted = true;
         if o.req.is_some() && pct > 0 {
-            granted = if bursty {
-                let leave = if refusing { 100 - pct } else { pct } / 4;
-                if rng.chance(leave.max(1)) {
-                    refusing = !refusing;
-                }
-                !refusing
-            } else {
-                !rng.chance(pct)
-            };
+            granted = memory.grant();
             if !granted {
                 refused.push(t + 36);
             }

@@ -50,7 +50,7 @@ fn calibration_points_are_exact() {
 
 #[path = "common/xorshift.rs"]
 mod xorshift;
-use xorshift::Rng;
+use xorshift::{Refusals, Rng};
 
 #[test]
 fn random_refusal_costs_only_a_few_cycles_and_holds_requests() {
@@ -528,24 +528,13 @@ fn seeded_random_refusals_never_lock_up_hold_until_grant() {
         for seed in 0..48u64 {
             let pct = 20 + seed % 41;
             let bursty = seed % 2 == 1;
-            let mut rng = Rng(0xd1b5_4a32_d192_ed03 ^ (seed * 0x1_0000_0001 + u64::from(m)));
-            let mut refusing = false;
+            let rng = Rng(0xd1b5_4a32_d192_ed03 ^ (seed * 0x1_0000_0001 + u64::from(m)));
+            let mut memory = Refusals::new(rng, pct, bursty);
             let mut s =
                 Schedule::new(Geometry::REDMULE, job(m, n, k), StartInfo::default()).unwrap();
-            let r = run_with(&mut s, 1_000_000, |_, _| {
-                if bursty {
-                    // Two-state chain: runs of refusals and of grants averaging 8 cycles in
-                    // the proportion pct : 100 - pct.
-                    let leave = if refusing { 100 - pct } else { pct } / 4;
-                    if rng.chance(leave.max(1)) {
-                        refusing = !refusing;
-                    }
-                    !refusing
-                } else {
-                    !rng.chance(pct)
-                }
-            })
-            .unwrap_or_else(|e| panic!("{m}x{n}x{k} seed {seed} ({pct} %, bursty {bursty}): {e}"));
+            let r = run_with(&mut s, 1_000_000, |_, _| memory.grant()).unwrap_or_else(|e| {
+                panic!("{m}x{n}x{k} seed {seed} ({pct} %, bursty {bursty}): {e}")
+            });
             assert_eq!(
                 (r.reads, r.writes),
                 (free.reads, free.writes),

@@ -30,7 +30,7 @@ impl Fnv {
 
 #[path = "common/xorshift.rs"]
 mod xorshift;
-use xorshift::Rng;
+use xorshift::{Refusals, Rng};
 
 #[derive(Clone, Copy, Debug)]
 enum Grants {
@@ -90,12 +90,12 @@ fn run(c: &Case) -> (u64, u64, &'static str) {
         .expect("valid case")
         .with_rtl_request_retirement(c.rtl);
     let mut h = Fnv(0xcbf2_9ce4_8422_2325);
-    let (mut rng, pct, bursty) = match c.grants {
+    let (rng, pct, bursty) = match c.grants {
         Grants::Always => (Rng(1), 0, false),
         Grants::Random(seed, pct) => (Rng(0x9e37_79b9_7f4a_7c15 ^ seed), pct, false),
         Grants::Bursty(seed, pct) => (Rng(0xd1b5_4a32_d192_ed03 ^ seed), pct, true),
     };
-    let mut refusing = false;
+    let mut memory = Refusals::new(rng, pct, bursty);
     let macs = u64::from(c.job.m) * u64::from(c.job.n.next_multiple_of(4)) * u64::from(c.job.k);
     let cap = 4000 + 40 * macs / u64::from(c.geom.rows * c.geom.cols);
     let mut granted = true;
@@ -135,15 +135,7 @@ fn run(c: &Case) -> (u64, u64, &'static str) {
         }
         granted = true;
         if o.req.is_some() && pct > 0 {
-            granted = if bursty {
-                let leave = if refusing { 100 - pct } else { pct } / 4;
-                if rng.chance(leave.max(1)) {
-                    refusing = !refusing;
-                }
-                !refusing
-            } else {
-                !rng.chance(pct)
-            };
+            granted = memory.grant();
         }
     };
     (h.0, s.now(), outcome)

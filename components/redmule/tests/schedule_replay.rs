@@ -10,7 +10,7 @@ use vp_redmule::schedule::{CycleOut, Geometry, JobShape, Schedule, StartInfo};
 
 #[path = "common/xorshift.rs"]
 mod xorshift;
-use xorshift::Rng;
+use xorshift::{Refusals, Rng};
 
 #[derive(Clone, Copy, Debug)]
 enum Grants {
@@ -41,13 +41,13 @@ fn run(c: &Case) -> Result<(u64, u64), String> {
             .with_steady_state_replay(replay)
     };
     let (mut a, mut b) = (mk(true), mk(false));
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ c.seed);
+    let rng = Rng(0x9e37_79b9_7f4a_7c15 ^ c.seed);
     let (pct, bursty) = match c.grants {
         Grants::Always => (0, false),
         Grants::Random(p) => (p, false),
         Grants::Bursty(p) => (p, true),
     };
-    let mut refusing = false;
+    let mut memory = Refusals::new(rng, pct, bursty);
     let macs = u64::from(c.job.m) * u64::from(c.job.n.next_multiple_of(4)) * u64::from(c.job.k);
     let cap = 4000 + 40 * macs / u64::from(c.geom.rows * c.geom.cols);
     let mut granted = true;
@@ -79,15 +79,7 @@ fn run(c: &Case) -> Result<(u64, u64), String> {
         }
         granted = true;
         if ob.req.is_some() && pct > 0 {
-            granted = if bursty {
-                let leave = if refusing { 100 - pct } else { pct } / 4;
-                if rng.chance(leave.max(1)) {
-                    refusing = !refusing;
-                }
-                !refusing
-            } else {
-                !rng.chance(pct)
-            };
+            granted = memory.grant();
         }
     }
 }
