@@ -2,14 +2,12 @@
 //! return value as exit code, and cycle counts inside hand-derived bounds; faults and bad
 //! input.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
+use common::{stats_json, vp, SHARED_CORE_FIELDS};
 use serde_json::Value;
-
-fn vp() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_redmule-vp"))
-}
 
 fn prebuilt(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -19,17 +17,7 @@ fn prebuilt(name: &str) -> PathBuf {
 
 /// Run `run-elf --stats json`; returns (exit code, stats document, stderr).
 fn run_json(elf: &Path, extra: &[&str]) -> (i32, Value, String) {
-    let out: Output = vp()
-        .arg("run-elf")
-        .arg(elf)
-        .args(["--stats", "json"])
-        .args(extra)
-        .output()
-        .expect("the binary runs");
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    let v: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}); stderr: {stderr}"));
-    (out.status.code().unwrap_or(-1), v, stderr)
+    stats_json(vp().arg("run-elf").arg(elf).args(extra))
 }
 
 fn lines(v: &Value) -> Vec<String> {
@@ -416,14 +404,7 @@ fn run_ahead_quantum_does_not_change_timing() {
     // differ); everything that reached the memory system is identical.
     for i in 0..8 {
         let k = format!("core{i}");
-        for f in [
-            "stall_cycles",
-            "sleep_cycles",
-            "loads",
-            "stores",
-            "tcdm_accesses",
-            "bus_accesses",
-        ] {
+        for f in SHARED_CORE_FIELDS {
             assert_eq!(s1["components"][&k][f], s2["components"][&k][f], "{k}.{f}");
         }
         let (a, b) = (

@@ -3,16 +3,12 @@
 //! (`platform.icache_ctrl.model: hier`). firmware/examples/icache_cold times a 128-byte
 //! function (8 lines of 16 bytes) with the IMISS and CYCLES performance counters.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
+use common::{stats_json, vp};
 use serde_json::Value;
-
-fn vp() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_redmule-vp"));
-    c.current_dir(env!("CARGO_MANIFEST_DIR"));
-    c
-}
 
 fn root(p: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
@@ -20,15 +16,7 @@ fn root(p: &str) -> PathBuf {
 
 /// Run `args` with `--stats json`: (exit code, document, stderr).
 fn run_json(args: &[&str]) -> (i32, Value, String) {
-    let out = vp()
-        .args(args)
-        .args(["--stats", "json"])
-        .output()
-        .expect("the binary runs");
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    let v: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}); stderr: {stderr}"));
-    (out.status.code().unwrap_or(-1), v, stderr)
+    stats_json(vp().args(args))
 }
 
 /// (name, imiss, cycles) of each `icache_cold:` line.

@@ -3,8 +3,11 @@
 //! here, a stop by another core in general), the stats must show what a core that had not
 //! got there yet shows: whatever the run-ahead quantum, and wherever the run is cut.
 
+mod common;
+
 use std::path::Path;
 
+use common::{vp, SHARED_CORE_FIELDS};
 use serde_json::Value;
 
 fn run(max_cycles: u64, quantum: u64) -> Value {
@@ -35,14 +38,7 @@ fn a_run_cut_by_the_cycle_limit_counts_only_reached_accesses() {
         assert_eq!(a["cycles"], b["cycles"], "limit {max}");
         for i in 0..8 {
             let k = format!("core{i}");
-            for f in [
-                "stall_cycles",
-                "sleep_cycles",
-                "loads",
-                "stores",
-                "tcdm_accesses",
-                "bus_accesses",
-            ] {
+            for f in SHARED_CORE_FIELDS {
                 assert_eq!(
                     a["components"][&k][f], b["components"][&k][f],
                     "limit {max}: {k}.{f}"
@@ -71,7 +67,7 @@ fn a_run_cut_while_cores_ran_ahead_writes_no_slice_past_its_end() {
     std::fs::create_dir_all(&dir).unwrap();
     let trace = dir.join("cut.json");
     let elf = Path::new(env!("CARGO_MANIFEST_DIR")).join("firmware/prebuilt/matmul_int.elf");
-    let st = std::process::Command::new(env!("CARGO_BIN_EXE_redmule-vp"))
+    let st = vp()
         .arg("run-elf")
         .arg(&elf)
         .args(["--max-cycles", "3000", "--trace"])

@@ -1,0 +1,36 @@
+//! Helpers shared by the whole-platform integration tests.
+#![allow(dead_code)] // each test crate uses its own subset
+
+use std::process::Command;
+
+use serde_json::Value;
+
+/// The `redmule-vp` binary, run from the repository root.
+pub fn vp() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_redmule-vp"));
+    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    c
+}
+
+/// Run `cmd` with `--stats json` appended: (exit code, stats document, stderr).
+pub fn stats_json(cmd: &mut Command) -> (i32, Value, String) {
+    let out = cmd
+        .args(["--stats", "json"])
+        .output()
+        .expect("the binary runs");
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}); stderr: {stderr}"));
+    (out.status.code().unwrap_or(-1), v, stderr)
+}
+
+/// A core's counters of what reached the memory system: the same however far the core ran
+/// ahead of the clock (its instruction count and pc may differ when a run stops mid-quantum).
+pub const SHARED_CORE_FIELDS: [&str; 6] = [
+    "stall_cycles",
+    "sleep_cycles",
+    "loads",
+    "stores",
+    "tcdm_accesses",
+    "bus_accesses",
+];
