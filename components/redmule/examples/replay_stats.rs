@@ -3,7 +3,9 @@
 //! `cargo run --release -p vp-redmule --example replay_stats -- M N K` (memory always granting,
 //! or refusing `DENY` per mille of the grants; `GEO="rows cols stages"` for another array;
 //! `NOREPLAY=1` evaluates every cycle).
-use vp_redmule::schedule::{run_with, Geometry, JobShape, Schedule, StartInfo};
+mod common;
+
+use vp_redmule::schedule::{run_with, JobShape, Schedule, StartInfo};
 
 fn main() {
     let a: Vec<u32> = std::env::args()
@@ -11,20 +13,7 @@ fn main() {
         .map(|s| s.parse().expect("numbers"))
         .collect();
     let (m, n, k) = (a[0], a[1], a[2]);
-    let geom = match std::env::var("GEO") {
-        Ok(g) => {
-            let v: Vec<u32> = g
-                .split_whitespace()
-                .map(|s| s.parse().expect("GEO"))
-                .collect();
-            Geometry {
-                rows: v[0],
-                cols: v[1],
-                stages: v[2],
-            }
-        }
-        Err(_) => Geometry::REDMULE,
-    };
+    let geom = common::geometry_from_env();
     let job = JobShape {
         m,
         n,

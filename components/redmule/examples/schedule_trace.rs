@@ -6,7 +6,9 @@
 //! (MATMUL, no Y), `REFUSE=file` (cycles whose grant is refused), `RTL=1` (RTL request retirement),
 //! `POST=cycles` (keep printing this many cycles after the event, `DRAINED` once nothing is left
 //! to issue).
-use vp_redmule::schedule::{Geometry, JobShape, Schedule, StartInfo};
+mod common;
+
+use vp_redmule::schedule::{JobShape, Schedule, StartInfo};
 
 fn main() {
     let a: Vec<u32> = std::env::args()
@@ -28,20 +30,7 @@ fn main() {
         z,
         elem_bytes: 2,
     };
-    let geom = match std::env::var("GEO") {
-        Ok(g) => {
-            let v: Vec<u32> = g
-                .split_whitespace()
-                .map(|x| x.parse().expect("GEO"))
-                .collect();
-            Geometry {
-                rows: v[0],
-                cols: v[1],
-                stages: v[2],
-            }
-        }
-        Err(_) => Geometry::REDMULE,
-    };
+    let geom = common::geometry_from_env();
     let arith_to_trigger = std::env::var("ARITH_TO_TRIGGER")
         .ok()
         .and_then(|v| v.parse().ok())
