@@ -341,6 +341,43 @@ impl Xs {
     }
 }
 
+/// The timing of a random generator of case `k` (run of `n` cycles), drawn in this order:
+/// full intensity with chance 1 in `full_one_in` (else 0.1..1), the rate mode with chance 1
+/// in 2, a count up to `count_max` with chance 1 in 4 (no draw when `None`: replay lists
+/// end by themselves), a duration, a start. Odd cases run past the limit, even ones end
+/// before it.
+fn draw_timing(
+    x: &mut Xs,
+    g: &mut TrafficConfig,
+    full_one_in: u64,
+    count_max: Option<u64>,
+    k: u64,
+    n: u64,
+) {
+    g.intensity = if x.below(full_one_in) == 0 {
+        1.0
+    } else {
+        0.1 + 0.9 * x.unit()
+    };
+    if x.below(2) == 0 {
+        g.mode = IntensityMode::Rate;
+    }
+    g.count = match count_max {
+        Some(max) if x.below(4) == 0 => Some(1 + x.below(max)),
+        _ => None,
+    };
+    g.duration = Some(if k % 2 == 1 {
+        n / 2 + x.below(2 * n)
+    } else {
+        n / 4 + x.below(3 * n / 4)
+    });
+    g.start = match x.below(4) {
+        0 if k % 2 == 1 => x.below(500),
+        0 => x.below(60),
+        _ => 0,
+    };
+}
+
 /// Random configurations: 1-10 narrow generators of every pattern (replay included),
 /// intensities 0.1..1 in both modes, write mixes from none to all, counts, late starts and
 /// durations past the run's limit (so statistics are read mid-run), 0-2 wide generators,
@@ -400,32 +437,7 @@ fn random_cases() -> Vec<Case> {
             let replay = matches!(pattern, Pattern::Replay(_));
             let mut g = TrafficConfig::narrow(pattern, k * 1000 + i);
             g.write_ratio = [0.0, 0.25, 0.5, 1.0, x.unit()][x.below(5) as usize];
-            g.intensity = if x.below(3) == 0 {
-                1.0
-            } else {
-                0.1 + 0.9 * x.unit()
-            };
-            if x.below(2) == 0 {
-                g.mode = IntensityMode::Rate;
-            }
-            g.count = if replay {
-                None
-            } else if x.below(4) == 0 {
-                Some(1 + x.below(2000))
-            } else {
-                None
-            };
-            // odd cases run past the limit, even ones end before it
-            g.duration = Some(if k % 2 == 1 {
-                n / 2 + x.below(2 * n)
-            } else {
-                n / 4 + x.below(3 * n / 4)
-            });
-            g.start = match x.below(4) {
-                0 if k % 2 == 1 => x.below(500),
-                0 => x.below(60),
-                _ => 0,
-            };
+            draw_timing(&mut x, &mut g, 3, (!replay).then_some(2000), k, n);
             gens.push(g);
         }
         for j in 0..x.below(3) {
@@ -439,30 +451,7 @@ fn random_cases() -> Vec<Case> {
             };
             let mut w = TrafficConfig::wide(pattern, words, k * 1000 + 900 + j);
             w.write_ratio = [0.0, 0.1, 0.5, 1.0][x.below(4) as usize];
-            w.intensity = if x.below(2) == 0 {
-                1.0
-            } else {
-                0.1 + 0.9 * x.unit()
-            };
-            if x.below(2) == 0 {
-                w.mode = IntensityMode::Rate;
-            }
-            w.count = if x.below(4) == 0 {
-                Some(1 + x.below(1000))
-            } else {
-                None
-            };
-            // odd cases run past the limit, even ones end before it
-            w.duration = Some(if k % 2 == 1 {
-                n / 2 + x.below(2 * n)
-            } else {
-                n / 4 + x.below(3 * n / 4)
-            });
-            w.start = match x.below(4) {
-                0 if k % 2 == 1 => x.below(500),
-                0 => x.below(60),
-                _ => 0,
-            };
+            draw_timing(&mut x, &mut w, 2, Some(1000), k, n);
             gens.push(w);
         }
         v.push(Case {
