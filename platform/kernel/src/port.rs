@@ -193,16 +193,21 @@ impl<Q: Copy, D: Copy> Port<Q, D> {
             r => Ok(r),
         }
     }
-    /// Grant the posted request in `cycle` with its response.
+    /// Take the posted request off the port, granted in `cycle`: its response.
     #[inline]
-    pub fn grant(&self, cycle: u64, rdata: D, error: bool) {
+    fn retire(&self, cycle: u64, rdata: D, error: bool) -> Resp<D> {
         self.req.set(None);
-        self.resp.set(Some(Resp {
+        Resp {
             rdata,
             error,
             granted: cycle,
             waited: cycle - self.posted_at.get().min(cycle),
-        }));
+        }
+    }
+    /// Grant the posted request in `cycle` with its response.
+    #[inline]
+    pub fn grant(&self, cycle: u64, rdata: D, error: bool) {
+        self.resp.set(Some(self.retire(cycle, rdata, error)));
         if let Some(w) = self.initiator_wake.get() {
             w.at(cycle + 1);
         }
@@ -217,16 +222,7 @@ impl<Q: Copy, D: Copy> Port<Q, D> {
             self.grant(cycle, rdata, error);
             return;
         };
-        self.req.set(None);
-        h.granted(
-            self,
-            Resp {
-                rdata,
-                error,
-                granted: cycle,
-                waited: cycle - self.posted_at.get().min(cycle),
-            },
-        );
+        h.granted(self, self.retire(cycle, rdata, error));
         debug_assert!(
             self.req.get().is_none() || self.posted_at.get() > cycle,
             "port '{}': a grant hook posted a request for the grant cycle",
