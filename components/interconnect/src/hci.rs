@@ -37,7 +37,7 @@ use std::rc::Rc;
 
 use serde_json::{json, Map, Value};
 use vp_kernel::clocked::{Clocked, Next, TickCtx};
-use vp_kernel::port::{NarrowPort, WidePort, WideReq, WIDE_MAX_WORDS};
+use vp_kernel::port::{NarrowPort, NarrowReq, WidePort, WideReq, WIDE_MAX_WORDS};
 
 use crate::tcdm::Tcdm;
 
@@ -355,9 +355,9 @@ impl Hci {
         s
     }
 
+    /// The bank accesses of a granted wide request: its read data.
     #[inline]
-    fn grant_wide(&mut self, j: usize, cycle: u64) {
-        let r = &self.wreq[j];
+    fn wide_access(&self, r: &WideReq) -> [u32; WIDE_MAX_WORDS] {
         let mut rdata = [0u32; WIDE_MAX_WORDS];
         let idx0 = self.tcdm.word_index(r.addr);
         // hci_router.sv: wrapped banks use row + 1, i.e. the next linear words.
@@ -370,7 +370,94 @@ impl Hci {
                 *d = self.tcdm.word_at(idx);
             }
         }
+        rdata
+    }
+
+    #[inline]
+    fn grant_wide(&mut self, j: usize, cycle: u64) {
+        let rdata = self.wide_access(&self.wreq[j]);
         self.wide[j].deliver(cycle, rdata, false);
+    }
+
+    // --- alone grants (Port::request_alone): the pass of a cycle in which one request is
+    // the only one, done at once. The initiator's horizon guarantees that no other port
+    // holds a request for that cycle and that this participant has nothing pending (it
+    // would be awake, which bounds the horizon), so `held_n` and `held_w` are zero.
+
+    /// What the pass in `cycle` would do with narrow port `i`'s request `r` alone.
+    pub(crate) fn narrow_alone(&mut self, i: usize, cycle: u64, r: &NarrowReq) -> Option<u32> {
+        if tracing::enabled!(target: "vp", tracing::Level::TRACE)
+            || !self.tcdm.geometry().in_window(r.addr)
+        {
+            return None;
+        }
+        debug_assert!(self.held_n | self.held_w == 0);
+        let ctrl = self.ctrl.get();
+        if self.set.variant == HciVariant::Pinned {
+            // side_decision with the narrow side alone: under default priority the LIC is
+            // the high side and a saturated stall counter suppresses it for this cycle
+            // (refused: let the pass do it); otherwise the counter clears (no low request).
+            let m = (ctrl & ctrl_bits::MAX_STALL_MASK) as u16;
+            if ctrl & ctrl_bits::INVERT_PRIO == 0 && m > 0 && self.cnt >= m {
+                return None;
+            }
+            self.cnt = 0;
+        }
+        // v2.4: no conflict, so no suppression and the counter holds.
+        let b = ((r.addr >> 2) & self.bank_mask) as usize & 63;
+        let i = i & 63;
+        self.stats.active_cycles += 1;
+        self.pn[i].requests += 1;
+        self.seen_n[i] = cycle;
+        // rr_arb_tree with one requester: granted, rr_d = its index, no lock left (the
+        // pass also drops the locks of unrequested banks).
+        self.rr[b] = i as u8;
+        self.locked = 0;
+        self.acc[b] += 1;
+        account_grant(&mut self.pn[i], cycle, cycle);
+        let idx = self.tcdm.word_index(r.addr);
+        Some(if r.write {
+            self.tcdm.write_at(idx, r.wdata, r.be);
+            0
+        } else {
+            self.tcdm.word_at(idx)
+        })
+    }
+
+    /// What the pass in `cycle` would do with wide port `j`'s request `r` alone.
+    pub(crate) fn wide_alone(
+        &mut self,
+        j: usize,
+        cycle: u64,
+        r: &WideReq,
+    ) -> Option<[u32; WIDE_MAX_WORDS]> {
+        if tracing::enabled!(target: "vp", tracing::Level::TRACE) || !self.wide_valid(r) {
+            return None;
+        }
+        debug_assert!(self.held_n | self.held_w == 0);
+        let ctrl = self.ctrl.get();
+        if self.set.variant == HciVariant::Pinned {
+            // side_decision with the wide side alone: with invert_prio it is the high side
+            // and a saturated counter suppresses it (refused); otherwise the counter clears.
+            let m = (ctrl & ctrl_bits::MAX_STALL_MASK) as u16;
+            if ctrl & ctrl_bits::INVERT_PRIO != 0 && m > 0 && self.cnt >= m {
+                return None;
+            }
+            self.cnt = 0;
+        }
+        let j = j % MAX_WIDE_PORTS;
+        self.stats.active_cycles += 1;
+        self.pw[j].requests += 1;
+        self.seen_w[j] = cycle;
+        self.locked = 0;
+        let mut mb = self.wide_mask(r.addr, r.words);
+        while mb != 0 {
+            let b = mb.trailing_zeros() as usize & 63;
+            mb &= mb - 1;
+            self.acc[b] += 1;
+        }
+        account_grant(&mut self.pw[j], cycle, cycle);
+        Some(self.wide_access(r))
     }
 
     fn trace(&mut self, waiting_n: u64, waiting_w: u64, busy: u64, fired: bool) {

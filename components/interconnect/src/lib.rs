@@ -59,6 +59,7 @@ pub use hci::{ctrl_bits, HciVariant, PortStats, Stats, HIST_LABELS};
 pub use tcdm::{Tcdm, TcdmGeometry, TcdmTarget, ALIAS_WINDOW};
 
 use hci::{Hci, HciSettings, MAX_NARROW_PORTS, MAX_WIDE_PORTS};
+use vp_kernel::port::{AloneGrant, NarrowReq, Resp, WideReq};
 
 /// Default width of the wide port in 32-bit words (RedMulE: 256 data bits + 1 word).
 pub const DEFAULT_WIDE_WORDS: u32 = 9;
@@ -410,11 +411,19 @@ impl Interconnect {
             true,
             core.clone(),
         );
-        for p in &self.narrow {
+        for (i, p) in self.narrow.iter().enumerate() {
             p.set_target_wake(wake.clone());
+            p.set_alone_grant(Rc::new(Alone {
+                hci: Rc::downgrade(&core),
+                index: i,
+            }));
         }
-        for p in &self.wide {
+        for (j, p) in self.wide.iter().enumerate() {
             p.set_target_wake(wake.clone());
+            p.set_alone_grant(Rc::new(Alone {
+                hci: Rc::downgrade(&core),
+                index: j,
+            }));
         }
         self.core = Some(core);
         Ok(())
@@ -515,4 +524,46 @@ pub fn kind() -> ComponentKind {
 /// The component kinds of this crate, for the platform's registry.
 pub fn kinds() -> Vec<ComponentKind> {
     vec![kind()]
+}
+
+/// A port's alone grant ([`vp_kernel::port::Port::request_alone`]): the HCI's pass for
+/// that port's request alone. Weak: the HCI holds the ports.
+struct Alone {
+    hci: std::rc::Weak<RefCell<Hci>>,
+    index: usize,
+}
+
+impl Alone {
+    /// The HCI, unless it is gone or in the middle of its own pass (a grant hook calling
+    /// back): then the request takes the ordinary way.
+    #[inline]
+    fn with<R>(&self, f: impl FnOnce(&mut Hci) -> Option<R>) -> Option<R> {
+        let hci = self.hci.upgrade()?;
+        let mut h = hci.try_borrow_mut().ok()?;
+        f(&mut h)
+    }
+}
+
+impl AloneGrant<NarrowReq, u32> for Alone {
+    fn grant_alone(&self, cycle: u64, r: &NarrowReq) -> Option<Resp<u32>> {
+        let rdata = self.with(|h| h.narrow_alone(self.index, cycle, r))?;
+        Some(Resp {
+            rdata,
+            error: false,
+            granted: cycle,
+            waited: 0,
+        })
+    }
+}
+
+impl AloneGrant<WideReq, [u32; WIDE_MAX_WORDS]> for Alone {
+    fn grant_alone(&self, cycle: u64, r: &WideReq) -> Option<Resp<[u32; WIDE_MAX_WORDS]>> {
+        let rdata = self.with(|h| h.wide_alone(self.index, cycle, r))?;
+        Some(Resp {
+            rdata,
+            error: false,
+            granted: cycle,
+            waited: 0,
+        })
+    }
 }

@@ -139,6 +139,73 @@ pub struct TickCtx<'a> {
     pub sim: &'a Sim,
     /// This participant's own wake handle.
     pub wake: &'a Wake,
+    /// What [`TickCtx::horizon`] looks at.
+    pub(crate) others: Others<'a>,
+}
+
+/// The rest of the simulation as [`TickCtx::horizon`] sees it.
+#[derive(Clone, Copy)]
+pub(crate) enum Others<'a> {
+    /// The general loop (several domains, processes): no lookahead.
+    None,
+    /// The single-domain fast loop: the participants in tick order, the domain's awake
+    /// set, and the first cycle the loop must not run (run limit, timed notification due
+    /// when the loop began).
+    Fast {
+        parts: &'a [Part],
+        cyc: &'a CycleState,
+        stop: u64,
+        period_ps: u64,
+    },
+}
+
+impl TickCtx<'_> {
+    /// The horizon of the ticking participant: no other participant, process or timed
+    /// notification can act in a cycle before it, so nothing but this participant itself
+    /// can touch shared state before then. A participant may use it to do ahead, at once,
+    /// what it would otherwise do over the cycles before the horizon, provided the result
+    /// is the same (an initiator alone on the interconnect, see
+    /// [`crate::port::Port::request_alone`]).
+    ///
+    /// It is computed when asked: whatever the participant does that can wake others (a
+    /// register write, an event) lowers it, so ask again after such an action. In the
+    /// general loop (several clock domains, or with processes runnable) it is `cycle`:
+    /// no lookahead at all. Its own wake does not count.
+    pub fn horizon(&self) -> u64 {
+        let Others::Fast {
+            parts,
+            cyc,
+            stop,
+            period_ps,
+        } = self.others
+        else {
+            return self.cycle;
+        };
+        let mut h = stop;
+        if let Some(t) = self.sim.next_timed_time() {
+            // The first cycle whose edge is not before the notification.
+            h = h.min(t.ps().div_ceil(period_ps));
+        }
+        if self.sim.has_runnable() {
+            h = h.min(self.cycle + 1);
+        }
+        if parts.len() <= 64 {
+            // Participants with a wake below u64::MAX all have their bit in `awake`.
+            let mut bits = cyc.awake.get() & !self.wake.bit();
+            while bits != 0 {
+                let i = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                h = h.min(parts[i].wake.get());
+            }
+        } else {
+            for p in parts {
+                if !p.wake.same(self.wake) {
+                    h = h.min(p.wake.get());
+                }
+            }
+        }
+        h
+    }
 }
 
 /// A per-cycle process.

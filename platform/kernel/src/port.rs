@@ -59,7 +59,8 @@ pub struct Port<Q: Copy, D: Copy> {
     resp: Cell<Option<Resp<D>>>,
     target_wake: OnceCell<Wake>,
     initiator_wake: OnceCell<Wake>,
-    hook: HookSlot<Q, D>,
+    hook: Slot<dyn GrantHook<Q, D>>,
+    alone: Slot<dyn AloneGrant<Q, D>>,
 }
 
 /// An initiator's grant hook (see [`Port::set_grant_hook`]): called by the interconnect
@@ -80,12 +81,24 @@ pub trait GrantHook<Q: Copy, D: Copy> {
     fn granted(&self, port: &Port<Q, D>, resp: Resp<D>);
 }
 
-struct HookSlot<Q: Copy, D: Copy>(OnceCell<Rc<dyn GrantHook<Q, D>>>);
+/// The interconnect's side of [`Port::request_alone`]: grant a request at once, in the
+/// cycle it is made, for an initiator that nothing else can compete with.
+pub trait AloneGrant<Q: Copy, D: Copy> {
+    /// Perform `r` as granted in `cycle` and return its response, when the interconnect's
+    /// pass in `cycle` with `r` as its only request would grant it at once; its state and
+    /// statistics then change exactly as that pass would change them. `None` (nothing
+    /// changed) when that pass would refuse it, or when the interconnect cannot tell.
+    fn grant_alone(&self, cycle: u64, r: &Q) -> Option<Resp<D>>;
+}
 
-impl<Q: Copy, D: Copy> fmt::Debug for HookSlot<Q, D> {
+/// An optional, bound-once handler of a port (the initiator's grant hook, the
+/// interconnect's alone grant).
+struct Slot<T: ?Sized>(OnceCell<Rc<T>>);
+
+impl<T: ?Sized> fmt::Debug for Slot<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(if self.0.get().is_some() {
-            "Some(GrantHook)"
+            "Some(..)"
         } else {
             "None"
         })
@@ -102,7 +115,8 @@ impl<Q: Copy, D: Copy> Port<Q, D> {
             resp: Cell::new(None),
             target_wake: OnceCell::new(),
             initiator_wake: OnceCell::new(),
-            hook: HookSlot(OnceCell::new()),
+            hook: Slot(OnceCell::new()),
+            alone: Slot(OnceCell::new()),
         }
     }
     pub fn name(&self) -> &str {
@@ -138,7 +152,36 @@ impl<Q: Copy, D: Copy> Port<Q, D> {
         self.hook.0.get().is_some()
     }
 
+    /// Bind the interconnect's alone grant (optional, once; see [`Port::request_alone`]).
+    /// Binding a second one panics.
+    pub fn set_alone_grant(&self, h: Rc<dyn AloneGrant<Q, D>>) {
+        if self.alone.0.set(h).is_err() {
+            panic!("port '{}': an alone grant is bound twice", self.name);
+        }
+    }
+
     // --- initiator side
+
+    /// Perform `r` at once, granted in `cycle`, instead of posting it and waiting for the
+    /// interconnect's pass: for an initiator that knows nothing else can compete with it.
+    ///
+    /// The caller guarantees that `cycle` lies before its horizon
+    /// ([`crate::clocked::TickCtx::horizon`]: no other initiator can post a request, and
+    /// the interconnect has nothing to do, before then), that it has no request posted on
+    /// this port, and that it calls in ascending cycle order. The interconnect answers as
+    /// its pass in `cycle` would have answered `r` alone, statistics included, so the run
+    /// is the same as with [`Port::request`]; or `None` (nothing happened) when that pass
+    /// would not have granted at once, or when it has no alone grant: the initiator then
+    /// posts the request as usual.
+    #[inline]
+    pub fn request_alone(&self, cycle: u64, r: Q) -> Option<Resp<D>> {
+        debug_assert!(
+            self.req.get().is_none(),
+            "port '{}': request_alone with a request posted",
+            self.name
+        );
+        self.alone.0.get()?.grant_alone(cycle, &r)
+    }
 
     /// Post a request for `cycle`. It stays posted until granted.
     ///

@@ -27,7 +27,7 @@ use std::pin::Pin;
 use std::rc::{Rc, Weak};
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
-use crate::clocked::{Clocked, Domain, DomainId, Part, TickCtx, Wake};
+use crate::clocked::{Clocked, Domain, DomainId, Others, Part, TickCtx, Wake};
 use crate::sync::EventInner;
 use crate::time::{Clock, SimTime};
 
@@ -412,6 +412,16 @@ impl Sim {
         self.inner.domains.borrow()[d.0].had_turn(wake, cycle)
     }
 
+    /// Time of the earliest timed notification, if any.
+    pub(crate) fn next_timed_time(&self) -> Option<SimTime> {
+        self.inner.timed.borrow().peek().map(|r| r.0.time)
+    }
+
+    /// Is a process runnable or a delta notification pending?
+    pub(crate) fn has_runnable(&self) -> bool {
+        !self.inner.ready.borrow().is_empty() || !self.inner.delta_q.borrow().is_empty()
+    }
+
     /// Run until the end condition (see [`RunEnd`]) or until `limit` (inclusive: events at
     /// `limit` still run).
     pub fn run(&self, limit: Option<SimTime>) -> RunReport {
@@ -499,6 +509,11 @@ impl Sim {
         let period = d.clock.period_ps();
         let cyc = d.cyc.clone();
         let mut next_unticked = d.next_unticked();
+        // The first cycle this loop must not run: past the limit or at the timed
+        // notification (what participants' horizons are bounded by).
+        let stop_cycle = (limit.ps() / period)
+            .saturating_add(1)
+            .min(stop_before.ps().div_ceil(period));
         let small = d.small();
         let parts = d.take_parts();
         drop(doms);
@@ -556,6 +571,12 @@ impl Sim {
                         cycle: c,
                         sim: self,
                         wake: &p.wake,
+                        others: Others::Fast {
+                            parts: &parts,
+                            cyc: &cyc,
+                            stop: stop_cycle,
+                            period_ps: period,
+                        },
                     };
                     let next = p.obj.borrow_mut().tick(&mut cx).as_cycle(c);
                     // (Woken during its own tick: the earlier cycle stands.)
@@ -682,6 +703,7 @@ impl Sim {
                         cycle,
                         sim: self,
                         wake: &p.wake,
+                        others: Others::None,
                     };
                     let next = p.obj.borrow_mut().tick(&mut cx);
                     p.wake.at(next.as_cycle(cycle));

@@ -350,3 +350,64 @@ fn during_a_tick_the_next_tick_cycle_is_the_following_one() {
     sim.run(None);
     assert_eq!(*seen.borrow(), vec![(2, 3), (3, 4), (4, 5), (5, 6)]);
 }
+
+/// Records the horizon it sees in each tick, then asks for the next cycle `n` times.
+struct HorizonProbe {
+    seen: Rc<RefCell<Vec<(u64, u64)>>>,
+    left: u32,
+}
+
+impl Clocked for HorizonProbe {
+    fn tick(&mut self, cx: &mut TickCtx<'_>) -> Next {
+        self.seen.borrow_mut().push((cx.cycle, cx.horizon()));
+        self.left -= 1;
+        if self.left == 0 {
+            Next::Sleep
+        } else {
+            Next::Cycle
+        }
+    }
+}
+
+#[test]
+fn the_horizon_is_the_earliest_cycle_anything_else_can_act() {
+    // probe ticks in cycles 5 and 6; another participant wakes in 12, ticks, and sleeps.
+    let run = |timed_at_ps: Option<u64>, limit_cycle: Option<u64>, second_domain: bool| {
+        let sim = Sim::new();
+        let clk = Clock::from_period_ps(1000);
+        let dom = sim.add_clock("clk", clk);
+        if second_domain {
+            sim.add_clock("other", Clock::from_period_ps(700));
+        }
+        let seen = Rc::new(RefCell::new(Vec::new()));
+        let probe = Rc::new(RefCell::new(HorizonProbe {
+            seen: seen.clone(),
+            left: 2,
+        }));
+        let other = Rc::new(RefCell::new(Periodic {
+            name: "other",
+            gap: 1,
+            left: 1,
+            log: log(),
+        }));
+        sim.add_clocked(dom, "probe", 0, false, probe).at(5);
+        sim.add_clocked(dom, "other", 0, false, other).at(12);
+        if let Some(t) = timed_at_ps {
+            let s = sim.clone();
+            sim.spawn("timer", async move { s.wait_until(SimTime(t)).await });
+        }
+        sim.run(limit_cycle.map(|c| clk.time_of(c)));
+        let v = seen.borrow().clone();
+        v
+    };
+    // The other participant's wake bounds it; the probe's own next tick does not.
+    assert_eq!(run(None, None, false), vec![(5, 12), (6, 12)]);
+    // A timed notification at 9.5 ns: cycle 10 is the first edge not before it.
+    assert_eq!(run(Some(9_500), None, false), vec![(5, 10), (6, 10)]);
+    // ... at exactly 9 ns: cycle 9.
+    assert_eq!(run(Some(9_000), None, false), vec![(5, 9), (6, 9)]);
+    // A run limit at cycle 7 (inclusive): cycle 8 is never run.
+    assert_eq!(run(None, Some(7), false), vec![(5, 8), (6, 8)]);
+    // Two clock domains (the general loop): no lookahead.
+    assert_eq!(run(None, None, true), vec![(5, 5), (6, 6)]);
+}

@@ -72,6 +72,11 @@ struct Script {
     /// Post each request ahead, dated for its earliest cycle, as soon as the previous one is
     /// collected (an initiator running ahead of the interconnect), instead of in that cycle.
     ahead: bool,
+    /// As `ahead`, but a request dated before the horizon is first offered to the port's
+    /// alone grant (`Port::request_alone`), and the ones after it too while granted.
+    alone: bool,
+    /// Alone grants taken (shared by the bench's scripts).
+    taken: Rc<std::cell::Cell<u64>>,
 }
 
 impl Script {
@@ -117,11 +122,44 @@ impl Clocked for Script {
         if self.next >= self.len() {
             return Next::Sleep;
         }
+        let mut from = cx.cycle;
+        while self.alone && self.next < self.len() {
+            let at = self.earliest(self.next).max(from);
+            if at >= cx.horizon() {
+                break;
+            }
+            let g = match &self.port {
+                Port::Narrow(p, v) => p.request_alone(at, v[self.next].1).map(|r| Grant {
+                    posted: at,
+                    granted: r.granted,
+                    rdata: vec![r.rdata],
+                    error: r.error,
+                }),
+                Port::Wide(p, v) => {
+                    let q = v[self.next].1;
+                    p.request_alone(at, q).map(|r| Grant {
+                        posted: at,
+                        granted: r.granted,
+                        rdata: r.rdata[..q.words as usize].to_vec(),
+                        error: r.error,
+                    })
+                }
+            };
+            let Some(g) = g else { break };
+            // the replay convention: the next request from the cycle after the grant
+            from = g.granted + 1;
+            self.log.borrow_mut().push(g);
+            self.next += 1;
+            self.taken.set(self.taken.get() + 1);
+        }
+        if self.next >= self.len() {
+            return Next::Sleep;
+        }
         let e = self.earliest(self.next);
-        if cx.cycle < e && !self.ahead {
+        if from < e && !self.ahead {
             return Next::At(e);
         }
-        let at = e.max(cx.cycle);
+        let at = e.max(from);
         match &self.port {
             Port::Narrow(p, v) => p.request(at, v[self.next].1),
             Port::Wide(p, v) => p.request(at, v[self.next].1),
@@ -139,6 +177,8 @@ pub struct Bench {
     pub sim: Sim,
     pub domain: DomainId,
     pub ic: Interconnect,
+    /// Requests granted through `Port::request_alone` by the `*_alone` initiators.
+    pub alone_taken: Rc<std::cell::Cell<u64>>,
 }
 
 impl Bench {
@@ -150,6 +190,7 @@ impl Bench {
             sim,
             domain,
             ic: Interconnect::new("cluster.tcdm", cfg, clock),
+            alone_taken: Rc::default(),
         }
     }
     pub fn default_cfg() -> Bench {
@@ -157,6 +198,10 @@ impl Bench {
     }
 
     fn add(&mut self, port: Port, ahead: bool) -> Log {
+        self.add_mode(port, ahead, false)
+    }
+
+    fn add_mode(&mut self, port: Port, ahead: bool, alone: bool) -> Log {
         let log: Log = Rc::new(RefCell::new(Vec::new()));
         let first = match &port {
             Port::Narrow(p, v) => {
@@ -171,6 +216,8 @@ impl Bench {
             posted: None,
             log: log.clone(),
             ahead,
+            alone,
+            taken: self.alone_taken.clone(),
         }));
         let wake = self
             .sim
@@ -204,6 +251,17 @@ impl Bench {
     pub fn wide_ahead(&mut self, reqs: Vec<(u64, WideReq)>) -> Log {
         let p = self.ic.wide_port().unwrap();
         self.add(Port::Wide(p, reqs), true)
+    }
+
+    /// A narrow initiator as `narrow_ahead` that takes alone grants before its horizon.
+    pub fn narrow_alone(&mut self, reqs: Vec<(u64, NarrowReq)>) -> Log {
+        let p = self.ic.narrow_port().unwrap();
+        self.add_mode(Port::Narrow(p, reqs), true, true)
+    }
+    /// A wide initiator as `wide_ahead` that takes alone grants before its horizon.
+    pub fn wide_alone(&mut self, reqs: Vec<(u64, WideReq)>) -> Log {
+        let p = self.ic.wide_port().unwrap();
+        self.add_mode(Port::Wide(p, reqs), true, true)
     }
 
     pub fn run(&mut self) {
