@@ -15,12 +15,20 @@
 //! through the bus's `debug_transport` at elaboration; the platform sets it on the first core
 //! only), `cluster` (0), `timing` ([`Timing`] overrides), `trace_instructions` (false: an
 //! instant per retired instruction on the core's track, with pc, disassembly and cycle),
-//! `quantum` (10000: how many cycles the hart may run ahead of the simulation per tick).
+//! `quantum` (10000: how many cycles the hart may run ahead of the simulation per tick),
+//! `alone_grants` (true: see below; false only to compare, the run is the same).
 //!
 //! ## Memory accesses (the [`DataBus`] of the hart)
 //! * Data in the TCDM window (`tcdm_base`..+1 MiB, aliasing is the interconnect's business):
 //!   [`Route::Timed`], posted on the bound `tcdm` narrow port at the exact cycle of the
-//!   access; the grant's lost arbitrations become stall cycles.
+//!   access; the grant's lost arbitrations become stall cycles. When nothing else can act
+//!   before the cycle after the access ([`TickCtx::horizon`]: the other cores asleep or
+//!   further ahead, the interconnect and RedMulE idle, no event due), the access is
+//!   performed at once through the port's alone grant
+//!   ([`vp_kernel::port::Port::request_alone`]) and the hart runs on in the same tick:
+//!   the same run as posting it, granted at once and collected the cycle after, without
+//!   the round trip (counted as `alone_grants` in the stats). Not while a timeline is
+//!   recorded.
 //! * Data anywhere else that is mapped on the cluster bus (L2, event unit, cluster control,
 //!   RedMulE, stdout, timer, SoC stubs): [`Route::Timed`], performed with `b_transport` at
 //!   its exact cycle, so that accesses of different cores to peripherals and L2 are ordered
@@ -100,9 +108,14 @@ struct Params {
     trace_instructions: bool,
     #[serde(default = "d_quantum")]
     quantum: u64,
+    #[serde(default = "d_true")]
+    alone_grants: bool,
 }
 fn d_quantum() -> u64 {
     10_000
+}
+fn d_true() -> bool {
+    true
 }
 
 /// The component kinds of this crate.
@@ -110,7 +123,7 @@ pub fn kinds() -> Vec<ComponentKind> {
     vec![ComponentKind {
         name: "core",
         summary: "CV32E40P core (RV32IMCF ISS, cycle-timed): TCDM through a narrow port, other targets at their exact cycle; ports 'tcdm', 'boot', 'sleep_info'",
-        params: "index: core index (mhartid[3:0])\nelf: ELF file (relative to the scenario)\nload_elf: load the ELF's segments at elaboration (false)\ncluster: cluster id (0)\ntiming: {fpu_addmul_lat, fpu_others_lat, fpu_divsqrt_cycles} overrides\ntrace_instructions: instruction trace on the core's track (false)\nquantum: max run-ahead cycles per tick (10000)",
+        params: "index: core index (mhartid[3:0])\nelf: ELF file (relative to the scenario)\nload_elf: load the ELF's segments at elaboration (false)\ncluster: cluster id (0)\ntiming: {fpu_addmul_lat, fpu_others_lat, fpu_divsqrt_cycles} overrides\ntrace_instructions: instruction trace on the core's track (false)\nquantum: max run-ahead cycles per tick (10000)\nalone_grants: perform a TCDM access at once when nothing else can act before the cycle after it (true; false: always post it and wait for the grant; same run either way)",
         build,
     }]
 }
@@ -147,6 +160,7 @@ fn build(
         timing,
         trace: p.trace_instructions,
         quantum: p.quantum,
+        alone_grants: p.alone_grants,
         tcdm_base: ctx.tcdm_base,
         tcdm_banks: ctx.tcdm_banks.max(1),
         elf: Rc::new(elf),
@@ -171,6 +185,7 @@ pub struct Core {
     timing: Timing,
     trace: bool,
     quantum: u64,
+    alone_grants: bool,
     tcdm_base: u32,
     tcdm_banks: u32,
     elf: Rc<Elf>,
@@ -193,6 +208,8 @@ struct Counters {
     faults: u64,
     tcdm_accesses: u64,
     bus_accesses: u64,
+    /// TCDM accesses performed at once ([`vp_kernel::port::Port::request_alone`]).
+    alone_grants: u64,
 }
 
 /// What the core is doing between ticks.
@@ -216,6 +233,19 @@ enum Mode {
 struct Unreached {
     write: bool,
     yes: bool,
+}
+
+/// What [`CoreState::grant_alone`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Alone {
+    /// Nothing (tracing, no alone grant on the port, or the interconnect's pass would
+    /// not grant at once): post the access as usual.
+    No,
+    /// Performed and retired.
+    Done,
+    /// Performed with an error response, held for the tick that would have collected it
+    /// (`Mode::Tcdm`, woken the cycle after the access).
+    Held,
 }
 
 /// Timeline state, for slices.
@@ -288,6 +318,7 @@ struct CoreState {
     track: String,
     index: u32,
     quantum: u64,
+    alone_grants: bool,
     trace: bool,
     tcdm_banks: u32,
     clock: Clock,
@@ -311,6 +342,8 @@ struct CoreState {
     elf: Rc<Elf>,
     /// Set at the end of the run (`finish`).
     unreached: Unreached,
+    /// The response of an access granted alone, to collect as a posted one's.
+    held: Option<vp_kernel::port::Resp<u32>>,
 }
 
 impl CoreState {
@@ -569,11 +602,59 @@ impl CoreState {
         Next::Sleep
     }
 
+    /// Perform TCDM access `p` at once through the port's alone grant, when the caller
+    /// knows that nothing else can act before cycle `p.cycle + 1`: the cycle of the access
+    /// and the one in which the core would collect the grant. The run is then the same as
+    /// with the access posted, granted in its cycle without waiting (the interconnect
+    /// accounts it as its pass would) and collected the cycle after, only without the round
+    /// trip; so the counters change as [`CoreState::post_tcdm`] and
+    /// [`CoreState::collect_tcdm`] would change them, with no stall.
+    #[inline(always)]
+    fn grant_alone(&mut self, p: PendingAccess) -> Alone {
+        if self.tracing() {
+            // The timeline's "stalled" slices come from the posted path.
+            return Alone::No;
+        }
+        let Some(port) = self.port.as_ref() else {
+            return Alone::No;
+        };
+        let Some(r) = port.request_alone(
+            p.cycle,
+            vp_kernel::port::NarrowReq {
+                addr: p.req.addr,
+                write: p.req.write,
+                be: p.req.be,
+                wdata: p.req.wdata,
+            },
+        ) else {
+            return Alone::No;
+        };
+        self.count(&p.req);
+        self.n.tcdm_accesses += 1;
+        self.n.alone_grants += 1;
+        if r.error {
+            // Reported by the tick that would have collected it, as for a posted access.
+            self.pending = Some(p);
+            self.held = Some(r);
+            self.mode = Mode::Tcdm { posted: p.cycle };
+            return Alone::Held;
+        }
+        self.pending = None;
+        self.n.stall_cycles += r.waited;
+        let _ = self.hart.complete_access(r.rdata, r.waited);
+        self.mode = Mode::Run;
+        Alone::Done
+    }
+
     /// Collect the response of the posted TCDM access and retire it. `None`: nothing to
     /// collect yet (the grant wakes the core).
     #[inline(always)]
     fn collect_tcdm(&mut self, cx: &TickCtx<'_>, posted: u64) -> Option<Next> {
-        let Some(r) = self.port.as_ref().and_then(|p| p.take_response()) else {
+        let Some(r) = self
+            .held
+            .take()
+            .or_else(|| self.port.as_ref().and_then(|p| p.take_response()))
+        else {
             return Some(Next::Sleep); // the grant wakes us
         };
         let Some(p) = self.pending.take() else {
@@ -619,11 +700,17 @@ impl CoreState {
             }
             Mode::Run | Mode::Sleep { .. } => {}
         }
+        // The cycle the run-ahead quantum counts from: this tick's, or after an access
+        // granted alone in cycle g, g + 1 (the tick that would have collected it).
+        let mut base = now;
+        // The horizon, asked when an access first needs it and again after a bus access
+        // (which can wake others).
+        let mut horizon = None;
         loop {
             let stop = match self.pending {
                 Some(p) => Stop::Timed(p),
                 None => {
-                    let limit = now.saturating_add(self.quantum);
+                    let limit = base.saturating_add(self.quantum);
                     if self.slice != Slice::Running {
                         self.set_slice(Slice::Running, now);
                     }
@@ -642,6 +729,19 @@ impl CoreState {
                     // and the core sleeps until the grant (one tick per access). Not when the
                     // run is ending in this tick: the run never reaches that cycle.
                     if self.bus.is_tcdm(p.req.addr) && (p.cycle <= now || !cx.sim.stopping()) {
+                        if self.alone_grants && p.cycle >= now && !cx.sim.stopping() {
+                            let h = *horizon.get_or_insert_with(|| cx.horizon());
+                            if p.cycle + 1 < h {
+                                match self.grant_alone(p) {
+                                    Alone::Done => {
+                                        base = p.cycle + 1;
+                                        continue;
+                                    }
+                                    Alone::Held => return Next::At(p.cycle + 1),
+                                    Alone::No => {}
+                                }
+                            }
+                        }
                         return self.post_tcdm(cx, p, p.cycle.max(now));
                     }
                     // Other targets have side effects: performed in their own cycle.
@@ -651,7 +751,10 @@ impl CoreState {
                     }
                     let late = now - p.cycle;
                     let first_issue = !matches!(self.mode, Mode::Sleep { .. });
-                    match self.bus_access(&p.req, cx.wake) {
+                    let done = self.bus_access(&p.req, cx.wake);
+                    // The access may have woken others (an event, a register write).
+                    horizon = None;
+                    match done {
                         Ok(Some((rdata, delay))) => {
                             self.pending = None;
                             if let Mode::Sleep { since } = self.mode {
@@ -877,6 +980,7 @@ impl Component for Core {
             track: format!("cluster.core{}", self.index),
             index: self.index,
             quantum: self.quantum,
+            alone_grants: self.alone_grants,
             trace: self.trace,
             tcdm_banks: self.tcdm_banks,
             clock: cx.clock,
@@ -904,6 +1008,7 @@ impl Component for Core {
             trace_on: None,
             elf: self.elf.clone(),
             unreached: Unreached::default(),
+            held: None,
         }));
         let wake = cx.sim.add_clocked(
             cx.domain,
@@ -972,6 +1077,7 @@ impl Component for Core {
             "stores": s.n.stores - (u.yes && u.write) as u64,
             "tcdm_accesses": s.n.tcdm_accesses - u.yes as u64,
             "bus_accesses": s.n.bus_accesses,
+            "alone_grants": s.n.alone_grants,
             "faults": s.n.faults,
             "state": state,
             "pc": format!("{:#010x}", s.hart.pc),
