@@ -22,8 +22,9 @@
 //! * Data in the TCDM window (`tcdm_base`..+1 MiB, aliasing is the interconnect's business):
 //!   [`Route::Timed`], posted on the bound `tcdm` narrow port at the exact cycle of the
 //!   access; the grant's lost arbitrations become stall cycles. When nothing else can act
-//!   before the cycle after the access ([`TickCtx::horizon`]: the other cores asleep or
-//!   further ahead, the interconnect and RedMulE idle, no event due), the access is
+//!   from the access until the core's turn in the cycle after it
+//!   ([`TickCtx::turn_horizon`]: the other cores asleep or further ahead, the interconnect
+//!   and RedMulE idle, no event due), the access is
 //!   performed at once through the port's alone grant
 //!   ([`vp_kernel::port::Port::request_alone`]) and the hart runs on in the same tick:
 //!   the same run as posting it, granted at once and collected the cycle after, without
@@ -703,7 +704,7 @@ impl CoreState {
         // The cycle the run-ahead quantum counts from: this tick's, or after an access
         // granted alone in cycle g, g + 1 (the tick that would have collected it).
         let mut base = now;
-        // The horizon, asked when an access first needs it and again after a bus access
+        // The turn horizon, asked when an access first needs it and again after a bus access
         // (which can wake others).
         let mut horizon = None;
         loop {
@@ -730,7 +731,8 @@ impl CoreState {
                     // run is ending in this tick: the run never reaches that cycle.
                     if self.bus.is_tcdm(p.req.addr) && (p.cycle <= now || !cx.sim.stopping()) {
                         if self.alone_grants && p.cycle >= now && !cx.sim.stopping() {
-                            let h = *horizon.get_or_insert_with(|| cx.horizon());
+                            let h =
+                                *horizon.get_or_insert_with(|| cx.turn_horizon_above(p.cycle + 1));
                             if p.cycle + 1 < h {
                                 match self.grant_alone(p) {
                                     Alone::Done => {

@@ -206,6 +206,80 @@ impl TickCtx<'_> {
         }
         h
     }
+
+    /// The horizon of this participant's turns: the first cycle `c` in which something
+    /// else may act before this participant's turn in `c`, or in `c - 1` after its turn
+    /// there. So for every cycle `d` with `d + 1` before it, nothing else acts between
+    /// this participant's turn in `d` and its turn in `d + 1`: an initiator can do at once
+    /// an access of cycle `d` and what it would do on collecting the grant in `d + 1`.
+    ///
+    /// It differs from [`TickCtx::horizon`] (and is at most one more) by the tick order:
+    /// a participant ordered after this one that wakes in cycle `w` acts in `w` after this
+    /// one's turn, so it bounds this horizon at `w + 1`; every other bound (participants
+    /// ordered before, timed notifications, the run limit, runnable processes) as there.
+    /// Cycles before it but the last are also before [`TickCtx::horizon`]. Computed when
+    /// asked, like [`TickCtx::horizon`]; `cycle` in the general loop.
+    pub fn turn_horizon(&self) -> u64 {
+        self.turn_horizon_above(0)
+    }
+
+    /// [`TickCtx::turn_horizon`] when it lies above `floor`; otherwise some cycle not
+    /// above `floor` (found with less work: for a participant that can only use a
+    /// horizon above `floor`).
+    #[inline]
+    pub fn turn_horizon_above(&self, floor: u64) -> u64 {
+        let Others::Fast {
+            parts,
+            cyc,
+            stop,
+            period_ps,
+        } = self.others
+        else {
+            return self.cycle;
+        };
+        let mut h = stop;
+        let own = self.wake.bit();
+        if parts.len() <= 64 && own != 0 {
+            // Participants first: the bound most often low. Bits below this
+            // participant's are ordered before it.
+            let awake = cyc.awake.get() & !own;
+            let mut bits = awake;
+            while bits != 0 {
+                let i = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                let w = parts[i].wake.get();
+                let w = if (1u64 << i) < own {
+                    w
+                } else {
+                    w.saturating_add(1)
+                };
+                if w <= floor {
+                    return w;
+                }
+                h = h.min(w);
+            }
+        } else {
+            let mut after = false;
+            for p in parts {
+                if p.wake.same(self.wake) {
+                    after = true;
+                } else {
+                    let w = p.wake.get();
+                    h = h.min(if after { w.saturating_add(1) } else { w });
+                }
+            }
+        }
+        if h <= floor {
+            return h;
+        }
+        if self.sim.has_runnable() {
+            h = h.min(self.cycle + 1);
+        }
+        if let Some(t) = self.sim.next_timed_time() {
+            h = h.min(t.ps().div_ceil(period_ps));
+        }
+        h
+    }
 }
 
 /// A per-cycle process.
@@ -499,6 +573,60 @@ mod tests {
                 "n = {n}"
             );
         }
+    }
+
+    /// (cycle, horizon, turn horizon, turn horizon above the floor) of each tick.
+    type Turns = Rc<RefCell<Vec<(u64, u64, u64, u64)>>>;
+
+    /// Records what it sees on each tick.
+    struct TurnProbe {
+        floor: u64,
+        seen: Turns,
+    }
+
+    impl Clocked for TurnProbe {
+        fn tick(&mut self, cx: &mut TickCtx<'_>) -> Next {
+            self.seen.borrow_mut().push((
+                cx.cycle,
+                cx.horizon(),
+                cx.turn_horizon(),
+                cx.turn_horizon_above(self.floor),
+            ));
+            Next::Sleep
+        }
+    }
+
+    #[test]
+    fn the_turn_horizon_counts_participants_ordered_after_one_cycle_later() {
+        // p0, the probe (ticking in cycle 5) and p2 in this order; p0 wakes in `before`,
+        // p2 in `after`.
+        let run = |before: u64, after: u64, floor: u64| {
+            let sim = Sim::new();
+            let d = sim.add_clock("clk", Clock::from_period_ps(1000));
+            let seen = Rc::new(RefCell::new(Vec::new()));
+            let p0 = Rc::new(RefCell::new(Scripted::default()));
+            let probe = Rc::new(RefCell::new(TurnProbe {
+                floor,
+                seen: seen.clone(),
+            }));
+            let p2 = Rc::new(RefCell::new(Scripted::default()));
+            sim.add_clocked(d, "p0", 0, false, p0).at(before);
+            sim.add_clocked(d, "probe", 0, false, probe).at(5);
+            sim.add_clocked(d, "p2", 0, false, p2).at(after);
+            sim.run(None);
+            let v = seen.borrow()[0];
+            v
+        };
+        // p2 in 10 acts after the probe's turn in 10: the turn horizon is 11.
+        assert_eq!(run(20, 10, 0), (5, 10, 11, 11));
+        // p0 in 9 acts before the probe's turn in 9.
+        assert_eq!(run(9, 30, 0), (5, 9, 9, 9));
+        // p0 in 11 and p2 in 10: both bound it at 11.
+        assert_eq!(run(11, 10, 0), (5, 10, 11, 11));
+        // Above a floor it is exact; at or below, some cycle not above the floor.
+        assert_eq!(run(20, 10, 10).3, 11);
+        assert!(run(20, 10, 11).3 <= 11);
+        assert!(run(9, 30, 12).3 <= 12);
     }
 
     #[test]
