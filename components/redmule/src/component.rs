@@ -138,6 +138,9 @@ struct State {
     /// then left in STREAMER_DONE until SOFT_CLEAR and the next job would hang
     /// ([`crate::schedule::w_stream_words`]). Describes that job.
     w_source_stuck: Option<String>,
+    /// The engine's counters of its run ahead (see `Engine::alone_grants`).
+    alone_grants: u64,
+    ahead_cycles: u64,
 }
 
 impl State {
@@ -400,6 +403,13 @@ struct Engine {
     /// Timeline track of the wide-port accesses.
     port_track: String,
     scratch: Scratch,
+    /// Evaluate the cycles before the horizon in one tick (see [`Engine::tick`]); off: one
+    /// tick and one HCI pass per cycle (the same run, for differential tests).
+    run_ahead: bool,
+    /// Accesses granted at once through the alone grant, and cycles evaluated ahead of their
+    /// tick (statistics: `alone_grants`, `ahead_cycles`).
+    alone_grants: u64,
+    ahead_cycles: u64,
 }
 
 /// Append the elements packed in `bytes` (whole elements of `fmt`) to `out` as FP16 (cast in).
@@ -624,23 +634,28 @@ impl Engine {
     }
 }
 
-impl Clocked for Engine {
-    fn tick(&mut self, cx: &mut TickCtx<'_>) -> Next {
+/// What one evaluated cycle leaves the tick to do.
+enum Step {
+    /// The cycle is done; the engine goes on with the next one.
+    Next,
+    /// The tick ends with this answer; `keep`: the job is still the running one.
+    Return(Next, bool),
+}
+
+impl Engine {
+    /// Evaluate schedule cycle `cycle` (`r.next_cycle`): collect last cycle's grant, step the
+    /// schedule, raise the event or end the job, present the next access. The access goes
+    /// through [`vp_kernel::port::Port::request_alone`] when `cycle` lies before `horizon`
+    /// (nothing else can act before it), else it is posted for the HCI's pass.
+    fn step(
+        &mut self,
+        r: &mut Running,
+        geom: Geometry,
+        cycle: u64,
+        horizon: u64,
+        sim: &Sim,
+    ) -> Step {
         let state = self.state.clone();
-        let mut s = state.borrow_mut();
-        let geom = s.geom;
-        let Some(mut r) = s.running.take() else {
-            return Next::Sleep;
-        };
-        drop(s);
-        // Catch up on cycles that passed before the engine could tick (TRIGGER written after
-        // the engine's tick in its cycle): no access is due that early after TRIGGER.
-        while r.next_cycle < cx.cycle {
-            let out = r.sched.cycle(true);
-            let c = r.next_cycle;
-            self.note_stall(&mut r, out.stall, c);
-            r.next_cycle += 1;
-        }
         // Was last cycle's request granted?
         let granted = match r.held {
             Some(a) if r.posted && !self.port.busy() => {
@@ -661,7 +676,7 @@ impl Clocked for Engine {
                         self.port_track.as_str(),
                         stream,
                         clock.period_ps(),
-                        start_ps = clock.time_of(cx.cycle - 1).ps(),
+                        start_ps = clock.time_of(cycle - 1).ps(),
                         addr = a.addr as u64,
                         write = a.write
                     );
@@ -678,60 +693,57 @@ impl Clocked for Engine {
                 // (cols x (stages + 1) FP16 values + 1 word) is wider than the HCI's wide
                 // port, or the address is outside the TCDM. Results would be wrong: stop.
                 let words = geom.depth() * 2 / 4 + 1;
-                cx.sim.fault(
+                sim.fault(
                     state.borrow().name.clone(),
                     format!(
                         "the wide port answered an access error at cycle {}: RedMulE {}x{}x{} needs {words}-word accesses; check platform.interconnect.wide_words and the TCDM size",
                         resp.granted, geom.rows, geom.cols, geom.stages
                     ),
                 );
-                state.borrow_mut().running = Some(r);
-                return Next::Sleep;
+                return Step::Return(Next::Sleep, true);
             }
         }
         let out = r.sched.cycle(granted);
-        self.note_stall(&mut r, out.stall, cx.cycle);
+        self.note_stall(r, out.stall, cycle);
         // Watchdog: a job far beyond any plausible schedule is a model or memory deadlock.
         let limit = r.watchdog;
-        if cx.cycle - r.stats.start_cycle > limit {
+        if cycle - r.stats.start_cycle > limit {
             let j = r.job;
-            cx.sim.fault(
+            sim.fault(
                 state.borrow().name.clone(),
                 format!(
                     "RedMulE job {} ({}x{}x{}) made no end after {limit} cycles ({} reads, {} writes, {} refused grants)",
                     r.stats.id, j.m, j.n, j.k, r.stats.reads, r.stats.writes, r.stats.refused
                 ),
             );
-            state.borrow_mut().running = Some(r);
-            return Next::Sleep;
+            return Step::Return(Next::Sleep, true);
         }
-        r.next_cycle = cx.cycle + 1;
+        r.next_cycle = cycle + 1;
         if out.done {
             // The completion event goes to the committing core (hwpe evt -> event unit). The
             // controller raises it when the Z sink has handed its last store to the store
             // FIFO (redmule_ctrl.sv, hci_core_sink.sv): up to two stores may still drain.
             if let Some(ev) = &self.events {
-                ev.0.raise(1 << r.stats.core, EVENT_LINE, cx.cycle);
+                ev.0.raise(1 << r.stats.core, EVENT_LINE, cycle);
             }
-            r.stats.end_cycle = cx.cycle;
+            r.stats.end_cycle = cycle;
             r.event_raised = true;
-            self.note_stall(&mut r, None, cx.cycle);
+            self.note_stall(r, None, cycle);
             vp_traces::end!(self.track.as_str(), "job");
         }
         if r.sched.deadlocked() {
-            cx.sim.fault(
+            sim.fault(
                 state.borrow().name.clone(),
                 format!("job {}: {}", r.stats.id, r.sched.deadlock_report()),
             );
-            state.borrow_mut().running = Some(r);
-            return Next::Sleep;
+            return Step::Return(Next::Sleep, true);
         }
         if r.event_raised && r.held.is_none() && out.req.is_none() && r.sched.is_drained() {
             // Every store has landed: the job is over and its context is free.
             let mut s = state.borrow_mut();
             s.ctx[r.ctx].state = CtxState::Free;
             s.finished = s.finished.wrapping_add(1);
-            r.stats.drained_cycle = cx.cycle;
+            r.stats.drained_cycle = cycle;
             vp_traces::signal!(self.track.as_str(), "busy", false);
             let j = r.job;
             let shape = JobShape {
@@ -754,12 +766,13 @@ impl Clocked for Engine {
             }
             s.jobs.push(r.stats.clone());
             s.done_event.notify_delta();
-            s.start_next(cx.cycle + 1, cx.cycle + 1);
-            return if s.running.is_some() {
+            s.start_next(cycle + 1, cycle + 1);
+            let next = if s.running.is_some() {
                 Next::Cycle
             } else {
                 Next::Sleep
             };
+            return Step::Return(next, false);
         }
         if let Some(a) = out.req {
             if r.held.is_none() {
@@ -775,16 +788,85 @@ impl Clocked for Engine {
                     r.stats.refused += 1;
                 } else {
                     let held = r.held.expect("set above");
-                    let req = self.request(&mut r, geom, &held);
-                    self.port.request(cx.cycle, req);
+                    let req = self.request(r, geom, &held);
+                    // Alone on the memory: the HCI grants at once what its pass in `cycle`
+                    // would grant (the response is the one the next cycle collects: read
+                    // data is the datapath's business, taken from the TCDM directly).
+                    if cycle < horizon && self.port.request_alone(cycle, req).is_some() {
+                        self.alone_grants += 1;
+                    } else {
+                        self.port.request(cycle, req);
+                    }
                     r.posted = true;
                 }
             }
         }
-        state.borrow_mut().running = Some(r);
-        Next::Cycle
+        Step::Next
     }
+}
 
+impl Clocked for Engine {
+    fn tick(&mut self, cx: &mut TickCtx<'_>) -> Next {
+        let state = self.state.clone();
+        let mut s = state.borrow_mut();
+        let geom = s.geom;
+        let Some(mut r) = s.running.take() else {
+            return Next::Sleep;
+        };
+        if r.next_cycle > cx.cycle {
+            // Woken before the cycle it evaluated up to (the cycles before were done ahead).
+            let at = r.next_cycle;
+            s.running = Some(r);
+            return Next::At(at);
+        }
+        drop(s);
+        // Catch up on cycles that passed before the engine could tick (TRIGGER written after
+        // the engine's tick in its cycle): no access is due that early after TRIGGER.
+        while r.next_cycle < cx.cycle {
+            let out = r.sched.cycle(true);
+            let c = r.next_cycle;
+            self.note_stall(&mut r, out.stall, c);
+            r.next_cycle += 1;
+        }
+        // The cycles before the horizon belong to RedMulE alone (the cores sleep waiting for
+        // its event, the HCI has no other request): evaluate them in this tick, each access
+        // granted at once as the HCI's pass would grant it, until an access has to be posted
+        // (the HCI declined), the horizon, or a cycle that may act outside RedMulE (the event,
+        // a fault). Not with a timeline recorded (its slices would come out of order).
+        let horizon = if self.run_ahead && !vp_traces::enabled() {
+            cx.horizon()
+        } else {
+            cx.cycle
+        };
+        let mut cycle = cx.cycle;
+        loop {
+            if let Step::Return(next, keep) = self.step(&mut r, geom, cycle, horizon, cx.sim) {
+                let mut s = state.borrow_mut();
+                s.alone_grants = self.alone_grants;
+                s.ahead_cycles = self.ahead_cycles;
+                if keep {
+                    s.running = Some(r);
+                }
+                return next;
+            }
+            let next = cycle + 1;
+            if next >= horizon
+                || self.port.busy()
+                || r.event_raised
+                || next - r.stats.start_cycle > r.watchdog
+                || r.sched.may_end_next()
+            {
+                break;
+            }
+            cycle = next;
+            self.ahead_cycles += 1;
+        }
+        let mut s = state.borrow_mut();
+        s.alone_grants = self.alone_grants;
+        s.ahead_cycles = self.ahead_cycles;
+        s.running = Some(r);
+        Next::At(cycle + 1)
+    }
     fn blocked_on(&self) -> Option<String> {
         None
     }
@@ -809,6 +891,14 @@ pub struct Params {
     /// Refuse this share (per mille) of the wide port's grants, at random (seeded).
     #[serde(default)]
     pub deny_permille: u32,
+    /// Evaluate the cycles in which RedMulE is alone on the memory in one tick, its accesses
+    /// granted at once (`Port::request_alone`); false: one tick and one HCI pass per cycle.
+    /// The run is the same either way (a switch for differential tests).
+    #[serde(default = "d_true")]
+    pub run_ahead: bool,
+}
+fn d_true() -> bool {
+    true
 }
 fn d_base() -> u32 {
     0x1020_1000
@@ -832,6 +922,7 @@ pub struct Redmule {
     events: Option<EventsRef>,
     tcdm: Option<TargetRef>,
     deny_permille: u32,
+    run_ahead: bool,
     seed: u64,
 }
 
@@ -897,6 +988,8 @@ impl Redmule {
             reg_reads: 0,
             reg_writes: 0,
             w_source_stuck: None,
+            alone_grants: 0,
+            ahead_cycles: 0,
         };
         Ok(Box::new(Redmule {
             name: name.to_string(),
@@ -906,6 +999,7 @@ impl Redmule {
             events: None,
             tcdm: None,
             deny_permille: p.deny_permille,
+            run_ahead: p.run_ahead,
             seed: ctx.seed_for(name),
         }))
     }
@@ -1016,6 +1110,9 @@ impl Component for Redmule {
             track: format!("cluster.{}", self.name),
             port_track: format!("cluster.{}.port", self.name),
             scratch: Scratch::default(),
+            run_ahead: self.run_ahead,
+            alone_grants: 0,
+            ahead_cycles: 0,
         };
         let wake = cx.sim.add_clocked(
             cx.domain,
@@ -1052,6 +1149,8 @@ impl Component for Redmule {
             "jobs": jobs,
             "register_reads": s.reg_reads,
             "register_writes": s.reg_writes,
+            "alone_grants": s.alone_grants,
+            "ahead_cycles": s.ahead_cycles,
         })
     }
 }
@@ -1061,7 +1160,7 @@ pub fn kind() -> vp_kernel::ComponentKind {
     vp_kernel::ComponentKind {
         name: "redmule",
         summary: "RedMulE matrix engine: registers at 0x10201000, cycle-exact schedule on the HCI wide port",
-        params: "base: register base (0x10201000)\nrows, cols, stages: CE array geometry (12, 4, 3)\ndeny_permille: refuse this share of wide-port grants at random (0)",
+        params: "base: register base (0x10201000)\nrows, cols, stages: CE array geometry (12, 4, 3)\ndeny_permille: refuse this share of wide-port grants at random (0)\nrun_ahead: evaluate the cycles RedMulE is alone on the memory in one tick (true; the same run)",
         build: Redmule::build,
     }
 }
