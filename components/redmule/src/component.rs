@@ -11,8 +11,9 @@
 //! Timing comes from the schedule model; every access it makes is a real request on the
 //! wide port, so a refused grant delays exactly what the RTL's FIFOs let it delay. Data:
 //! the Z values of a 12 x 16 tile are computed (bit-exact, `redmule-numerics`) when the
-//! tile's first store is issued, from the TCDM contents at that moment, and the stores
-//! carry them through the port. This equals the RTL's result unless another initiator
+//! tile's first store is issued, from the TCDM contents at that moment (X and W as they were
+//! at the first store of the tile's row block: they are read once per row block), and the
+//! stores carry them through the port. This equals the RTL's result unless another initiator
 //! rewrites X, W or the tile's Y while the job runs (a race the RTL resolves per beat).
 //!
 //! Departures from the RTL, on purpose: each job context keeps its own registers (the RTL's
@@ -101,6 +102,8 @@ struct Running {
     posted: bool,
     /// Current tile's Z values (FP16), rows x depth, and which tile it is.
     tile: Option<((u32, u32), Vec<u16>)>,
+    /// The row block whose X rows and W the engine's scratch buffers hold.
+    block: Option<u32>,
     stats: JobStats,
     stall: Option<Stall>,
     stall_since: u64,
@@ -300,6 +303,7 @@ impl State {
             held: None,
             posted: false,
             tile: None,
+            block: None,
             stats: JobStats {
                 id: c.id,
                 job: Some(job),
@@ -480,8 +484,17 @@ impl Engine {
     }
 
     /// Compute the Z tile (FP16 values, rows x depth) of row block `tm`, column block `tk` into
-    /// `out`.
-    fn compute_tile(&mut self, job: &Job, geom: Geometry, tm: u32, tk: u32, out: &mut Vec<u16>) {
+    /// `out`. `block`: the row block whose X rows and W are in the scratch buffers (this job's):
+    /// they are read once per row block, at its first tile, in one read each (W row by row
+    /// would take a debug access per row and tile); Y per tile.
+    fn compute_tile(
+        &mut self,
+        job: &Job,
+        geom: Geometry,
+        (tm, tk): (u32, u32),
+        block: &mut Option<u32>,
+        out: &mut Vec<u16>,
+    ) {
         let rows = geom.rows as usize;
         let depth = geom.depth() as usize;
         let eb = job.fmt.bytes_per_elem() as u32;
@@ -495,18 +508,22 @@ impl Engine {
             return;
         }
         let valid_rows = rows.min(m.saturating_sub(r0));
-        // W columns c0..c0+cols of every row n; the X rows of the block; their Y (= Z) rows.
+        // W (all of it, N x K) and the X rows of the block, once per block; the tile's Y
+        // (= Z) rows.
         let mut w = std::mem::take(&mut self.scratch.w);
         let mut x = std::mem::take(&mut self.scratch.x);
         let mut y = std::mem::take(&mut self.scratch.y);
         let mut z = std::mem::take(&mut self.scratch.z);
-        self.load_rows(job, job.w + (c0 as u32) * eb, (n, cols, k), &mut w);
-        self.load_rows(
-            job,
-            job.x + (r0 * n) as u32 * eb,
-            (valid_rows, n, n),
-            &mut x,
-        );
+        if *block != Some(tm) {
+            self.load_rows(job, job.w, (1, n * k, n * k), &mut w);
+            self.load_rows(
+                job,
+                job.x + (r0 * n) as u32 * eb,
+                (valid_rows, n, n),
+                &mut x,
+            );
+            *block = Some(tm);
+        }
         y.clear();
         if job.op.uses_y() {
             let yz = job.z + ((r0 * k + c0) as u32) * eb;
@@ -515,8 +532,8 @@ impl Engine {
         z.clear();
         z.resize(cols, 0);
         let view = Fp16View {
-            data: &w,
-            stride: cols,
+            data: &w[c0..],
+            stride: k,
         };
         for r in 0..valid_rows {
             let xr = &x[r * n..(r + 1) * n];
@@ -546,7 +563,7 @@ impl Engine {
         let key = (a.tile_m, a.tile_k);
         if r.tile.as_ref().is_none_or(|(k, _)| *k != key) {
             let mut t = r.tile.take().map(|(_, t)| t).unwrap_or_default();
-            self.compute_tile(&r.job, geom, a.tile_m, a.tile_k, &mut t);
+            self.compute_tile(&r.job, geom, key, &mut r.block, &mut t);
             r.tile = Some((key, t));
         }
         let job = r.job;
