@@ -98,8 +98,12 @@ struct Running {
     next_cycle: u64,
     /// The access the schedule presents, until granted.
     held: Option<WideAccess>,
-    /// Whether `held` is posted on the port (false after a simulated refusal).
+    /// Whether `held` is posted on the port (false after a simulated refusal) or was granted
+    /// at once by the alone grant.
     posted: bool,
+    /// Whether `held` went through the port's post (its response is to be collected), not
+    /// the alone grant.
+    on_port: bool,
     /// Current tile's Z values (FP16), rows x depth, and which tile it is.
     tile: Option<((u32, u32), Vec<u16>)>,
     /// The row block whose X rows and W the engine's scratch buffers hold.
@@ -302,6 +306,7 @@ impl State {
             next_cycle: start,
             held: None,
             posted: false,
+            on_port: false,
             tile: None,
             block: None,
             stats: JobStats {
@@ -410,6 +415,8 @@ struct Engine {
     /// Evaluate the cycles before the horizon in one tick (see [`Engine::tick`]); off: one
     /// tick and one HCI pass per cycle (the same run, for differential tests).
     run_ahead: bool,
+    /// `vp_traces::enabled()` at the start of the tick.
+    traces: bool,
     /// Accesses granted at once through the alone grant, and cycles evaluated ahead of their
     /// tick (statistics: `alone_grants`, `ahead_cycles`).
     alone_grants: u64,
@@ -664,24 +671,29 @@ impl Engine {
     /// schedule, raise the event or end the job, present the next access. The access goes
     /// through [`vp_kernel::port::Port::request_alone`] when `cycle` lies before `horizon`
     /// (nothing else can act before it), else it is posted for the HCI's pass.
+    /// `ahead`: `cycle` lies after the tick's own cycle.
+    #[allow(clippy::too_many_arguments)]
     fn step(
         &mut self,
         r: &mut Running,
         geom: Geometry,
         cycle: u64,
+        ahead: bool,
         horizon: u64,
         sim: &Sim,
     ) -> Step {
         let state = self.state.clone();
         // Was last cycle's request granted?
+        let mut collect = false;
         let granted = match r.held {
             Some(a) if r.posted && !self.port.busy() => {
+                collect = r.on_port;
                 if a.write {
                     r.stats.writes += 1;
                 } else {
                     r.stats.reads += 1;
                 }
-                if vp_traces::enabled() {
+                if self.traces {
                     let stream = match a.stream {
                         crate::schedule::Stream::X => "X",
                         crate::schedule::Stream::W => "W",
@@ -704,7 +716,12 @@ impl Engine {
             Some(_) => false,
             None => true,
         };
-        if let Some(resp) = self.port.take_response() {
+        // (An alone grant leaves no response on the port.)
+        if let Some(resp) = if collect {
+            self.port.take_response()
+        } else {
+            None
+        } {
             if resp.error {
                 // The interconnect refused the access as malformed: the array's word
                 // (cols x (stages + 1) FP16 values + 1 word) is wider than the HCI's wide
@@ -748,7 +765,10 @@ impl Engine {
             self.note_stall(r, None, cycle);
             vp_traces::end!(self.track.as_str(), "job");
         }
-        if r.sched.deadlocked() {
+        // A cycle evaluated ahead of its tick can neither end the job nor deadlock it
+        // (`Schedule::may_end_next` was false before it).
+        debug_assert!(!ahead || !(out.done || r.sched.deadlocked()));
+        if !ahead && r.sched.deadlocked() {
             sim.fault(
                 state.borrow().name.clone(),
                 format!("job {}: {}", r.stats.id, r.sched.deadlock_report()),
@@ -809,10 +829,11 @@ impl Engine {
                     // Alone on the memory: the HCI grants at once what its pass in `cycle`
                     // would grant (the response is the one the next cycle collects: read
                     // data is the datapath's business, taken from the TCDM directly).
-                    if cycle < horizon && self.port.request_alone(cycle, req).is_some() {
-                        self.alone_grants += 1;
-                    } else {
+                    r.on_port = !(cycle < horizon && self.port.request_alone(cycle, req).is_some());
+                    if r.on_port {
                         self.port.request(cycle, req);
+                    } else {
+                        self.alone_grants += 1;
                     }
                     r.posted = true;
                 }
@@ -850,14 +871,17 @@ impl Clocked for Engine {
         // granted at once as the HCI's pass would grant it, until an access has to be posted
         // (the HCI declined), the horizon, or a cycle that may act outside RedMulE (the event,
         // a fault). Not with a timeline recorded (its slices would come out of order).
-        let horizon = if self.run_ahead && !vp_traces::enabled() {
+        self.traces = vp_traces::enabled();
+        let horizon = if self.run_ahead && !self.traces {
             cx.horizon()
         } else {
             cx.cycle
         };
         let mut cycle = cx.cycle;
         loop {
-            if let Step::Return(next, keep) = self.step(&mut r, geom, cycle, horizon, cx.sim) {
+            if let Step::Return(next, keep) =
+                self.step(&mut r, geom, cycle, cycle > cx.cycle, horizon, cx.sim)
+            {
                 let mut s = state.borrow_mut();
                 s.alone_grants = self.alone_grants;
                 s.ahead_cycles = self.ahead_cycles;
@@ -1128,6 +1152,7 @@ impl Component for Redmule {
             port_track: format!("cluster.{}.port", self.name),
             scratch: Scratch::default(),
             run_ahead: self.run_ahead,
+            traces: false,
             alone_grants: 0,
             ahead_cycles: 0,
         };

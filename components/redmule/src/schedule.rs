@@ -2258,10 +2258,10 @@ impl Schedule {
         // which the last replayed cycle hands over to.
         let event = m.ctrl == CtrlState::Finished || (m.evt && !m.finished);
         // `quiet` grows by one per cycle at most: in a replayed period the recorded values
-        // follow the same rule, at its end the model's own goes on, and a refusal falls back
-        // after a cycle with a request (quiet 0).
+        // (at most the template's largest), at its end the model's own goes on, and a
+        // refusal falls back after a cycle with a request (quiet 0).
         let quiet = match &self.rp.active {
-            Some(a) => self.rp.last_quiet(a).max(m.quiet),
+            Some(a) => a.max_quiet.max(m.quiet),
             None => m.quiet,
         };
         event || quiet.saturating_add(1) >= DEADLOCK_QUIET_CYCLES

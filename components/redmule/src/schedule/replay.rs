@@ -756,6 +756,8 @@ pub(super) struct Active {
     tmpl: usize,
     /// Per stream (X, W, Y, Z), the move of the template's metadata.
     shift: [Meta; 4],
+    /// The largest `quiet` recorded in the template (bounds every replayed one).
+    pub(super) max_quiet: u32,
 }
 
 /// Templates with the right key tried at a boundary (bounds the cost of a boundary where none
@@ -1041,6 +1043,7 @@ impl super::Schedule {
                         pos: 0,
                         tmpl: i,
                         shift: pl.meta,
+                        max_quiet: rp.tmpls[i].outs.iter().map(|r| r.quiet).max().unwrap_or(0),
                     });
                     // The model jumps to the end of the period; its start is kept for a
                     // refusal (`fall_back`).
