@@ -671,14 +671,11 @@ impl Engine {
     /// schedule, raise the event or end the job, present the next access. The access goes
     /// through [`vp_kernel::port::Port::request_alone`] when `cycle` lies before `horizon`
     /// (nothing else can act before it), else it is posted for the HCI's pass.
-    /// `ahead`: `cycle` lies after the tick's own cycle.
-    #[allow(clippy::too_many_arguments)]
     fn step(
         &mut self,
         r: &mut Running,
         geom: Geometry,
         cycle: u64,
-        ahead: bool,
         horizon: u64,
         sim: &Sim,
     ) -> Step {
@@ -765,10 +762,7 @@ impl Engine {
             self.note_stall(r, None, cycle);
             vp_traces::end!(self.track.as_str(), "job");
         }
-        // A cycle evaluated ahead of its tick can neither end the job nor deadlock it
-        // (`Schedule::may_end_next` was false before it).
-        debug_assert!(!ahead || !(out.done || r.sched.deadlocked()));
-        if !ahead && r.sched.deadlocked() {
+        if r.sched.deadlocked() {
             sim.fault(
                 state.borrow().name.clone(),
                 format!("job {}: {}", r.stats.id, r.sched.deadlock_report()),
@@ -811,7 +805,60 @@ impl Engine {
             };
             return Step::Return(next, false);
         }
-        if let Some(a) = out.req {
+        self.present(r, geom, cycle, horizon, out.req);
+        Step::Next
+    }
+
+    /// End of a tick: the job back in the state (unless it ended), the counters published.
+    fn put_back(&self, r: Option<Box<Running>>) {
+        let mut s = self.state.borrow_mut();
+        s.alone_grants = self.alone_grants;
+        s.ahead_cycles = self.ahead_cycles;
+        if r.is_some() {
+            s.running = r;
+        }
+    }
+
+    /// A cycle evaluated ahead of its tick: [`Engine::step`] without what cannot happen
+    /// there (the tick's loop guarantees it): the port holds no request and no response (the
+    /// last access was granted alone), no timeline is recorded, the schedule can neither
+    /// end nor deadlock in it (`Schedule::may_end_next` was false), the watchdog is far.
+    #[inline(always)]
+    fn step_ahead(&mut self, r: &mut Running, geom: Geometry, cycle: u64, horizon: u64) {
+        debug_assert!(!self.port.busy() && !self.traces && !r.event_raised);
+        debug_assert!(!(r.posted && r.held.is_some() && r.on_port));
+        let granted = match r.held {
+            Some(a) if r.posted => {
+                if a.write {
+                    r.stats.writes += 1;
+                } else {
+                    r.stats.reads += 1;
+                }
+                r.held = None;
+                true
+            }
+            Some(_) => false,
+            None => true,
+        };
+        let out = r.sched.cycle(granted);
+        self.note_stall(r, out.stall, cycle);
+        r.next_cycle = cycle + 1;
+        debug_assert!(!(out.done || r.sched.deadlocked()));
+        self.present(r, geom, cycle, horizon, out.req);
+    }
+
+    /// Present the schedule's access `req` of `cycle` (held until granted): drawn for a
+    /// simulated refusal, then granted at once alone (before `horizon`) or posted.
+    #[inline(always)]
+    fn present(
+        &mut self,
+        r: &mut Running,
+        geom: Geometry,
+        cycle: u64,
+        horizon: u64,
+        req: Option<WideAccess>,
+    ) {
+        if let Some(a) = req {
             if r.held.is_none() {
                 r.held = Some(a);
                 r.posted = false;
@@ -839,7 +886,6 @@ impl Engine {
                 }
             }
         }
-        Step::Next
     }
 }
 
@@ -878,34 +924,31 @@ impl Clocked for Engine {
             cx.cycle
         };
         let mut cycle = cx.cycle;
+        if let Step::Return(next, keep) = self.step(&mut r, geom, cycle, horizon, cx.sim) {
+            self.put_back(keep.then_some(r));
+            return next;
+        }
+        // Ahead up to the horizon and no further than the watchdog's cycle (its fault must
+        // come in its own tick); the event can only have come in the step above.
+        let end = horizon.min(
+            (r.stats.start_cycle)
+                .saturating_add(r.watchdog)
+                .saturating_add(1),
+        );
+        if r.event_raised {
+            self.put_back(Some(r));
+            return Next::Cycle;
+        }
         loop {
-            if let Step::Return(next, keep) =
-                self.step(&mut r, geom, cycle, cycle > cx.cycle, horizon, cx.sim)
-            {
-                let mut s = state.borrow_mut();
-                s.alone_grants = self.alone_grants;
-                s.ahead_cycles = self.ahead_cycles;
-                if keep {
-                    s.running = Some(r);
-                }
-                return next;
-            }
             let next = cycle + 1;
-            if next >= horizon
-                || self.port.busy()
-                || r.event_raised
-                || next - r.stats.start_cycle > r.watchdog
-                || r.sched.may_end_next()
-            {
+            if next >= end || self.port.busy() || r.sched.may_end_next() {
                 break;
             }
             cycle = next;
             self.ahead_cycles += 1;
+            self.step_ahead(&mut r, geom, cycle, horizon);
         }
-        let mut s = state.borrow_mut();
-        s.alone_grants = self.alone_grants;
-        s.ahead_cycles = self.ahead_cycles;
-        s.running = Some(r);
+        self.put_back(Some(r));
         Next::At(cycle + 1)
     }
     fn blocked_on(&self) -> Option<String> {
