@@ -417,6 +417,8 @@ struct Engine {
     run_ahead: bool,
     /// `vp_traces::enabled()` at the start of the tick.
     traces: bool,
+    /// A load of the array's word (`request` for address 0), copied for each load.
+    read_req: WideReq,
     /// Accesses granted at once through the alone grant, and cycles evaluated ahead of their
     /// tick (statistics: `alone_grants`, `ahead_cycles`).
     alone_grants: u64,
@@ -452,9 +454,11 @@ impl Engine {
     fn read_raw(&mut self, addr: u32, len: usize) {
         let mut p = Payload::read(addr as u64, 0);
         p.data = std::mem::take(&mut self.scratch.raw);
-        p.data.clear();
+        // (The buffer's old bytes are overwritten by the read: no zero fill first.)
         p.data.resize(len, 0);
-        self.tcdm.borrow_mut().debug_transport(&mut p);
+        if self.tcdm.borrow_mut().debug_transport(&mut p) != len {
+            p.data.fill(0);
+        }
         self.scratch.raw = std::mem::take(&mut p.data);
     }
 
@@ -872,7 +876,14 @@ impl Engine {
                     r.stats.refused += 1;
                 } else {
                     let held = r.held.expect("set above");
-                    let req = self.request(r, geom, &held);
+                    let req = if held.write {
+                        self.request(r, geom, &held)
+                    } else {
+                        WideReq {
+                            addr: held.addr,
+                            ..self.read_req
+                        }
+                    };
                     // Alone on the memory: the HCI grants at once what its pass in `cycle`
                     // would grant (the response is the one the next cycle collects: read
                     // data is the datapath's business, taken from the TCDM directly).
@@ -1196,6 +1207,11 @@ impl Component for Redmule {
             scratch: Scratch::default(),
             run_ahead: self.run_ahead,
             traces: false,
+            read_req: {
+                let geom = self.state.borrow().geom;
+                let words = (geom.depth() * 2 / 4 + 1).min(WIDE_MAX_WORDS as u32) as u8;
+                WideReq::read(0, words)
+            },
             alone_grants: 0,
             ahead_cycles: 0,
         };
