@@ -216,6 +216,11 @@ fn a_long_job_alone_is_evaluated_ahead_and_unchanged() {
     );
     let (g2, _, _) = compare(&busy, &dir, "busy");
     assert!(g2 > 0 && g2 < g, "{g2}");
+    // A run limit in the middle of the job: the run ahead stops before it, and the run
+    // stops in the same state (statistics of the unfinished job's memory traffic included).
+    let cut = format!("{base}run:\n  max_cycles: 9001\n");
+    let (g3, a3, _) = compare(&cut, &dir, "cut");
+    assert!(g3 > 0 && a3 < 9001, "{g3} {a3}");
     let _ = std::fs::remove_dir_all(dir);
 }
 
