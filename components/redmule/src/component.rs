@@ -863,10 +863,15 @@ impl Engine {
         req: Option<WideAccess>,
     ) {
         if let Some(a) = req {
-            if r.held.is_none() {
-                r.held = Some(a);
-                r.posted = false;
-            }
+            // (The held access is taken from where it is, not read back after storing it.)
+            let held = match r.held {
+                Some(h) => h,
+                None => {
+                    r.held = Some(a);
+                    r.posted = false;
+                    a
+                }
+            };
             if !r.posted {
                 // A memory-pressure what-if: refuse this share of grants (seeded). A refused
                 // request is not posted this cycle; the schedule sees the refusal next cycle.
@@ -875,7 +880,6 @@ impl Engine {
                 if deny {
                     r.stats.refused += 1;
                 } else {
-                    let held = r.held.expect("set above");
                     let req = if held.write {
                         self.request(r, geom, &held)
                     } else {
