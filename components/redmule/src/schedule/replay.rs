@@ -550,6 +550,8 @@ fn digest(m: &Model, d: &mut Digest) {
 /// set to a constant during it.
 #[derive(Clone, Debug)]
 struct Template {
+    /// `a.key`, kept here: the search at a boundary compares it for every template.
+    key: u64,
     a: Box<Digest>,
     end: Box<Model>,
     outs: Vec<Rec>,
@@ -976,6 +978,7 @@ impl super::Schedule {
                 let sig = pin_sig(a.key, pin, &a.v, a.rr);
                 let cap = rp.cur.len();
                 let t = Template {
+                    key: a.key,
                     a,
                     end: Box::new(*m),
                     outs: std::mem::replace(&mut rp.cur, Vec::with_capacity(cap)),
@@ -1016,7 +1019,7 @@ impl super::Schedule {
                     _ => rp.mru[k - 1],
                 };
                 let tp = &rp.tmpls[i];
-                if tp.a.key != dg.key {
+                if tp.key != dg.key {
                     continue;
                 }
                 let sig = match sigs[..nsigs].iter().find(|(p, _)| *p == tp.pin) {
