@@ -588,15 +588,14 @@ impl Engine {
             let vals = &tile[a.row as usize * depth..(a.row as usize + 1) * depth];
             let off = (a.byte_addr - a.addr) as usize;
             let n_el = (a.bytes as usize / eb).min(depth);
-            for (e, &h) in vals.iter().take(n_el).enumerate() {
-                let v = job.fmt.from_fp16(h);
-                for b in 0..eb {
-                    let pos = off + e * eb + b;
-                    if pos < bytes.len() {
-                        bytes[pos] = (v >> (8 * b)) as u8;
-                        be |= 1 << pos;
-                    }
-                }
+            // The elements' bytes from `off` on, as many as the beat holds.
+            let n = (n_el * eb).min(bytes.len() - off);
+            if n > 0 {
+                be = (u64::MAX >> (64 - n)) << off;
+            }
+            for (d, &h) in bytes[off..off + n].chunks_mut(eb).zip(vals) {
+                let v = job.fmt.from_fp16(h).to_le_bytes();
+                d.copy_from_slice(&v[..d.len()]);
             }
         }
         for (i, w) in req.wdata.iter_mut().enumerate() {
