@@ -16,6 +16,13 @@
 //! stores carry them through the port. This equals the RTL's result unless another initiator
 //! rewrites X, W or the tile's Y while the job runs (a race the RTL resolves per beat).
 //!
+//! Run ahead: the cycles before the tick's horizon (`TickCtx::horizon`: nothing else can act
+//! before it, e.g. the cores sleep waiting for the event) are evaluated in one tick, each
+//! access granted at once by the HCI as its pass would grant it (`Port::request_alone`); the
+//! engine stops before a cycle that may raise the event or fault, and posts as usual when the
+//! HCI declines. The run is the same cycle for cycle (param `run_ahead: false` turns it off;
+//! statistics `alone_grants` and `ahead_cycles` count it).
+//!
 //! Departures from the RTL, on purpose: each job context keeps its own registers (the RTL's
 //! tiler reads the running context's sizes, so a job queued behind another inherits them);
 //! Z rows at and beyond M, which the RTL writes past the end of Z (`y_width` in
