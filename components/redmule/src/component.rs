@@ -11,9 +11,17 @@
 //! Timing comes from the schedule model; every access it makes is a real request on the
 //! wide port, so a refused grant delays exactly what the RTL's FIFOs let it delay. Data:
 //! the Z values of a 12 x 16 tile are computed (bit-exact, `redmule-numerics`) when the
-//! tile's first store is issued, from the TCDM contents at that moment, and the stores
-//! carry them through the port. This equals the RTL's result unless another initiator
+//! tile's first store is issued, from the TCDM contents at that moment (X and W as they were
+//! at the first store of the tile's row block: they are read once per row block), and the
+//! stores carry them through the port. This equals the RTL's result unless another initiator
 //! rewrites X, W or the tile's Y while the job runs (a race the RTL resolves per beat).
+//!
+//! Run ahead: the cycles before the tick's horizon (`TickCtx::horizon`: nothing else can act
+//! before it, e.g. the cores sleep waiting for the event) are evaluated in one tick, each
+//! access granted at once by the HCI as its pass would grant it (`Port::request_alone`); the
+//! engine stops before a cycle that may raise the event or fault, and posts as usual when the
+//! HCI declines. The run is the same cycle for cycle (param `run_ahead: false` turns it off;
+//! statistics `alone_grants` and `ahead_cycles` count it).
 //!
 //! Departures from the RTL, on purpose: each job context keeps its own registers (the RTL's
 //! tiler reads the running context's sizes, so a job queued behind another inherits them);
@@ -97,10 +105,16 @@ struct Running {
     next_cycle: u64,
     /// The access the schedule presents, until granted.
     held: Option<WideAccess>,
-    /// Whether `held` is posted on the port (false after a simulated refusal).
+    /// Whether `held` is posted on the port (false after a simulated refusal) or was granted
+    /// at once by the alone grant.
     posted: bool,
+    /// Whether `held` went through the port's post (its response is to be collected), not
+    /// the alone grant.
+    on_port: bool,
     /// Current tile's Z values (FP16), rows x depth, and which tile it is.
     tile: Option<((u32, u32), Vec<u16>)>,
+    /// The row block whose X rows and W the engine's scratch buffers hold.
+    block: Option<u32>,
     stats: JobStats,
     stall: Option<Stall>,
     stall_since: u64,
@@ -138,6 +152,9 @@ struct State {
     /// then left in STREAMER_DONE until SOFT_CLEAR and the next job would hang
     /// ([`crate::schedule::w_stream_words`]). Describes that job.
     w_source_stuck: Option<String>,
+    /// The engine's counters of its run ahead (see `Engine::alone_grants`).
+    alone_grants: u64,
+    ahead_cycles: u64,
 }
 
 impl State {
@@ -296,7 +313,9 @@ impl State {
             next_cycle: start,
             held: None,
             posted: false,
+            on_port: false,
             tile: None,
+            block: None,
             stats: JobStats {
                 id: c.id,
                 job: Some(job),
@@ -400,6 +419,17 @@ struct Engine {
     /// Timeline track of the wide-port accesses.
     port_track: String,
     scratch: Scratch,
+    /// Evaluate the cycles before the horizon in one tick (see [`Engine::tick`]); off: one
+    /// tick and one HCI pass per cycle (the same run, for differential tests).
+    run_ahead: bool,
+    /// `vp_traces::enabled()` at the start of the tick.
+    traces: bool,
+    /// A load of the array's word (`request` for address 0), copied for each load.
+    read_req: WideReq,
+    /// Accesses granted at once through the alone grant, and cycles evaluated ahead of their
+    /// tick (statistics: `alone_grants`, `ahead_cycles`).
+    alone_grants: u64,
+    ahead_cycles: u64,
 }
 
 /// Append the elements packed in `bytes` (whole elements of `fmt`) to `out` as FP16 (cast in).
@@ -431,9 +461,11 @@ impl Engine {
     fn read_raw(&mut self, addr: u32, len: usize) {
         let mut p = Payload::read(addr as u64, 0);
         p.data = std::mem::take(&mut self.scratch.raw);
-        p.data.clear();
+        // (The buffer's old bytes are overwritten by the read: no zero fill first.)
         p.data.resize(len, 0);
-        self.tcdm.borrow_mut().debug_transport(&mut p);
+        if self.tcdm.borrow_mut().debug_transport(&mut p) != len {
+            p.data.fill(0);
+        }
         self.scratch.raw = std::mem::take(&mut p.data);
     }
 
@@ -470,8 +502,17 @@ impl Engine {
     }
 
     /// Compute the Z tile (FP16 values, rows x depth) of row block `tm`, column block `tk` into
-    /// `out`.
-    fn compute_tile(&mut self, job: &Job, geom: Geometry, tm: u32, tk: u32, out: &mut Vec<u16>) {
+    /// `out`. `block`: the row block whose X rows and W are in the scratch buffers (this job's):
+    /// they are read once per row block, at its first tile, in one read each (W row by row
+    /// would take a debug access per row and tile); Y per tile.
+    fn compute_tile(
+        &mut self,
+        job: &Job,
+        geom: Geometry,
+        (tm, tk): (u32, u32),
+        block: &mut Option<u32>,
+        out: &mut Vec<u16>,
+    ) {
         let rows = geom.rows as usize;
         let depth = geom.depth() as usize;
         let eb = job.fmt.bytes_per_elem() as u32;
@@ -485,18 +526,22 @@ impl Engine {
             return;
         }
         let valid_rows = rows.min(m.saturating_sub(r0));
-        // W columns c0..c0+cols of every row n; the X rows of the block; their Y (= Z) rows.
+        // W (all of it, N x K) and the X rows of the block, once per block; the tile's Y
+        // (= Z) rows.
         let mut w = std::mem::take(&mut self.scratch.w);
         let mut x = std::mem::take(&mut self.scratch.x);
         let mut y = std::mem::take(&mut self.scratch.y);
         let mut z = std::mem::take(&mut self.scratch.z);
-        self.load_rows(job, job.w + (c0 as u32) * eb, (n, cols, k), &mut w);
-        self.load_rows(
-            job,
-            job.x + (r0 * n) as u32 * eb,
-            (valid_rows, n, n),
-            &mut x,
-        );
+        if *block != Some(tm) {
+            self.load_rows(job, job.w, (1, n * k, n * k), &mut w);
+            self.load_rows(
+                job,
+                job.x + (r0 * n) as u32 * eb,
+                (valid_rows, n, n),
+                &mut x,
+            );
+            *block = Some(tm);
+        }
         y.clear();
         if job.op.uses_y() {
             let yz = job.z + ((r0 * k + c0) as u32) * eb;
@@ -505,8 +550,8 @@ impl Engine {
         z.clear();
         z.resize(cols, 0);
         let view = Fp16View {
-            data: &w,
-            stride: cols,
+            data: &w[c0..],
+            stride: k,
         };
         for r in 0..valid_rows {
             let xr = &x[r * n..(r + 1) * n];
@@ -536,7 +581,7 @@ impl Engine {
         let key = (a.tile_m, a.tile_k);
         if r.tile.as_ref().is_none_or(|(k, _)| *k != key) {
             let mut t = r.tile.take().map(|(_, t)| t).unwrap_or_default();
-            self.compute_tile(&r.job, geom, a.tile_m, a.tile_k, &mut t);
+            self.compute_tile(&r.job, geom, key, &mut r.block, &mut t);
             r.tile = Some((key, t));
         }
         let job = r.job;
@@ -550,15 +595,14 @@ impl Engine {
             let vals = &tile[a.row as usize * depth..(a.row as usize + 1) * depth];
             let off = (a.byte_addr - a.addr) as usize;
             let n_el = (a.bytes as usize / eb).min(depth);
-            for (e, &h) in vals.iter().take(n_el).enumerate() {
-                let v = job.fmt.from_fp16(h);
-                for b in 0..eb {
-                    let pos = off + e * eb + b;
-                    if pos < bytes.len() {
-                        bytes[pos] = (v >> (8 * b)) as u8;
-                        be |= 1 << pos;
-                    }
-                }
+            // The elements' bytes from `off` on, as many as the beat holds.
+            let n = (n_el * eb).min(bytes.len() - off);
+            if n > 0 {
+                be = (u64::MAX >> (64 - n)) << off;
+            }
+            for (d, &h) in bytes[off..off + n].chunks_mut(eb).zip(vals) {
+                let v = job.fmt.from_fp16(h).to_le_bytes();
+                d.copy_from_slice(&v[..d.len()]);
             }
         }
         for (i, w) in req.wdata.iter_mut().enumerate() {
@@ -624,32 +668,39 @@ impl Engine {
     }
 }
 
-impl Clocked for Engine {
-    fn tick(&mut self, cx: &mut TickCtx<'_>) -> Next {
+/// What one evaluated cycle leaves the tick to do.
+enum Step {
+    /// The cycle is done; the engine goes on with the next one.
+    Next,
+    /// The tick ends with this answer; `keep`: the job is still the running one.
+    Return(Next, bool),
+}
+
+impl Engine {
+    /// Evaluate schedule cycle `cycle` (`r.next_cycle`): collect last cycle's grant, step the
+    /// schedule, raise the event or end the job, present the next access. The access goes
+    /// through [`vp_kernel::port::Port::request_alone`] when `cycle` lies before `horizon`
+    /// (nothing else can act before it), else it is posted for the HCI's pass.
+    fn step(
+        &mut self,
+        r: &mut Running,
+        geom: Geometry,
+        cycle: u64,
+        horizon: u64,
+        sim: &Sim,
+    ) -> Step {
         let state = self.state.clone();
-        let mut s = state.borrow_mut();
-        let geom = s.geom;
-        let Some(mut r) = s.running.take() else {
-            return Next::Sleep;
-        };
-        drop(s);
-        // Catch up on cycles that passed before the engine could tick (TRIGGER written after
-        // the engine's tick in its cycle): no access is due that early after TRIGGER.
-        while r.next_cycle < cx.cycle {
-            let out = r.sched.cycle(true);
-            let c = r.next_cycle;
-            self.note_stall(&mut r, out.stall, c);
-            r.next_cycle += 1;
-        }
         // Was last cycle's request granted?
+        let mut collect = false;
         let granted = match r.held {
             Some(a) if r.posted && !self.port.busy() => {
+                collect = r.on_port;
                 if a.write {
                     r.stats.writes += 1;
                 } else {
                     r.stats.reads += 1;
                 }
-                if vp_traces::enabled() {
+                if self.traces {
                     let stream = match a.stream {
                         crate::schedule::Stream::X => "X",
                         crate::schedule::Stream::W => "W",
@@ -661,7 +712,7 @@ impl Clocked for Engine {
                         self.port_track.as_str(),
                         stream,
                         clock.period_ps(),
-                        start_ps = clock.time_of(cx.cycle - 1).ps(),
+                        start_ps = clock.time_of(cycle - 1).ps(),
                         addr = a.addr as u64,
                         write = a.write
                     );
@@ -672,66 +723,68 @@ impl Clocked for Engine {
             Some(_) => false,
             None => true,
         };
-        if let Some(resp) = self.port.take_response() {
+        // (An alone grant leaves no response on the port.)
+        if let Some(resp) = if collect {
+            self.port.take_response()
+        } else {
+            None
+        } {
             if resp.error {
                 // The interconnect refused the access as malformed: the array's word
                 // (cols x (stages + 1) FP16 values + 1 word) is wider than the HCI's wide
                 // port, or the address is outside the TCDM. Results would be wrong: stop.
                 let words = geom.depth() * 2 / 4 + 1;
-                cx.sim.fault(
+                sim.fault(
                     state.borrow().name.clone(),
                     format!(
                         "the wide port answered an access error at cycle {}: RedMulE {}x{}x{} needs {words}-word accesses; check platform.interconnect.wide_words and the TCDM size",
                         resp.granted, geom.rows, geom.cols, geom.stages
                     ),
                 );
-                state.borrow_mut().running = Some(r);
-                return Next::Sleep;
+                return Step::Return(Next::Sleep, true);
             }
         }
         let out = r.sched.cycle(granted);
-        self.note_stall(&mut r, out.stall, cx.cycle);
+        self.note_stall(r, out.stall, cycle);
         // Watchdog: a job far beyond any plausible schedule is a model or memory deadlock.
         let limit = r.watchdog;
-        if cx.cycle - r.stats.start_cycle > limit {
+        if cycle - r.stats.start_cycle > limit {
             let j = r.job;
-            cx.sim.fault(
+            sim.fault(
                 state.borrow().name.clone(),
                 format!(
                     "RedMulE job {} ({}x{}x{}) made no end after {limit} cycles ({} reads, {} writes, {} refused grants)",
                     r.stats.id, j.m, j.n, j.k, r.stats.reads, r.stats.writes, r.stats.refused
                 ),
             );
-            state.borrow_mut().running = Some(r);
-            return Next::Sleep;
+            return Step::Return(Next::Sleep, true);
         }
-        r.next_cycle = cx.cycle + 1;
+        r.next_cycle = cycle + 1;
         if out.done {
             // The completion event goes to the committing core (hwpe evt -> event unit). The
             // controller raises it when the Z sink has handed its last store to the store
             // FIFO (redmule_ctrl.sv, hci_core_sink.sv): up to two stores may still drain.
             if let Some(ev) = &self.events {
-                ev.0.raise(1 << r.stats.core, EVENT_LINE, cx.cycle);
+                ev.0.raise(1 << r.stats.core, EVENT_LINE, cycle);
             }
-            r.stats.end_cycle = cx.cycle;
+            r.stats.end_cycle = cycle;
             r.event_raised = true;
-            self.note_stall(&mut r, None, cx.cycle);
+            self.note_stall(r, None, cycle);
             vp_traces::end!(self.track.as_str(), "job");
         }
         if r.sched.deadlocked() {
-            cx.sim.fault(
+            sim.fault(
                 state.borrow().name.clone(),
                 format!("job {}: {}", r.stats.id, r.sched.deadlock_report()),
             );
-            state.borrow_mut().running = Some(r);
-            return Next::Sleep;
+            return Step::Return(Next::Sleep, true);
         }
         if r.event_raised && r.held.is_none() && out.req.is_none() && r.sched.is_drained() {
             // Every store has landed: the job is over and its context is free.
             let mut s = state.borrow_mut();
             s.ctx[r.ctx].state = CtxState::Free;
             s.finished = s.finished.wrapping_add(1);
-            r.stats.drained_cycle = cx.cycle;
+            r.stats.drained_cycle = cycle;
             vp_traces::signal!(self.track.as_str(), "busy", false);
             let j = r.job;
             let shape = JobShape {
@@ -754,18 +807,77 @@ impl Clocked for Engine {
             }
             s.jobs.push(r.stats.clone());
             s.done_event.notify_delta();
-            s.start_next(cx.cycle + 1, cx.cycle + 1);
-            return if s.running.is_some() {
+            s.start_next(cycle + 1, cycle + 1);
+            let next = if s.running.is_some() {
                 Next::Cycle
             } else {
                 Next::Sleep
             };
+            return Step::Return(next, false);
         }
-        if let Some(a) = out.req {
-            if r.held.is_none() {
-                r.held = Some(a);
-                r.posted = false;
+        self.present(r, geom, cycle, horizon, out.req);
+        Step::Next
+    }
+
+    /// End of a tick: the job back in the state (unless it ended), the counters published.
+    fn put_back(&self, r: Option<Box<Running>>) {
+        let mut s = self.state.borrow_mut();
+        s.alone_grants = self.alone_grants;
+        s.ahead_cycles = self.ahead_cycles;
+        if r.is_some() {
+            s.running = r;
+        }
+    }
+
+    /// A cycle evaluated ahead of its tick: [`Engine::step`] without what cannot happen
+    /// there (the tick's loop guarantees it): the port holds no request and no response (the
+    /// last access was granted alone), no timeline is recorded, the schedule can neither
+    /// end nor deadlock in it (`Schedule::may_end_next` was false), the watchdog is far.
+    #[inline(always)]
+    fn step_ahead(&mut self, r: &mut Running, geom: Geometry, cycle: u64, horizon: u64) {
+        debug_assert!(!self.port.busy() && !self.traces && !r.event_raised);
+        debug_assert!(!(r.posted && r.held.is_some() && r.on_port));
+        let granted = match r.held {
+            Some(a) if r.posted => {
+                if a.write {
+                    r.stats.writes += 1;
+                } else {
+                    r.stats.reads += 1;
+                }
+                r.held = None;
+                true
             }
+            Some(_) => false,
+            None => true,
+        };
+        let out = r.sched.cycle(granted);
+        self.note_stall(r, out.stall, cycle);
+        r.next_cycle = cycle + 1;
+        debug_assert!(!(out.done || r.sched.deadlocked()));
+        self.present(r, geom, cycle, horizon, out.req);
+    }
+
+    /// Present the schedule's access `req` of `cycle` (held until granted): drawn for a
+    /// simulated refusal, then granted at once alone (before `horizon`) or posted.
+    #[inline(always)]
+    fn present(
+        &mut self,
+        r: &mut Running,
+        geom: Geometry,
+        cycle: u64,
+        horizon: u64,
+        req: Option<WideAccess>,
+    ) {
+        if let Some(a) = req {
+            // (The held access is taken from where it is, not read back after storing it.)
+            let held = match r.held {
+                Some(h) => h,
+                None => {
+                    r.held = Some(a);
+                    r.posted = false;
+                    a
+                }
+            };
             if !r.posted {
                 // A memory-pressure what-if: refuse this share of grants (seeded). A refused
                 // request is not posted this cycle; the schedule sees the refusal next cycle.
@@ -774,17 +886,92 @@ impl Clocked for Engine {
                 if deny {
                     r.stats.refused += 1;
                 } else {
-                    let held = r.held.expect("set above");
-                    let req = self.request(&mut r, geom, &held);
-                    self.port.request(cx.cycle, req);
+                    let req = if held.write {
+                        self.request(r, geom, &held)
+                    } else {
+                        WideReq {
+                            addr: held.addr,
+                            ..self.read_req
+                        }
+                    };
+                    // Alone on the memory: the HCI grants at once what its pass in `cycle`
+                    // would grant (the response is the one the next cycle collects: read
+                    // data is the datapath's business, taken from the TCDM directly).
+                    r.on_port = !(cycle < horizon && self.port.request_alone(cycle, req).is_some());
+                    if r.on_port {
+                        self.port.request(cycle, req);
+                    } else {
+                        self.alone_grants += 1;
+                    }
                     r.posted = true;
                 }
             }
         }
-        state.borrow_mut().running = Some(r);
-        Next::Cycle
     }
+}
 
+impl Clocked for Engine {
+    fn tick(&mut self, cx: &mut TickCtx<'_>) -> Next {
+        let state = self.state.clone();
+        let mut s = state.borrow_mut();
+        let geom = s.geom;
+        let Some(mut r) = s.running.take() else {
+            return Next::Sleep;
+        };
+        if r.next_cycle > cx.cycle {
+            // Woken before the cycle it evaluated up to (the cycles before were done ahead).
+            let at = r.next_cycle;
+            s.running = Some(r);
+            return Next::At(at);
+        }
+        drop(s);
+        // Catch up on cycles that passed before the engine could tick (TRIGGER written after
+        // the engine's tick in its cycle): no access is due that early after TRIGGER.
+        while r.next_cycle < cx.cycle {
+            let out = r.sched.cycle(true);
+            let c = r.next_cycle;
+            self.note_stall(&mut r, out.stall, c);
+            r.next_cycle += 1;
+        }
+        // The cycles before the horizon belong to RedMulE alone (the cores sleep waiting for
+        // its event, the HCI has no other request): evaluate them in this tick, each access
+        // granted at once as the HCI's pass would grant it, until an access has to be posted
+        // (the HCI declined), the horizon, or a cycle that may act outside RedMulE (the event,
+        // a fault). Not with a timeline recorded (its slices would come out of order).
+        self.traces = vp_traces::enabled();
+        let horizon = if self.run_ahead && !self.traces {
+            cx.horizon()
+        } else {
+            cx.cycle
+        };
+        let mut cycle = cx.cycle;
+        if let Step::Return(next, keep) = self.step(&mut r, geom, cycle, horizon, cx.sim) {
+            self.put_back(keep.then_some(r));
+            return next;
+        }
+        // Ahead up to the horizon and no further than the watchdog's cycle (its fault must
+        // come in its own tick); the event can only have come in the step above.
+        let end = horizon.min(
+            (r.stats.start_cycle)
+                .saturating_add(r.watchdog)
+                .saturating_add(1),
+        );
+        if r.event_raised {
+            self.put_back(Some(r));
+            return Next::Cycle;
+        }
+        loop {
+            let next = cycle + 1;
+            if next >= end || self.port.busy() || r.sched.may_end_next() {
+                break;
+            }
+            cycle = next;
+            self.ahead_cycles += 1;
+            self.step_ahead(&mut r, geom, cycle, horizon);
+        }
+        self.put_back(Some(r));
+        Next::At(cycle + 1)
+    }
     fn blocked_on(&self) -> Option<String> {
         None
     }
@@ -809,6 +996,14 @@ pub struct Params {
     /// Refuse this share (per mille) of the wide port's grants, at random (seeded).
     #[serde(default)]
     pub deny_permille: u32,
+    /// Evaluate the cycles in which RedMulE is alone on the memory in one tick, its accesses
+    /// granted at once (`Port::request_alone`); false: one tick and one HCI pass per cycle.
+    /// The run is the same either way (a switch for differential tests).
+    #[serde(default = "d_true")]
+    pub run_ahead: bool,
+}
+fn d_true() -> bool {
+    true
 }
 fn d_base() -> u32 {
     0x1020_1000
@@ -832,6 +1027,7 @@ pub struct Redmule {
     events: Option<EventsRef>,
     tcdm: Option<TargetRef>,
     deny_permille: u32,
+    run_ahead: bool,
     seed: u64,
 }
 
@@ -897,6 +1093,8 @@ impl Redmule {
             reg_reads: 0,
             reg_writes: 0,
             w_source_stuck: None,
+            alone_grants: 0,
+            ahead_cycles: 0,
         };
         Ok(Box::new(Redmule {
             name: name.to_string(),
@@ -906,6 +1104,7 @@ impl Redmule {
             events: None,
             tcdm: None,
             deny_permille: p.deny_permille,
+            run_ahead: p.run_ahead,
             seed: ctx.seed_for(name),
         }))
     }
@@ -1016,6 +1215,15 @@ impl Component for Redmule {
             track: format!("cluster.{}", self.name),
             port_track: format!("cluster.{}.port", self.name),
             scratch: Scratch::default(),
+            run_ahead: self.run_ahead,
+            traces: false,
+            read_req: {
+                let geom = self.state.borrow().geom;
+                let words = (geom.depth() * 2 / 4 + 1).min(WIDE_MAX_WORDS as u32) as u8;
+                WideReq::read(0, words)
+            },
+            alone_grants: 0,
+            ahead_cycles: 0,
         };
         let wake = cx.sim.add_clocked(
             cx.domain,
@@ -1052,6 +1260,8 @@ impl Component for Redmule {
             "jobs": jobs,
             "register_reads": s.reg_reads,
             "register_writes": s.reg_writes,
+            "alone_grants": s.alone_grants,
+            "ahead_cycles": s.ahead_cycles,
         })
     }
 }
@@ -1061,7 +1271,7 @@ pub fn kind() -> vp_kernel::ComponentKind {
     vp_kernel::ComponentKind {
         name: "redmule",
         summary: "RedMulE matrix engine: registers at 0x10201000, cycle-exact schedule on the HCI wide port",
-        params: "base: register base (0x10201000)\nrows, cols, stages: CE array geometry (12, 4, 3)\ndeny_permille: refuse this share of wide-port grants at random (0)",
+        params: "base: register base (0x10201000)\nrows, cols, stages: CE array geometry (12, 4, 3)\ndeny_permille: refuse this share of wide-port grants at random (0)\nrun_ahead: evaluate the cycles RedMulE is alone on the memory in one tick (true; the same run)",
         build: Redmule::build,
     }
 }

@@ -2247,6 +2247,26 @@ impl Schedule {
         }
     }
 
+    /// False when the next call to [`Schedule::cycle`] can neither report the completion event
+    /// nor leave the schedule [`Schedule::deadlocked`]: its only effect outside the schedule is
+    /// then its port request, so a caller alone on the memory may evaluate it ahead of the cycle
+    /// it stands for. Conservative: true may still lead to neither.
+    pub fn may_end_next(&self) -> bool {
+        let m = &self.m;
+        // The event is reported in the evaluation after the commit that leaves `Finished`
+        // (or still pending); with a period replayed, `m` is the model at the period's end,
+        // which the last replayed cycle hands over to.
+        let event = m.ctrl == CtrlState::Finished || (m.evt && !m.finished);
+        // `quiet` grows by one per cycle at most: in a replayed period the recorded values
+        // (at most the template's largest), at its end the model's own goes on, and a
+        // refusal falls back after a cycle with a request (quiet 0).
+        let quiet = match &self.rp.active {
+            Some(a) => a.max_quiet.max(m.quiet),
+            None => m.quiet,
+        };
+        event || quiet.saturating_add(1) >= DEADLOCK_QUIET_CYCLES
+    }
+
     /// True once the completion event has been reported.
     pub fn finished(&self) -> bool {
         self.rp.active.is_none() && self.m.finished

@@ -550,6 +550,8 @@ fn digest(m: &Model, d: &mut Digest) {
 /// set to a constant during it.
 #[derive(Clone, Debug)]
 struct Template {
+    /// `a.key`, kept here: the search at a boundary compares it for every template.
+    key: u64,
     a: Box<Digest>,
     end: Box<Model>,
     outs: Vec<Rec>,
@@ -756,6 +758,8 @@ pub(super) struct Active {
     tmpl: usize,
     /// Per stream (X, W, Y, Z), the move of the template's metadata.
     shift: [Meta; 4],
+    /// The largest `quiet` recorded in the template (bounds every replayed one).
+    pub(super) max_quiet: u32,
 }
 
 /// Templates with the right key tried at a boundary (bounds the cost of a boundary where none
@@ -974,6 +978,7 @@ impl super::Schedule {
                 let sig = pin_sig(a.key, pin, &a.v, a.rr);
                 let cap = rp.cur.len();
                 let t = Template {
+                    key: a.key,
                     a,
                     end: Box::new(*m),
                     outs: std::mem::replace(&mut rp.cur, Vec::with_capacity(cap)),
@@ -1014,7 +1019,7 @@ impl super::Schedule {
                     _ => rp.mru[k - 1],
                 };
                 let tp = &rp.tmpls[i];
-                if tp.a.key != dg.key {
+                if tp.key != dg.key {
                     continue;
                 }
                 let sig = match sigs[..nsigs].iter().find(|(p, _)| *p == tp.pin) {
@@ -1041,6 +1046,7 @@ impl super::Schedule {
                         pos: 0,
                         tmpl: i,
                         shift: pl.meta,
+                        max_quiet: rp.tmpls[i].outs.iter().map(|r| r.quiet).max().unwrap_or(0),
                     });
                     // The model jumps to the end of the period; its start is kept for a
                     // refusal (`fall_back`).
