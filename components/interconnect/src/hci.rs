@@ -326,25 +326,6 @@ impl Hci {
         }
     }
 
-    /// Perform the access of narrow port `i` and grant it.
-    #[inline]
-    fn grant_narrow(&self, i: usize, cycle: u64) {
-        let p = &self.narrow[i];
-        let Some(r) = p.pending() else { return };
-        if !self.tcdm.geometry().in_window(r.addr) {
-            p.deliver(cycle, 0, true);
-            return;
-        }
-        let idx = self.tcdm.word_index(r.addr);
-        let rdata = if r.write {
-            self.tcdm.write_at(idx, r.wdata, r.be);
-            0
-        } else {
-            self.tcdm.word_at(idx)
-        };
-        p.deliver(cycle, rdata, false);
-    }
-
     /// A snapshot of the statistics.
     pub(crate) fn stats(&self) -> Stats {
         let mut s = self.stats.clone();
@@ -371,12 +352,6 @@ impl Hci {
             }
         }
         rdata
-    }
-
-    #[inline]
-    fn grant_wide(&mut self, j: usize, cycle: u64) {
-        let rdata = self.wide_access(&self.wreq[j]);
-        self.wide[j].deliver(cycle, rdata, false);
     }
 
     // --- alone grants (Port::request_alone): the pass of a cycle in which one request is
@@ -524,9 +499,13 @@ fn account_grant(s: &mut PortStats, seen: u64, cycle: u64) {
     s.max_wait = s.max_wait.max(w);
 }
 
-impl Clocked for Hci {
-    fn tick(&mut self, cx: &mut TickCtx<'_>) -> Next {
-        let cycle = cx.cycle;
+impl Hci {
+    /// The pass of `cycle`: read every port, arbitrate, perform and deliver the grants.
+    /// Returns the next cycle the interconnect must evaluate (`u64::MAX`: none until a
+    /// port is posted to): the next cycle while a request is held, else the earliest
+    /// request posted ahead (the grant hooks' next requests included).
+    #[inline]
+    fn pass(&mut self, cycle: u64, tracing_on: bool) -> u64 {
         let ctrl = self.ctrl.get();
 
         // --- gather narrow requests by bank (addr_dec_resp_mux.sv: bank = addr[..:2])
@@ -534,49 +513,42 @@ impl Clocked for Hci {
         let mut nbanks = 0u64;
         let mut multi = 0u64;
         let bank_mask = self.bank_mask;
-        // Requests posted ahead for a later cycle (an initiator running ahead): not seen
-        // before their cycle, which we must tick at.
+        // Requests posted ahead for a later cycle (an initiator running ahead, a grant
+        // hook's next request): not seen before their cycle, which we must tick at.
         let mut ahead = u64::MAX;
         for (i, p) in self.narrow.iter().enumerate() {
-            let r = match p.pending_at(cycle) {
-                Ok(r) => r,
-                Err(at) => {
-                    ahead = ahead.min(at);
-                    None
-                }
-            };
-            if let Some(r) = r {
+            let due = p.due();
+            if due > cycle {
+                ahead = ahead.min(due);
+                continue;
+            }
+            if let Some(r) = p.pending() {
                 let i = i & 63;
                 let b = ((r.addr >> 2) & bank_mask) as usize & 63;
                 let bit = 1u64 << b;
-                let pbit = 1u64 << i;
                 multi |= nbanks & bit;
                 nbanks |= bit;
                 // zero outside a pass (the LIC loop clears every bank it visits)
-                self.bank_req[b] |= pbit;
-                pend_n |= pbit;
+                self.bank_req[b] |= 1u64 << i;
+                pend_n |= 1u64 << i;
             }
         }
         // --- gather wide requests
         let mut pend_w = 0u64;
         let mut wbanks = 0u64;
         let mut wmulti = 0u64;
-        for (j, p) in self.wide.iter().enumerate().take(MAX_WIDE_PORTS) {
-            if !p.busy() {
+        for j in 0..self.wide.len().min(MAX_WIDE_PORTS) {
+            let p = &self.wide[j];
+            let due = p.due();
+            if due > cycle {
+                ahead = ahead.min(due);
                 continue;
             }
             // A request held since an earlier cycle is the one read then, unless the port
             // posted another since (its post count tells).
             let posted = p.posts();
             if self.held_w & (1 << j) == 0 || self.wposted[j] != posted {
-                let r = match p.pending_at(cycle) {
-                    Ok(Some(r)) => r,
-                    Ok(None) => continue,
-                    Err(at) => {
-                        ahead = ahead.min(at);
-                        continue;
-                    }
-                };
+                let Some(r) = p.pending() else { continue };
                 self.wmask[j] = if self.wide_valid(&r) {
                     self.wide_mask(r.addr, r.words)
                 } else {
@@ -590,16 +562,11 @@ impl Clocked for Hci {
             wbanks |= m;
             pend_w |= 1 << j;
         }
-        let tracing_on = tracing::enabled!(target: "vp", tracing::Level::TRACE);
         if pend_n | pend_w == 0 {
             if tracing_on {
                 self.trace(0, 0, 0, false);
             }
-            return if ahead == u64::MAX {
-                Next::Sleep
-            } else {
-                Next::At(ahead)
-            };
+            return ahead;
         }
         self.stats.active_cycles += 1;
         // requests seen for the first time
@@ -651,14 +618,14 @@ impl Clocked for Hci {
                 let m = self.wmask[j];
                 if m == 0 {
                     // a malformed request (bad word count or outside the TCDM window)
-                    self.wide[j].deliver(cycle, [0; WIDE_MAX_WORDS], true);
                     granted_w |= 1 << j;
                     account_grant(&mut self.pw[j], self.seen_w[j], cycle);
+                    let due = self.wide[j].deliver_quiet(cycle, [0; WIDE_MAX_WORDS], true);
+                    ahead = ahead.min(due);
                     continue;
                 }
                 // hci_arbiter_tree.sv: a lower-index wide port takes its banks first.
                 if m & claimed == 0 && m & !wide_ok == 0 {
-                    self.grant_wide(j, cycle);
                     granted_w |= 1 << j;
                     busy |= m;
                     account_grant(&mut self.pw[j], self.seen_w[j], cycle);
@@ -668,52 +635,82 @@ impl Clocked for Hci {
                         mb &= mb - 1;
                         self.acc[b] += 1;
                     }
+                    let rdata = self.wide_access(&self.wreq[j]);
+                    let due = self.wide[j].deliver_quiet(cycle, rdata, false);
+                    ahead = ahead.min(due);
                 }
                 claimed |= m;
             }
         }
 
         // --- LIC: one rr_arb_tree per requested bank
-        self.locked &= nbanks;
+        let mut locked = self.locked & nbanks;
         let mut granted_n = 0u64;
         let mut bits = nbanks;
+        let geom = self.tcdm.geometry();
         while bits != 0 {
             let b = bits.trailing_zeros() as usize & 63;
             bits &= bits - 1;
             let bit = 1u64 << b;
             let mut req = self.bank_req[b];
             self.bank_req[b] = 0;
-            if self.locked & bit != 0 {
-                // rr_arb_tree.sv (LockIn): req_d = req_q while the last decision is locked.
-                let l = req & self.lock_req[b];
-                if l != 0 {
-                    req = l;
+            if narrow_ok & bit == 0 {
+                // rr_arb_tree.sv (LockIn): lock_d = req_o & ~gnt_i keeps the decision.
+                if locked & bit != 0 {
+                    let l = req & self.lock_req[b];
+                    if l != 0 {
+                        req = l;
+                    }
                 }
+                locked |= bit;
+                self.lock_req[b] = req;
+                continue;
             }
-            let rr = self.rr[b] as u32 & 63;
-            let g = if req & (1u64 << rr) != 0 {
-                rr
-            } else if req & (req - 1) == 0 {
-                req.trailing_zeros()
+            let g = if req & (req - 1) == 0 {
+                // one requester: granted, and rr_d = its index
+                let g = req.trailing_zeros();
+                self.rr[b] = g as u8;
+                g
             } else {
-                tree_select(req, rr, self.levels)
-            } as usize
-                & 63;
-            if narrow_ok & bit != 0 {
+                if locked & bit != 0 {
+                    // rr_arb_tree.sv (LockIn): req_d = req_q while the last decision is locked.
+                    let l = req & self.lock_req[b];
+                    if l != 0 {
+                        req = l;
+                    }
+                }
+                let rr = self.rr[b] as u32 & 63;
+                let g = if req & (1u64 << rr) != 0 {
+                    rr
+                } else {
+                    tree_select(req, rr, self.levels)
+                };
                 // rr_arb_tree.sv (FairArb): rr_d = next requester after rr_q on a grant.
                 self.rr[b] = next_after(req, rr) as u8;
-                self.locked &= !bit;
-                granted_n |= 1u64 << g;
-                busy |= bit;
-                self.acc[b] += 1;
-                self.grant_narrow(g, cycle);
-                account_grant(&mut self.pn[g], self.seen_n[g], cycle);
+                g
+            } as usize
+                & 63;
+            granted_n |= 1u64 << g;
+            self.acc[b] += 1;
+            account_grant(&mut self.pn[g], self.seen_n[g], cycle);
+            // Perform the access and grant it.
+            let p = &self.narrow[g];
+            let Some(r) = p.pending() else { continue };
+            let (rdata, error) = if !geom.in_window(r.addr) {
+                (0, true)
             } else {
-                // rr_arb_tree.sv (LockIn): lock_d = req_o & ~gnt_i keeps the decision.
-                self.locked |= bit;
-                self.lock_req[b] = req;
-            }
+                let idx = self.tcdm.word_index(r.addr);
+                if r.write {
+                    self.tcdm.write_at(idx, r.wdata, r.be);
+                    (0, false)
+                } else {
+                    (self.tcdm.word_at(idx), false)
+                }
+            };
+            ahead = ahead.min(p.deliver_quiet(cycle, rdata, error));
         }
+        // the banks granted to narrow requests drop their locks
+        self.locked = locked & !(nbanks & narrow_ok);
 
         // --- bank conflicts: more than one requester on a bank this cycle
         let mut conf = multi | (nbanks & wbanks) | wmulti;
@@ -731,6 +728,7 @@ impl Clocked for Hci {
         self.held_w = refused_w;
 
         if tracing_on {
+            busy |= nbanks & narrow_ok;
             self.trace(
                 refused_n.count_ones() as u64,
                 refused_w.count_ones() as u64,
@@ -739,15 +737,23 @@ impl Clocked for Hci {
             );
             // one more cycle to draw the counters back to zero when idle
             if refused_n | refused_w == 0 && busy != 0 {
-                return Next::Cycle;
+                return cycle + 1;
             }
         }
         if refused_n | refused_w != 0 {
-            Next::Cycle
-        } else if ahead != u64::MAX {
-            Next::At(ahead)
+            cycle + 1
         } else {
-            Next::Sleep
+            ahead
+        }
+    }
+}
+
+impl Clocked for Hci {
+    fn tick(&mut self, cx: &mut TickCtx<'_>) -> Next {
+        let tracing_on = tracing::enabled!(target: "vp", tracing::Level::TRACE);
+        match self.pass(cx.cycle, tracing_on) {
+            u64::MAX => Next::Sleep,
+            c => Next::At(c),
         }
     }
 }

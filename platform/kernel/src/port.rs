@@ -54,8 +54,11 @@ pub struct Resp<D> {
 pub struct Port<Q: Copy, D: Copy> {
     name: String,
     req: Cell<Option<Q>>,
+    /// Cycle the posted request is due (posted for); `u64::MAX` when none is posted.
     posted_at: Cell<u64>,
     posts: Cell<u64>,
+    /// Inside [`Port::deliver_quiet`]'s hook call: posting does not wake the interconnect.
+    quiet: Cell<bool>,
     resp: Cell<Option<Resp<D>>>,
     target_wake: OnceCell<Wake>,
     initiator_wake: OnceCell<Wake>,
@@ -110,8 +113,9 @@ impl<Q: Copy, D: Copy> Port<Q, D> {
         Port {
             name: name.into(),
             req: Cell::new(None),
-            posted_at: Cell::new(0),
+            posted_at: Cell::new(u64::MAX),
             posts: Cell::new(0),
+            quiet: Cell::new(false),
             resp: Cell::new(None),
             target_wake: OnceCell::new(),
             initiator_wake: OnceCell::new(),
@@ -195,6 +199,9 @@ impl<Q: Copy, D: Copy> Port<Q, D> {
         self.req.set(Some(r));
         self.posted_at.set(cycle);
         self.posts.set(self.posts.get() + 1);
+        if self.quiet.get() {
+            return;
+        }
         if let Some(w) = self.target_wake.get() {
             w.at(cycle);
         }
@@ -212,6 +219,7 @@ impl<Q: Copy, D: Copy> Port<Q, D> {
     /// Withdraw a posted, ungranted request (only for initiators that may legally do so).
     pub fn withdraw(&self) {
         self.req.set(None);
+        self.posted_at.set(u64::MAX);
     }
 
     // --- interconnect side
@@ -227,6 +235,13 @@ impl<Q: Copy, D: Copy> Port<Q, D> {
     pub fn pending(&self) -> Option<Q> {
         self.req.get()
     }
+    /// The cycle the posted request is due (posted for), `u64::MAX` when none is posted:
+    /// one load for an interconnect's scan (`due <= cycle`: [`Port::pending`] is the
+    /// request of `cycle`; otherwise `due` is where to look next).
+    #[inline]
+    pub fn due(&self) -> u64 {
+        self.posted_at.get()
+    }
     /// The posted request if it is due in `cycle` (posted for `cycle` or earlier), else
     /// `Err(cycle it is posted for)` for a request posted ahead, or `Ok(None)`.
     #[inline]
@@ -239,12 +254,14 @@ impl<Q: Copy, D: Copy> Port<Q, D> {
     /// Take the posted request off the port, granted in `cycle`: its response.
     #[inline]
     fn retire(&self, cycle: u64, rdata: D, error: bool) -> Resp<D> {
+        let waited = cycle - self.posted_at.get().min(cycle);
         self.req.set(None);
+        self.posted_at.set(u64::MAX);
         Resp {
             rdata,
             error,
             granted: cycle,
-            waited: cycle - self.posted_at.get().min(cycle),
+            waited,
         }
     }
     /// Grant the posted request in `cycle` with its response.
@@ -271,6 +288,26 @@ impl<Q: Copy, D: Copy> Port<Q, D> {
             "port '{}': a grant hook posted a request for the grant cycle",
             self.name
         );
+    }
+    /// [`Port::deliver`] for an interconnect that looks after its own next pass: a request
+    /// the grant hook posts does not wake the interconnect; instead the cycle it is due
+    /// (`u64::MAX` for none, as [`Port::due`]) is returned, and the interconnect must tick
+    /// then. Without a hook it is exactly [`Port::grant`] (and returns `u64::MAX`).
+    #[inline]
+    pub fn deliver_quiet(&self, cycle: u64, rdata: D, error: bool) -> u64 {
+        let Some(h) = self.hook.0.get() else {
+            self.grant(cycle, rdata, error);
+            return u64::MAX;
+        };
+        self.quiet.set(true);
+        h.granted(self, self.retire(cycle, rdata, error));
+        self.quiet.set(false);
+        debug_assert!(
+            self.req.get().is_none() || self.posted_at.get() > cycle,
+            "port '{}': a grant hook posted a request for the grant cycle",
+            self.name
+        );
+        self.posted_at.get()
     }
 }
 
