@@ -208,7 +208,10 @@ pub(crate) struct Hci {
     // --- statistics (per bank, per port), converted to [`Stats`] on demand
     acc: [u64; 64],
     conf: [u64; 64],
+    /// Per port: `requests` (the grant statistics are in `wn` / `ww`).
     pn: [PortStats; 64],
+    wn: Box<[Waits; 64]>,
+    ww: [Waits; MAX_WIDE_PORTS],
     pw: [PortStats; MAX_WIDE_PORTS],
     nb: usize,
     stats: Stats,
@@ -262,6 +265,8 @@ impl Hci {
             acc: [0; 64],
             conf: [0; 64],
             pn: std::array::from_fn(|_| PortStats::default()),
+            wn: Box::new([Waits::default(); 64]),
+            ww: [Waits::default(); MAX_WIDE_PORTS],
             pw: std::array::from_fn(|_| PortStats::default()),
             nb,
             stats: Stats::default(),
@@ -331,8 +336,12 @@ impl Hci {
         let mut s = self.stats.clone();
         s.bank_accesses = self.acc[..self.nb].to_vec();
         s.bank_conflicts = self.conf[..self.nb].to_vec();
-        s.narrow = self.pn[..self.narrow.len()].to_vec();
-        s.wide = self.pw[..self.wide.len()].to_vec();
+        s.narrow = (0..self.narrow.len())
+            .map(|i| self.wn[i].port_stats(self.pn[i].requests))
+            .collect();
+        s.wide = (0..self.wide.len())
+            .map(|j| self.ww[j].port_stats(self.pw[j].requests))
+            .collect();
         s
     }
 
@@ -389,7 +398,7 @@ impl Hci {
         self.rr[b] = i as u8;
         self.locked = 0;
         self.acc[b] += 1;
-        account_grant(&mut self.pn[i], cycle, cycle);
+        self.wn[i].add(0);
         let idx = self.tcdm.word_index(r.addr);
         Some(if r.write {
             self.tcdm.write_at(idx, r.wdata, r.be);
@@ -431,7 +440,7 @@ impl Hci {
             mb &= mb - 1;
             self.acc[b] += 1;
         }
-        account_grant(&mut self.pw[j], cycle, cycle);
+        self.ww[j].add(0);
         Some(self.wide_access(r))
     }
 
@@ -489,14 +498,64 @@ pub(crate) fn next_after(req: u64, rr: u32) -> u32 {
     }
 }
 
-/// Account a grant at `cycle` of a request first seen at `seen`.
-#[inline]
-fn account_grant(s: &mut PortStats, seen: u64, cycle: u64) {
-    let w = cycle - seen;
-    s.grants += 1;
-    s.stall_cycles += w;
-    s.wait_hist[hist_bucket(w)] += 1;
-    s.max_wait = s.max_wait.max(w);
+/// Grants of one port by cycles waited, one increment per grant; [`PortStats`] derives
+/// from it (grants, stall cycles, histogram and maximum are sums over it).
+#[derive(Clone, Copy, Debug)]
+struct Waits {
+    /// Grants that waited `w` cycles, for `w` up to 64 (the histogram's last bucket
+    /// starts at 65).
+    short: [u64; 65],
+    /// Grants that waited 65 cycles or more: count, sum and maximum of their waits.
+    long_n: u64,
+    long_sum: u64,
+    long_max: u64,
+}
+
+impl Default for Waits {
+    fn default() -> Self {
+        Waits {
+            short: [0; 65],
+            long_n: 0,
+            long_sum: 0,
+            long_max: 0,
+        }
+    }
+}
+
+impl Waits {
+    /// A grant that waited `w` cycles.
+    #[inline]
+    fn add(&mut self, w: u64) {
+        if w < 65 {
+            self.short[w as usize] += 1;
+        } else {
+            self.long_n += 1;
+            self.long_sum += w;
+            self.long_max = self.long_max.max(w);
+        }
+    }
+
+    /// The statistics of a port that saw `requests` requests.
+    fn port_stats(&self, requests: u64) -> PortStats {
+        let mut s = PortStats {
+            requests,
+            grants: self.long_n,
+            stall_cycles: self.long_sum,
+            max_wait: self.long_max,
+            ..PortStats::default()
+        };
+        s.wait_hist[hist_bucket(65)] += self.long_n;
+        for (w, &n) in self.short.iter().enumerate() {
+            if n > 0 {
+                let w = w as u64;
+                s.grants += n;
+                s.stall_cycles += n * w;
+                s.wait_hist[hist_bucket(w)] += n;
+                s.max_wait = s.max_wait.max(w);
+            }
+        }
+        s
+    }
 }
 
 impl Hci {
@@ -619,7 +678,7 @@ impl Hci {
                 if m == 0 {
                     // a malformed request (bad word count or outside the TCDM window)
                     granted_w |= 1 << j;
-                    account_grant(&mut self.pw[j], self.seen_w[j], cycle);
+                    self.ww[j].add(cycle - self.seen_w[j]);
                     let due = self.wide[j].deliver_quiet(cycle, [0; WIDE_MAX_WORDS], true);
                     ahead = ahead.min(due);
                     continue;
@@ -628,7 +687,7 @@ impl Hci {
                 if m & claimed == 0 && m & !wide_ok == 0 {
                     granted_w |= 1 << j;
                     busy |= m;
-                    account_grant(&mut self.pw[j], self.seen_w[j], cycle);
+                    self.ww[j].add(cycle - self.seen_w[j]);
                     let mut mb = m;
                     while mb != 0 {
                         let b = mb.trailing_zeros() as usize & 63;
@@ -692,7 +751,7 @@ impl Hci {
                 & 63;
             granted_n |= 1u64 << g;
             self.acc[b] += 1;
-            account_grant(&mut self.pn[g], self.seen_n[g], cycle);
+            self.wn[g].add(cycle - self.seen_n[g]);
             // Perform the access and grant it.
             let p = &self.narrow[g];
             let Some(r) = p.pending() else { continue };
@@ -814,6 +873,30 @@ mod tests {
         assert_eq!(next_after(0b1001, 1), 3);
         assert_eq!(next_after(0b0001, 0), 0);
         assert_eq!(next_after(1 << 63, 63), 63);
+    }
+
+    #[test]
+    fn waits_give_the_port_statistics() {
+        let waits = [0u64, 0, 1, 2, 7, 64, 65, 66, 1000, 3];
+        let mut w = Waits::default();
+        let mut want = PortStats {
+            requests: 12,
+            ..PortStats::default()
+        };
+        for &x in &waits {
+            w.add(x);
+            want.grants += 1;
+            want.stall_cycles += x;
+            want.wait_hist[hist_bucket(x)] += 1;
+            want.max_wait = want.max_wait.max(x);
+        }
+        let got = w.port_stats(12);
+        assert_eq!(
+            (got.requests, got.grants, got.stall_cycles, got.max_wait),
+            (want.requests, want.grants, want.stall_cycles, 1000)
+        );
+        assert_eq!(got.wait_hist, want.wait_hist);
+        assert_eq!(got.wait_hist, [2, 1, 1, 1, 1, 0, 0, 1, 3]);
     }
 
     #[test]

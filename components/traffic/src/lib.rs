@@ -571,9 +571,9 @@ struct Gen {
     limit: u64,
     always: bool,
     intensity_thr: u64,
-    /// Write when the low 32 bits of the draw are below this (`None`: never,
-    /// `Some(u64::MAX)`: always).
-    write_thr: Option<u64>,
+    /// Write when the low 32 bits of the draw are below this (0: never, 2^32: always,
+    /// whatever the draw).
+    write_thr: u64,
     /// A request needs a random draw (random addresses or a read/write mix).
     need_draw: bool,
     acc_inc: u64,
@@ -641,9 +641,9 @@ impl Gen {
             always: cfg.intensity >= 1.0,
             intensity_thr: threshold(cfg.intensity),
             write_thr: match cfg.write_ratio {
-                r if r <= 0.0 => None,
-                r if r >= 1.0 => Some(u64::MAX),
-                r => Some(threshold(r) >> 32),
+                r if r <= 0.0 => 0,
+                r if r >= 1.0 => 1 << 32,
+                r => threshold(r) >> 32,
             },
             need_draw: addr_kind == Addr::Random
                 || (cfg.write_ratio > 0.0 && cfg.write_ratio < 1.0),
@@ -670,6 +670,8 @@ impl Gen {
             0
         };
         let addr = match self.addr_kind {
+            // (the hot case first: the benches' random generators)
+            Addr::Random => self.base + ((((draw >> 32) * self.slots) >> 32) as u32) * 4,
             Addr::Cursor => {
                 let addr = self.base + self.off;
                 let mut n = (self.off as u64 + self.step as u64) % self.size as u64;
@@ -679,19 +681,14 @@ impl Gen {
                 self.off = n as u32;
                 addr
             }
-            Addr::Random => self.base + ((((draw >> 32) * self.slots) >> 32) as u32) * 4,
             Addr::Fixed(a) => a,
             Addr::Replay => {
                 let e = self.replay[self.issued as usize];
                 return (e.addr, e.write);
             }
         };
-        let write = match self.write_thr {
-            None => false,
-            Some(u64::MAX) => true,
-            Some(t) => (draw & 0xFFFF_FFFF) < t,
-        };
-        (addr, write)
+        // (without a draw, 0 < write_thr tells never / always)
+        (addr, (draw & 0xFFFF_FFFF) < self.write_thr)
     }
 
     /// Account a response granted in `granted` after waiting `waited` cycles. Keeps what
@@ -816,7 +813,7 @@ impl Gen {
     }
 
     /// Draw the next access and post it for cycle `c`; returns whether it is a write.
-    #[inline]
+    #[inline(always)]
     fn issue(&mut self, port: PortAt<'_>, c: u64) -> bool {
         let (addr, write) = self.next_access();
         let seq = self.issued as u32;
