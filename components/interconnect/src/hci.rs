@@ -217,6 +217,10 @@ pub(crate) struct Hci {
     stats: Stats,
     /// Last emitted timeline counters (waiting_narrow, waiting_wide, banks_busy).
     trace_last: [u64; 3],
+    /// The last cycle whose pass was done ahead of the kernel's tick (see `tick`).
+    done_through: Option<u64>,
+    /// Passes may be done ahead (see `tick`; off only to compare with it off).
+    pub(crate) ahead_on: bool,
 }
 
 impl Hci {
@@ -273,6 +277,8 @@ impl Hci {
             narrow,
             wide,
             trace_last: [0; 3],
+            done_through: None,
+            ahead_on: true,
         }
     }
 
@@ -808,11 +814,33 @@ impl Hci {
 }
 
 impl Clocked for Hci {
+    /// The pass of this cycle, then, while the next cycle with work lies before the
+    /// horizon (nothing but this pass and the grant hooks it calls can act before then:
+    /// the initiators all take their grants through hooks), the passes of the following
+    /// cycles too, at once: the same passes in the same order as ticking each cycle.
+    /// Not while tracing (the timeline's events carry the kernel's time).
     fn tick(&mut self, cx: &mut TickCtx<'_>) -> Next {
+        if self.done_through.take().is_some_and(|d| cx.cycle <= d) {
+            // The tick asked for below: this cycle's pass is done already.
+            return Next::Sleep;
+        }
         let tracing_on = tracing::enabled!(target: "vp", tracing::Level::TRACE);
-        match self.pass(cx.cycle, tracing_on) {
-            u64::MAX => Next::Sleep,
-            c => Next::At(c),
+        let mut cycle = cx.cycle;
+        loop {
+            let next = self.pass(cycle, tracing_on);
+            if next == u64::MAX {
+                if cycle == cx.cycle {
+                    return Next::Sleep;
+                }
+                // Asleep after passes done ahead: still tick in the last of them (doing
+                // nothing), so that the simulation reaches that cycle as it would have.
+                self.done_through = Some(cycle);
+                return Next::At(cycle);
+            }
+            if tracing_on || !self.ahead_on || next >= cx.horizon() {
+                return Next::At(next);
+            }
+            cycle = next;
         }
     }
 }
