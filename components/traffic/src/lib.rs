@@ -576,6 +576,9 @@ struct Gen {
     write_thr: u64,
     /// A request needs a random draw (random addresses or a read/write mix).
     need_draw: bool,
+    /// Random addresses at full intensity: every free cycle issues, one draw per request
+    /// (the grant hook's fast path, [`Gen::on_grant_random`]).
+    random_always: bool,
     acc_inc: u64,
     acc: u64,
     /// Cycle the outstanding request is posted for.
@@ -647,6 +650,7 @@ impl Gen {
             },
             need_draw: addr_kind == Addr::Random
                 || (cfg.write_ratio > 0.0 && cfg.write_ratio < 1.0),
+            random_always: addr_kind == Addr::Random && cfg.intensity >= 1.0,
             acc_inc: (cfg.intensity * ONE as f64).round() as u64,
             acc: 0,
             outstanding: None,
@@ -657,6 +661,12 @@ impl Gen {
             wake: None,
             cfg,
         }
+    }
+
+    /// The random address of draw `draw` (its high half).
+    #[inline(always)]
+    fn random_addr(&self, draw: u64) -> u32 {
+        self.base + ((((draw >> 32) * self.slots) >> 32) as u32) * 4
     }
 
     /// Next address (and write flag) of the pattern. One 64-bit draw per request when
@@ -671,7 +681,7 @@ impl Gen {
         };
         let addr = match self.addr_kind {
             // (the hot case first: the benches' random generators)
-            Addr::Random => self.base + ((((draw >> 32) * self.slots) >> 32) as u32) * 4,
+            Addr::Random => self.random_addr(draw),
             Addr::Cursor => {
                 let addr = self.base + self.off;
                 let mut n = (self.off as u64 + self.step as u64) % self.size as u64;
@@ -844,6 +854,42 @@ impl Gen {
         write
     }
 
+    /// [`Gen::on_grant`] for a narrow random generator at full intensity that goes on
+    /// issuing: the same steps (account the response; decide, which issues at once after
+    /// the start; draw; post; account the request), without the general case's choices.
+    #[inline(always)]
+    fn on_grant_random(&mut self, port: &NarrowPort, granted: u64, waited: u64, error: bool) {
+        let c = granted + 1;
+        if !(self.random_always
+            && self.outstanding.is_some()
+            && self.issued < self.limit
+            && c < self.end_cycle)
+        {
+            return self.on_grant(PortAt::Narrow(port), granted, waited, error);
+        }
+        // (c > the start: the request just granted was issued at or after it)
+        self.account_response(granted, waited, error);
+        let draw = self.rng.next_u64();
+        let addr = self.random_addr(draw);
+        let write = (draw & 0xFFFF_FFFF) < self.write_thr;
+        let seq = self.issued as u32;
+        port.request(
+            c,
+            NarrowReq {
+                addr,
+                write,
+                be: 0xF,
+                wdata: addr ^ seq.rotate_left(16),
+            },
+        );
+        self.issued += 1;
+        self.outstanding = Some(c);
+        // (not the first request: `first_issue` is set)
+        self.counts.requests += 1;
+        self.counts.writes += write as u64;
+        self.ahead_post = (c, write);
+    }
+
     /// The grant hook: the request was granted in `granted`. Does now what the ticks from
     /// `granted + 1` on would do: collect, then in each following cycle decide (same
     /// draws in the same order) until the generator issues, which it posts dated for
@@ -962,7 +1008,7 @@ impl GrantHook<NarrowReq, u32> for GenHook {
     fn granted(&self, port: &NarrowPort, r: Resp<u32>) {
         self.0
             .borrow_mut()
-            .on_grant(PortAt::Narrow(port), r.granted, r.waited, r.error);
+            .on_grant_random(port, r.granted, r.waited, r.error);
     }
 }
 
