@@ -540,7 +540,7 @@ fn passes_done_ahead_change_nothing() {
         for c in cases {
             let mut ahead = run_case(&c, false, true);
             let mut off = run_case(&c, false, false);
-            let mut ticks = |v: &mut Value| match v {
+            let ticks = |v: &mut Value| match v {
                 Value::Object(m) => m.remove("activations").unwrap().as_u64().unwrap(),
                 _ => unreachable!(),
             };

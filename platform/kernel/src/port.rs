@@ -59,6 +59,15 @@ pub struct Port<Q: Copy, D: Copy> {
     posts: Cell<u64>,
     /// Inside [`Port::deliver_quiet`]'s hook call: posting does not wake the interconnect.
     quiet: Cell<bool>,
+    /// Requests queued to follow back to back (see [`Port::queue_fill`]): slots
+    /// `queue_head .. queue_len` of a buffer of the capacity set by [`Port::set_queue`].
+    queue: OnceCell<Box<[Cell<Option<Q>>]>>,
+    queue_head: Cell<usize>,
+    queue_len: Cell<usize>,
+    /// The queue is used for grants before this cycle only.
+    queue_until: Cell<u64>,
+    /// What the grants that posted from the queue did, since last taken.
+    queued: QueueAcc,
     resp: Cell<Option<Resp<D>>>,
     target_wake: OnceCell<Wake>,
     initiator_wake: OnceCell<Wake>,
@@ -94,6 +103,54 @@ pub trait AloneGrant<Q: Copy, D: Copy> {
     fn grant_alone(&self, cycle: u64, r: &Q) -> Option<Resp<D>>;
 }
 
+/// The grants of a port that posted their successor from its queue (see
+/// [`Port::queue_fill`]), for the initiator; none was an address error. Each posted the next queued request for the
+/// cycle after it, so the initiator, knowing when the first of them was posted, can tell
+/// every wait: the `k`-th request after the first is posted one cycle after the grant of
+/// the one before it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct QueuedGrants {
+    /// How many.
+    pub n: u64,
+    /// The maximum of their waits, and the maximum without the last one's (0 for one).
+    pub max_waited: u64,
+    pub max_waited_before_last: u64,
+    /// The grant cycle of the last one and of the one before it (when `n >= 2`).
+    pub last_granted: u64,
+    pub granted_before_last: u64,
+}
+
+/// [`QueuedGrants`] as it is summed, a cell per field.
+#[derive(Debug, Default)]
+struct QueueAcc {
+    n: Cell<u64>,
+    max_waited: Cell<u64>,
+    max_waited_before_last: Cell<u64>,
+    last_granted: Cell<u64>,
+    granted_before_last: Cell<u64>,
+}
+
+impl QueueAcc {
+    #[inline]
+    fn add(&self, granted: u64, waited: u64) {
+        self.n.set(self.n.get() + 1);
+        let m = self.max_waited.get();
+        self.max_waited_before_last.set(m);
+        self.max_waited.set(m.max(waited));
+        self.granted_before_last.set(self.last_granted.get());
+        self.last_granted.set(granted);
+    }
+    fn take(&self) -> QueuedGrants {
+        QueuedGrants {
+            n: self.n.take(),
+            max_waited: self.max_waited.take(),
+            max_waited_before_last: self.max_waited_before_last.take(),
+            last_granted: self.last_granted.take(),
+            granted_before_last: self.granted_before_last.take(),
+        }
+    }
+}
+
 /// An optional, bound-once handler of a port (the initiator's grant hook, the
 /// interconnect's alone grant).
 struct Slot<T: ?Sized>(OnceCell<Rc<T>>);
@@ -116,6 +173,11 @@ impl<Q: Copy, D: Copy> Port<Q, D> {
             posted_at: Cell::new(u64::MAX),
             posts: Cell::new(0),
             quiet: Cell::new(false),
+            queue: OnceCell::new(),
+            queue_head: Cell::new(0),
+            queue_len: Cell::new(0),
+            queue_until: Cell::new(0),
+            queued: QueueAcc::default(),
             resp: Cell::new(None),
             target_wake: OnceCell::new(),
             initiator_wake: OnceCell::new(),
@@ -185,6 +247,62 @@ impl<Q: Copy, D: Copy> Port<Q, D> {
             self.name
         );
         self.alone.0.get()?.grant_alone(cycle, &r)
+    }
+
+    /// Give the port a queue of up to `capacity` requests, used for grants whose
+    /// successor is due before `until` (a grant in `g` with `g + 1 < until`; later grants
+    /// call the grant hook). See [`Port::queue_fill`]. Once; a second call panics.
+    pub fn set_queue(&self, capacity: usize, until: u64) {
+        let buf = (0..capacity).map(|_| Cell::new(None)).collect();
+        if self.queue.set(buf).is_err() {
+            panic!("port '{}': a queue is set twice", self.name);
+        }
+        self.queue_until.set(until);
+    }
+    /// Fill the (empty) queue with `rs`, at most its capacity (the rest is dropped; the
+    /// count queued is returned). When the interconnect grants a request of this port with
+    /// [`Port::deliver_quiet`] while requests are queued (and before the queue's `until`),
+    /// the port itself posts the first of them for the next cycle instead of calling the
+    /// grant hook, and sums the grant for the initiator ([`Port::take_queued_grants`]);
+    /// the read data is dropped, and so is an address error's queue use (that grant
+    /// calls the hook). For an initiator whose grant hook would do exactly that (a
+    /// generator issuing every free cycle): it queues what it would post next, in order,
+    /// and takes from the front ([`Port::queue_pop`]) when it posts itself.
+    pub fn queue_fill(&self, rs: impl IntoIterator<Item = Q>) -> usize {
+        debug_assert!(
+            self.queue_len() == 0,
+            "port '{}': queue not empty",
+            self.name
+        );
+        let Some(buf) = self.queue.get() else {
+            return 0;
+        };
+        let mut n = 0;
+        for (slot, r) in buf.iter().zip(rs) {
+            slot.set(Some(r));
+            n += 1;
+        }
+        self.queue_head.set(0);
+        self.queue_len.set(n);
+        n
+    }
+    /// Take the first queued request back (to post it yourself).
+    #[inline]
+    pub fn queue_pop(&self) -> Option<Q> {
+        let h = self.queue_head.get();
+        if h >= self.queue_len.get() {
+            return None;
+        }
+        self.queue_head.set(h + 1);
+        self.queue.get()?.get(h)?.get()
+    }
+    /// Queued requests.
+    pub fn queue_len(&self) -> usize {
+        self.queue_len.get() - self.queue_head.get()
+    }
+    /// The grants that posted from the queue since the last call.
+    pub fn take_queued_grants(&self) -> QueuedGrants {
+        self.queued.take()
     }
 
     /// Post a request for `cycle`. It stays posted until granted.
@@ -293,12 +411,23 @@ impl<Q: Copy, D: Copy> Port<Q, D> {
     /// the grant hook posts does not wake the interconnect; instead the cycle it is due
     /// (`u64::MAX` for none, as [`Port::due`]) is returned, and the interconnect must tick
     /// then. Without a hook it is exactly [`Port::grant`] (and returns `u64::MAX`).
+    /// A port with queued requests ([`Port::queue_fill`]) posts the next one itself.
     #[inline]
     pub fn deliver_quiet(&self, cycle: u64, rdata: D, error: bool) -> u64 {
         let Some(h) = self.hook.0.get() else {
             self.grant(cycle, rdata, error);
             return u64::MAX;
         };
+        if cycle + 1 < self.queue_until.get() && !error {
+            if let Some(next) = self.queue_pop() {
+                let waited = cycle - self.posted_at.get().min(cycle);
+                self.queued.add(cycle, waited);
+                self.req.set(Some(next));
+                self.posted_at.set(cycle + 1);
+                self.posts.set(self.posts.get() + 1);
+                return cycle + 1;
+            }
+        }
         self.quiet.set(true);
         h.granted(self, self.retire(cycle, rdata, error));
         self.quiet.set(false);
