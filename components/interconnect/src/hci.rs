@@ -221,6 +221,9 @@ pub(crate) struct Hci {
     done_through: Option<u64>,
     /// Passes may be done ahead (see `tick`; off only to compare with it off).
     pub(crate) ahead_on: bool,
+    /// This pass delivered a grant otherwise than from a port's queue (a grant hook ran
+    /// or an initiator was woken).
+    woke: bool,
 }
 
 impl Hci {
@@ -279,6 +282,7 @@ impl Hci {
             trace_last: [0; 3],
             done_through: None,
             ahead_on: true,
+            woke: false,
         }
     }
 
@@ -685,6 +689,7 @@ impl Hci {
                     // a malformed request (bad word count or outside the TCDM window)
                     granted_w |= 1 << j;
                     self.ww[j].add(cycle - self.seen_w[j]);
+                    self.woke = true;
                     let due = self.wide[j].deliver_quiet(cycle, [0; WIDE_MAX_WORDS], true);
                     ahead = ahead.min(due);
                     continue;
@@ -701,6 +706,7 @@ impl Hci {
                         self.acc[b] += 1;
                     }
                     let rdata = self.wide_access(&self.wreq[j]);
+                    self.woke = true;
                     let due = self.wide[j].deliver_quiet(cycle, rdata, false);
                     ahead = ahead.min(due);
                 }
@@ -772,7 +778,14 @@ impl Hci {
                     (self.tcdm.word_at(idx), false)
                 }
             };
-            ahead = ahead.min(p.deliver_quiet(cycle, rdata, error));
+            let due = match p.deliver_queued(cycle, error) {
+                Some(due) => due,
+                None => {
+                    self.woke = true;
+                    p.deliver_quiet(cycle, rdata, error)
+                }
+            };
+            ahead = ahead.min(due);
         }
         // the banks granted to narrow requests drop their locks
         self.locked = locked & !(nbanks & narrow_ok);
@@ -826,7 +839,9 @@ impl Clocked for Hci {
         }
         let tracing_on = tracing::enabled!(target: "vp", tracing::Level::TRACE);
         let mut cycle = cx.cycle;
+        let mut horizon = 0;
         loop {
+            self.woke = false;
             let next = self.pass(cycle, tracing_on);
             if next == u64::MAX {
                 if cycle == cx.cycle {
@@ -837,7 +852,16 @@ impl Clocked for Hci {
                 self.done_through = Some(cycle);
                 return Next::At(cycle);
             }
-            if tracing_on || !self.ahead_on || next >= cx.horizon() {
+            if tracing_on || !self.ahead_on {
+                return Next::At(next);
+            }
+            // The horizon moves only when something else was woken: a pass that called
+            // no grant hook and woke no initiator (every grant posted from a port's queue)
+            // leaves it where it was.
+            if self.woke || horizon == 0 {
+                horizon = cx.horizon();
+            }
+            if next >= horizon {
                 return Next::At(next);
             }
             cycle = next;

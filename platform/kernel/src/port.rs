@@ -407,6 +407,23 @@ impl<Q: Copy, D: Copy> Port<Q, D> {
             self.name
         );
     }
+    /// The queue's part of [`Port::deliver_quiet`]: when it would post the next queued
+    /// request itself, do so and return its due cycle (`cycle + 1`); else `None`, and
+    /// nothing happened. Either way nothing but this port changed: no hook ran and
+    /// nothing was woken.
+    #[inline]
+    pub fn deliver_queued(&self, cycle: u64, error: bool) -> Option<u64> {
+        if cycle + 1 >= self.queue_until.get() || error || self.hook.0.get().is_none() {
+            return None;
+        }
+        let next = self.queue_pop()?;
+        let waited = cycle - self.posted_at.get().min(cycle);
+        self.queued.add(cycle, waited);
+        self.req.set(Some(next));
+        self.posted_at.set(cycle + 1);
+        self.posts.set(self.posts.get() + 1);
+        Some(cycle + 1)
+    }
     /// [`Port::deliver`] for an interconnect that looks after its own next pass: a request
     /// the grant hook posts does not wake the interconnect; instead the cycle it is due
     /// (`u64::MAX` for none, as [`Port::due`]) is returned, and the interconnect must tick
@@ -414,20 +431,13 @@ impl<Q: Copy, D: Copy> Port<Q, D> {
     /// A port with queued requests ([`Port::queue_fill`]) posts the next one itself.
     #[inline]
     pub fn deliver_quiet(&self, cycle: u64, rdata: D, error: bool) -> u64 {
+        if let Some(due) = self.deliver_queued(cycle, error) {
+            return due;
+        }
         let Some(h) = self.hook.0.get() else {
             self.grant(cycle, rdata, error);
             return u64::MAX;
         };
-        if cycle + 1 < self.queue_until.get() && !error {
-            if let Some(next) = self.queue_pop() {
-                let waited = cycle - self.posted_at.get().min(cycle);
-                self.queued.add(cycle, waited);
-                self.req.set(Some(next));
-                self.posted_at.set(cycle + 1);
-                self.posts.set(self.posts.get() + 1);
-                return cycle + 1;
-            }
-        }
         self.quiet.set(true);
         h.granted(self, self.retire(cycle, rdata, error));
         self.quiet.set(false);
