@@ -37,6 +37,11 @@
 //! the same intensity draws in the same order, then post the next request dated for the
 //! cycle it issues in). Its statistics only show what happened up to the simulation's
 //! current cycle. An interconnect that grants without the hook wakes it as before.
+//! A random generator at full intensity also queues its next 64 requests (drawn in
+//! order, as it would draw them one by one) on its port: an interconnect granting with
+//! `Port::deliver_quiet` then posts them back to back without calling the hook, and the
+//! generator folds the port's sums of those grants in before anything reads or changes its
+//! state.
 //!
 //! Randomness: one `rand_pcg::Pcg64Mcg` per generator, seeded with
 //! `BuildCtx::seed_for(name)`. Per free cycle one draw for a Bernoulli `intensity` below 1;

@@ -300,7 +300,9 @@ impl<Q: Copy, D: Copy> Port<Q, D> {
     pub fn queue_len(&self) -> usize {
         self.queue_len.get() - self.queue_head.get()
     }
-    /// The grants that posted from the queue since the last call.
+    /// The grants that posted from the queue since the last call. An initiator takes
+    /// them first thing in its grant hook (and before reading its own state anywhere
+    /// else), so that they are the back-to-back run [`QueuedGrants`] describes.
     pub fn take_queued_grants(&self) -> QueuedGrants {
         self.queued.take()
     }
@@ -526,3 +528,78 @@ pub struct FetchGrant {
 /// `None`: fetches hit (the model is off), and the cores install no hook at all.
 #[derive(Clone)]
 pub struct FetchRef(pub Option<std::rc::Rc<dyn FetchTiming>>);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rd(addr: u32) -> NarrowReq {
+        NarrowReq {
+            addr,
+            write: false,
+            be: 0xF,
+            wdata: 0,
+        }
+    }
+
+    /// Counts its calls and posts `next` for the cycle after each grant.
+    struct Hook {
+        calls: Cell<u64>,
+        last: Cell<Option<Resp<u32>>>,
+    }
+    impl GrantHook<NarrowReq, u32> for Hook {
+        fn granted(&self, port: &NarrowPort, resp: Resp<u32>) {
+            self.calls.set(self.calls.get() + 1);
+            self.last.set(Some(resp));
+            port.request(resp.granted + 1, rd(0x99));
+        }
+    }
+
+    #[test]
+    fn queued_requests_are_posted_back_to_back_and_summed() {
+        let p = NarrowPort::new("p");
+        let h = Rc::new(Hook {
+            calls: Cell::new(0),
+            last: Cell::new(None),
+        });
+        p.set_grant_hook(h.clone());
+        p.set_queue(4, 100);
+        assert_eq!(p.queue_fill([rd(1), rd(2), rd(3)]), 3);
+        p.request(10, rd(0));
+        // granted after 2 cycles: the port posts the first queued request for 13
+        assert_eq!(p.deliver_queued(12, false), Some(13));
+        assert_eq!((p.due(), p.pending()), (13, Some(rd(1))));
+        // an address error takes the hook (which posts its own), the queue stays
+        assert_eq!(p.deliver_queued(13, true), None);
+        assert_eq!(p.deliver_quiet(13, 0, true), 14);
+        assert_eq!((h.calls.get(), p.pending()), (1, Some(rd(0x99))));
+        assert_eq!(h.last.get().map(|r| (r.waited, r.error)), Some((0, true)));
+        assert_eq!(p.deliver_quiet(17, 5, false), 18);
+        assert_eq!(p.deliver_quiet(18, 5, false), 19);
+        assert_eq!(
+            (p.pending(), p.queue_len(), h.calls.get()),
+            (Some(rd(3)), 0, 1)
+        );
+        assert_eq!(
+            p.take_queued_grants(),
+            QueuedGrants {
+                n: 3,
+                max_waited: 3,
+                max_waited_before_last: 3,
+                last_granted: 18,
+                granted_before_last: 17,
+            }
+        );
+        assert_eq!(p.take_queued_grants(), QueuedGrants::default());
+        // queue empty: the hook again
+        assert_eq!(p.deliver_quiet(19, 5, false), 20);
+        assert_eq!(h.calls.get(), 2);
+        // a successor due at the queue's limit takes the hook too
+        assert_eq!(p.queue_fill([rd(4)]), 1);
+        assert_eq!(p.deliver_queued(99, false), None);
+        assert_eq!(p.deliver_quiet(99, 5, false), 100);
+        assert_eq!((h.calls.get(), p.queue_len()), (3, 1));
+        assert_eq!(p.queue_pop(), Some(rd(4)));
+        assert_eq!(p.queue_pop(), None);
+    }
+}
