@@ -477,19 +477,19 @@ impl Hci {
 /// that level picks the half; otherwise the half that requests wins.
 #[inline]
 pub(crate) fn tree_select(req: u64, rr: u32, levels: u32) -> u32 {
+    // At most 64 inputs: 6 levels, halves of at most 32.
+    debug_assert!(levels <= 6);
     let mut lo = 0u32;
-    for level in 0..levels {
-        let bit = levels - 1 - level;
+    // the requests from `lo` on
+    let mut r = req;
+    for bit in (0..levels).rev() {
         let half = 1u32 << bit;
-        let m = if half >= 64 {
-            u64::MAX
-        } else {
-            (1u64 << half) - 1
-        };
-        let left = (req >> lo) & m;
-        let right = req.checked_shr(lo + half).unwrap_or(0) & m;
+        let m = (1u64 << half) - 1;
+        let left = r & m;
+        let right = (r >> half) & m;
         if left == 0 || (right != 0 && (rr >> bit) & 1 == 1) {
             lo += half;
+            r >>= half;
         }
     }
     lo
@@ -916,6 +916,37 @@ mod tests {
         // 3 inputs padded to 4
         assert_eq!(tree_select(0b101, 1, 2), 0);
         assert_eq!(tree_select(0b101, 3, 2), 2);
+    }
+
+    #[test]
+    fn tree_select_equals_the_node_by_node_walk() {
+        // the tree's definition, node by node: at each node over [lo, lo + 2 half), both
+        // halves requesting -> rr's bit for the level picks, else the requesting half
+        fn walk(req: u64, rr: u32, levels: u32) -> u32 {
+            let any = |a: u32, n: u32| (a..a + n).any(|i| i < 64 && req >> i & 1 == 1);
+            let mut lo = 0;
+            for bit in (0..levels).rev() {
+                let half = 1 << bit;
+                let (l, r) = (any(lo, half), any(lo + half, half));
+                if !l || (r && (rr >> bit) & 1 == 1) {
+                    lo += half;
+                }
+            }
+            lo
+        }
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for levels in 1..=6u32 {
+            for _ in 0..2000 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let n = 1u32 << levels;
+                let req =
+                    if n >= 64 { x } else { x & ((1u64 << n) - 1) } | 1 << ((x >> 58) % n as u64);
+                let rr = (x >> 40) as u32 % n;
+                assert_eq!(tree_select(req, rr, levels), walk(req, rr, levels));
+            }
+        }
     }
 
     #[test]
