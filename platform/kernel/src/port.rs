@@ -268,6 +268,7 @@ impl<Q: Copy, D: Copy> Port<Q, D> {
     /// calls the hook). For an initiator whose grant hook would do exactly that (a
     /// generator issuing every free cycle): it queues what it would post next, in order,
     /// and takes from the front ([`Port::queue_pop`]) when it posts itself.
+    #[inline]
     pub fn queue_fill(&self, rs: impl IntoIterator<Item = Q>) -> usize {
         debug_assert!(
             self.queue_len() == 0,
