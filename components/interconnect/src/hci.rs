@@ -208,12 +208,22 @@ pub(crate) struct Hci {
     // --- statistics (per bank, per port), converted to [`Stats`] on demand
     acc: [u64; 64],
     conf: [u64; 64],
+    /// Per port: `requests` (the grant statistics are in `wn` / `ww`).
     pn: [PortStats; 64],
+    wn: Box<[Waits; 64]>,
+    ww: [Waits; MAX_WIDE_PORTS],
     pw: [PortStats; MAX_WIDE_PORTS],
     nb: usize,
     stats: Stats,
     /// Last emitted timeline counters (waiting_narrow, waiting_wide, banks_busy).
     trace_last: [u64; 3],
+    /// The last cycle whose pass was done ahead of the kernel's tick (see `tick`).
+    done_through: Option<u64>,
+    /// Passes may be done ahead (see `tick`; off only to compare with it off).
+    pub(crate) ahead_on: bool,
+    /// This pass delivered a grant otherwise than from a port's queue (a grant hook ran
+    /// or an initiator was woken).
+    woke: bool,
 }
 
 impl Hci {
@@ -262,12 +272,17 @@ impl Hci {
             acc: [0; 64],
             conf: [0; 64],
             pn: std::array::from_fn(|_| PortStats::default()),
+            wn: Box::new([Waits::default(); 64]),
+            ww: [Waits::default(); MAX_WIDE_PORTS],
             pw: std::array::from_fn(|_| PortStats::default()),
             nb,
             stats: Stats::default(),
             narrow,
             wide,
             trace_last: [0; 3],
+            done_through: None,
+            ahead_on: true,
+            woke: false,
         }
     }
 
@@ -326,32 +341,17 @@ impl Hci {
         }
     }
 
-    /// Perform the access of narrow port `i` and grant it.
-    #[inline]
-    fn grant_narrow(&self, i: usize, cycle: u64) {
-        let p = &self.narrow[i];
-        let Some(r) = p.pending() else { return };
-        if !self.tcdm.geometry().in_window(r.addr) {
-            p.deliver(cycle, 0, true);
-            return;
-        }
-        let idx = self.tcdm.word_index(r.addr);
-        let rdata = if r.write {
-            self.tcdm.write_at(idx, r.wdata, r.be);
-            0
-        } else {
-            self.tcdm.word_at(idx)
-        };
-        p.deliver(cycle, rdata, false);
-    }
-
     /// A snapshot of the statistics.
     pub(crate) fn stats(&self) -> Stats {
         let mut s = self.stats.clone();
         s.bank_accesses = self.acc[..self.nb].to_vec();
         s.bank_conflicts = self.conf[..self.nb].to_vec();
-        s.narrow = self.pn[..self.narrow.len()].to_vec();
-        s.wide = self.pw[..self.wide.len()].to_vec();
+        s.narrow = (0..self.narrow.len())
+            .map(|i| self.wn[i].port_stats(self.pn[i].requests))
+            .collect();
+        s.wide = (0..self.wide.len())
+            .map(|j| self.ww[j].port_stats(self.pw[j].requests))
+            .collect();
         s
     }
 
@@ -371,12 +371,6 @@ impl Hci {
             }
         }
         rdata
-    }
-
-    #[inline]
-    fn grant_wide(&mut self, j: usize, cycle: u64) {
-        let rdata = self.wide_access(&self.wreq[j]);
-        self.wide[j].deliver(cycle, rdata, false);
     }
 
     // --- alone grants (Port::request_alone): the pass of a cycle in which one request is
@@ -414,7 +408,7 @@ impl Hci {
         self.rr[b] = i as u8;
         self.locked = 0;
         self.acc[b] += 1;
-        account_grant(&mut self.pn[i], cycle, cycle);
+        self.wn[i].add(0);
         let idx = self.tcdm.word_index(r.addr);
         Some(if r.write {
             self.tcdm.write_at(idx, r.wdata, r.be);
@@ -456,7 +450,7 @@ impl Hci {
             mb &= mb - 1;
             self.acc[b] += 1;
         }
-        account_grant(&mut self.pw[j], cycle, cycle);
+        self.ww[j].add(0);
         Some(self.wide_access(r))
     }
 
@@ -483,19 +477,19 @@ impl Hci {
 /// that level picks the half; otherwise the half that requests wins.
 #[inline]
 pub(crate) fn tree_select(req: u64, rr: u32, levels: u32) -> u32 {
+    // At most 64 inputs: 6 levels, halves of at most 32.
+    debug_assert!(levels <= 6);
     let mut lo = 0u32;
-    for level in 0..levels {
-        let bit = levels - 1 - level;
+    // the requests from `lo` on
+    let mut r = req;
+    for bit in (0..levels).rev() {
         let half = 1u32 << bit;
-        let m = if half >= 64 {
-            u64::MAX
-        } else {
-            (1u64 << half) - 1
-        };
-        let left = (req >> lo) & m;
-        let right = req.checked_shr(lo + half).unwrap_or(0) & m;
+        let m = (1u64 << half) - 1;
+        let left = r & m;
+        let right = (r >> half) & m;
         if left == 0 || (right != 0 && (rr >> bit) & 1 == 1) {
             lo += half;
+            r >>= half;
         }
     }
     lo
@@ -514,19 +508,73 @@ pub(crate) fn next_after(req: u64, rr: u32) -> u32 {
     }
 }
 
-/// Account a grant at `cycle` of a request first seen at `seen`.
-#[inline]
-fn account_grant(s: &mut PortStats, seen: u64, cycle: u64) {
-    let w = cycle - seen;
-    s.grants += 1;
-    s.stall_cycles += w;
-    s.wait_hist[hist_bucket(w)] += 1;
-    s.max_wait = s.max_wait.max(w);
+/// Grants of one port by cycles waited, one increment per grant; [`PortStats`] derives
+/// from it (grants, stall cycles, histogram and maximum are sums over it).
+#[derive(Clone, Copy, Debug)]
+struct Waits {
+    /// Grants that waited `w` cycles, for `w` up to 64 (the histogram's last bucket
+    /// starts at 65).
+    short: [u64; 65],
+    /// Grants that waited 65 cycles or more: count, sum and maximum of their waits.
+    long_n: u64,
+    long_sum: u64,
+    long_max: u64,
 }
 
-impl Clocked for Hci {
-    fn tick(&mut self, cx: &mut TickCtx<'_>) -> Next {
-        let cycle = cx.cycle;
+impl Default for Waits {
+    fn default() -> Self {
+        Waits {
+            short: [0; 65],
+            long_n: 0,
+            long_sum: 0,
+            long_max: 0,
+        }
+    }
+}
+
+impl Waits {
+    /// A grant that waited `w` cycles.
+    #[inline]
+    fn add(&mut self, w: u64) {
+        if w < 65 {
+            self.short[w as usize] += 1;
+        } else {
+            self.long_n += 1;
+            self.long_sum += w;
+            self.long_max = self.long_max.max(w);
+        }
+    }
+
+    /// The statistics of a port that saw `requests` requests.
+    fn port_stats(&self, requests: u64) -> PortStats {
+        let mut s = PortStats {
+            requests,
+            grants: self.long_n,
+            stall_cycles: self.long_sum,
+            max_wait: self.long_max,
+            ..PortStats::default()
+        };
+        s.wait_hist[hist_bucket(65)] += self.long_n;
+        for (w, &n) in self.short.iter().enumerate() {
+            if n > 0 {
+                let w = w as u64;
+                s.grants += n;
+                s.stall_cycles += n * w;
+                s.wait_hist[hist_bucket(w)] += n;
+                s.max_wait = s.max_wait.max(w);
+            }
+        }
+        s
+    }
+}
+
+impl Hci {
+    /// The pass of `cycle`: read every port, arbitrate, perform and deliver the grants.
+    /// Returns the next cycle the interconnect must evaluate (`u64::MAX`: none until a
+    /// port is posted to): the next cycle while a request is held, else the earliest
+    /// request posted ahead (the grant hooks' next requests included).
+    #[inline]
+    fn pass(&mut self, cycle: u64, tracing_on: bool) -> u64 {
         let ctrl = self.ctrl.get();
 
         // --- gather narrow requests by bank (addr_dec_resp_mux.sv: bank = addr[..:2])
@@ -534,49 +582,42 @@ impl Clocked for Hci {
         let mut nbanks = 0u64;
         let mut multi = 0u64;
         let bank_mask = self.bank_mask;
-        // Requests posted ahead for a later cycle (an initiator running ahead): not seen
-        // before their cycle, which we must tick at.
+        // Requests posted ahead for a later cycle (an initiator running ahead, a grant
+        // hook's next request): not seen before their cycle, which we must tick at.
         let mut ahead = u64::MAX;
         for (i, p) in self.narrow.iter().enumerate() {
-            let r = match p.pending_at(cycle) {
-                Ok(r) => r,
-                Err(at) => {
-                    ahead = ahead.min(at);
-                    None
-                }
-            };
-            if let Some(r) = r {
+            let due = p.due();
+            if due > cycle {
+                ahead = ahead.min(due);
+                continue;
+            }
+            if let Some(r) = p.pending() {
                 let i = i & 63;
                 let b = ((r.addr >> 2) & bank_mask) as usize & 63;
                 let bit = 1u64 << b;
-                let pbit = 1u64 << i;
                 multi |= nbanks & bit;
                 nbanks |= bit;
                 // zero outside a pass (the LIC loop clears every bank it visits)
-                self.bank_req[b] |= pbit;
-                pend_n |= pbit;
+                self.bank_req[b] |= 1u64 << i;
+                pend_n |= 1u64 << i;
             }
         }
         // --- gather wide requests
         let mut pend_w = 0u64;
         let mut wbanks = 0u64;
         let mut wmulti = 0u64;
-        for (j, p) in self.wide.iter().enumerate().take(MAX_WIDE_PORTS) {
-            if !p.busy() {
+        for j in 0..self.wide.len().min(MAX_WIDE_PORTS) {
+            let p = &self.wide[j];
+            let due = p.due();
+            if due > cycle {
+                ahead = ahead.min(due);
                 continue;
             }
             // A request held since an earlier cycle is the one read then, unless the port
             // posted another since (its post count tells).
             let posted = p.posts();
             if self.held_w & (1 << j) == 0 || self.wposted[j] != posted {
-                let r = match p.pending_at(cycle) {
-                    Ok(Some(r)) => r,
-                    Ok(None) => continue,
-                    Err(at) => {
-                        ahead = ahead.min(at);
-                        continue;
-                    }
-                };
+                let Some(r) = p.pending() else { continue };
                 self.wmask[j] = if self.wide_valid(&r) {
                     self.wide_mask(r.addr, r.words)
                 } else {
@@ -590,16 +631,11 @@ impl Clocked for Hci {
             wbanks |= m;
             pend_w |= 1 << j;
         }
-        let tracing_on = tracing::enabled!(target: "vp", tracing::Level::TRACE);
         if pend_n | pend_w == 0 {
             if tracing_on {
                 self.trace(0, 0, 0, false);
             }
-            return if ahead == u64::MAX {
-                Next::Sleep
-            } else {
-                Next::At(ahead)
-            };
+            return ahead;
         }
         self.stats.active_cycles += 1;
         // requests seen for the first time
@@ -651,69 +687,108 @@ impl Clocked for Hci {
                 let m = self.wmask[j];
                 if m == 0 {
                     // a malformed request (bad word count or outside the TCDM window)
-                    self.wide[j].deliver(cycle, [0; WIDE_MAX_WORDS], true);
                     granted_w |= 1 << j;
-                    account_grant(&mut self.pw[j], self.seen_w[j], cycle);
+                    self.ww[j].add(cycle - self.seen_w[j]);
+                    self.woke = true;
+                    let due = self.wide[j].deliver_quiet(cycle, [0; WIDE_MAX_WORDS], true);
+                    ahead = ahead.min(due);
                     continue;
                 }
                 // hci_arbiter_tree.sv: a lower-index wide port takes its banks first.
                 if m & claimed == 0 && m & !wide_ok == 0 {
-                    self.grant_wide(j, cycle);
                     granted_w |= 1 << j;
                     busy |= m;
-                    account_grant(&mut self.pw[j], self.seen_w[j], cycle);
+                    self.ww[j].add(cycle - self.seen_w[j]);
                     let mut mb = m;
                     while mb != 0 {
                         let b = mb.trailing_zeros() as usize & 63;
                         mb &= mb - 1;
                         self.acc[b] += 1;
                     }
+                    let rdata = self.wide_access(&self.wreq[j]);
+                    self.woke = true;
+                    let due = self.wide[j].deliver_quiet(cycle, rdata, false);
+                    ahead = ahead.min(due);
                 }
                 claimed |= m;
             }
         }
 
         // --- LIC: one rr_arb_tree per requested bank
-        self.locked &= nbanks;
+        let mut locked = self.locked & nbanks;
         let mut granted_n = 0u64;
         let mut bits = nbanks;
+        let geom = self.tcdm.geometry();
         while bits != 0 {
             let b = bits.trailing_zeros() as usize & 63;
             bits &= bits - 1;
             let bit = 1u64 << b;
             let mut req = self.bank_req[b];
             self.bank_req[b] = 0;
-            if self.locked & bit != 0 {
-                // rr_arb_tree.sv (LockIn): req_d = req_q while the last decision is locked.
-                let l = req & self.lock_req[b];
-                if l != 0 {
-                    req = l;
+            if narrow_ok & bit == 0 {
+                // rr_arb_tree.sv (LockIn): lock_d = req_o & ~gnt_i keeps the decision.
+                if locked & bit != 0 {
+                    let l = req & self.lock_req[b];
+                    if l != 0 {
+                        req = l;
+                    }
                 }
+                locked |= bit;
+                self.lock_req[b] = req;
+                continue;
             }
-            let rr = self.rr[b] as u32 & 63;
-            let g = if req & (1u64 << rr) != 0 {
-                rr
-            } else if req & (req - 1) == 0 {
-                req.trailing_zeros()
+            let g = if req & (req - 1) == 0 {
+                // one requester: granted, and rr_d = its index
+                let g = req.trailing_zeros();
+                self.rr[b] = g as u8;
+                g
             } else {
-                tree_select(req, rr, self.levels)
-            } as usize
-                & 63;
-            if narrow_ok & bit != 0 {
+                if locked & bit != 0 {
+                    // rr_arb_tree.sv (LockIn): req_d = req_q while the last decision is locked.
+                    let l = req & self.lock_req[b];
+                    if l != 0 {
+                        req = l;
+                    }
+                }
+                let rr = self.rr[b] as u32 & 63;
+                let g = if req & (1u64 << rr) != 0 {
+                    rr
+                } else {
+                    tree_select(req, rr, self.levels)
+                };
                 // rr_arb_tree.sv (FairArb): rr_d = next requester after rr_q on a grant.
                 self.rr[b] = next_after(req, rr) as u8;
-                self.locked &= !bit;
-                granted_n |= 1u64 << g;
-                busy |= bit;
-                self.acc[b] += 1;
-                self.grant_narrow(g, cycle);
-                account_grant(&mut self.pn[g], self.seen_n[g], cycle);
+                g
+            } as usize
+                & 63;
+            granted_n |= 1u64 << g;
+            self.acc[b] += 1;
+            self.wn[g].add(cycle - self.seen_n[g]);
+            // Perform the access and grant it.
+            let p = &self.narrow[g];
+            let Some(r) = p.pending() else { continue };
+            let (rdata, error) = if !geom.in_window(r.addr) {
+                (0, true)
             } else {
-                // rr_arb_tree.sv (LockIn): lock_d = req_o & ~gnt_i keeps the decision.
-                self.locked |= bit;
-                self.lock_req[b] = req;
-            }
+                let idx = self.tcdm.word_index(r.addr);
+                if r.write {
+                    self.tcdm.write_at(idx, r.wdata, r.be);
+                    (0, false)
+                } else {
+                    (self.tcdm.word_at(idx), false)
+                }
+            };
+            let due = match p.deliver_queued(cycle, error) {
+                Some(due) => due,
+                None => {
+                    self.woke = true;
+                    p.deliver_quiet(cycle, rdata, error)
+                }
+            };
+            ahead = ahead.min(due);
         }
+        // the banks granted to narrow requests drop their locks
+        self.locked = locked & !(nbanks & narrow_ok);
 
         // --- bank conflicts: more than one requester on a bank this cycle
         let mut conf = multi | (nbanks & wbanks) | wmulti;
@@ -731,6 +806,7 @@ impl Clocked for Hci {
         self.held_w = refused_w;
 
         if tracing_on {
+            busy |= nbanks & narrow_ok;
             self.trace(
                 refused_n.count_ones() as u64,
                 refused_w.count_ones() as u64,
@@ -739,15 +815,56 @@ impl Clocked for Hci {
             );
             // one more cycle to draw the counters back to zero when idle
             if refused_n | refused_w == 0 && busy != 0 {
-                return Next::Cycle;
+                return cycle + 1;
             }
         }
         if refused_n | refused_w != 0 {
-            Next::Cycle
-        } else if ahead != u64::MAX {
-            Next::At(ahead)
+            cycle + 1
         } else {
-            Next::Sleep
+            ahead
+        }
+    }
+}
+
+impl Clocked for Hci {
+    /// The pass of this cycle, then, while the next cycle with work lies before the
+    /// horizon (nothing but this pass and the grant hooks it calls can act before then:
+    /// the initiators all take their grants through hooks), the passes of the following
+    /// cycles too, at once: the same passes in the same order as ticking each cycle.
+    /// Not while tracing (the timeline's events carry the kernel's time).
+    fn tick(&mut self, cx: &mut TickCtx<'_>) -> Next {
+        if self.done_through.take().is_some_and(|d| cx.cycle <= d) {
+            // The tick asked for below: this cycle's pass is done already.
+            return Next::Sleep;
+        }
+        let tracing_on = tracing::enabled!(target: "vp", tracing::Level::TRACE);
+        let mut cycle = cx.cycle;
+        let mut horizon = 0;
+        loop {
+            self.woke = false;
+            let next = self.pass(cycle, tracing_on);
+            if next == u64::MAX {
+                if cycle == cx.cycle {
+                    return Next::Sleep;
+                }
+                // Asleep after passes done ahead: still tick in the last of them (doing
+                // nothing), so that the simulation reaches that cycle as it would have.
+                self.done_through = Some(cycle);
+                return Next::At(cycle);
+            }
+            if tracing_on || !self.ahead_on {
+                return Next::At(next);
+            }
+            // The horizon moves only when something else was woken: a pass that called
+            // no grant hook and woke no initiator (every grant posted from a port's queue)
+            // leaves it where it was.
+            if self.woke || horizon == 0 {
+                horizon = cx.horizon();
+            }
+            if next >= horizon {
+                return Next::At(next);
+            }
+            cycle = next;
         }
     }
 }
@@ -802,12 +919,67 @@ mod tests {
     }
 
     #[test]
+    fn tree_select_equals_the_node_by_node_walk() {
+        // the tree's definition, node by node: at each node over [lo, lo + 2 half), both
+        // halves requesting -> rr's bit for the level picks, else the requesting half
+        fn walk(req: u64, rr: u32, levels: u32) -> u32 {
+            let any = |a: u32, n: u32| (a..a + n).any(|i| i < 64 && req >> i & 1 == 1);
+            let mut lo = 0;
+            for bit in (0..levels).rev() {
+                let half = 1 << bit;
+                let (l, r) = (any(lo, half), any(lo + half, half));
+                if !l || (r && (rr >> bit) & 1 == 1) {
+                    lo += half;
+                }
+            }
+            lo
+        }
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for levels in 1..=6u32 {
+            for _ in 0..2000 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let n = 1u32 << levels;
+                let req =
+                    if n >= 64 { x } else { x & ((1u64 << n) - 1) } | 1 << ((x >> 58) % n as u64);
+                let rr = (x >> 40) as u32 % n;
+                assert_eq!(tree_select(req, rr, levels), walk(req, rr, levels));
+            }
+        }
+    }
+
+    #[test]
     fn next_after_wraps() {
         assert_eq!(next_after(0b0011, 0), 1);
         assert_eq!(next_after(0b0011, 1), 0);
         assert_eq!(next_after(0b1001, 1), 3);
         assert_eq!(next_after(0b0001, 0), 0);
         assert_eq!(next_after(1 << 63, 63), 63);
+    }
+
+    #[test]
+    fn waits_give_the_port_statistics() {
+        let waits = [0u64, 0, 1, 2, 7, 64, 65, 66, 1000, 3];
+        let mut w = Waits::default();
+        let mut want = PortStats {
+            requests: 12,
+            ..PortStats::default()
+        };
+        for &x in &waits {
+            w.add(x);
+            want.grants += 1;
+            want.stall_cycles += x;
+            want.wait_hist[hist_bucket(x)] += 1;
+            want.max_wait = want.max_wait.max(x);
+        }
+        let got = w.port_stats(12);
+        assert_eq!(
+            (got.requests, got.grants, got.stall_cycles, got.max_wait),
+            (want.requests, want.grants, want.stall_cycles, 1000)
+        );
+        assert_eq!(got.wait_hist, want.wait_hist);
+        assert_eq!(got.wait_hist, [2, 1, 1, 1, 1, 0, 0, 1, 3]);
     }
 
     #[test]

@@ -22,8 +22,12 @@
 //! same cycle, arbitrates per bank, performs the granted bank accesses and grants with the
 //! response data, usable by the initiator from the next cycle. A refused request stays
 //! posted. When no request is pending the interconnect sleeps; posting wakes it. Grants go
-//! through `Port::deliver`: an initiator that bound a grant hook (traffic generators) gets
-//! the response inside the pass and posts its next request from there, dated ahead.
+//! through `Port::deliver_quiet`: an initiator that bound a grant hook (traffic generators)
+//! gets the response inside the pass and posts its next request from there, dated ahead,
+//! and the pass notes when it is due. While the next cycle with work lies before the
+//! horizon (`TickCtx::horizon`: every initiator takes its grants through a hook and nothing
+//! else acts before then) the interconnect does the passes of those cycles at once, in the
+//! same order, instead of being ticked for each.
 //!
 //! ## Exports
 //! * `narrow`: each call hands out a new narrow initiator port (kind "narrow", an
@@ -427,6 +431,15 @@ impl Interconnect {
         }
         self.core = Some(core);
         Ok(())
+    }
+
+    /// Let the interconnect do the passes of later cycles at once when nothing else can
+    /// act before them (on by default; the results are the same either way: off is for
+    /// tests that compare the two). Takes effect after elaboration.
+    pub fn set_passes_ahead(&self, on: bool) {
+        if let Some(c) = &self.core {
+            c.borrow_mut().ahead_on = on;
+        }
     }
 
     /// Statistics as a typed value (after or during a run).

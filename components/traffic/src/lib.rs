@@ -37,6 +37,11 @@
 //! the same intensity draws in the same order, then post the next request dated for the
 //! cycle it issues in). Its statistics only show what happened up to the simulation's
 //! current cycle. An interconnect that grants without the hook wakes it as before.
+//! A random generator at full intensity also queues its next 64 requests (drawn in
+//! order, as it would draw them one by one) on its port: an interconnect granting with
+//! `Port::deliver_quiet` then posts them back to back without calling the hook, and the
+//! generator folds the port's sums of those grants in before anything reads or changes its
+//! state.
 //!
 //! Randomness: one `rand_pcg::Pcg64Mcg` per generator, seeded with
 //! `BuildCtx::seed_for(name)`. Per free cycle one draw for a Bernoulli `intensity` below 1;
@@ -571,11 +576,14 @@ struct Gen {
     limit: u64,
     always: bool,
     intensity_thr: u64,
-    /// Write when the low 32 bits of the draw are below this (`None`: never,
-    /// `Some(u64::MAX)`: always).
-    write_thr: Option<u64>,
+    /// Write when the low 32 bits of the draw are below this (0: never, 2^32: always,
+    /// whatever the draw).
+    write_thr: u64,
     /// A request needs a random draw (random addresses or a read/write mix).
     need_draw: bool,
+    /// Random addresses at full intensity: every free cycle issues, one draw per request
+    /// (the grant hook's fast path, [`Gen::on_grant_random`]).
+    random_always: bool,
     acc_inc: u64,
     acc: u64,
     /// Cycle the outstanding request is posted for.
@@ -588,6 +596,37 @@ struct Gen {
     ahead_post: (u64, bool),
     /// Its own wake handle (the hook wakes it for the tick that ends it).
     wake: Option<Wake>,
+    /// How many requests are queued on its (narrow) port, and their write flags in
+    /// order from bit 0 (see [`Gen::refill`]).
+    queued: u32,
+    queued_writes: u64,
+}
+
+/// Requests a random generator at full intensity queues on its port at a time: the next
+/// ones it would post, which the port posts back to back on grants without calling the
+/// hook ([`NarrowPort::queue_fill`]). At most 64 (their write flags are the bits of a u64).
+const QUEUE_BATCH: u64 = 64;
+
+/// The random address of draw `draw` (its high half) in a range from `base` of `slots`
+/// word slots (multiply-shift reduction).
+#[inline(always)]
+fn random_addr(draw: u64, base: u32, slots: u64) -> u32 {
+    base + ((((draw >> 32) * slots) >> 32) as u32) * 4
+}
+
+/// The `seq`-th request of a narrow random generator from its draw: the address from the
+/// high half, a write when the low half is below `write_thr`; and whether it writes.
+#[inline(always)]
+fn random_request(draw: u64, base: u32, slots: u64, write_thr: u64, seq: u64) -> (NarrowReq, bool) {
+    let addr = random_addr(draw, base, slots);
+    let write = (draw & 0xFFFF_FFFF) < write_thr;
+    let r = NarrowReq {
+        addr,
+        write,
+        be: 0xF,
+        wdata: addr ^ (seq as u32).rotate_left(16),
+    };
+    (r, write)
 }
 
 /// `p` as a threshold on a uniform u64 (`draw < thr` has probability p, to 2^-64).
@@ -641,12 +680,13 @@ impl Gen {
             always: cfg.intensity >= 1.0,
             intensity_thr: threshold(cfg.intensity),
             write_thr: match cfg.write_ratio {
-                r if r <= 0.0 => None,
-                r if r >= 1.0 => Some(u64::MAX),
-                r => Some(threshold(r) >> 32),
+                r if r <= 0.0 => 0,
+                r if r >= 1.0 => 1 << 32,
+                r => threshold(r) >> 32,
             },
             need_draw: addr_kind == Addr::Random
                 || (cfg.write_ratio > 0.0 && cfg.write_ratio < 1.0),
+            random_always: addr_kind == Addr::Random && cfg.intensity >= 1.0,
             acc_inc: (cfg.intensity * ONE as f64).round() as u64,
             acc: 0,
             outstanding: None,
@@ -655,8 +695,16 @@ impl Gen {
             undo: Undo::default(),
             ahead_post: (0, false),
             wake: None,
+            queued: 0,
+            queued_writes: 0,
             cfg,
         }
+    }
+
+    /// The random address of draw `draw` (its high half).
+    #[inline(always)]
+    fn random_addr(&self, draw: u64) -> u32 {
+        random_addr(draw, self.base, self.slots)
     }
 
     /// Next address (and write flag) of the pattern. One 64-bit draw per request when
@@ -670,6 +718,8 @@ impl Gen {
             0
         };
         let addr = match self.addr_kind {
+            // (the hot case first: the benches' random generators)
+            Addr::Random => self.random_addr(draw),
             Addr::Cursor => {
                 let addr = self.base + self.off;
                 let mut n = (self.off as u64 + self.step as u64) % self.size as u64;
@@ -679,19 +729,14 @@ impl Gen {
                 self.off = n as u32;
                 addr
             }
-            Addr::Random => self.base + ((((draw >> 32) * self.slots) >> 32) as u32) * 4,
             Addr::Fixed(a) => a,
             Addr::Replay => {
                 let e = self.replay[self.issued as usize];
                 return (e.addr, e.write);
             }
         };
-        let write = match self.write_thr {
-            None => false,
-            Some(u64::MAX) => true,
-            Some(t) => (draw & 0xFFFF_FFFF) < t,
-        };
-        (addr, write)
+        // (without a draw, 0 < write_thr tells never / always)
+        (addr, (draw & 0xFFFF_FFFF) < self.write_thr)
     }
 
     /// Account a response granted in `granted` after waiting `waited` cycles. Keeps what
@@ -816,8 +861,17 @@ impl Gen {
     }
 
     /// Draw the next access and post it for cycle `c`; returns whether it is a write.
-    #[inline]
+    #[inline(always)]
     fn issue(&mut self, port: PortAt<'_>, c: u64) -> bool {
+        if let PortAt::Narrow(p) = port {
+            if self.queued > 0 {
+                // the next request is queued already
+                let write = self.take_queued(p, c);
+                self.issued += 1;
+                self.outstanding = Some(c);
+                return write;
+            }
+        }
         let (addr, write) = self.next_access();
         let seq = self.issued as u32;
         match port {
@@ -845,6 +899,129 @@ impl Gen {
         self.issued += 1;
         self.outstanding = Some(c);
         write
+    }
+
+    /// [`Gen::on_grant`] for a narrow random generator at full intensity that goes on
+    /// issuing: the same steps (account the response; decide, which issues at once after
+    /// the start; draw; post; account the request), without the general case's choices.
+    #[inline(always)]
+    fn on_grant_random(&mut self, port: &NarrowPort, granted: u64, waited: u64, error: bool) {
+        self.fold(PortAt::Narrow(port));
+        let c = granted + 1;
+        if !(self.random_always
+            && self.outstanding.is_some()
+            && self.issued < self.limit
+            && c < self.end_cycle)
+        {
+            return self.on_grant(PortAt::Narrow(port), granted, waited, error);
+        }
+        // (c > the start: the request just granted was issued at or after it)
+        self.account_response(granted, waited, error);
+        let write = if self.queued > 0 {
+            self.take_queued(port, c)
+        } else {
+            let (r, write) = self.draw_random(self.issued);
+            port.request(c, r);
+            write
+        };
+        self.issued += 1;
+        self.outstanding = Some(c);
+        // (not the first request: `first_issue` is set)
+        self.counts.requests += 1;
+        self.counts.writes += write as u64;
+        self.ahead_post = (c, write);
+        if self.queued == 0 {
+            self.refill(port);
+        }
+    }
+
+    /// Post the first queued request for `c` (there is one); returns its write flag.
+    fn take_queued(&mut self, port: &NarrowPort, c: u64) -> bool {
+        let r = port.queue_pop();
+        debug_assert!(r.is_some(), "{}: the port's queue is shorter", self.name);
+        if let Some(r) = r {
+            port.request(c, r);
+        }
+        let write = self.queued_writes & 1 != 0;
+        self.queued -= 1;
+        self.queued_writes >>= 1;
+        write
+    }
+
+    /// The next random request, the `seq`-th: address and direction from one draw.
+    #[inline(always)]
+    fn draw_random(&mut self, seq: u64) -> (NarrowReq, bool) {
+        let draw = self.rng.next_u64();
+        random_request(draw, self.base, self.slots, self.write_thr, seq)
+    }
+
+    /// Queue the next requests on the (empty) queue of the port, as many as it may still
+    /// post up to [`QUEUE_BATCH`]: the same draws in the same order as posting them one by
+    /// one. The port posts them on grants before the end cycle; what it did is folded in
+    /// by [`Gen::fold`].
+    fn refill(&mut self, port: &NarrowPort) {
+        debug_assert!(self.queued == 0 && port.queue_len() == 0);
+        let n = QUEUE_BATCH.min(self.limit - self.issued);
+        let mut writes = 0u64;
+        // (draw_random on locals)
+        let mut rng = self.rng.clone();
+        let (base, slots, thr, seq0) = (self.base, self.slots, self.write_thr, self.issued);
+        let n = port.queue_fill((0..n).map(|k| {
+            let (r, write) = random_request(rng.next_u64(), base, slots, thr, seq0 + k);
+            writes |= (write as u64) << k;
+            r
+        }));
+        self.rng = rng;
+        self.queued = n as u32;
+        self.queued_writes = writes;
+    }
+
+    /// Account what the port did with its queue since the last call: each grant as the
+    /// hook would have (the response; then the next queued request, posted for the cycle
+    /// after). To be called before anything reads or changes the generator's state.
+    fn fold(&mut self, port: PortAt<'_>) {
+        let PortAt::Narrow(p) = port else { return };
+        let q = p.take_queued_grants();
+        if q.n == 0 {
+            return;
+        }
+        // The first was posted for `outstanding`, each next one the cycle after its
+        // predecessor's grant: the waits sum to last grant - first post - (n - 1).
+        let first = self.outstanding.unwrap_or(0);
+        let last_posted = if q.n >= 2 {
+            q.granted_before_last + 1
+        } else {
+            first
+        };
+        let k = &mut self.counts;
+        // as account_response for each, in order: the last one is held back
+        self.undo = Undo {
+            waited: q.last_granted - last_posted,
+            error: false,
+            max_wait: k.max_wait.max(q.max_waited_before_last),
+            last_grant: if q.n >= 2 {
+                q.granted_before_last
+            } else {
+                k.last_grant
+            },
+        };
+        k.grants += q.n;
+        k.stall += q.last_granted - first - (q.n - 1);
+        k.max_wait = k.max_wait.max(q.max_waited);
+        k.last_grant = q.last_granted;
+        // and the requests posted, each for the cycle after its predecessor's grant
+        debug_assert!(q.n <= self.queued as u64);
+        let n = q.n.min(self.queued as u64) as u32;
+        let mine = if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
+        let write = n > 0 && (self.queued_writes >> (n - 1)) & 1 != 0;
+        k.writes += (self.queued_writes & mine).count_ones() as u64;
+        self.queued_writes = self.queued_writes.checked_shr(n).unwrap_or(0);
+        self.queued -= n;
+        k.requests += q.n;
+        self.issued += q.n;
+        let c = q.last_granted + 1;
+        self.outstanding = Some(c);
+        self.ahead_post = (c, write);
     }
 
     /// The grant hook: the request was granted in `granted`. Does now what the ticks from
@@ -915,6 +1092,7 @@ impl Gen {
     /// The tick: the first request, the end, or (with an interconnect that does not call
     /// the hook) every response.
     fn tick(&mut self, port: PortAt<'_>, c: u64) -> Next {
+        self.fold(port);
         if !self.collect(port) {
             return Next::Sleep;
         }
@@ -947,6 +1125,7 @@ impl Clocked for GenTicker {
     }
 
     fn blocked_on(&self) -> Option<String> {
+        self.gen.borrow_mut().fold(self.port.at());
         let g = self.gen.borrow();
         g.outstanding.map(|c| {
             format!(
@@ -965,7 +1144,7 @@ impl GrantHook<NarrowReq, u32> for GenHook {
     fn granted(&self, port: &NarrowPort, r: Resp<u32>) {
         self.0
             .borrow_mut()
-            .on_grant(PortAt::Narrow(port), r.granted, r.waited, r.error);
+            .on_grant_random(port, r.granted, r.waited, r.error);
     }
 }
 
@@ -983,6 +1162,8 @@ pub struct Traffic {
     name: String,
     cfg: TrafficConfig,
     port: Option<GenPort>,
+    /// The port once started (for the statistics).
+    bound: Option<GenPort>,
     gen: Option<Rc<RefCell<Gen>>>,
     /// The simulation and domain it runs in (statistics are as of the current cycle).
     clock: Option<(Sim, DomainId)>,
@@ -997,6 +1178,7 @@ impl Traffic {
             name,
             cfg,
             port: None,
+            bound: None,
             gen: None,
             clock: None,
         })
@@ -1042,9 +1224,17 @@ impl Traffic {
         // that grants with `Port::grant` wakes it on the next cycle instead).
         let hook = Rc::new(GenHook(gen.clone()));
         match &port {
-            GenPort::Narrow(p) => p.set_grant_hook(hook),
+            GenPort::Narrow(p) => {
+                p.set_grant_hook(hook);
+                let g = gen.borrow();
+                if g.random_always {
+                    // the port posts the queued requests up to the end (see Gen::refill)
+                    p.set_queue(QUEUE_BATCH as usize, g.end_cycle);
+                }
+            }
             GenPort::Wide(p) => p.set_grant_hook(hook),
         }
+        self.bound = Some(port.clone());
         let wake_port = port.clone();
         let wake = sim.add_clocked(
             domain,
@@ -1070,8 +1260,11 @@ impl Traffic {
     /// Statistics so far: as of the current cycle of the simulation (the grant hook
     /// works ahead; what it did for later cycles does not show yet).
     pub fn stats_raw(&self) -> TrafficStats {
-        match (&self.gen, &self.clock) {
-            (Some(g), Some((sim, d))) => g.borrow().stats_at(sim.cycle_now(*d)),
+        match (&self.gen, &self.clock, &self.bound) {
+            (Some(g), Some((sim, d)), Some(p)) => {
+                g.borrow_mut().fold(p.at());
+                g.borrow().stats_at(sim.cycle_now(*d))
+            }
             _ => TrafficStats::default(),
         }
     }

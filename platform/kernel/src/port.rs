@@ -54,8 +54,20 @@ pub struct Resp<D> {
 pub struct Port<Q: Copy, D: Copy> {
     name: String,
     req: Cell<Option<Q>>,
+    /// Cycle the posted request is due (posted for); `u64::MAX` when none is posted.
     posted_at: Cell<u64>,
     posts: Cell<u64>,
+    /// Inside [`Port::deliver_quiet`]'s hook call: posting does not wake the interconnect.
+    quiet: Cell<bool>,
+    /// Requests queued to follow back to back (see [`Port::queue_fill`]): slots
+    /// `queue_head .. queue_len` of a buffer of the capacity set by [`Port::set_queue`].
+    queue: OnceCell<Box<[Cell<Option<Q>>]>>,
+    queue_head: Cell<usize>,
+    queue_len: Cell<usize>,
+    /// The queue is used for grants before this cycle only.
+    queue_until: Cell<u64>,
+    /// What the grants that posted from the queue did, since last taken.
+    queued: QueueAcc,
     resp: Cell<Option<Resp<D>>>,
     target_wake: OnceCell<Wake>,
     initiator_wake: OnceCell<Wake>,
@@ -91,6 +103,54 @@ pub trait AloneGrant<Q: Copy, D: Copy> {
     fn grant_alone(&self, cycle: u64, r: &Q) -> Option<Resp<D>>;
 }
 
+/// The grants of a port that posted their successor from its queue (see
+/// [`Port::queue_fill`]), for the initiator; none was an address error. Each posted the next queued request for the
+/// cycle after it, so the initiator, knowing when the first of them was posted, can tell
+/// every wait: the `k`-th request after the first is posted one cycle after the grant of
+/// the one before it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct QueuedGrants {
+    /// How many.
+    pub n: u64,
+    /// The maximum of their waits, and the maximum without the last one's (0 for one).
+    pub max_waited: u64,
+    pub max_waited_before_last: u64,
+    /// The grant cycle of the last one and of the one before it (when `n >= 2`).
+    pub last_granted: u64,
+    pub granted_before_last: u64,
+}
+
+/// [`QueuedGrants`] as it is summed, a cell per field.
+#[derive(Debug, Default)]
+struct QueueAcc {
+    n: Cell<u64>,
+    max_waited: Cell<u64>,
+    max_waited_before_last: Cell<u64>,
+    last_granted: Cell<u64>,
+    granted_before_last: Cell<u64>,
+}
+
+impl QueueAcc {
+    #[inline]
+    fn add(&self, granted: u64, waited: u64) {
+        self.n.set(self.n.get() + 1);
+        let m = self.max_waited.get();
+        self.max_waited_before_last.set(m);
+        self.max_waited.set(m.max(waited));
+        self.granted_before_last.set(self.last_granted.get());
+        self.last_granted.set(granted);
+    }
+    fn take(&self) -> QueuedGrants {
+        QueuedGrants {
+            n: self.n.take(),
+            max_waited: self.max_waited.take(),
+            max_waited_before_last: self.max_waited_before_last.take(),
+            last_granted: self.last_granted.take(),
+            granted_before_last: self.granted_before_last.take(),
+        }
+    }
+}
+
 /// An optional, bound-once handler of a port (the initiator's grant hook, the
 /// interconnect's alone grant).
 struct Slot<T: ?Sized>(OnceCell<Rc<T>>);
@@ -110,8 +170,14 @@ impl<Q: Copy, D: Copy> Port<Q, D> {
         Port {
             name: name.into(),
             req: Cell::new(None),
-            posted_at: Cell::new(0),
+            posted_at: Cell::new(u64::MAX),
             posts: Cell::new(0),
+            quiet: Cell::new(false),
+            queue: OnceCell::new(),
+            queue_head: Cell::new(0),
+            queue_len: Cell::new(0),
+            queue_until: Cell::new(0),
+            queued: QueueAcc::default(),
             resp: Cell::new(None),
             target_wake: OnceCell::new(),
             initiator_wake: OnceCell::new(),
@@ -183,6 +249,65 @@ impl<Q: Copy, D: Copy> Port<Q, D> {
         self.alone.0.get()?.grant_alone(cycle, &r)
     }
 
+    /// Give the port a queue of up to `capacity` requests, used for grants whose
+    /// successor is due before `until` (a grant in `g` with `g + 1 < until`; later grants
+    /// call the grant hook). See [`Port::queue_fill`]. Once; a second call panics.
+    pub fn set_queue(&self, capacity: usize, until: u64) {
+        let buf = (0..capacity).map(|_| Cell::new(None)).collect();
+        if self.queue.set(buf).is_err() {
+            panic!("port '{}': a queue is set twice", self.name);
+        }
+        self.queue_until.set(until);
+    }
+    /// Fill the (empty) queue with `rs`, at most its capacity (the rest is dropped; the
+    /// count queued is returned). When the interconnect grants a request of this port with
+    /// [`Port::deliver_quiet`] while requests are queued (and before the queue's `until`),
+    /// the port itself posts the first of them for the next cycle instead of calling the
+    /// grant hook, and sums the grant for the initiator ([`Port::take_queued_grants`]);
+    /// the read data is dropped, and so is an address error's queue use (that grant
+    /// calls the hook). For an initiator whose grant hook would do exactly that (a
+    /// generator issuing every free cycle): it queues what it would post next, in order,
+    /// and takes from the front ([`Port::queue_pop`]) when it posts itself.
+    #[inline]
+    pub fn queue_fill(&self, rs: impl IntoIterator<Item = Q>) -> usize {
+        debug_assert!(
+            self.queue_len() == 0,
+            "port '{}': queue not empty",
+            self.name
+        );
+        let Some(buf) = self.queue.get() else {
+            return 0;
+        };
+        let mut n = 0;
+        for (slot, r) in buf.iter().zip(rs) {
+            slot.set(Some(r));
+            n += 1;
+        }
+        self.queue_head.set(0);
+        self.queue_len.set(n);
+        n
+    }
+    /// Take the first queued request back (to post it yourself).
+    #[inline]
+    pub fn queue_pop(&self) -> Option<Q> {
+        let h = self.queue_head.get();
+        if h >= self.queue_len.get() {
+            return None;
+        }
+        self.queue_head.set(h + 1);
+        self.queue.get()?.get(h)?.get()
+    }
+    /// Queued requests.
+    pub fn queue_len(&self) -> usize {
+        self.queue_len.get() - self.queue_head.get()
+    }
+    /// The grants that posted from the queue since the last call. An initiator takes
+    /// them first thing in its grant hook (and before reading its own state anywhere
+    /// else), so that they are the back-to-back run [`QueuedGrants`] describes.
+    pub fn take_queued_grants(&self) -> QueuedGrants {
+        self.queued.take()
+    }
+
     /// Post a request for `cycle`. It stays posted until granted.
     ///
     /// `cycle` may lie in the future: an initiator that runs ahead of the interconnect (a
@@ -195,6 +320,9 @@ impl<Q: Copy, D: Copy> Port<Q, D> {
         self.req.set(Some(r));
         self.posted_at.set(cycle);
         self.posts.set(self.posts.get() + 1);
+        if self.quiet.get() {
+            return;
+        }
         if let Some(w) = self.target_wake.get() {
             w.at(cycle);
         }
@@ -212,6 +340,7 @@ impl<Q: Copy, D: Copy> Port<Q, D> {
     /// Withdraw a posted, ungranted request (only for initiators that may legally do so).
     pub fn withdraw(&self) {
         self.req.set(None);
+        self.posted_at.set(u64::MAX);
     }
 
     // --- interconnect side
@@ -227,6 +356,13 @@ impl<Q: Copy, D: Copy> Port<Q, D> {
     pub fn pending(&self) -> Option<Q> {
         self.req.get()
     }
+    /// The cycle the posted request is due (posted for), `u64::MAX` when none is posted:
+    /// one load for an interconnect's scan (`due <= cycle`: [`Port::pending`] is the
+    /// request of `cycle`; otherwise `due` is where to look next).
+    #[inline]
+    pub fn due(&self) -> u64 {
+        self.posted_at.get()
+    }
     /// The posted request if it is due in `cycle` (posted for `cycle` or earlier), else
     /// `Err(cycle it is posted for)` for a request posted ahead, or `Ok(None)`.
     #[inline]
@@ -239,12 +375,14 @@ impl<Q: Copy, D: Copy> Port<Q, D> {
     /// Take the posted request off the port, granted in `cycle`: its response.
     #[inline]
     fn retire(&self, cycle: u64, rdata: D, error: bool) -> Resp<D> {
+        let waited = cycle - self.posted_at.get().min(cycle);
         self.req.set(None);
+        self.posted_at.set(u64::MAX);
         Resp {
             rdata,
             error,
             granted: cycle,
-            waited: cycle - self.posted_at.get().min(cycle),
+            waited,
         }
     }
     /// Grant the posted request in `cycle` with its response.
@@ -271,6 +409,47 @@ impl<Q: Copy, D: Copy> Port<Q, D> {
             "port '{}': a grant hook posted a request for the grant cycle",
             self.name
         );
+    }
+    /// The queue's part of [`Port::deliver_quiet`]: when it would post the next queued
+    /// request itself, do so and return its due cycle (`cycle + 1`); else `None`, and
+    /// nothing happened. Either way nothing but this port changed: no hook ran and
+    /// nothing was woken.
+    #[inline]
+    pub fn deliver_queued(&self, cycle: u64, error: bool) -> Option<u64> {
+        if cycle + 1 >= self.queue_until.get() || error || self.hook.0.get().is_none() {
+            return None;
+        }
+        let next = self.queue_pop()?;
+        let waited = cycle - self.posted_at.get().min(cycle);
+        self.queued.add(cycle, waited);
+        self.req.set(Some(next));
+        self.posted_at.set(cycle + 1);
+        self.posts.set(self.posts.get() + 1);
+        Some(cycle + 1)
+    }
+    /// [`Port::deliver`] for an interconnect that looks after its own next pass: a request
+    /// the grant hook posts does not wake the interconnect; instead the cycle it is due
+    /// (`u64::MAX` for none, as [`Port::due`]) is returned, and the interconnect must tick
+    /// then. Without a hook it is exactly [`Port::grant`] (and returns `u64::MAX`).
+    /// A port with queued requests ([`Port::queue_fill`]) posts the next one itself.
+    #[inline]
+    pub fn deliver_quiet(&self, cycle: u64, rdata: D, error: bool) -> u64 {
+        if let Some(due) = self.deliver_queued(cycle, error) {
+            return due;
+        }
+        let Some(h) = self.hook.0.get() else {
+            self.grant(cycle, rdata, error);
+            return u64::MAX;
+        };
+        self.quiet.set(true);
+        h.granted(self, self.retire(cycle, rdata, error));
+        self.quiet.set(false);
+        debug_assert!(
+            self.req.get().is_none() || self.posted_at.get() > cycle,
+            "port '{}': a grant hook posted a request for the grant cycle",
+            self.name
+        );
+        self.posted_at.get()
     }
 }
 
@@ -350,3 +529,78 @@ pub struct FetchGrant {
 /// `None`: fetches hit (the model is off), and the cores install no hook at all.
 #[derive(Clone)]
 pub struct FetchRef(pub Option<std::rc::Rc<dyn FetchTiming>>);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rd(addr: u32) -> NarrowReq {
+        NarrowReq {
+            addr,
+            write: false,
+            be: 0xF,
+            wdata: 0,
+        }
+    }
+
+    /// Counts its calls and posts `next` for the cycle after each grant.
+    struct Hook {
+        calls: Cell<u64>,
+        last: Cell<Option<Resp<u32>>>,
+    }
+    impl GrantHook<NarrowReq, u32> for Hook {
+        fn granted(&self, port: &NarrowPort, resp: Resp<u32>) {
+            self.calls.set(self.calls.get() + 1);
+            self.last.set(Some(resp));
+            port.request(resp.granted + 1, rd(0x99));
+        }
+    }
+
+    #[test]
+    fn queued_requests_are_posted_back_to_back_and_summed() {
+        let p = NarrowPort::new("p");
+        let h = Rc::new(Hook {
+            calls: Cell::new(0),
+            last: Cell::new(None),
+        });
+        p.set_grant_hook(h.clone());
+        p.set_queue(4, 100);
+        assert_eq!(p.queue_fill([rd(1), rd(2), rd(3)]), 3);
+        p.request(10, rd(0));
+        // granted after 2 cycles: the port posts the first queued request for 13
+        assert_eq!(p.deliver_queued(12, false), Some(13));
+        assert_eq!((p.due(), p.pending()), (13, Some(rd(1))));
+        // an address error takes the hook (which posts its own), the queue stays
+        assert_eq!(p.deliver_queued(13, true), None);
+        assert_eq!(p.deliver_quiet(13, 0, true), 14);
+        assert_eq!((h.calls.get(), p.pending()), (1, Some(rd(0x99))));
+        assert_eq!(h.last.get().map(|r| (r.waited, r.error)), Some((0, true)));
+        assert_eq!(p.deliver_quiet(17, 5, false), 18);
+        assert_eq!(p.deliver_quiet(18, 5, false), 19);
+        assert_eq!(
+            (p.pending(), p.queue_len(), h.calls.get()),
+            (Some(rd(3)), 0, 1)
+        );
+        assert_eq!(
+            p.take_queued_grants(),
+            QueuedGrants {
+                n: 3,
+                max_waited: 3,
+                max_waited_before_last: 3,
+                last_granted: 18,
+                granted_before_last: 17,
+            }
+        );
+        assert_eq!(p.take_queued_grants(), QueuedGrants::default());
+        // queue empty: the hook again
+        assert_eq!(p.deliver_quiet(19, 5, false), 20);
+        assert_eq!(h.calls.get(), 2);
+        // a successor due at the queue's limit takes the hook too
+        assert_eq!(p.queue_fill([rd(4)]), 1);
+        assert_eq!(p.deliver_queued(99, false), None);
+        assert_eq!(p.deliver_quiet(99, 5, false), 100);
+        assert_eq!((h.calls.get(), p.queue_len()), (3, 1));
+        assert_eq!(p.queue_pop(), Some(rd(4)));
+        assert_eq!(p.queue_pop(), None);
+    }
+}
