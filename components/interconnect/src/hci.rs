@@ -207,6 +207,10 @@ pub(crate) struct Hci {
     seen_w: [u64; MAX_WIDE_PORTS],
     // --- statistics (per bank, per port), converted to [`Stats`] on demand
     acc: [u64; 64],
+    /// Granted wide accesses by first bank and width (`first * 17 + words`): their bank
+    /// accesses are added to `acc`'s when the statistics are read (one increment per
+    /// grant instead of one per word).
+    wide_acc: Box<[u64; 64 * (WIDE_MAX_WORDS + 1)]>,
     conf: [u64; 64],
     /// Per port: `requests` (the grant statistics are in `wn` / `ww`).
     pn: [PortStats; 64],
@@ -270,6 +274,7 @@ impl Hci {
             seen_n: [0; 64],
             seen_w: [0; MAX_WIDE_PORTS],
             acc: [0; 64],
+            wide_acc: Box::new([0; 64 * (WIDE_MAX_WORDS + 1)]),
             conf: [0; 64],
             pn: std::array::from_fn(|_| PortStats::default()),
             wn: Box::new([Waits::default(); 64]),
@@ -290,7 +295,19 @@ impl Hci {
     /// banks from `(addr >> 2) % banks`, wrapping around).
     #[inline]
     fn wide_mask(&self, addr: u32, words: u8) -> u64 {
-        let b0 = (addr >> 2) & self.bank_mask;
+        self.wide_mask_from((addr >> 2) & self.bank_mask, words)
+    }
+
+    /// Account the bank accesses of a granted (valid) wide request.
+    #[inline]
+    fn count_wide(&mut self, addr: u32, words: u8) {
+        let b0 = ((addr >> 2) & self.bank_mask) as usize & 63;
+        self.wide_acc[b0 * (WIDE_MAX_WORDS + 1) + (words as usize).min(WIDE_MAX_WORDS)] += 1;
+    }
+
+    /// [`Hci::wide_mask`] from the first bank `b0`.
+    #[inline]
+    fn wide_mask_from(&self, b0: u32, words: u8) -> u64 {
         let m = (1u64 << words) - 1;
         let hi = if b0 == 0 { 0 } else { m >> (self.banks - b0) };
         ((m << b0) | hi) & self.all_banks
@@ -344,7 +361,19 @@ impl Hci {
     /// A snapshot of the statistics.
     pub(crate) fn stats(&self) -> Stats {
         let mut s = self.stats.clone();
-        s.bank_accesses = self.acc[..self.nb].to_vec();
+        let mut acc = self.acc;
+        for (k, &n) in self.wide_acc.iter().enumerate() {
+            if n != 0 {
+                let (first, words) = (k / (WIDE_MAX_WORDS + 1), k % (WIDE_MAX_WORDS + 1));
+                let mut mb = self.wide_mask_from(first as u32, words as u8);
+                while mb != 0 {
+                    let b = mb.trailing_zeros() as usize & 63;
+                    mb &= mb - 1;
+                    acc[b] += n;
+                }
+            }
+        }
+        s.bank_accesses = acc[..self.nb].to_vec();
         s.bank_conflicts = self.conf[..self.nb].to_vec();
         s.narrow = (0..self.narrow.len())
             .map(|i| self.wn[i].port_stats(self.pn[i].requests))
@@ -425,8 +454,28 @@ impl Hci {
         cycle: u64,
         r: &WideReq,
     ) -> Option<[u32; WIDE_MAX_WORDS]> {
+        self.wide_alone_grant(j, cycle, r)
+            .then(|| self.wide_access(r))
+    }
+
+    /// [`Hci::wide_alone`] for an initiator that does not want the read data: the same
+    /// grant, bank writes and statistics; a read only reads nothing (reads have no effect
+    /// on the banks). True if granted.
+    pub(crate) fn wide_alone_discard(&mut self, j: usize, cycle: u64, r: &WideReq) -> bool {
+        if !self.wide_alone_grant(j, cycle, r) {
+            return false;
+        }
+        if r.write {
+            self.wide_access(r);
+        }
+        true
+    }
+
+    /// The decision and the accounting of [`Hci::wide_alone`], without the bank access.
+    #[inline]
+    fn wide_alone_grant(&mut self, j: usize, cycle: u64, r: &WideReq) -> bool {
         if tracing::enabled!(target: "vp", tracing::Level::TRACE) || !self.wide_valid(r) {
-            return None;
+            return false;
         }
         debug_assert!(self.held_n | self.held_w == 0);
         let ctrl = self.ctrl.get();
@@ -435,7 +484,7 @@ impl Hci {
             // and a saturated counter suppresses it (refused); otherwise the counter clears.
             let m = (ctrl & ctrl_bits::MAX_STALL_MASK) as u16;
             if ctrl & ctrl_bits::INVERT_PRIO != 0 && m > 0 && self.cnt >= m {
-                return None;
+                return false;
             }
             self.cnt = 0;
         }
@@ -444,14 +493,9 @@ impl Hci {
         self.pw[j].requests += 1;
         self.seen_w[j] = cycle;
         self.locked = 0;
-        let mut mb = self.wide_mask(r.addr, r.words);
-        while mb != 0 {
-            let b = mb.trailing_zeros() as usize & 63;
-            mb &= mb - 1;
-            self.acc[b] += 1;
-        }
+        self.count_wide(r.addr, r.words);
         self.ww[j].add(0);
-        Some(self.wide_access(r))
+        true
     }
 
     fn trace(&mut self, waiting_n: u64, waiting_w: u64, busy: u64, fired: bool) {
@@ -699,12 +743,7 @@ impl Hci {
                     granted_w |= 1 << j;
                     busy |= m;
                     self.ww[j].add(cycle - self.seen_w[j]);
-                    let mut mb = m;
-                    while mb != 0 {
-                        let b = mb.trailing_zeros() as usize & 63;
-                        mb &= mb - 1;
-                        self.acc[b] += 1;
-                    }
+                    self.count_wide(self.wreq[j].addr, self.wreq[j].words);
                     let rdata = self.wide_access(&self.wreq[j]);
                     self.woke = true;
                     let due = self.wide[j].deliver_quiet(cycle, rdata, false);

@@ -579,4 +579,8 @@ impl AloneGrant<WideReq, [u32; WIDE_MAX_WORDS]> for Alone {
             waited: 0,
         })
     }
+    fn grant_alone_discard(&self, cycle: u64, r: &WideReq) -> bool {
+        self.with(|h| h.wide_alone_discard(self.index, cycle, r).then_some(()))
+            .is_some()
+    }
 }

@@ -101,6 +101,13 @@ pub trait AloneGrant<Q: Copy, D: Copy> {
     /// statistics then change exactly as that pass would change them. `None` (nothing
     /// changed) when that pass would refuse it, or when the interconnect cannot tell.
     fn grant_alone(&self, cycle: u64, r: &Q) -> Option<Resp<D>>;
+
+    /// [`AloneGrant::grant_alone`] for an initiator that does not want the response's
+    /// read data (an accelerator whose datapath takes its operands elsewhere): the same
+    /// grant, writes and statistics, without reading. True if granted.
+    fn grant_alone_discard(&self, cycle: u64, r: &Q) -> bool {
+        self.grant_alone(cycle, r).is_some()
+    }
 }
 
 /// The grants of a port that posted their successor from its queue (see
@@ -247,6 +254,21 @@ impl<Q: Copy, D: Copy> Port<Q, D> {
             self.name
         );
         self.alone.0.get()?.grant_alone(cycle, &r)
+    }
+
+    /// [`Port::request_alone`] without the read data: true if the request was performed
+    /// (granted in `cycle`, waited 0), false if it must be posted as usual.
+    #[inline]
+    pub fn request_alone_discard(&self, cycle: u64, r: Q) -> bool {
+        debug_assert!(
+            self.req.get().is_none(),
+            "port '{}': request_alone with a request posted",
+            self.name
+        );
+        match self.alone.0.get() {
+            Some(h) => h.grant_alone_discard(cycle, &r),
+            None => false,
+        }
     }
 
     /// Give the port a queue of up to `capacity` requests, used for grants whose
