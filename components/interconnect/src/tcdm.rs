@@ -212,8 +212,24 @@ impl Tcdm {
     }
     /// Zero-time write of `data` at `addr` (aliasing per byte).
     pub fn write_bytes(&self, addr: u32, data: &[u8]) {
-        for (i, b) in data.iter().enumerate() {
+        // Bytes up to the first word boundary, then whole words (a loader's bulk), then
+        // the tail; as `read_bytes`.
+        let head = (addr.wrapping_neg() & 3) as usize;
+        let (first, rest) = data.split_at(head.min(data.len()));
+        for (i, b) in first.iter().enumerate() {
             let a = addr.wrapping_add(i as u32);
+            self.write_word(a, (*b as u32) << (8 * (a & 3)), 1 << (a & 3));
+        }
+        let start = addr.wrapping_add(first.len() as u32);
+        let mut idx = self.word_index(start);
+        let mut words = rest.chunks_exact(4);
+        for w in &mut words {
+            self.words[idx].set(u32::from_le_bytes([w[0], w[1], w[2], w[3]]));
+            idx = self.wrap_index(idx + 1);
+        }
+        let tail_at = start.wrapping_add((rest.len() & !3) as u32);
+        for (i, b) in words.remainder().iter().enumerate() {
+            let a = tail_at.wrapping_add(i as u32);
             self.write_word(a, (*b as u32) << (8 * (a & 3)), 1 << (a & 3));
         }
     }
@@ -262,6 +278,9 @@ impl Target for TcdmTarget {
         let base = self.tcdm.geom.base;
         match p.command {
             Command::Read => self.tcdm.read_bytes(base + off, &mut p.data),
+            Command::Write if p.byte_enable.is_empty() => {
+                self.tcdm.write_bytes(base + off, &p.data)
+            }
             Command::Write => {
                 for i in 0..n {
                     if p.enabled(i) {
@@ -325,6 +344,42 @@ mod tests {
                 t.read_bytes(a, &mut buf);
                 let want: Vec<u8> = (0..len as u32).map(|i| byte(a.wrapping_add(i))).collect();
                 assert_eq!(buf, want, "start {start} len {len}");
+            }
+        }
+    }
+
+    #[test]
+    fn bulk_writes_equal_byte_writes_at_any_alignment_and_across_the_alias_wrap() {
+        let g = TcdmGeometry {
+            size: 256,
+            banks: 4,
+            ..TcdmGeometry::default()
+        };
+        for start in 0..12u32 {
+            for len in [0usize, 1, 2, 3, 4, 5, 7, 8, 9, 13, 64, 255, 256] {
+                let a = g.base + 250 + start;
+                let data: Vec<u8> = (0..len)
+                    .map(|i| (i as u8).wrapping_mul(37) ^ 0x5A)
+                    .collect();
+                let (bulk, bytes) = (Tcdm::new(g), Tcdm::new(g));
+                for t in [&bulk, &bytes] {
+                    for i in 0..64u32 {
+                        t.write_word(g.base + 4 * i, 0x0101_0101u32.wrapping_mul(i), 0xF);
+                    }
+                }
+                bulk.write_bytes(a, &data);
+                for (i, b) in data.iter().enumerate() {
+                    let x = a.wrapping_add(i as u32);
+                    bytes.write_word(x, (*b as u32) << (8 * (x & 3)), 1 << (x & 3));
+                }
+                for i in 0..64u32 {
+                    let w = g.base + 4 * i;
+                    assert_eq!(
+                        bulk.read_word(w),
+                        bytes.read_word(w),
+                        "start {start} len {len}"
+                    );
+                }
             }
         }
     }
