@@ -497,7 +497,10 @@ impl CoreState {
     }
 
     /// Perform a non-TCDM access through the bus at `cycle`: `Ok(Some((rdata, delay)))`,
-    /// `Ok(None)` when Incomplete, `Err(msg)` on an error response.
+    /// `Ok(None)` when Incomplete, `Err(msg)` on an error response. Out of line: inlined,
+    /// the constants of its vectorized byte loop were kept in registers reloaded after
+    /// every call the tick makes.
+    #[inline(never)]
     fn bus_access(&mut self, req: &BusRequest, wake: &Wake) -> Result<Option<(u32, u64)>, String> {
         // The exact bytes of the access: the enabled lanes (contiguous for RV32 accesses).
         let be = req.be as u32;
