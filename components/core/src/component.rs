@@ -732,8 +732,10 @@ impl CoreState {
                     // sees it from that cycle on, exactly as if posted in that cycle's tick,
                     // and the core sleeps until the grant (one tick per access). Not when the
                     // run is ending in this tick: the run never reaches that cycle.
-                    if self.bus.is_tcdm(p.req.addr) && (p.cycle <= now || !cx.sim.stopping()) {
-                        if self.alone_grants && p.cycle >= now && !cx.sim.stopping() {
+                    let tcdm = self.bus.is_tcdm(p.req.addr);
+                    let stopping = tcdm && cx.sim.stopping();
+                    if tcdm && (p.cycle <= now || !stopping) {
+                        if self.alone_grants && p.cycle >= now && !stopping {
                             let h =
                                 *horizon.get_or_insert_with(|| turn_horizon_above(cx, p.cycle + 1));
                             if p.cycle + 1 < h {
