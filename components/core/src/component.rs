@@ -715,8 +715,9 @@ impl CoreState {
                 Some(p) => Stop::Timed(p),
                 None => {
                     let limit = base.saturating_add(self.quantum);
-                    if self.slice != Slice::Running {
-                        self.set_slice(Slice::Running, now);
+                    // set_slice, with the timeline test first: off, the slice stays None.
+                    if self.trace_on != Some(false) && self.slice != Slice::Running {
+                        self.change_slice(Slice::Running, now);
                     }
                     if self.trace {
                         self.run_traced(limit)
