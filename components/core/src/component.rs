@@ -579,13 +579,7 @@ impl CoreState {
     #[inline(always)]
     fn post_tcdm(&mut self, cx: &TickCtx<'_>, p: PendingAccess, now: u64) -> Next {
         let Some(port) = self.port.as_ref() else {
-            return self.fault(
-                cx,
-                format!(
-                    "TCDM access at {:#010x} (pc {:#010x}) but port 'tcdm' is unbound",
-                    p.req.addr, p.pc
-                ),
-            );
+            return self.unbound_tcdm(cx, &p);
         };
         port.request(
             now,
@@ -669,22 +663,52 @@ impl CoreState {
             self.set_slice(Slice::Stalled(bank), posted);
         }
         if r.error {
-            return Some(self.fault(
-                cx,
-                format!(
-                    "TCDM {} error at {:#010x}, pc {:#010x} (cycle {})",
-                    if p.req.write { "store" } else { "load" },
-                    p.req.addr,
-                    p.pc,
-                    r.granted
-                ),
-            ));
+            return Some(self.tcdm_error(cx, &p, r.granted));
         }
         let stall = r.waited + posted.saturating_sub(p.cycle);
         self.n.stall_cycles += stall;
         let _ = self.hart.complete_access(r.rdata, stall);
         self.mode = Mode::Run;
         None
+    }
+
+    /// The fault of a TCDM access with the port unbound (out of line, as tcdm_error).
+    #[cold]
+    #[inline(never)]
+    fn unbound_tcdm(&mut self, cx: &TickCtx<'_>, p: &PendingAccess) -> Next {
+        self.fault(
+            cx,
+            format!(
+                "TCDM access at {:#010x} (pc {:#010x}) but port 'tcdm' is unbound",
+                p.req.addr, p.pc
+            ),
+        )
+    }
+
+    /// The fault of a bus access answered with an error (out of line, as tcdm_error).
+    #[cold]
+    #[inline(never)]
+    fn bus_error(&mut self, cx: &TickCtx<'_>, p: &PendingAccess, msg: String) -> Next {
+        self.fault(
+            cx,
+            format!("{msg} at pc {:#010x} (cycle {})", p.pc, p.cycle),
+        )
+    }
+
+    /// The fault of a TCDM error response (out of line: kept off the tick's hot path).
+    #[cold]
+    #[inline(never)]
+    fn tcdm_error(&mut self, cx: &TickCtx<'_>, p: &PendingAccess, granted: u64) -> Next {
+        self.fault(
+            cx,
+            format!(
+                "TCDM {} error at {:#010x}, pc {:#010x} (cycle {})",
+                if p.req.write { "store" } else { "load" },
+                p.req.addr,
+                p.pc,
+                granted
+            ),
+        )
     }
 
     fn step(&mut self, cx: &mut TickCtx<'_>) -> Next {
@@ -785,12 +809,7 @@ impl CoreState {
                             self.set_slice(Slice::Sleeping, now);
                             return Next::Sleep;
                         }
-                        Err(msg) => {
-                            return self.fault(
-                                cx,
-                                format!("{msg} at pc {:#010x} (cycle {})", p.pc, p.cycle),
-                            );
-                        }
+                        Err(msg) => return self.bus_error(cx, &p, msg),
                     }
                 }
                 Stop::Ecall { pc } | Stop::Ebreak { pc } => {
