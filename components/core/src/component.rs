@@ -447,6 +447,8 @@ impl CoreState {
         self.slice_since = cycle;
     }
 
+    #[cold]
+    #[inline(never)]
     fn fault(&mut self, cx: &TickCtx<'_>, msg: String) -> Next {
         self.n.faults += 1;
         self.mode = Mode::Halted;
@@ -456,6 +458,8 @@ impl CoreState {
         Next::Sleep
     }
 
+    #[cold]
+    #[inline(never)]
     fn describe_fault(&self, f: &crate::hart::Fault) -> String {
         let sym = self
             .elf
