@@ -447,6 +447,8 @@ impl CoreState {
         self.slice_since = cycle;
     }
 
+    #[cold]
+    #[inline(never)]
     fn fault(&mut self, cx: &TickCtx<'_>, msg: String) -> Next {
         self.n.faults += 1;
         self.mode = Mode::Halted;
@@ -456,6 +458,8 @@ impl CoreState {
         Next::Sleep
     }
 
+    #[cold]
+    #[inline(never)]
     fn describe_fault(&self, f: &crate::hart::Fault) -> String {
         let sym = self
             .elf
@@ -497,7 +501,10 @@ impl CoreState {
     }
 
     /// Perform a non-TCDM access through the bus at `cycle`: `Ok(Some((rdata, delay)))`,
-    /// `Ok(None)` when Incomplete, `Err(msg)` on an error response.
+    /// `Ok(None)` when Incomplete, `Err(msg)` on an error response. Out of line: inlined,
+    /// the constants of its vectorized byte loop were kept in registers reloaded after
+    /// every call the tick makes.
+    #[inline(never)]
     fn bus_access(&mut self, req: &BusRequest, wake: &Wake) -> Result<Option<(u32, u64)>, String> {
         // The exact bytes of the access: the enabled lanes (contiguous for RV32 accesses).
         let be = req.be as u32;
@@ -576,13 +583,7 @@ impl CoreState {
     #[inline(always)]
     fn post_tcdm(&mut self, cx: &TickCtx<'_>, p: PendingAccess, now: u64) -> Next {
         let Some(port) = self.port.as_ref() else {
-            return self.fault(
-                cx,
-                format!(
-                    "TCDM access at {:#010x} (pc {:#010x}) but port 'tcdm' is unbound",
-                    p.req.addr, p.pc
-                ),
-            );
+            return self.unbound_tcdm(cx, &p);
         };
         port.request(
             now,
@@ -666,22 +667,52 @@ impl CoreState {
             self.set_slice(Slice::Stalled(bank), posted);
         }
         if r.error {
-            return Some(self.fault(
-                cx,
-                format!(
-                    "TCDM {} error at {:#010x}, pc {:#010x} (cycle {})",
-                    if p.req.write { "store" } else { "load" },
-                    p.req.addr,
-                    p.pc,
-                    r.granted
-                ),
-            ));
+            return Some(self.tcdm_error(cx, &p, r.granted));
         }
         let stall = r.waited + posted.saturating_sub(p.cycle);
         self.n.stall_cycles += stall;
         let _ = self.hart.complete_access(r.rdata, stall);
         self.mode = Mode::Run;
         None
+    }
+
+    /// The fault of a TCDM access with the port unbound (out of line, as tcdm_error).
+    #[cold]
+    #[inline(never)]
+    fn unbound_tcdm(&mut self, cx: &TickCtx<'_>, p: &PendingAccess) -> Next {
+        self.fault(
+            cx,
+            format!(
+                "TCDM access at {:#010x} (pc {:#010x}) but port 'tcdm' is unbound",
+                p.req.addr, p.pc
+            ),
+        )
+    }
+
+    /// The fault of a bus access answered with an error (out of line, as tcdm_error).
+    #[cold]
+    #[inline(never)]
+    fn bus_error(&mut self, cx: &TickCtx<'_>, p: &PendingAccess, msg: String) -> Next {
+        self.fault(
+            cx,
+            format!("{msg} at pc {:#010x} (cycle {})", p.pc, p.cycle),
+        )
+    }
+
+    /// The fault of a TCDM error response (out of line: kept off the tick's hot path).
+    #[cold]
+    #[inline(never)]
+    fn tcdm_error(&mut self, cx: &TickCtx<'_>, p: &PendingAccess, granted: u64) -> Next {
+        self.fault(
+            cx,
+            format!(
+                "TCDM {} error at {:#010x}, pc {:#010x} (cycle {})",
+                if p.req.write { "store" } else { "load" },
+                p.req.addr,
+                p.pc,
+                granted
+            ),
+        )
     }
 
     fn step(&mut self, cx: &mut TickCtx<'_>) -> Next {
@@ -712,8 +743,9 @@ impl CoreState {
                 Some(p) => Stop::Timed(p),
                 None => {
                     let limit = base.saturating_add(self.quantum);
-                    if self.slice != Slice::Running {
-                        self.set_slice(Slice::Running, now);
+                    // set_slice, with the timeline test first: off, the slice stays None.
+                    if self.trace_on != Some(false) && self.slice != Slice::Running {
+                        self.change_slice(Slice::Running, now);
                     }
                     if self.trace {
                         self.run_traced(limit)
@@ -729,10 +761,12 @@ impl CoreState {
                     // sees it from that cycle on, exactly as if posted in that cycle's tick,
                     // and the core sleeps until the grant (one tick per access). Not when the
                     // run is ending in this tick: the run never reaches that cycle.
-                    if self.bus.is_tcdm(p.req.addr) && (p.cycle <= now || !cx.sim.stopping()) {
-                        if self.alone_grants && p.cycle >= now && !cx.sim.stopping() {
+                    let tcdm = self.bus.is_tcdm(p.req.addr);
+                    let stopping = tcdm && cx.sim.stopping();
+                    if tcdm && (p.cycle <= now || !stopping) {
+                        if self.alone_grants && p.cycle >= now && !stopping {
                             let h =
-                                *horizon.get_or_insert_with(|| cx.turn_horizon_above(p.cycle + 1));
+                                *horizon.get_or_insert_with(|| turn_horizon_above(cx, p.cycle + 1));
                             if p.cycle + 1 < h {
                                 match self.grant_alone(p) {
                                     Alone::Done => {
@@ -779,12 +813,7 @@ impl CoreState {
                             self.set_slice(Slice::Sleeping, now);
                             return Next::Sleep;
                         }
-                        Err(msg) => {
-                            return self.fault(
-                                cx,
-                                format!("{msg} at pc {:#010x} (cycle {})", p.pc, p.cycle),
-                            );
-                        }
+                        Err(msg) => return self.bus_error(cx, &p, msg),
                     }
                 }
                 Stop::Ecall { pc } | Stop::Ebreak { pc } => {
@@ -828,6 +857,14 @@ impl CoreState {
                 );
             })
     }
+}
+
+/// [`TickCtx::turn_horizon_above`] out of line: inlined into the tick, its loop setup
+/// (for clusters of more than 64 participants) was hoisted to the tick's entry and paid
+/// by every tick.
+#[inline(never)]
+fn turn_horizon_above(cx: &TickCtx<'_>, floor: u64) -> u64 {
+    cx.turn_horizon_above(floor)
 }
 
 impl Clocked for CoreState {

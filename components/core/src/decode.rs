@@ -705,9 +705,13 @@ impl DecodeCache {
 
     /// An empty cache.
     pub fn new() -> Self {
-        DecodeCache {
-            entries: Box::new([Self::EMPTY; DECODE_CACHE_ENTRIES]),
-        }
+        // Built in place on the heap: `Box::new([EMPTY; N])` built the 80 KiB array on the
+        // stack and copied it, for every hart made (several per core and run).
+        let entries: Box<[Entry]> = vec![Self::EMPTY; DECODE_CACHE_ENTRIES].into_boxed_slice();
+        let Ok(entries) = entries.try_into() else {
+            unreachable!("a slice of DECODE_CACHE_ENTRIES entries");
+        };
+        DecodeCache { entries }
     }
 
     #[inline(always)]

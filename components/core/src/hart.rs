@@ -287,6 +287,9 @@ pub struct Hart {
 
 enum Flow {
     Next,
+    /// A naturally aligned load/store issued as one timed transaction (`self.mem` holds
+    /// it): the loop returns [`Stop::Timed`] built in place, not copied through `Flow`.
+    Timed(BusRequest),
     Stop(Stop),
 }
 
@@ -634,6 +637,15 @@ impl Hart {
                     if self.perf_on != PERF {
                         return self.run_switched::<B, TRACE>(bus, cycle_limit, hook);
                     }
+                }
+                Flow::Timed(req) => {
+                    return Stop::Timed(PendingAccess {
+                        req,
+                        cycle: self.cycle,
+                        pc: self.pc,
+                        part: 0,
+                        parts: 1,
+                    })
                 }
                 Flow::Stop(s) => return s,
             }
@@ -991,13 +1003,7 @@ impl Hart {
             issued: true,
             tcdm,
         });
-        Flow::Stop(Stop::Timed(PendingAccess {
-            req,
-            cycle: self.cycle,
-            pc: self.pc,
-            part: 0,
-            parts: 1,
-        }))
+        Flow::Timed(req)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1151,8 +1157,10 @@ impl Hart {
     fn set_load_hazard(&mut self, reg: u8) {
         self.load_reg = reg;
         self.load_wb_at = self.cycle;
-        // +1: the jalr check two instructions later.
-        self.hazard_until = self.hazard_until.max(self.cycle + 1);
+        // Only the next instruction (entering EX at `load_wb_at`) can stall on it; the
+        // jalr check two instructions later reads load_reg / load_wb_at in execute,
+        // outside the slow path.
+        self.hazard_until = self.hazard_until.max(self.cycle);
     }
 
     fn exec_csr(&mut self, i: &Instr) -> Flow {
