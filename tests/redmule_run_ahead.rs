@@ -10,25 +10,8 @@ use std::path::{Path, PathBuf};
 
 use redmule_vp::{Loaded, Overrides, Platform};
 use serde_json::Value;
+use vp_kernel::testkit::XorShift as Rng;
 use vp_kernel::RunEnd;
-
-/// A small deterministic generator (xorshift64*): the cases are the same on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
-        &v[self.below(v.len() as u64) as usize]
-    }
-}
 
 fn tmpdir(test: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!(

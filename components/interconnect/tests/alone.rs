@@ -15,19 +15,7 @@ mod common;
 use common::*;
 use vp_interconnect::{HciVariant, InterconnectConfig};
 
-/// xorshift64*: a fixed, seedable stream for the test data.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+use vp_kernel::testkit::XorShift as Rng;
 
 type Scripts = (
     Vec<Vec<(u64, NarrowReqT)>>,
@@ -67,7 +55,7 @@ fn scripts(r: &mut Rng) -> Scripts {
                     let a = at(r.below(16) as u32, r.below(8) as u32);
                     let q = if r.below(2) == 0 {
                         let d: Vec<u32> = (0..9).map(|i| (k << 16 | i) as u32).collect();
-                        wide_wr(a, &d, r.next() & 0xF_FFFF_FFFF)
+                        wide_wr(a, &d, r.next_u64() & 0xF_FFFF_FFFF)
                     } else {
                         wide_rd(a)
                     };

@@ -350,22 +350,7 @@ fn cases() -> Vec<Case> {
 }
 
 /// xorshift64*: the random configurations' own stream.
-struct Xs(u64);
-
-impl Xs {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
+use vp_kernel::testkit::XorShift as Xs;
 
 /// The timing of a random generator of case `k` (run of `n` cycles), drawn in this order:
 /// full intensity with chance 1 in `full_one_in` (else 0.1..1), the rate mode with chance 1
