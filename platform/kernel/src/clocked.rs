@@ -181,6 +181,10 @@ impl TickCtx<'_> {
         else {
             return self.cycle;
         };
+        if cyc.added.get() {
+            // A participant registered during this pass is not among `parts` yet.
+            return self.cycle;
+        }
         let mut h = stop;
         if let Some(t) = self.sim.next_timed_time() {
             // The first cycle whose edge is not before the notification.
@@ -237,6 +241,10 @@ impl TickCtx<'_> {
         else {
             return self.cycle;
         };
+        if cyc.added.get() {
+            // A participant registered during this pass is not among `parts` yet.
+            return self.cycle;
+        }
         let mut h = stop;
         let own = self.wake.bit();
         if parts.len() <= 64 && own != 0 {

@@ -411,3 +411,48 @@ fn the_horizon_is_the_earliest_cycle_anything_else_can_act() {
     // Two clock domains (the general loop): no lookahead.
     assert_eq!(run(None, None, true), vec![(5, 5), (6, 6)]);
 }
+
+/// Registers a participant woken for cycle 9 during its first tick, then records the
+/// horizon it sees.
+struct Registrar {
+    sim: Sim,
+    dom: vp_kernel::clocked::DomainId,
+    seen: Rc<RefCell<Vec<(u64, u64)>>>,
+}
+
+impl Clocked for Registrar {
+    fn tick(&mut self, cx: &mut TickCtx<'_>) -> Next {
+        if self.seen.borrow().is_empty() {
+            let late = Rc::new(RefCell::new(Periodic {
+                name: "late",
+                gap: 1,
+                left: 1,
+                log: log(),
+            }));
+            self.sim.add_clocked(self.dom, "late", 0, false, late).at(9);
+        }
+        self.seen.borrow_mut().push((cx.cycle, cx.horizon()));
+        if self.seen.borrow().len() < 2 {
+            Next::Cycle
+        } else {
+            Next::Sleep
+        }
+    }
+}
+
+#[test]
+fn a_participant_registered_during_a_tick_bounds_the_horizon() {
+    // In the tick that registers it, the newcomer is not in the tick order yet: no
+    // lookahead at all. From the next cycle on it is, and its wake (9) bounds the horizon.
+    let sim = Sim::new();
+    let dom = sim.add_clock("clk", Clock::from_period_ps(1000));
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let r = Rc::new(RefCell::new(Registrar {
+        sim: sim.clone(),
+        dom,
+        seen: seen.clone(),
+    }));
+    sim.add_clocked(dom, "registrar", 0, false, r).at(5);
+    sim.run(None);
+    assert_eq!(*seen.borrow(), vec![(5, 5), (6, 9)]);
+}
