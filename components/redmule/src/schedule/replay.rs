@@ -555,6 +555,8 @@ struct Template {
     a: Box<Digest>,
     end: Box<Model>,
     outs: Vec<Rec>,
+    /// The largest `quiet` of `outs` (for [`Active::max_quiet`], set at every replay start).
+    max_quiet: u32,
     resets: u64,
     /// The template replayed after this one last time (tried first; only a hint: [`plan`]
     /// decides).
@@ -977,11 +979,13 @@ impl super::Schedule {
                 let pin = pin | (resets & (RR_YZ | RR_LD));
                 let sig = pin_sig(a.key, pin, &a.v, a.rr);
                 let cap = rp.cur.len();
+                let max_quiet = rp.cur.iter().map(|r| r.quiet).max().unwrap_or(0);
                 let t = Template {
                     key: a.key,
                     a,
                     end: Box::new(*m),
                     outs: std::mem::replace(&mut rp.cur, Vec::with_capacity(cap)),
+                    max_quiet,
                     resets,
                     next: None,
                     pin,
@@ -1046,15 +1050,17 @@ impl super::Schedule {
                         pos: 0,
                         tmpl: i,
                         shift: pl.meta,
-                        max_quiet: rp.tmpls[i].outs.iter().map(|r| r.quiet).max().unwrap_or(0),
+                        max_quiet: rp.tmpls[i].max_quiet,
                     });
                     // The model jumps to the end of the period; its start is kept for a
                     // refusal (`fall_back`).
-                    let mut start = *m;
-                    start.evaluated = false;
+                    // (Copied straight into the kept box: one copy of the model, not two.)
                     match &mut rp.base {
-                        Some(b) => **b = start,
-                        None => rp.base = Some(Box::new(start)),
+                        Some(b) => **b = *m,
+                        None => rp.base = Some(Box::new(*m)),
+                    }
+                    if let Some(b) = &mut rp.base {
+                        b.evaluated = false;
                     }
                     *m = *rp.tmpls[i].end;
                     apply(m, &pl);
