@@ -760,8 +760,10 @@ pub(super) struct Active {
     tmpl: usize,
     /// Per stream (X, W, Y, Z), the move of the template's metadata.
     shift: [Meta; 4],
-    /// The largest `quiet` recorded in the template (bounds every replayed one).
-    pub(super) max_quiet: u32,
+    /// [`super::Schedule::may_end_next`] throughout the period (the model, at the period's
+    /// end, does not change while it is replayed), from the largest `quiet` recorded in the
+    /// template, which bounds every replayed one.
+    pub(super) may_end: bool,
 }
 
 /// Templates with the right key tried at a boundary (bounds the cost of a boundary where none
@@ -1045,13 +1047,7 @@ impl super::Schedule {
                 }
                 tries -= 1;
                 if let Some(pl) = plan(&rp.tmpls[i], &dg) {
-                    rp.active = Some(Active {
-                        t0: m.t,
-                        pos: 0,
-                        tmpl: i,
-                        shift: pl.meta,
-                        max_quiet: rp.tmpls[i].max_quiet,
-                    });
+                    let t0 = m.t;
                     // The model jumps to the end of the period; its start is kept for a
                     // refusal (`fall_back`).
                     // (Copied straight into the kept box: one copy of the model, not two.)
@@ -1064,6 +1060,15 @@ impl super::Schedule {
                     }
                     *m = *rp.tmpls[i].end;
                     apply(m, &pl);
+                    // The model stays as it is now until the period ends or falls back (no
+                    // active period then): `may_end_next` is decided once for the period.
+                    rp.active = Some(Active {
+                        t0,
+                        pos: 0,
+                        tmpl: i,
+                        shift: pl.meta,
+                        may_end: m.may_end_next(rp.tmpls[i].max_quiet),
+                    });
                     if let Some(p) = prev {
                         rp.tmpls[p].next = Some(i);
                     }
