@@ -447,8 +447,10 @@ fn decode(fmt: redmule_numerics::Format, bytes: &[u8], out: &mut Vec<u16>) {
 /// Reusable buffers of the tile computation (no allocation per tile once warm).
 #[derive(Default)]
 struct Scratch {
-    /// Raw bytes of the last bulk read.
-    raw: Vec<u8>,
+    /// Raw bytes of the last bulk read of W, X and Y, one buffer each: a read keeps the length
+    /// of its buffer's previous read, so growing it never zero-fills (W, X and Y reads differ
+    /// in length; one shared buffer refilled the growth with zeros at every other read).
+    raw: [Vec<u8>; 3],
     w: Vec<u16>,
     x: Vec<u16>,
     y: Vec<u16>,
@@ -456,27 +458,29 @@ struct Scratch {
 }
 
 impl Engine {
-    /// Read `len` bytes at `addr` in one debug access into `scratch.raw` (zeros if the access
-    /// fails, as a refused per-row read gave).
-    fn read_raw(&mut self, addr: u32, len: usize) {
+    /// Read `len` bytes at `addr` in one debug access into `scratch.raw[buf]` (zeros if the
+    /// access fails, as a refused per-row read gave).
+    fn read_raw(&mut self, addr: u32, len: usize, buf: usize) {
         let mut p = Payload::read(addr as u64, 0);
-        p.data = std::mem::take(&mut self.scratch.raw);
+        p.data = std::mem::take(&mut self.scratch.raw[buf]);
         // (The buffer's old bytes are overwritten by the read: no zero fill first.)
         p.data.resize(len, 0);
         if self.tcdm.borrow_mut().debug_transport(&mut p) != len {
             p.data.fill(0);
         }
-        self.scratch.raw = std::mem::take(&mut p.data);
+        self.scratch.raw[buf] = std::mem::take(&mut p.data);
     }
 
     /// Read `rows` runs of `n` elements, `stride` elements apart, starting at `addr`, as FP16
-    /// (cast in), into `out` (rows x n, packed): one debug read of the whole span.
+    /// (cast in), into `out` (rows x n, packed): one debug read of the whole span, through raw
+    /// buffer `buf` (see [`Scratch::raw`]).
     fn load_rows(
         &mut self,
         job: &Job,
         addr: u32,
         (rows, n, stride): (usize, usize, usize),
         out: &mut Vec<u16>,
+        buf: usize,
     ) {
         out.clear();
         if rows == 0 || n == 0 {
@@ -487,16 +491,16 @@ impl Engine {
         // The TCDM copies byte by byte: one read of the whole span when the gaps are small,
         // else one read per run (into the same buffer).
         if (rows - 1) * stride + n <= 2 * rows * n {
-            self.read_raw(addr, ((rows - 1) * stride + n) * eb);
-            let raw = &self.scratch.raw;
+            self.read_raw(addr, ((rows - 1) * stride + n) * eb, buf);
+            let raw = &self.scratch.raw[buf];
             for r in 0..rows {
                 let base = r * stride * eb;
                 decode(job.fmt, &raw[base..base + n * eb], out);
             }
         } else {
             for r in 0..rows {
-                self.read_raw(addr + (r * stride * eb) as u32, n * eb);
-                decode(job.fmt, &self.scratch.raw, out);
+                self.read_raw(addr + (r * stride * eb) as u32, n * eb, buf);
+                decode(job.fmt, &self.scratch.raw[buf], out);
             }
         }
     }
@@ -533,19 +537,20 @@ impl Engine {
         let mut y = std::mem::take(&mut self.scratch.y);
         let mut z = std::mem::take(&mut self.scratch.z);
         if *block != Some(tm) {
-            self.load_rows(job, job.w, (1, n * k, n * k), &mut w);
+            self.load_rows(job, job.w, (1, n * k, n * k), &mut w, 0);
             self.load_rows(
                 job,
                 job.x + (r0 * n) as u32 * eb,
                 (valid_rows, n, n),
                 &mut x,
+                1,
             );
             *block = Some(tm);
         }
         y.clear();
         if job.op.uses_y() {
             let yz = job.z + ((r0 * k + c0) as u32) * eb;
-            self.load_rows(job, yz, (valid_rows, cols, k), &mut y);
+            self.load_rows(job, yz, (valid_rows, cols, k), &mut y, 2);
         }
         z.clear();
         z.resize(cols, 0);

@@ -1205,6 +1205,20 @@ impl Model {
         s.cs == SState::Done && tot_len > 0xffff && s.ag.overall >= tot_len && !s.addr_fifo.valid()
     }
 
+    /// See [`Schedule::may_end_next`]; `max_quiet`: the largest `quiet` of a replayed period
+    /// that ends in this model (0 without one).
+    fn may_end_next(&self, max_quiet: u32) -> bool {
+        // The event is reported in the evaluation after the commit that leaves `Finished`
+        // (or still pending); with a period replayed, the model is the one at the period's
+        // end, which the last replayed cycle hands over to.
+        let event = self.ctrl == CtrlState::Finished || (self.evt && !self.finished);
+        // `quiet` grows by one per cycle at most: in a replayed period the recorded values
+        // (at most the template's largest), at its end the model's own goes on, and a
+        // refusal falls back after a cycle with a request (quiet 0).
+        let quiet = max_quiet.max(self.quiet);
+        event || quiet.saturating_add(1) >= DEADLOCK_QUIET_CYCLES
+    }
+
     /// See [`Schedule::deadlocked`].
     fn deadlocked(&self) -> bool {
         self.quiet >= DEADLOCK_QUIET_CYCLES
@@ -2252,19 +2266,12 @@ impl Schedule {
     /// then its port request, so a caller alone on the memory may evaluate it ahead of the cycle
     /// it stands for. Conservative: true may still lead to neither.
     pub fn may_end_next(&self) -> bool {
-        let m = &self.m;
-        // The event is reported in the evaluation after the commit that leaves `Finished`
-        // (or still pending); with a period replayed, `m` is the model at the period's end,
-        // which the last replayed cycle hands over to.
-        let event = m.ctrl == CtrlState::Finished || (m.evt && !m.finished);
-        // `quiet` grows by one per cycle at most: in a replayed period the recorded values
-        // (at most the template's largest), at its end the model's own goes on, and a
-        // refusal falls back after a cycle with a request (quiet 0).
-        let quiet = match &self.rp.active {
-            Some(a) => a.max_quiet.max(m.quiet),
-            None => m.quiet,
-        };
-        event || quiet.saturating_add(1) >= DEADLOCK_QUIET_CYCLES
+        match &self.rp.active {
+            // Decided when the period started (`Model::may_end_next`, the model does not
+            // change while the period is replayed).
+            Some(a) => a.may_end,
+            None => self.m.may_end_next(0),
+        }
     }
 
     /// True once the completion event has been reported.

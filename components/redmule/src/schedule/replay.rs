@@ -555,6 +555,8 @@ struct Template {
     a: Box<Digest>,
     end: Box<Model>,
     outs: Vec<Rec>,
+    /// The largest `quiet` of `outs` (for [`Active::max_quiet`], set at every replay start).
+    max_quiet: u32,
     resets: u64,
     /// The template replayed after this one last time (tried first; only a hint: [`plan`]
     /// decides).
@@ -758,8 +760,10 @@ pub(super) struct Active {
     tmpl: usize,
     /// Per stream (X, W, Y, Z), the move of the template's metadata.
     shift: [Meta; 4],
-    /// The largest `quiet` recorded in the template (bounds every replayed one).
-    pub(super) max_quiet: u32,
+    /// [`super::Schedule::may_end_next`] throughout the period (the model, at the period's
+    /// end, does not change while it is replayed), from the largest `quiet` recorded in the
+    /// template, which bounds every replayed one.
+    pub(super) may_end: bool,
 }
 
 /// Templates with the right key tried at a boundary (bounds the cost of a boundary where none
@@ -977,11 +981,13 @@ impl super::Schedule {
                 let pin = pin | (resets & (RR_YZ | RR_LD));
                 let sig = pin_sig(a.key, pin, &a.v, a.rr);
                 let cap = rp.cur.len();
+                let max_quiet = rp.cur.iter().map(|r| r.quiet).max().unwrap_or(0);
                 let t = Template {
                     key: a.key,
                     a,
                     end: Box::new(*m),
                     outs: std::mem::replace(&mut rp.cur, Vec::with_capacity(cap)),
+                    max_quiet,
                     resets,
                     next: None,
                     pin,
@@ -1041,23 +1047,28 @@ impl super::Schedule {
                 }
                 tries -= 1;
                 if let Some(pl) = plan(&rp.tmpls[i], &dg) {
-                    rp.active = Some(Active {
-                        t0: m.t,
-                        pos: 0,
-                        tmpl: i,
-                        shift: pl.meta,
-                        max_quiet: rp.tmpls[i].outs.iter().map(|r| r.quiet).max().unwrap_or(0),
-                    });
+                    let t0 = m.t;
                     // The model jumps to the end of the period; its start is kept for a
                     // refusal (`fall_back`).
-                    let mut start = *m;
-                    start.evaluated = false;
+                    // (Copied straight into the kept box: one copy of the model, not two.)
                     match &mut rp.base {
-                        Some(b) => **b = start,
-                        None => rp.base = Some(Box::new(start)),
+                        Some(b) => **b = *m,
+                        None => rp.base = Some(Box::new(*m)),
+                    }
+                    if let Some(b) = &mut rp.base {
+                        b.evaluated = false;
                     }
                     *m = *rp.tmpls[i].end;
                     apply(m, &pl);
+                    // The model stays as it is now until the period ends or falls back (no
+                    // active period then): `may_end_next` is decided once for the period.
+                    rp.active = Some(Active {
+                        t0,
+                        pos: 0,
+                        tmpl: i,
+                        shift: pl.meta,
+                        may_end: m.may_end_next(rp.tmpls[i].max_quiet),
+                    });
                     if let Some(p) = prev {
                         rp.tmpls[p].next = Some(i);
                     }
