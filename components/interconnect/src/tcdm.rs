@@ -202,9 +202,18 @@ impl Tcdm {
         let start = addr.wrapping_add(first.len() as u32);
         let mut idx = self.word_index(start);
         let mut words = rest.chunks_exact_mut(4);
-        for w in &mut words {
-            w.copy_from_slice(&self.word_at(idx).to_le_bytes());
-            idx = self.wrap_index(idx + 1);
+        let n = words.len();
+        if idx + n <= self.words.len() {
+            // no alias wrap: straight through the storage
+            for (w, c) in (&mut words).zip(&self.words[idx..idx + n]) {
+                w.copy_from_slice(&c.get().to_le_bytes());
+            }
+            idx = self.wrap_index(idx + n);
+        } else {
+            for w in &mut words {
+                w.copy_from_slice(&self.word_at(idx).to_le_bytes());
+                idx = self.wrap_index(idx + 1);
+            }
         }
         let tail = words.into_remainder();
         let word = self.word_at(idx).to_le_bytes();

@@ -902,7 +902,7 @@ impl Engine {
                     // Alone on the memory: the HCI grants at once what its pass in `cycle`
                     // would grant (the response is the one the next cycle collects: read
                     // data is the datapath's business, taken from the TCDM directly).
-                    r.on_port = !(cycle < horizon && self.port.request_alone_discard(cycle, req));
+                    r.on_port = !(cycle < horizon && self.port.request_alone_discard(cycle, &req));
                     if r.on_port {
                         self.port.request(cycle, req);
                     } else {

@@ -259,14 +259,14 @@ impl<Q: Copy, D: Copy> Port<Q, D> {
     /// [`Port::request_alone`] without the read data: true if the request was performed
     /// (granted in `cycle`, waited 0), false if it must be posted as usual.
     #[inline]
-    pub fn request_alone_discard(&self, cycle: u64, r: Q) -> bool {
+    pub fn request_alone_discard(&self, cycle: u64, r: &Q) -> bool {
         debug_assert!(
             self.req.get().is_none(),
             "port '{}': request_alone with a request posted",
             self.name
         );
         match self.alone.0.get() {
-            Some(h) => h.grant_alone_discard(cycle, &r),
+            Some(h) => h.grant_alone_discard(cycle, r),
             None => false,
         }
     }
