@@ -159,7 +159,36 @@ pub(crate) enum Others<'a> {
     },
 }
 
-impl TickCtx<'_> {
+/// What the horizons look at, when they may look ahead at all.
+struct Lookahead<'a> {
+    parts: &'a [Part],
+    cyc: &'a CycleState,
+    stop: u64,
+    period_ps: u64,
+}
+
+impl<'a> TickCtx<'a> {
+    /// The fast loop's view for the horizons; `None` in the general loop, and in a tick
+    /// that registered a participant (it is not among `parts` until the pass ends).
+    #[inline]
+    fn lookahead(&self) -> Option<Lookahead<'a>> {
+        let Others::Fast {
+            parts,
+            cyc,
+            stop,
+            period_ps,
+        } = self.others
+        else {
+            return None;
+        };
+        (!cyc.added.get()).then_some(Lookahead {
+            parts,
+            cyc,
+            stop,
+            period_ps,
+        })
+    }
+
     /// The horizon of the ticking participant: no other participant, process or timed
     /// notification can act in a cycle before it, so nothing but this participant itself
     /// can touch shared state before then. A participant may use it to do ahead, at once,
@@ -172,19 +201,15 @@ impl TickCtx<'_> {
     /// general loop (several clock domains, or with processes runnable) it is `cycle`:
     /// no lookahead at all. Its own wake does not count.
     pub fn horizon(&self) -> u64 {
-        let Others::Fast {
+        let Some(Lookahead {
             parts,
             cyc,
             stop,
             period_ps,
-        } = self.others
+        }) = self.lookahead()
         else {
             return self.cycle;
         };
-        if cyc.added.get() {
-            // A participant registered during this pass is not among `parts` yet.
-            return self.cycle;
-        }
         let mut h = stop;
         if let Some(t) = self.sim.next_timed_time() {
             // The first cycle whose edge is not before the notification.
@@ -232,19 +257,15 @@ impl TickCtx<'_> {
     /// horizon above `floor`).
     #[inline]
     pub fn turn_horizon_above(&self, floor: u64) -> u64 {
-        let Others::Fast {
+        let Some(Lookahead {
             parts,
             cyc,
             stop,
             period_ps,
-        } = self.others
+        }) = self.lookahead()
         else {
             return self.cycle;
         };
-        if cyc.added.get() {
-            // A participant registered during this pass is not among `parts` yet.
-            return self.cycle;
-        }
         let mut h = stop;
         let own = self.wake.bit();
         if parts.len() <= 64 && own != 0 {
