@@ -210,14 +210,7 @@ impl<'a> TickCtx<'a> {
         else {
             return self.cycle;
         };
-        let mut h = stop;
-        if let Some(t) = self.sim.next_timed_time() {
-            // The first cycle whose edge is not before the notification.
-            h = h.min(t.ps().div_ceil(period_ps));
-        }
-        if self.sim.has_runnable() {
-            h = h.min(self.cycle + 1);
-        }
+        let mut h = self.kernel_bound(stop, period_ps);
         if parts.len() <= 64 {
             // Participants with a wake below u64::MAX all have their bit in `awake`.
             let mut bits = cyc.awake.get() & !self.wake.bit();
@@ -301,11 +294,18 @@ impl<'a> TickCtx<'a> {
         if h <= floor {
             return h;
         }
-        if self.sim.has_runnable() {
-            h = h.min(self.cycle + 1);
-        }
+        self.kernel_bound(h, period_ps)
+    }
+
+    /// `h` lowered by what is not a participant: the next timed notification (the first
+    /// cycle whose edge is not before it) and, with a process runnable, the next cycle.
+    #[inline]
+    fn kernel_bound(&self, mut h: u64, period_ps: u64) -> u64 {
         if let Some(t) = self.sim.next_timed_time() {
             h = h.min(t.ps().div_ceil(period_ps));
+        }
+        if self.sim.has_runnable() {
+            h = h.min(self.cycle + 1);
         }
         h
     }
