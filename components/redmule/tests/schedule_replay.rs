@@ -111,7 +111,7 @@ const GEOMS: [Geometry; 5] = [
 fn job(rng: &mut Rng, m: u32, n: u32, k: u32) -> JobShape {
     let eb = if rng.chance(15) { 1 } else { 2 };
     let skew = if rng.chance(20) {
-        (rng.next() % 8) as u32 * 2
+        (rng.next_u64() % 8) as u32 * 2
     } else {
         0
     };
@@ -150,19 +150,19 @@ fn cases(n_random: usize, seed: u64) -> Vec<Case> {
     ];
     let mut shapes: Vec<(u32, u32, u32)> = fixed.to_vec();
     for _ in 0..n_random {
-        let d = |r: &mut Rng, max: u64| 1 + (r.next() % max) as u32;
+        let d = |r: &mut Rng, max: u64| 1 + (r.next_u64() % max) as u32;
         shapes.push((d(&mut rng, 90), d(&mut rng, 140), d(&mut rng, 70)));
     }
     for (i, &(m, n, k)) in shapes.iter().enumerate() {
         let geom = GEOMS[i % GEOMS.len()];
         let grants = match i % 4 {
             0 | 1 => Grants::Always,
-            2 => Grants::Random(1 + rng.next() % 20),
-            _ => Grants::Bursty(5 + rng.next() % 30),
+            2 => Grants::Random(1 + rng.next_u64() % 20),
+            _ => Grants::Bursty(5 + rng.next_u64() % 30),
         };
         let info = StartInfo {
             arith_to_trigger: if rng.chance(10) {
-                1 + (rng.next() % 27) as u32
+                1 + (rng.next_u64() % 27) as u32
             } else {
                 1
             },
@@ -174,7 +174,7 @@ fn cases(n_random: usize, seed: u64) -> Vec<Case> {
             info,
             rtl: rng.chance(10),
             grants,
-            seed: rng.next(),
+            seed: rng.next_u64(),
         });
     }
     v
@@ -236,7 +236,7 @@ fn replay_under_refusals_hands_over_exactly() {
                     info: StartInfo::default(),
                     rtl: (i + gi) % 5 == 4,
                     grants,
-                    seed: rng.next(),
+                    seed: rng.next_u64(),
                 });
             }
         }

@@ -107,6 +107,10 @@ impl XorShift {
     pub fn below(&mut self, n: u64) -> u64 {
         self.next_u64() % n
     }
+    /// True with probability `pct` percent.
+    pub fn chance(&mut self, pct: u64) -> bool {
+        self.next_u64() % 10_000 < pct * 100
+    }
     /// One of `v`.
     pub fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
         &v[self.below(v.len() as u64) as usize]
