@@ -228,9 +228,6 @@ pub(crate) struct Hci {
     /// This pass delivered a grant otherwise than from a port's queue (a grant hook ran
     /// or an initiator was woken).
     woke: bool,
-    /// The last pass granted a port without a grant hook: its initiator is woken for the
-    /// next cycle, so the horizon cannot lie beyond it (no need to ask).
-    woke_next: bool,
 }
 
 impl Hci {
@@ -291,7 +288,6 @@ impl Hci {
             done_through: None,
             ahead_on: true,
             woke: false,
-            woke_next: false,
         }
     }
 
@@ -750,7 +746,6 @@ impl Hci {
                     self.count_wide(self.wreq[j].addr, self.wreq[j].words);
                     let rdata = self.wide_access(&self.wreq[j]);
                     self.woke = true;
-                    self.woke_next |= !self.wide[j].has_grant_hook();
                     let due = self.wide[j].deliver_quiet(cycle, rdata, false);
                     ahead = ahead.min(due);
                 }
@@ -826,8 +821,6 @@ impl Hci {
                 Some(due) => due,
                 None => {
                     self.woke = true;
-                    // (an initiator without a hook is woken for the next cycle)
-                    self.woke_next |= !p.has_grant_hook();
                     p.deliver_quiet(cycle, rdata, error)
                 }
             };
@@ -888,7 +881,6 @@ impl Clocked for Hci {
         let mut horizon = 0;
         loop {
             self.woke = false;
-            self.woke_next = false;
             let next = self.pass(cycle, tracing_on);
             if next == u64::MAX {
                 if cycle == cx.cycle {
@@ -899,14 +891,15 @@ impl Clocked for Hci {
                 self.done_through = Some(cycle);
                 return Next::At(cycle);
             }
-            if tracing_on || !self.ahead_on || self.woke_next {
+            if tracing_on || !self.ahead_on {
                 return Next::At(next);
             }
             // The horizon moves only when something else was woken: a pass that called
             // no grant hook and woke no initiator (every grant posted from a port's queue)
             // leaves it where it was.
             if self.woke || horizon == 0 {
-                horizon = cx.horizon();
+                // (only whether it lies beyond `next` matters)
+                horizon = cx.horizon_above(next);
             }
             if next >= horizon {
                 return Next::At(next);

@@ -201,32 +201,14 @@ impl<'a> TickCtx<'a> {
     /// general loop (several clock domains, or with processes runnable) it is `cycle`:
     /// no lookahead at all. Its own wake does not count.
     pub fn horizon(&self) -> u64 {
-        let Some(Lookahead {
-            parts,
-            cyc,
-            stop,
-            period_ps,
-        }) = self.lookahead()
-        else {
-            return self.cycle;
-        };
-        let mut h = self.kernel_bound(stop, period_ps);
-        if parts.len() <= 64 {
-            // Participants with a wake below u64::MAX all have their bit in `awake`.
-            let mut bits = cyc.awake.get() & !self.wake.bit();
-            while bits != 0 {
-                let i = bits.trailing_zeros() as usize;
-                bits &= bits - 1;
-                h = h.min(parts[i].wake.get());
-            }
-        } else {
-            for p in parts {
-                if !p.wake.same(self.wake) {
-                    h = h.min(p.wake.get());
-                }
-            }
-        }
-        h
+        self.horizon_above(0)
+    }
+
+    /// [`TickCtx::horizon`] when it lies above `floor`; otherwise some cycle not above
+    /// `floor` (found with less work: for a participant that only needs to know whether
+    /// the horizon lies beyond `floor`).
+    pub fn horizon_above(&self, floor: u64) -> u64 {
+        self.bound_above(floor, false)
     }
 
     /// The horizon of this participant's turns: the first cycle `c` in which something
@@ -250,6 +232,13 @@ impl<'a> TickCtx<'a> {
     /// horizon above `floor`).
     #[inline]
     pub fn turn_horizon_above(&self, floor: u64) -> u64 {
+        self.bound_above(floor, true)
+    }
+
+    /// [`TickCtx::horizon_above`], or with `turn` [`TickCtx::turn_horizon_above`] (a
+    /// participant ordered after this one bounds it one cycle later).
+    #[inline(always)]
+    fn bound_above(&self, floor: u64, turn: bool) -> u64 {
         let Some(Lookahead {
             parts,
             cyc,
@@ -262,18 +251,18 @@ impl<'a> TickCtx<'a> {
         let mut h = stop;
         let own = self.wake.bit();
         if parts.len() <= 64 && own != 0 {
-            // Participants first: the bound most often low. Bits below this
+            // Participants first: the bound most often low. Participants with a wake
+            // below u64::MAX all have their bit in `awake`; bits below this
             // participant's are ordered before it.
-            let awake = cyc.awake.get() & !own;
-            let mut bits = awake;
+            let mut bits = cyc.awake.get() & !own;
             while bits != 0 {
                 let i = bits.trailing_zeros() as usize;
                 bits &= bits - 1;
                 let w = parts[i].wake.get();
-                let w = if (1u64 << i) < own {
-                    w
-                } else {
+                let w = if turn && (1u64 << i) > own {
                     w.saturating_add(1)
+                } else {
+                    w
                 };
                 if w <= floor {
                     return w;
@@ -287,7 +276,11 @@ impl<'a> TickCtx<'a> {
                     after = true;
                 } else {
                     let w = p.wake.get();
-                    h = h.min(if after { w.saturating_add(1) } else { w });
+                    h = h.min(if turn && after {
+                        w.saturating_add(1)
+                    } else {
+                        w
+                    });
                 }
             }
         }
