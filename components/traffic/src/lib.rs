@@ -620,13 +620,19 @@ fn random_addr(draw: u64, base: u32, slots: u64) -> u32 {
 fn random_request(draw: u64, base: u32, slots: u64, write_thr: u64, seq: u64) -> (NarrowReq, bool) {
     let addr = random_addr(draw, base, slots);
     let write = (draw & 0xFFFF_FFFF) < write_thr;
-    let r = NarrowReq {
+    (narrow_request(addr, write, seq), write)
+}
+
+/// The `seq`-th request of a narrow generator, at `addr`: a whole word; a write stores
+/// the address mixed with the sequence number (so that checkers can tell writes apart).
+#[inline(always)]
+fn narrow_request(addr: u32, write: bool, seq: u64) -> NarrowReq {
+    NarrowReq {
         addr,
         write,
         be: 0xF,
         wdata: addr ^ (seq as u32).rotate_left(16),
-    };
-    (r, write)
+    }
 }
 
 /// `p` as a threshold on a uniform u64 (`draw < thr` has probability p, to 2^-64).
@@ -875,15 +881,7 @@ impl Gen {
         let (addr, write) = self.next_access();
         let seq = self.issued as u32;
         match port {
-            PortAt::Narrow(p) => p.request(
-                c,
-                NarrowReq {
-                    addr,
-                    write,
-                    be: 0xF,
-                    wdata: addr ^ seq.rotate_left(16),
-                },
-            ),
+            PortAt::Narrow(p) => p.request(c, narrow_request(addr, write, self.issued)),
             PortAt::Wide(p) => {
                 let words = self.cfg.words;
                 let mut r = WideReq::read(addr, words);
