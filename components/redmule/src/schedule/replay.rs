@@ -84,10 +84,11 @@
 //! Finding the template: templates are kept (64, the least recently used replaced) with a key
 //! (a digest of the control registers) and the set of registers the template pins (those
 //! condition 3 cannot move for it: set to a constant, or crossing a limit in its own window),
-//! with a digest of their values. At a boundary the candidates are the template that followed
-//! the one just replayed, then the others most recently used first, those whose key and pinned
-//! values match the model's; at most 8 are checked in full. The index only selects candidates:
-//! the conditions above decide.
+//! with a digest of their values. At a boundary the candidates are the templates that followed
+//! the period's own template before (the one just replayed, or the one just recorded; its 4
+//! most recent successors), then the others most recently used first, those whose key and
+//! pinned values match the model's; at most 8 are checked in full. The index only selects
+//! candidates: the conditions above decide.
 //!
 //! # Refusals
 //!
@@ -558,9 +559,9 @@ struct Template {
     /// The largest `quiet` of `outs` (for [`Active::max_quiet`], set at every replay start).
     max_quiet: u32,
     resets: u64,
-    /// The template replayed after this one last time (tried first; only a hint: [`plan`]
-    /// decides).
-    next: Option<usize>,
+    /// The templates replayed after this one, most recently first ([`NO_TEMPLATE`]: none; tried
+    /// first; only hints: [`plan`] decides).
+    next: [usize; NEXTS],
     /// The registers [`plan`] requires unmoved from this template ([`ranges`]), and the digest of
     /// their values with the key ([`pin_sig`]): an index, [`plan`] decides.
     pin: u64,
@@ -765,6 +766,10 @@ pub(super) struct Active {
     /// template, which bounds every replayed one.
     pub(super) may_end: bool,
 }
+
+/// Successors remembered per template ([`Template::next`]).
+const NEXTS: usize = 4;
+const NO_TEMPLATE: usize = usize::MAX;
 
 /// Templates with the right key tried at a boundary (bounds the cost of a boundary where none
 /// fits).
@@ -974,6 +979,8 @@ impl super::Schedule {
         digest(m, &mut dg);
         let specs = rp.specs.get_or_insert_with(|| Box::new(specs(&m.prm)));
         let mut base_digest = rp.base_digest.take();
+        // The template of the period that ended here, if it was evaluated and recorded.
+        let mut recorded = None;
         if rp.cur_ok && !rp.cur.is_empty() {
             if let Some(a) = base_digest.take() {
                 let unread = unread_tests(&a.v, &dg.v, resets, specs);
@@ -989,7 +996,7 @@ impl super::Schedule {
                     outs: std::mem::replace(&mut rp.cur, Vec::with_capacity(cap)),
                     max_quiet,
                     resets,
-                    next: None,
+                    next: [NO_TEMPLATE; NEXTS],
                     pin,
                     sig,
                     lo,
@@ -1005,25 +1012,34 @@ impl super::Schedule {
                     slot
                 };
                 rp.mru.insert(0, slot);
+                recorded = Some(slot);
             }
         }
         let mut started = false;
-        let prev = rp.last.take();
+        // The template of the period that ended here (replayed, or just recorded).
+        let prev = rp.last.take().or(recorded);
         if m.ctrl == CtrlState::Computing && !m.finished && !m.evt {
-            // The template that followed the one just replayed last time, then the most recently
+            // The templates that followed the period's template before, then the most recently
             // used first.
-            let hint = prev.and_then(|p| rp.tmpls[p].next);
+            let hints = prev.map_or([NO_TEMPLATE; NEXTS], |p| rp.tmpls[p].next);
             let mut tries = MAX_TRIES;
             // Digests of the model's pinned registers, per pin set met (few; more are computed
             // again).
             let mut sigs = [(0u64, 0u64); 8];
             let mut nsigs = 0;
-            for k in 0..=rp.mru.len() {
-                let i = match (k, hint) {
-                    (0, Some(h)) => h,
-                    (0, None) => continue,
-                    _ => rp.mru[k - 1],
+            for k in 0..NEXTS + rp.mru.len() {
+                let i = if k < NEXTS {
+                    hints[k]
+                } else {
+                    let i = rp.mru[k - NEXTS];
+                    if hints.contains(&i) {
+                        continue;
+                    }
+                    i
                 };
+                if i == NO_TEMPLATE {
+                    continue;
+                }
                 let tp = &rp.tmpls[i];
                 if tp.key != dg.key {
                     continue;
@@ -1070,7 +1086,10 @@ impl super::Schedule {
                         may_end: m.may_end_next(rp.tmpls[i].max_quiet),
                     });
                     if let Some(p) = prev {
-                        rp.tmpls[p].next = Some(i);
+                        let next = &mut rp.tmpls[p].next;
+                        let at = next.iter().position(|&x| x == i).unwrap_or(NEXTS - 1);
+                        next.copy_within(0..at, 1);
+                        next[0] = i;
                     }
                     let at = rp.mru.iter().position(|&x| x == i).expect("listed");
                     rp.mru.remove(at);
