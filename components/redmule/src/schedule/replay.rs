@@ -475,7 +475,7 @@ impl std::hash::Hasher for Fnv {
 }
 
 /// What the replay needs of the model at a boundary.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Digest {
     key: u64,
     view: View,
@@ -546,6 +546,38 @@ fn digest(m: &Model, d: &mut Digest) {
     d.t = m.t;
 }
 
+/// The lengths of the metadata FIFOs of a digest (the order of [`Digest::fifos`]).
+fn fifo_lens(v: &View) -> [usize; 8] {
+    let [x, w, y] = &v.src;
+    [x.5, x.6, w.5, w.6, y.5, y.6, v.sink.2, v.sink.3]
+}
+
+/// Into `d`, the digest of the model at the end of a replay of template `z` (its digest at its
+/// end) moved by `pl`, without reading the model: that model is the template's end with the
+/// progress registers, the round-robin counters, the queued metadata and the cycle moved
+/// ([`apply`]); its control registers, hence its key and view, are the template's end's. A
+/// generator output is a linear function of progress registers (`meta_of`, wrapping), so it
+/// moves by the stream's move like the queued entries (condition 5 of the module docs). The
+/// model is canonical ([`canon`]: the template's end was, and [`apply`] moves entries in
+/// place).
+fn moved_digest(z: &Digest, pl: &Plan, d: &mut Digest) {
+    *d = *z;
+    for (v, dv) in d.v.iter_mut().zip(pl.d) {
+        *v = v.wrapping_add(dv);
+    }
+    d.rr = [(z.rr[0] + pl.rr[0]) % 2, (z.rr[1] + pl.rr[1]) % 3];
+    for (s, ms) in pl.meta.iter().enumerate() {
+        d.meta[s] = meta_add(z.meta[s], *ms);
+    }
+    for (k, len) in fifo_lens(&z.view).into_iter().enumerate() {
+        let ms = pl.meta[k / 2];
+        for e in &mut d.fifos[k][..len] {
+            *e = meta_add(*e, ms);
+        }
+    }
+    d.t = z.t.wrapping_add(pl.dt);
+}
+
 /// A recorded period: what the replay needs of the model at its start, the progress registers
 /// and the model at its end (canonical, [`canon`]), the outputs of its cycles and the registers
 /// set to a constant during it.
@@ -555,6 +587,8 @@ struct Template {
     key: u64,
     a: Box<Digest>,
     end: Box<Model>,
+    /// The digest of `end` (for [`moved_digest`]).
+    z: Box<Digest>,
     outs: Vec<Rec>,
     /// The largest `quiet` of `outs` (for [`Active::max_quiet`], set at every replay start).
     max_quiet: u32,
@@ -715,6 +749,7 @@ fn plan(tp: &Template, b: &Digest) -> Option<Plan> {
 
 /// How a replay moves a template (`d` of the module docs): progress registers, round-robin
 /// counters, metadata per stream, cycle.
+#[derive(Clone, Copy, Debug)]
 struct Plan {
     d: [u32; NP],
     rr: [u32; 2],
@@ -759,8 +794,8 @@ pub(super) struct Active {
     pub(super) pos: usize,
     /// The template replayed (index in `Replay::tmpls`).
     tmpl: usize,
-    /// Per stream (X, W, Y, Z), the move of the template's metadata.
-    shift: [Meta; 4],
+    /// How the template is moved (`meta`: per stream X, W, Y, Z, the move of its metadata).
+    plan: Plan,
     /// [`super::Schedule::may_end_next`] throughout the period (the model, at the period's
     /// end, does not change while it is replayed), from the largest `quiet` recorded in the
     /// template, which bounds every replayed one.
@@ -799,8 +834,9 @@ pub(super) struct Replay {
     tmpls: Vec<Template>,
     /// Template slots, most recently used (or recorded) first.
     mru: Vec<usize>,
-    /// The template whose replay ended at this boundary.
+    /// The template whose replay ended at this boundary, and how it was moved.
     last: Option<usize>,
+    ended: Option<Plan>,
 }
 
 impl Replay {
@@ -818,6 +854,7 @@ impl Replay {
             tmpls: Vec::new(),
             mru: Vec::new(),
             last: None,
+            ended: None,
         }
     }
 
@@ -861,6 +898,7 @@ impl super::Schedule {
         // (The model is already the one at the next boundary.)
         let a = self.rp.active.take().expect("active");
         self.rp.last = Some(a.tmpl);
+        self.rp.ended = Some(a.plan);
         self.rp.replayed += j as u64;
         self.rp.cur_ok = false;
         self.after_commit()
@@ -877,7 +915,7 @@ impl super::Schedule {
             return None;
         }
         a.pos = j + 1;
-        Some(moved(outs[j].out, &a.shift))
+        Some(moved(outs[j].out, &a.plan.meta))
     }
 
     /// The next output of the template, moved.
@@ -885,7 +923,7 @@ impl super::Schedule {
         let a = self.rp.active.as_mut().expect("active");
         let out = self.rp.tmpls[a.tmpl].outs[a.pos].out;
         a.pos += 1;
-        moved(out, &a.shift)
+        moved(out, &a.plan.meta)
     }
 }
 
@@ -915,6 +953,7 @@ impl super::Schedule {
     /// the boundary and let it take over.
     fn fall_back(&mut self, j: usize) -> CycleOut {
         self.rp.active = None;
+        self.rp.ended = None;
         self.m = *self.rp.base.take().expect("boundary state");
         self.rp.cur.clear();
         self.rp.cur_ok = true;
@@ -961,9 +1000,14 @@ impl super::Schedule {
     fn boundary(&mut self) -> Option<CycleOut> {
         let m = &mut self.m;
         m.x_started = false;
-        canon(m);
-        let resets = std::mem::take(&mut m.resets);
         let rp = &mut self.rp;
+        // At the end of a replayed period the model is canonical and its digest is the
+        // template's end's moved ([`moved_digest`]); otherwise both are made.
+        let ended = rp.ended.take().zip(rp.last);
+        if ended.is_none() {
+            canon(m);
+        }
+        let resets = std::mem::take(&mut m.resets);
         let mut dg = match rp.dg.take() {
             Some(b) => b,
             None => Box::new(Digest {
@@ -976,7 +1020,22 @@ impl super::Schedule {
                 t: 0,
             }),
         };
-        digest(m, &mut dg);
+        match ended {
+            Some((pl, t)) => {
+                moved_digest(&rp.tmpls[t].z, &pl, &mut dg);
+                if cfg!(debug_assertions) {
+                    let mut check = *dg;
+                    let mut cm = *m;
+                    canon(&mut cm);
+                    digest(&cm, &mut check);
+                    let canonical = (0..4).all(|s| meta_fifos_ref(&cm, s) == meta_fifos_ref(m, s))
+                        && cm.top_z == m.top_z;
+                    assert!(canonical, "the model at a replay's end is canonical");
+                    assert!(check == *dg, "moved digest");
+                }
+            }
+            None => digest(m, &mut dg),
+        }
         let specs = rp.specs.get_or_insert_with(|| Box::new(specs(&m.prm)));
         let mut base_digest = rp.base_digest.take();
         // The template of the period that ended here, if it was evaluated and recorded.
@@ -993,6 +1052,7 @@ impl super::Schedule {
                     key: a.key,
                     a,
                     end: Box::new(*m),
+                    z: Box::new(*dg),
                     outs: std::mem::replace(&mut rp.cur, Vec::with_capacity(cap)),
                     max_quiet,
                     resets,
@@ -1082,7 +1142,7 @@ impl super::Schedule {
                         t0,
                         pos: 0,
                         tmpl: i,
-                        shift: pl.meta,
+                        plan: pl,
                         may_end: m.may_end_next(rp.tmpls[i].max_quiet),
                     });
                     if let Some(p) = prev {
