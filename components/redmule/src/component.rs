@@ -424,7 +424,8 @@ struct Engine {
     run_ahead: bool,
     /// `vp_traces::enabled()` at the start of the tick.
     traces: bool,
-    /// A load of the array's word (`request` for address 0), copied for each load.
+    /// A load of the array's word (`request`; its address is set, or the load copied, for
+    /// each load).
     read_req: WideReq,
     /// Accesses granted at once through the alone grant, and cycles evaluated ahead of their
     /// tick (statistics: `alone_grants`, `ahead_cycles`).
@@ -624,22 +625,41 @@ impl Engine {
 
     #[inline]
     fn note_stall(&self, r: &mut Running, stall: Option<Stall>, cycle: u64) {
+        self.count_stall(&mut r.stats, &mut r.stall, &mut r.stall_since, stall, cycle);
+    }
+
+    /// [`Engine::note_stall`] on the job's fields (`stats`, `stall`, `stall_since`).
+    #[inline(always)]
+    fn count_stall(
+        &self,
+        stats: &mut JobStats,
+        cur: &mut Option<Stall>,
+        since: &mut u64,
+        stall: Option<Stall>,
+        cycle: u64,
+    ) {
         match stall {
-            Some(Stall::WMissing) => r.stats.stall_w += 1,
-            Some(Stall::XNotFull) => r.stats.stall_x += 1,
-            Some(Stall::YMissing) => r.stats.stall_y += 1,
-            Some(Stall::Other(_)) => r.stats.stall_other += 1,
+            Some(Stall::WMissing) => stats.stall_w += 1,
+            Some(Stall::XNotFull) => stats.stall_x += 1,
+            Some(Stall::YMissing) => stats.stall_y += 1,
+            Some(Stall::Other(_)) => stats.stall_other += 1,
             None => {}
         }
-        if stall != r.stall {
-            self.stall_changed(r, stall, cycle);
+        if stall != *cur {
+            self.stall_changed(cur, since, stall, cycle);
         }
     }
 
     /// The stall cause changed: trace it (kept out of the per-cycle path).
     #[cold]
     #[inline(never)]
-    fn stall_changed(&self, r: &mut Running, stall: Option<Stall>, cycle: u64) {
+    fn stall_changed(
+        &self,
+        cur: &mut Option<Stall>,
+        since: &mut u64,
+        stall: Option<Stall>,
+        cycle: u64,
+    ) {
         {
             let code: u64 = match stall {
                 None => 0,
@@ -649,7 +669,7 @@ impl Engine {
                 Some(Stall::Other(_)) => 4,
             };
             vp_traces::signal!(self.track.as_str(), "stall", code, 3u64);
-            if let Some(prev) = r.stall {
+            if let Some(prev) = *cur {
                 if vp_traces::enabled() {
                     let clock = self.state.borrow().clock;
                     let cause = match prev {
@@ -661,14 +681,14 @@ impl Engine {
                     vp_traces::slice!(
                         self.track.as_str(),
                         "stall",
-                        clock.cycles(cycle - r.stall_since).ps(),
-                        start_ps = clock.time_of(r.stall_since).ps(),
+                        clock.cycles(cycle - *since).ps(),
+                        start_ps = clock.time_of(*since).ps(),
                         cause = cause
                     );
                 }
             }
-            r.stall = stall;
-            r.stall_since = cycle;
+            *cur = stall;
+            *since = cycle;
         }
     }
 }
@@ -862,6 +882,77 @@ impl Engine {
         self.present(r, geom, cycle, horizon, out.req);
     }
 
+    /// [`Engine::step_ahead`] for the cycles from `first` on (before `end`) that the schedule
+    /// replays (`Schedule::replay_ahead`), in one loop over its recorded outputs: the same
+    /// counts, stall changes and accesses, every read granted alone. Stops after a cycle whose
+    /// access is a store (presented here through [`Engine::present`]) or went to the port,
+    /// at the period's end, or at `end`. Only without simulated refusals (the caller's check).
+    /// Returns the number of cycles done (0: none replayed from here, take the general step).
+    fn replay_run(
+        &mut self,
+        r: &mut Running,
+        geom: Geometry,
+        first: u64,
+        end: u64,
+        horizon: u64,
+    ) -> u64 {
+        debug_assert!(self.deny_permille == 0 && !self.port.busy() && !self.traces);
+        if r.held.is_some() && !r.posted {
+            // A refused access is presented again: the general step.
+            return 0;
+        }
+        // (Last cycle's access, if any, was granted.)
+        let Some(ahead) = r.sched.replay_ahead(true) else {
+            return 0;
+        };
+        let n = ahead.len().min((end - first) as usize);
+        let mut store = None;
+        let mut k = 0;
+        while k < n {
+            let cycle = first + k as u64;
+            k += 1;
+            // Last cycle's access, granted (alone, or the step before this run).
+            if let Some(a) = r.held.take() {
+                if a.write {
+                    r.stats.writes += 1;
+                } else {
+                    r.stats.reads += 1;
+                }
+            }
+            let out = ahead.get(k - 1);
+            self.count_stall(
+                &mut r.stats,
+                &mut r.stall,
+                &mut r.stall_since,
+                out.stall,
+                cycle,
+            );
+            if let Some(a) = out.req {
+                if a.write {
+                    store = Some(a);
+                    break;
+                }
+                self.read_req.addr = a.addr;
+                r.held = Some(a);
+                r.posted = true;
+                r.on_port =
+                    !(cycle < horizon && self.port.request_alone_discard(cycle, &self.read_req));
+                if r.on_port {
+                    self.port.request(cycle, self.read_req.clone());
+                    break;
+                }
+                self.alone_grants += 1;
+            }
+        }
+        r.sched.replay_skip(k);
+        let last = first + k as u64 - 1;
+        r.next_cycle = last + 1;
+        if store.is_some() {
+            self.present(r, geom, last, horizon, store);
+        }
+        k as u64
+    }
+
     /// Present the schedule's access `req` of `cycle` (held until granted): drawn for a
     /// simulated refusal, then granted at once alone (before `horizon`) or posted.
     #[inline(always)]
@@ -969,6 +1060,14 @@ impl Clocked for Engine {
             let next = cycle + 1;
             if next >= end || self.port.busy() || r.sched.may_end_next() {
                 break;
+            }
+            if self.deny_permille == 0 {
+                let n = self.replay_run(&mut r, geom, next, end, horizon);
+                if n > 0 {
+                    cycle += n;
+                    self.ahead_cycles += n;
+                    continue;
+                }
             }
             cycle = next;
             self.ahead_cycles += 1;

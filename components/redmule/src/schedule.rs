@@ -159,6 +159,8 @@
 
 mod replay;
 
+pub use replay::Ahead;
+
 /// Array geometry (RTL parameters of `redmule_top.sv`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Geometry {
@@ -2289,6 +2291,27 @@ impl Schedule {
             return out;
         }
         self.cycle_slow(prev_granted)
+    }
+
+    /// While a period is replayed, the outputs the next calls to [`Schedule::cycle`] will
+    /// return if every request among them is granted: the rest of the period, without its end
+    /// (None when the next call has more to do: a refused request, the period's end, no
+    /// replay). `prev_granted` as for [`Schedule::cycle`]; each output assumes the requests
+    /// before it granted. A caller that takes the first `n` of them (every request among them
+    /// granted but the last one's, whose grant goes to the next [`Schedule::cycle`]) calls
+    /// [`Schedule::replay_skip`] with `n` instead of calling [`Schedule::cycle`] `n` times: the
+    /// same outputs, the same schedule afterwards; none of them is the event, and
+    /// [`Schedule::may_end_next`] stays as it was in between (it is decided once per replayed
+    /// period).
+    #[inline]
+    pub fn replay_ahead(&self, prev_granted: bool) -> Option<replay::Ahead<'_>> {
+        self.ahead(prev_granted)
+    }
+
+    /// Take `n` outputs of [`Schedule::replay_ahead`] (see there). Panics past the period.
+    #[inline]
+    pub fn replay_skip(&mut self, n: usize) {
+        self.skip(n);
     }
 
     #[inline(never)]

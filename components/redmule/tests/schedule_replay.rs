@@ -4,7 +4,9 @@
 //! the event, `now`, `is_drained`, `deadlocked`, `finished`. Random shapes (leftovers in M, N and
 //! K, single tiles, K shorter than a chunk, several geometries, FP8, misaligned bases, MATMUL, RTL
 //! request retirement) with the memory always granting, with independent and with bursty seeded
-//! refusals (a refusal in a replayed period hands over to the full model).
+//! refusals (a refusal in a replayed period hands over to the full model). And the batch access
+//! to a replayed period (`Schedule::replay_ahead` / `replay_skip`, the engine's run ahead)
+//! against the same schedule evaluated cycle by cycle.
 
 use vp_redmule::schedule::{CycleOut, Geometry, JobShape, Schedule, StartInfo};
 
@@ -32,8 +34,10 @@ struct Case {
 }
 
 /// Runs `c` with the replay on and off in lockstep; returns the cycles run and the cycles the
-/// replaying schedule replayed, or where they first differ.
-fn run(c: &Case) -> Result<(u64, u64), String> {
+/// replaying schedule replayed, or where they first differ. `batched`: the replaying schedule
+/// takes the outputs of its replayed periods through `replay_ahead` in runs of random length
+/// (`replay_skip`), a run ending at a refused request, instead of one `cycle` call each.
+fn run(c: &Case, batched: bool) -> Result<(u64, u64), String> {
     let mk = |replay| {
         Schedule::new(c.geom, c.job, c.info)
             .expect("valid case")
@@ -52,7 +56,38 @@ fn run(c: &Case) -> Result<(u64, u64), String> {
     let cap = 4000 + 40 * macs / u64::from(c.geom.rows * c.geom.cols);
     let mut granted = true;
     let obs = |s: &Schedule| (s.now(), s.is_drained(), s.deadlocked(), s.finished());
+    let mut runs = Rng(0x5eed_0003 ^ c.seed);
     loop {
+        if batched {
+            if let Some(ahead) = a.replay_ahead(granted) {
+                let t0 = b.now();
+                let may_end = a.may_end_next();
+                let len = 1 + (runs.next_u64() % ahead.len() as u64) as usize;
+                let mut n = 0;
+                while n < len {
+                    let (oa, ob) = (ahead.get(n), b.cycle(granted));
+                    n += 1;
+                    if oa != ob {
+                        return Err(format!("cycle {}: ahead {oa:?} != {ob:?}", b.now() - 1));
+                    }
+                    if ob.done || b.deadlocked() || (b.may_end_next() && !may_end) {
+                        return Err(format!("cycle {}: an end in a replayed period", b.now()));
+                    }
+                    granted = true;
+                    if ob.req.is_some() && pct > 0 {
+                        granted = memory.grant();
+                    }
+                    if !granted {
+                        break;
+                    }
+                }
+                a.replay_skip(n);
+                if a.now() != t0 + n as u64 || obs(&a) != obs(&b) {
+                    return Err(format!("cycle {}: after {n} outputs ahead", b.now()));
+                }
+                continue;
+            }
+        }
         let t = b.now();
         if obs(&a) != obs(&b) {
             return Err(format!(
@@ -180,11 +215,11 @@ fn cases(n_random: usize, seed: u64) -> Vec<Case> {
     v
 }
 
-fn check(cases: &[Case]) -> (u64, u64) {
+fn check(cases: &[Case], batched: bool) -> (u64, u64) {
     let (mut total, mut replayed) = (0, 0);
     let mut failures = Vec::new();
     for c in cases {
-        match run(c) {
+        match run(c, batched) {
             Ok((t, r)) => {
                 total += t;
                 replayed += r;
@@ -209,7 +244,7 @@ fn replay_matches_full_evaluation() {
     let seed =
         std::env::var("REPLAY_SEED").map_or(0x5eed_0001, |v| v.parse().expect("REPLAY_SEED"));
     let cs = cases(n, seed);
-    let (total, replayed) = check(&cs);
+    let (total, replayed) = check(&cs, false);
     eprintln!("random: {replayed} of {total} cycles replayed");
     // The replay must actually have run, or this test checks nothing.
     assert!(
@@ -241,10 +276,37 @@ fn replay_under_refusals_hands_over_exactly() {
             }
         }
     }
-    let (total, replayed) = check(&v);
+    let (total, replayed) = check(&v, false);
     eprintln!("refusals: {replayed} of {total} cycles replayed");
     assert!(
         replayed * 10 > total,
+        "only {replayed} of {total} cycles replayed"
+    );
+}
+
+#[test]
+fn outputs_taken_ahead_are_the_cycles_outputs() {
+    // The engine's run ahead takes a replayed period's outputs in runs (`replay_ahead`,
+    // `replay_skip`): random shapes and the long refused ones, runs of random length, ending
+    // at refused requests.
+    let mut cs = cases(80, 0x5eed_0004);
+    let mut rng = Rng(0x5eed_0005);
+    for &(m, n, k) in &[(96, 96, 96), (128, 128, 128), (120, 64, 80)] {
+        for grants in [Grants::Always, Grants::Random(2), Grants::Bursty(3)] {
+            cs.push(Case {
+                geom: Geometry::REDMULE,
+                job: job(&mut rng, m, n, k),
+                info: StartInfo::default(),
+                rtl: false,
+                grants,
+                seed: rng.next_u64(),
+            });
+        }
+    }
+    let (total, replayed) = check(&cs, true);
+    eprintln!("ahead: {replayed} of {total} cycles replayed");
+    assert!(
+        replayed * 4 > total,
         "only {replayed} of {total} cycles replayed"
     );
 }

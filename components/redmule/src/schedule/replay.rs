@@ -918,12 +918,62 @@ impl super::Schedule {
         Some(moved(outs[j].out, &a.plan.meta))
     }
 
+    /// See [`super::Schedule::replay_ahead`].
+    pub(super) fn ahead(&self, prev_granted: bool) -> Option<Ahead<'_>> {
+        let a = self.rp.active.as_ref()?;
+        let outs = &self.rp.tmpls[a.tmpl].outs;
+        let j = a.pos;
+        if j >= outs.len() || (!prev_granted && outs[j - 1].out.req.is_some()) {
+            return None;
+        }
+        Some(Ahead {
+            outs: &outs[j..],
+            shift: &a.plan.meta,
+        })
+    }
+
+    /// See [`super::Schedule::replay_skip`].
+    pub(super) fn skip(&mut self, n: usize) {
+        let a = self.rp.active.as_mut().expect("a replayed period");
+        assert!(
+            a.pos + n < self.rp.tmpls[a.tmpl].outs.len() + 1,
+            "within the period"
+        );
+        a.pos += n;
+    }
+
     /// The next output of the template, moved.
     fn replay_out(&mut self) -> CycleOut {
         let a = self.rp.active.as_mut().expect("active");
         let out = self.rp.tmpls[a.tmpl].outs[a.pos].out;
         a.pos += 1;
         moved(out, &a.plan.meta)
+    }
+}
+
+/// The outputs of a replayed period still to come ([`super::Schedule::replay_ahead`]).
+pub struct Ahead<'a> {
+    outs: &'a [Rec],
+    shift: &'a [Meta; 4],
+}
+
+impl Ahead<'_> {
+    /// How many outputs are left in the period (at least 1).
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.outs.len()
+    }
+
+    /// Never: an [`Ahead`] holds at least one output.
+    pub fn is_empty(&self) -> bool {
+        self.outs.is_empty()
+    }
+
+    /// The `k`-th output from now: what the `k + 1`-th call of [`super::Schedule::cycle`] would
+    /// return, every request before it granted.
+    #[inline]
+    pub fn get(&self, k: usize) -> CycleOut {
+        moved(self.outs[k].out, self.shift)
     }
 }
 
