@@ -1154,19 +1154,23 @@ impl super::Schedule {
                 if tp.key != dg.key {
                     continue;
                 }
-                let sig = match sigs[..nsigs].iter().find(|(p, _)| *p == tp.pin) {
-                    Some(&(_, s)) => s,
-                    None => {
-                        let s = pin_sig(dg.key, tp.pin, &dg.v, dg.rr);
-                        if nsigs < sigs.len() {
-                            sigs[nsigs] = (tp.pin, s);
-                            nsigs += 1;
+                // (The hints go to `plan` at once: the pinned values are an index for the
+                // others.)
+                if k >= NEXTS {
+                    let sig = match sigs[..nsigs].iter().find(|(p, _)| *p == tp.pin) {
+                        Some(&(_, s)) => s,
+                        None => {
+                            let s = pin_sig(dg.key, tp.pin, &dg.v, dg.rr);
+                            if nsigs < sigs.len() {
+                                sigs[nsigs] = (tp.pin, s);
+                                nsigs += 1;
+                            }
+                            s
                         }
-                        s
+                    };
+                    if sig != tp.sig {
+                        continue;
                     }
-                };
-                if sig != tp.sig {
-                    continue;
                 }
                 if tries == 0 {
                     break;
