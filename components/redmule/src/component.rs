@@ -606,9 +606,24 @@ impl Engine {
             if n > 0 {
                 be = (u64::MAX >> (64 - n)) << off;
             }
-            for (d, &h) in bytes[off..off + n].chunks_mut(eb).zip(vals) {
-                let v = job.fmt.from_fp16(h).to_le_bytes();
-                d.copy_from_slice(&v[..d.len()]);
+            let dst = &mut bytes[off..off + n];
+            if eb == 2 {
+                // (Byte by byte: a copy of a run-time length per element was a library call.)
+                let mut pairs = dst.chunks_exact_mut(2);
+                for (d, &h) in (&mut pairs).zip(vals) {
+                    let v = job.fmt.from_fp16(h).to_le_bytes();
+                    d[0] = v[0];
+                    d[1] = v[1];
+                }
+                // A beat ending inside an element takes its first byte.
+                if let ([d], Some(&h)) = (pairs.into_remainder(), vals.get(n / 2)) {
+                    *d = job.fmt.from_fp16(h).to_le_bytes()[0];
+                }
+            } else {
+                for (d, &h) in dst.chunks_mut(eb).zip(vals) {
+                    let v = job.fmt.from_fp16(h).to_le_bytes();
+                    d.copy_from_slice(&v[..d.len()]);
+                }
             }
         }
         for (i, w) in req.wdata.iter_mut().enumerate() {
