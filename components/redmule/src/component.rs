@@ -934,20 +934,20 @@ impl Engine {
                     r.stats.reads += 1;
                 }
             }
-            let out = ahead.get(k - 1);
+            let stall = ahead.stall(k - 1);
             // (Engine::count_stall, written out on the fields of the job whose schedule is
             // borrowed here: measured cheaper than the call.)
-            match out.stall {
+            match stall {
                 Some(Stall::WMissing) => r.stats.stall_w += 1,
                 Some(Stall::XNotFull) => r.stats.stall_x += 1,
                 Some(Stall::YMissing) => r.stats.stall_y += 1,
                 Some(Stall::Other(_)) => r.stats.stall_other += 1,
                 None => {}
             }
-            if out.stall != r.stall {
-                self.stall_changed(&mut r.stall, &mut r.stall_since, out.stall, cycle);
+            if stall != r.stall {
+                self.stall_changed(&mut r.stall, &mut r.stall_since, stall, cycle);
             }
-            if let Some(a) = out.req {
+            if let Some(a) = ahead.req(k - 1) {
                 if a.write {
                     store = Some(a);
                     break;

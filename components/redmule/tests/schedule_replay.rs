@@ -66,6 +66,9 @@ fn run(c: &Case, batched: bool) -> Result<(u64, u64), String> {
                 let mut n = 0;
                 while n < len {
                     let (oa, ob) = (ahead.get(n), b.cycle(granted));
+                    if (ahead.stall(n), ahead.req(n)) != (oa.stall, oa.req) {
+                        return Err(format!("cycle {}: stall() or req() != get()", b.now() - 1));
+                    }
                     n += 1;
                     if oa != ob {
                         return Err(format!("cycle {}: ahead {oa:?} != {ob:?}", b.now() - 1));

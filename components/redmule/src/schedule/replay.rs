@@ -975,27 +975,43 @@ impl Ahead<'_> {
     pub fn get(&self, k: usize) -> CycleOut {
         moved(self.outs[k].out, self.shift)
     }
+
+    /// [`Ahead::get`]'s stall cause alone.
+    #[inline]
+    pub fn stall(&self, k: usize) -> Option<Stall> {
+        self.outs[k].out.stall
+    }
+
+    /// [`Ahead::get`]'s request alone.
+    #[inline]
+    pub fn req(&self, k: usize) -> Option<WideAccess> {
+        self.outs[k].out.req.map(|r| moved_req(r, self.shift))
+    }
 }
 
 /// A template's output with its request moved by `shift` (per stream).
 #[inline]
 fn moved(mut out: CycleOut, shift: &[Meta; 4]) -> CycleOut {
-    if let Some(r) = &mut out.req {
-        let d = shift[stream_index(r.stream)];
-        let byte_addr = r.byte_addr.wrapping_add(d.addr);
-        *r = WideAccess {
-            addr: byte_addr & !3,
-            byte_addr,
-            write: r.write,
-            stream: r.stream,
-            tile_m: r.tile_m.wrapping_add(d.tile_m),
-            tile_k: r.tile_k.wrapping_add(d.tile_k),
-            row: r.row.wrapping_add(d.row),
-            chunk: r.chunk.wrapping_add(d.chunk),
-            bytes: r.bytes.wrapping_add(d.bytes),
-        };
-    }
+    out.req = out.req.map(|r| moved_req(r, shift));
     out
+}
+
+/// A template's request moved by `shift` (per stream).
+#[inline]
+fn moved_req(r: WideAccess, shift: &[Meta; 4]) -> WideAccess {
+    let d = shift[stream_index(r.stream)];
+    let byte_addr = r.byte_addr.wrapping_add(d.addr);
+    WideAccess {
+        addr: byte_addr & !3,
+        byte_addr,
+        write: r.write,
+        stream: r.stream,
+        tile_m: r.tile_m.wrapping_add(d.tile_m),
+        tile_k: r.tile_k.wrapping_add(d.tile_k),
+        row: r.row.wrapping_add(d.row),
+        chunk: r.chunk.wrapping_add(d.chunk),
+        bytes: r.bytes.wrapping_add(d.bytes),
+    }
 }
 
 impl super::Schedule {
