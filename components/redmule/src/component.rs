@@ -958,7 +958,7 @@ impl Engine {
                 r.on_port =
                     !(cycle < horizon && self.port.request_alone_discard(cycle, &self.read_req));
                 if r.on_port {
-                    self.port.request(cycle, self.read_req.clone());
+                    self.port.request(cycle, self.read_req);
                     break;
                 }
                 self.alone_grants += 1;
