@@ -21,7 +21,7 @@
 //! | FPU result usable after add/mul/fma, others, div/sqrt | lat + 1 = 3, 1, 19 ([`Timing`]) | pipeline.rst "Floating-Point" rows |
 //! | FPU instruction while the FPU is busy | waits | pipeline.rst "as long as they are not FPU ones" |
 
-use crate::bus::{BusRequest, DataBus, PendingAccess, Route};
+use crate::bus::{BusRequest, DataBus, PendingAccess, Route, TimedNow};
 use crate::decode::{decode, flags, DecodeCache, Instr, Op};
 use crate::fpu::{self, Rounding};
 use crate::perf::PerfCounters;
@@ -290,6 +290,9 @@ enum Flow {
     /// A naturally aligned load/store issued as one timed transaction (`self.mem` holds
     /// it): the loop returns [`Stop::Timed`] built in place, not copied through `Flow`.
     Timed(BusRequest),
+    /// A timed access the bus performed at once ([`DataBus::timed_now`]): retired, the
+    /// run goes on up to this new cycle limit.
+    Limit(u64),
     Stop(Stop),
 }
 
@@ -553,7 +556,7 @@ impl Hart {
     fn run_inner<B: DataBus + ?Sized, const TRACE: bool, const PERF: bool>(
         &mut self,
         bus: &mut B,
-        cycle_limit: u64,
+        mut cycle_limit: u64,
         hook: &mut dyn FnMut(&Retired),
     ) -> Stop {
         let gen = bus.code_generation();
@@ -609,7 +612,9 @@ impl Hart {
                 self.cycle += self.entry_stalls(&instr);
             }
             let ex = self.cycle;
-            match self.execute(bus, &instr, start) {
+            // Without counters and trace hook, the bus may perform timed accesses at once.
+            match self.execute(bus, &instr, start, !TRACE && !PERF) {
+                Flow::Limit(limit) => cycle_limit = limit,
                 Flow::Next => {
                     if PERF {
                         // Taken branches cost 3 cycles, not-taken ones 1.
@@ -771,7 +776,13 @@ impl Hart {
     }
 
     #[inline(always)]
-    fn execute<B: DataBus + ?Sized>(&mut self, bus: &mut B, i: &Instr, start: u64) -> Flow {
+    fn execute<B: DataBus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        i: &Instr,
+        start: u64,
+        now_ok: bool,
+    ) -> Flow {
         let a = self.x[(i.rs1 & 31) as usize];
         let b = self.x[(i.rs2 & 31) as usize];
         let imm = i.imm as u32;
@@ -904,6 +915,11 @@ impl Hart {
                         return Flow::Next;
                     }
                     if route == Route::Timed {
+                        if now_ok {
+                            if let Some(f) = self.timed_now(bus, i, addr, size, false, 0) {
+                                return f;
+                            }
+                        }
                         let tcdm = self.perf_on && bus.is_tcdm(addr);
                         return self.issue_aligned(tcdm, i, start, addr, size, false, 0);
                     }
@@ -935,6 +951,11 @@ impl Hart {
                         return Flow::Next;
                     }
                     if route == Route::Timed {
+                        if now_ok {
+                            if let Some(f) = self.timed_now(bus, i, addr, size, true, data) {
+                                return f;
+                            }
+                        }
                         let tcdm = self.perf_on && bus.is_tcdm(addr);
                         return self.issue_aligned(tcdm, i, start, addr, size, true, data);
                     }
@@ -966,6 +987,43 @@ impl Hart {
             Op::Illegal => self.illegal(i),
             _ => self.exec_fp(i),
         }
+    }
+
+    /// A naturally aligned load/store to a [`Route::Timed`] target offered to
+    /// [`DataBus::timed_now`]: `Some` when the bus performed it (retired as
+    /// [`Hart::complete_access`]'s fast path retires it; the run goes on).
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn timed_now<B: DataBus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        i: &Instr,
+        addr: u32,
+        size: u8,
+        write: bool,
+        data: u32,
+    ) -> Option<Flow> {
+        let off = addr & 3;
+        let req = BusRequest {
+            addr: addr & !3,
+            be: (((1u32 << size) - 1) << off) as u8,
+            write,
+            wdata: if write { data << (8 * off) } else { 0 },
+        };
+        let TimedNow::Done {
+            rdata,
+            stall_cycles,
+            limit,
+        } = bus.timed_now(self.cycle, &req)
+        else {
+            return None;
+        };
+        self.cycle = self.cycle.saturating_add(stall_cycles.saturating_add(1));
+        self.instret += 1;
+        self.pc = self.pc.wrapping_add(i.len as u32);
+        self.prev_rd = if i.flags & flags::XW != 0 { i.rd } else { 0 };
+        self.write_back_load(i, rdata >> (8 * off));
+        Some(Flow::Limit(limit))
     }
 
     /// A naturally aligned load/store to a [`Route::Timed`] target: one transaction,
