@@ -849,7 +849,7 @@ impl CoreState {
                     if tcdm && (p.cycle <= now || !stopping) {
                         if self.alone_grants && p.cycle >= now && !stopping {
                             let h =
-                                *horizon.get_or_insert_with(|| turn_horizon_above(cx, p.cycle + 1));
+                                *horizon.get_or_insert_with(|| cx.turn_horizon_above(p.cycle + 1));
                             if p.cycle + 1 < h {
                                 match self.grant_alone(p) {
                                     Alone::Done => {
@@ -945,14 +945,6 @@ impl CoreState {
                 );
             })
     }
-}
-
-/// [`TickCtx::turn_horizon_above`] out of line: inlined into the tick, its loop setup
-/// (for clusters of more than 64 participants) was hoisted to the tick's entry and paid
-/// by every tick.
-#[inline(never)]
-fn turn_horizon_above(cx: &TickCtx<'_>, floor: u64) -> u64 {
-    cx.turn_horizon_above(floor)
 }
 
 impl Clocked for CoreState {

@@ -270,24 +270,34 @@ impl<'a> TickCtx<'a> {
                 h = h.min(w);
             }
         } else {
-            let mut after = false;
-            for p in parts {
-                if p.wake.same(self.wake) {
-                    after = true;
-                } else {
-                    let w = p.wake.get();
-                    h = h.min(if turn && after {
-                        w.saturating_add(1)
-                    } else {
-                        w
-                    });
-                }
-            }
+            h = self.bound_of_many(parts, h, turn);
         }
         if h <= floor {
             return h;
         }
         self.kernel_bound(h, period_ps)
+    }
+
+    /// The participants' part of [`TickCtx::bound_above`] in a domain of more than 64
+    /// participants (no awake set): all of them scanned. Out of line, so that the small
+    /// domains' check stays short where it is inlined.
+    #[cold]
+    #[inline(never)]
+    fn bound_of_many(&self, parts: &[Part], mut h: u64, turn: bool) -> u64 {
+        let mut after = false;
+        for p in parts {
+            if p.wake.same(self.wake) {
+                after = true;
+            } else {
+                let w = p.wake.get();
+                h = h.min(if turn && after {
+                    w.saturating_add(1)
+                } else {
+                    w
+                });
+            }
+        }
+        h
     }
 
     /// `h` lowered by what is not a participant: the next timed notification (the first
