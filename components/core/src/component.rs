@@ -728,27 +728,51 @@ impl CoreState {
     /// collect yet (the grant wakes the core).
     #[inline(always)]
     fn collect_tcdm(&mut self, cx: &TickCtx<'_>, posted: u64) -> Option<Next> {
-        let Some(r) = self
-            .held
-            .take()
-            .or_else(|| self.port.as_ref().and_then(|p| p.take_response()))
-        else {
+        let r = if self.held.is_some() {
+            self.held.take()
+        } else {
+            self.port.as_ref().and_then(|p| p.take_response())
+        };
+        let Some(r) = r else {
             return Some(Next::Sleep); // the grant wakes us
         };
-        let Some(p) = self.pending.take() else {
+        // Only the access's cycle is needed on the way (the rest for a slice or an error).
+        let Some(cycle) = self.pending.as_ref().map(|p| p.cycle) else {
             return Some(self.fault(cx, "internal: TCDM response without an access".into()));
         };
+        if r.error || self.trace_on != Some(false) {
+            if let Some(next) = self.collect_slow(cx, posted, r.error, r.granted) {
+                return Some(next);
+            }
+        }
+        self.pending = None;
+        let stall = r.waited + posted.saturating_sub(cycle);
+        self.bus.n.stall_cycles += stall;
+        let _ = self.hart.complete_access(r.rdata, stall);
+        self.mode = Mode::Run;
+        None
+    }
+
+    /// [`CoreState::collect_tcdm`]'s slice (a timeline is recorded) and error response
+    /// (out of line: neither happens on the hot path).
+    #[cold]
+    #[inline(never)]
+    fn collect_slow(
+        &mut self,
+        cx: &TickCtx<'_>,
+        posted: u64,
+        error: bool,
+        granted: u64,
+    ) -> Option<Next> {
+        let p = self.pending?;
         if self.trace_on != Some(false) {
             let bank = (p.req.addr >> 2) % self.tcdm_banks;
             self.set_slice(Slice::Stalled(bank), posted);
         }
-        if r.error {
-            return Some(self.tcdm_error(cx, &p, r.granted));
+        if error {
+            self.pending = None;
+            return Some(self.tcdm_error(cx, &p, granted));
         }
-        let stall = r.waited + posted.saturating_sub(p.cycle);
-        self.bus.n.stall_cycles += stall;
-        let _ = self.hart.complete_access(r.rdata, stall);
-        self.mode = Mode::Run;
         None
     }
 
