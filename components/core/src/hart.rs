@@ -414,11 +414,15 @@ impl Hart {
         self.redirect(self.cycle);
     }
 
-    /// Record a fetch redirect whose target enters EX at `at`.
+    /// Record a fetch redirect (to `self.pc`, already the target) whose target enters EX
+    /// at `at`. Only a target at pc % 4 = 2 can cost the extra fetch cycle
+    /// ([`Hart::entry_stalls`]): a word-aligned one does not open the slow path.
     #[inline]
     fn redirect(&mut self, at: u64) {
         self.redirect_at = at;
-        self.hazard_until = self.hazard_until.max(at);
+        if self.pc & 2 != 0 {
+            self.hazard_until = self.hazard_until.max(at);
+        }
     }
 
     /// Complete the pending timed access: `rdata` is the read data word as returned
