@@ -787,8 +787,17 @@ impl Hart {
         start: u64,
         now_ok: bool,
     ) -> Flow {
-        let a = self.x[(i.rs1 & 31) as usize];
-        let b = self.x[(i.rs2 & 31) as usize];
+        // The operands are read where an arm needs them (not all arms read both).
+        macro_rules! xa {
+            () => {
+                self.x[(i.rs1 & 31) as usize]
+            };
+        }
+        macro_rules! xb {
+            () => {
+                self.x[(i.rs2 & 31) as usize]
+            };
+        }
         let imm = i.imm as u32;
         let rd = (i.rd & 31) as usize;
         macro_rules! alu {
@@ -803,37 +812,37 @@ impl Hart {
             }};
         }
         match i.op {
-            Op::Addi => alu!(a.wrapping_add(imm)),
-            Op::Add => alu!(a.wrapping_add(b)),
-            Op::Sub => alu!(a.wrapping_sub(b)),
+            Op::Addi => alu!(xa!().wrapping_add(imm)),
+            Op::Add => alu!(xa!().wrapping_add(xb!())),
+            Op::Sub => alu!(xa!().wrapping_sub(xb!())),
             Op::Lui => alu!(imm),
             Op::Auipc => alu!(self.pc.wrapping_add(imm)),
-            Op::Slti => alu!(((a as i32) < (imm as i32)) as u32),
-            Op::Sltiu => alu!((a < imm) as u32),
-            Op::Xori => alu!(a ^ imm),
-            Op::Ori => alu!(a | imm),
-            Op::Andi => alu!(a & imm),
-            Op::Slli => alu!(a << (imm & 31)),
-            Op::Srli => alu!(a >> (imm & 31)),
-            Op::Srai => alu!(((a as i32) >> (imm & 31)) as u32),
-            Op::Sll => alu!(a << (b & 31)),
-            Op::Slt => alu!(((a as i32) < (b as i32)) as u32),
-            Op::Sltu => alu!((a < b) as u32),
-            Op::Xor => alu!(a ^ b),
-            Op::Srl => alu!(a >> (b & 31)),
-            Op::Sra => alu!(((a as i32) >> (b & 31)) as u32),
-            Op::Or => alu!(a | b),
-            Op::And => alu!(a & b),
+            Op::Slti => alu!(((xa!() as i32) < (imm as i32)) as u32),
+            Op::Sltiu => alu!((xa!() < imm) as u32),
+            Op::Xori => alu!(xa!() ^ imm),
+            Op::Ori => alu!(xa!() | imm),
+            Op::Andi => alu!(xa!() & imm),
+            Op::Slli => alu!(xa!() << (imm & 31)),
+            Op::Srli => alu!(xa!() >> (imm & 31)),
+            Op::Srai => alu!(((xa!() as i32) >> (imm & 31)) as u32),
+            Op::Sll => alu!(xa!() << (xb!() & 31)),
+            Op::Slt => alu!(((xa!() as i32) < (xb!() as i32)) as u32),
+            Op::Sltu => alu!((xa!() < xb!()) as u32),
+            Op::Xor => alu!(xa!() ^ xb!()),
+            Op::Srl => alu!(xa!() >> (xb!() & 31)),
+            Op::Sra => alu!(((xa!() as i32) >> (xb!() & 31)) as u32),
+            Op::Or => alu!(xa!() | xb!()),
+            Op::And => alu!(xa!() & xb!()),
             // pipeline.rst: single-cycle 32x32 multiplier for mul.
-            Op::Mul => alu!(a.wrapping_mul(b)),
+            Op::Mul => alu!(xa!().wrapping_mul(xb!())),
             // Integer computational instructions: 1 cycle. fence is a NOP here;
             // wfi executes as a NOP in the cluster build (reference sheet, section 4).
             Op::Fence | Op::Wfi => alu!(self.x[0]),
             Op::Mulh | Op::Mulhsu | Op::Mulhu => {
                 let v = match i.op {
-                    Op::Mulh => ((a as i32 as i64 * b as i32 as i64) >> 32) as u32,
-                    Op::Mulhsu => ((a as i32 as i64 * b as i64) >> 32) as u32,
-                    _ => ((a as u64 * b as u64) >> 32) as u32,
+                    Op::Mulh => ((xa!() as i32 as i64 * xb!() as i32 as i64) >> 32) as u32,
+                    Op::Mulhsu => ((xa!() as i32 as i64 * xb!() as i64) >> 32) as u32,
+                    _ => ((xa!() as u64 * xb!() as u64) >> 32) as u32,
                 };
                 self.set_xreg(rd, v);
                 // pipeline.rst: "The multiplications with upper-word result take 5 cycles".
@@ -842,6 +851,7 @@ impl Hart {
             }
             Op::Div | Op::Divu | Op::Rem | Op::Remu => {
                 let signed = matches!(i.op, Op::Div | Op::Rem);
+                let (a, b) = (xa!(), xb!());
                 let v = divide(i.op, a, b);
                 self.set_xreg(rd, v);
                 self.retire(i, div_cycles(b, signed));
@@ -851,7 +861,7 @@ impl Hart {
                 let target = if i.op == Op::Jal {
                     self.pc.wrapping_add(imm)
                 } else {
-                    a.wrapping_add(imm) & !1
+                    xa!().wrapping_add(imm) & !1
                 };
                 let mut cost = 2; // pipeline.rst Jump: 2 (the +1 for a misaligned target is charged at the target)
                 if i.op == Op::Jalr && i.rs1 != 0 {
@@ -877,12 +887,12 @@ impl Hart {
             }
             Op::Beq | Op::Bne | Op::Blt | Op::Bge | Op::Bltu | Op::Bgeu => {
                 let taken = match i.op {
-                    Op::Beq => a == b,
-                    Op::Bne => a != b,
-                    Op::Blt => (a as i32) < (b as i32),
-                    Op::Bge => (a as i32) >= (b as i32),
-                    Op::Bltu => a < b,
-                    _ => a >= b,
+                    Op::Beq => xa!() == xb!(),
+                    Op::Bne => xa!() != xb!(),
+                    Op::Blt => (xa!() as i32) < (xb!() as i32),
+                    Op::Bge => (xa!() as i32) >= (xb!() as i32),
+                    Op::Bltu => xa!() < xb!(),
+                    _ => xa!() >= xb!(),
                 };
                 if taken {
                     // pipeline.rst Branch (taken): 3, decided in EX, flushes IF and ID.
@@ -900,7 +910,7 @@ impl Hart {
                     Op::Lh | Op::Lhu => 2,
                     _ => 4,
                 };
-                let addr = a.wrapping_add(imm);
+                let addr = xa!().wrapping_add(imm);
                 let mut first = None;
                 if addr & (size as u32 - 1) == 0 {
                     // Fast path: a naturally aligned access is one bus transaction.
@@ -933,12 +943,12 @@ impl Hart {
             }
             Op::Sb | Op::Sh | Op::Sw | Op::Fsw => {
                 let (size, data) = match i.op {
-                    Op::Sb => (1, b),
-                    Op::Sh => (2, b),
-                    Op::Sw => (4, b),
+                    Op::Sb => (1, xb!()),
+                    Op::Sh => (2, xb!()),
+                    Op::Sw => (4, xb!()),
                     _ => (4, self.f[(i.rs2 & 31) as usize]),
                 };
-                let addr = a.wrapping_add(imm);
+                let addr = xa!().wrapping_add(imm);
                 let mut first = None;
                 if addr & (size as u32 - 1) == 0 {
                     let waddr = addr & !3;

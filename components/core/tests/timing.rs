@@ -171,6 +171,19 @@ fn division_latency_depends_on_the_divisor_leading_zeros() {
 }
 
 #[test]
+fn division_latency_uses_the_divisor_before_the_result_overwrites_it() {
+    // div a2, a1, a2: the result lands in the divisor's register; the latency is still
+    // the divisor's (1: 3 + 31), not the result's (0x40: 3 + 25).
+    let (h, _) = exec(&prog(&[
+        &li(A1, 0x40),
+        &li(A2, 1),
+        &[divu(A2, A1, A2), EBREAK],
+    ]));
+    assert_eq!(h.x[A2 as usize], 0x40);
+    assert_eq!(h.cycle, 4 + 3 + 31);
+}
+
+#[test]
 fn csr_accesses_cost_four_for_machine_state_and_counters() {
     // mstatus 4, mscratch 1, mcycle 4, mhartid 1 = 10
     assert_eq!(
