@@ -999,7 +999,31 @@ impl Hart {
                 Flow::Next
             }
             Op::Illegal => self.illegal(i),
-            _ => self.exec_fp(i),
+            // Every FP operation (listed, so that the dispatch needs no range check).
+            Op::FmaddS
+            | Op::FmsubS
+            | Op::FnmsubS
+            | Op::FnmaddS
+            | Op::FaddS
+            | Op::FsubS
+            | Op::FmulS
+            | Op::FdivS
+            | Op::FsqrtS
+            | Op::FsgnjS
+            | Op::FsgnjnS
+            | Op::FsgnjxS
+            | Op::FminS
+            | Op::FmaxS
+            | Op::FcvtWS
+            | Op::FcvtWuS
+            | Op::FmvXW
+            | Op::FeqS
+            | Op::FltS
+            | Op::FleS
+            | Op::FclassS
+            | Op::FcvtSW
+            | Op::FcvtSWu
+            | Op::FmvWX => self.exec_fp(i),
         }
     }
 
