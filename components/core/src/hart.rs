@@ -415,12 +415,14 @@ impl Hart {
     }
 
     /// Record a fetch redirect (to `self.pc`, already the target) whose target enters EX
-    /// at `at`. Only a target at pc % 4 = 2 can cost the extra fetch cycle
-    /// ([`Hart::entry_stalls`]): a word-aligned one does not open the slow path.
+    /// at `at`. Only a 32-bit target at pc % 4 = 2 can cost the extra fetch cycle
+    /// ([`Hart::entry_stalls`]): a word-aligned one, or one the decode cache holds as a
+    /// compressed instruction (the one that will execute next: nothing is fetched before
+    /// it), does not open the slow path.
     #[inline]
     fn redirect(&mut self, at: u64) {
         self.redirect_at = at;
-        if self.pc & 2 != 0 {
+        if self.pc & 2 != 0 && self.cache.get(self.pc).is_none_or(|i| i.len == 4) {
             self.hazard_until = self.hazard_until.max(at);
         }
     }
