@@ -207,6 +207,7 @@ impl<'a> TickCtx<'a> {
     /// [`TickCtx::horizon`] when it lies above `floor`; otherwise some cycle not above
     /// `floor` (found with less work: for a participant that only needs to know whether
     /// the horizon lies beyond `floor`).
+    #[inline]
     pub fn horizon_above(&self, floor: u64) -> u64 {
         self.bound_above(floor, false)
     }
