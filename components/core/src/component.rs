@@ -651,9 +651,9 @@ impl CoreState {
     /// current one if that has passed; it may lie ahead of the tick); the grant wakes the
     /// core the cycle after.
     #[inline(always)]
-    fn post_tcdm(&mut self, cx: &TickCtx<'_>, p: PendingAccess, now: u64) -> Next {
+    fn post_tcdm(&mut self, cx: &TickCtx<'_>, p: &PendingAccess, now: u64) -> Next {
         let Some(port) = self.port.as_ref() else {
-            return self.unbound_tcdm(cx, &p);
+            return self.unbound_tcdm(cx, p);
         };
         port.request(
             now,
@@ -664,7 +664,7 @@ impl CoreState {
                 wdata: p.req.wdata,
             },
         );
-        self.pending = Some(p);
+        self.pending = Some(*p);
         self.count(&p.req);
         self.bus.n.tcdm_accesses += 1;
         self.mode = Mode::Tcdm { posted: now };
@@ -895,7 +895,7 @@ impl CoreState {
                                 }
                             }
                         }
-                        return self.post_tcdm(cx, p, p.cycle.max(now));
+                        return self.post_tcdm(cx, &p, p.cycle.max(now));
                     }
                     // Other targets have side effects: performed in their own cycle.
                     if p.cycle > now {
