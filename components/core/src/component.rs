@@ -682,7 +682,7 @@ impl CoreState {
     /// trip; so the counters change as [`CoreState::post_tcdm`] and
     /// [`CoreState::collect_tcdm`] would change them, with no stall.
     #[inline(always)]
-    fn grant_alone(&mut self, p: PendingAccess) -> Alone {
+    fn grant_alone(&mut self, p: &PendingAccess) -> Alone {
         if self.tracing() {
             // The timeline's "stalled" slices come from the posted path.
             return Alone::No;
@@ -706,7 +706,7 @@ impl CoreState {
         self.bus.n.alone_grants += 1;
         if r.error {
             // Reported by the tick that would have collected it, as for a posted access.
-            self.pending = Some(p);
+            self.pending = Some(*p);
             self.held = Some(r);
             self.mode = Mode::Tcdm { posted: p.cycle };
             return Alone::Held;
@@ -881,7 +881,7 @@ impl CoreState {
                             let h =
                                 *horizon.get_or_insert_with(|| cx.turn_horizon_above(p.cycle + 1));
                             if p.cycle + 1 < h {
-                                match self.grant_alone(p) {
+                                match self.grant_alone(&p) {
                                     Alone::Done => {
                                         base = p.cycle + 1;
                                         // The run may grant the next ones itself, up to
