@@ -74,6 +74,27 @@ pub struct PendingAccess {
     pub parts: u8,
 }
 
+/// What [`DataBus::timed_now`] did with a [`Route::Timed`] transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimedNow {
+    /// Nothing: the run stops with [`crate::Stop::Timed`] as usual.
+    No,
+    /// Performed, with the outcome the platform would have given
+    /// [`crate::Hart::complete_access`]: `rdata`, `stall_cycles`. The instruction retires
+    /// and the run goes on, up to cycle `limit` from now on.
+    Done {
+        /// Read data word (as for [`crate::Hart::complete_access`]).
+        rdata: u32,
+        /// Stall cycles (as for [`crate::Hart::complete_access`]).
+        stall_cycles: u64,
+        /// The run's new cycle limit.
+        limit: u64,
+    },
+    /// Performed, but the platform completes it later: the run stops with
+    /// [`crate::Stop::Timed`] as usual (the platform knows the access was performed).
+    Held,
+}
+
 /// The memory system as seen by one core. Implemented by the platform.
 pub trait DataBus {
     /// Classify a data address (word aligned) for a read or a write.
@@ -98,5 +119,14 @@ pub trait DataBus {
     /// ask ([`crate::perf`]: every other data access counts as external). The default: no.
     fn is_tcdm(&self, _addr: u32) -> bool {
         false
+    }
+    /// A naturally aligned, single-transaction [`Route::Timed`] access of cycle `cycle`
+    /// that the platform may perform at once, inside the run, when it knows the outcome
+    /// is the one the stop and [`crate::Hart::complete_access`] would give (an access
+    /// nothing else can compete with). Asked only while the performance counters do not
+    /// count and no trace hook is set. The default: [`TimedNow::No`].
+    #[inline]
+    fn timed_now(&mut self, _cycle: u64, _req: &BusRequest) -> TimedNow {
+        TimedNow::No
     }
 }

@@ -28,8 +28,10 @@
 //!   performed at once through the port's alone grant
 //!   ([`vp_kernel::port::Port::request_alone`]) and the hart runs on in the same tick:
 //!   the same run as posting it, granted at once and collected the cycle after, without
-//!   the round trip (counted as `alone_grants` in the stats). Not while a timeline is
-//!   recorded.
+//!   the round trip (counted as `alone_grants` in the stats). Once the tick granted one
+//!   alone, the hart's run grants the following ones itself ([`DataBus::timed_now`]), up
+//!   to the same horizon, without stopping (except stores into the code, which restart
+//!   the run). Not while a timeline is recorded.
 //! * Data anywhere else that is mapped on the cluster bus (L2, event unit, cluster control,
 //!   RedMulE, stdout, timer, SoC stubs): [`Route::Timed`], performed with `b_transport` at
 //!   its exact cycle, so that accesses of different cores to peripherals and L2 are ordered
@@ -81,7 +83,7 @@ use vp_kernel::port::NarrowPort;
 use vp_kernel::tlm::{AddressMap, Command, Payload, Response, TargetRef};
 use vp_kernel::{BuildCtx, Clock, Component, ComponentKind, PortRef, SimTime};
 
-use crate::bus::{BusRequest, DataBus, PendingAccess, Route};
+use crate::bus::{BusRequest, DataBus, PendingAccess, Route, TimedNow};
 use crate::elf::Elf;
 use crate::hart::{FaultKind, Hart, Stop, Timing};
 
@@ -266,12 +268,45 @@ struct CoreBus {
     /// Executable ranges of the ELF (stores there drop the decode cache).
     code: Vec<(u32, u32)>,
     generation: u64,
+    /// The core's counters (the bus counts the accesses it performs inside a run).
+    n: Counters,
+    /// The TCDM port (for the accesses performed inside a run).
+    port: Option<Rc<NarrowPort>>,
+    /// TCDM accesses of cycles `c` with `now_from <= c` and `c + 1 < now_until` are
+    /// granted alone inside the run ([`DataBus::timed_now`]); the tick sets the window
+    /// after it granted one alone itself: from its cycle to its turn horizon.
+    now_from: u64,
+    now_until: u64,
+    /// The run-ahead quantum (the run's limit after an access granted in cycle `c` is
+    /// `c + 1 + quantum`, as the tick would have set it).
+    quantum: u64,
+    /// An access granted alone inside the run with an error response, for the tick.
+    held: Option<vp_kernel::port::Resp<u32>>,
 }
 
 impl CoreBus {
     #[inline]
     fn is_tcdm(&self, addr: u32) -> bool {
         addr.wrapping_sub(self.tcdm_base) < TCDM_WINDOW
+    }
+
+    /// Does a store to `addr` hit the ELF's code (and drop the decode cache)?
+    #[inline]
+    fn in_code(&self, addr: u32) -> bool {
+        self.code.iter().any(|&(a, b)| addr >= a && addr < b)
+    }
+
+    /// Count a data access (a store into the code bumps the code generation).
+    #[inline]
+    fn count(&mut self, req: &BusRequest) {
+        if req.write {
+            self.n.stores += 1;
+            if self.in_code(req.addr) {
+                self.generation += 1;
+            }
+        } else {
+            self.n.loads += 1;
+        }
     }
 }
 
@@ -311,6 +346,53 @@ impl DataBus for CoreBus {
     fn is_tcdm(&self, addr: u32) -> bool {
         CoreBus::is_tcdm(self, addr)
     }
+    /// A TCDM access in the window the tick opened (see `now_until`), granted alone
+    /// exactly as [`CoreState::grant_alone`] grants it in the tick: the same counts and
+    /// completion, without stopping the run. Stores into the code are left to the tick
+    /// (the run must restart to drop the decode cache).
+    #[inline(always)]
+    fn timed_now(&mut self, cycle: u64, req: &BusRequest) -> TimedNow {
+        // (c + 1 < now_until, as the tick asks; now_until is 0 while the window is shut.)
+        if cycle < self.now_from
+            || cycle >= self.now_until.saturating_sub(1)
+            || !self.is_tcdm(req.addr)
+            || (req.write && self.in_code(req.addr))
+        {
+            return TimedNow::No;
+        }
+        let Some(port) = self.port.as_ref() else {
+            return TimedNow::No;
+        };
+        let Some(r) = port.request_alone(
+            cycle,
+            vp_kernel::port::NarrowReq {
+                addr: req.addr,
+                write: req.write,
+                be: req.be,
+                wdata: req.wdata,
+            },
+        ) else {
+            return TimedNow::No;
+        };
+        // As `count`, the store known to miss the code.
+        if req.write {
+            self.n.stores += 1;
+        } else {
+            self.n.loads += 1;
+        }
+        self.n.tcdm_accesses += 1;
+        self.n.alone_grants += 1;
+        if r.error {
+            self.held = Some(r);
+            return TimedNow::Held;
+        }
+        self.n.stall_cycles += r.waited;
+        TimedNow::Done {
+            rdata: r.rdata,
+            stall_cycles: r.waited,
+            limit: (cycle + 1).saturating_add(self.quantum),
+        }
+    }
 }
 
 /// The clocked participant.
@@ -336,7 +418,6 @@ struct CoreState {
     boot_payload: Payload,
     sleep_info: Option<Rc<SleepInfo>>,
     wake: Option<Wake>,
-    n: Counters,
     slice: Slice,
     slice_since: u64,
     trace_on: Option<bool>,
@@ -450,7 +531,7 @@ impl CoreState {
     #[cold]
     #[inline(never)]
     fn fault(&mut self, cx: &TickCtx<'_>, msg: String) -> Next {
-        self.n.faults += 1;
+        self.bus.n.faults += 1;
         self.mode = Mode::Halted;
         self.set_slice(Slice::None, cx.cycle);
         vp_traces::instant!(self.track.as_str(), "fault", message = msg.as_str());
@@ -561,29 +642,18 @@ impl CoreState {
         }
     }
 
+    #[inline]
     fn count(&mut self, req: &BusRequest) {
-        if req.write {
-            self.n.stores += 1;
-            if self
-                .bus
-                .code
-                .iter()
-                .any(|&(a, b)| req.addr >= a && req.addr < b)
-            {
-                self.bus.generation += 1;
-            }
-        } else {
-            self.n.loads += 1;
-        }
+        self.bus.count(req);
     }
 
     /// Post TCDM access `p` on the narrow port for cycle `now` (its own cycle, or the
     /// current one if that has passed; it may lie ahead of the tick); the grant wakes the
     /// core the cycle after.
     #[inline(always)]
-    fn post_tcdm(&mut self, cx: &TickCtx<'_>, p: PendingAccess, now: u64) -> Next {
+    fn post_tcdm(&mut self, cx: &TickCtx<'_>, p: &PendingAccess, now: u64) -> Next {
         let Some(port) = self.port.as_ref() else {
-            return self.unbound_tcdm(cx, &p);
+            return self.unbound_tcdm(cx, p);
         };
         port.request(
             now,
@@ -594,9 +664,9 @@ impl CoreState {
                 wdata: p.req.wdata,
             },
         );
-        self.pending = Some(p);
+        self.pending = Some(*p);
         self.count(&p.req);
-        self.n.tcdm_accesses += 1;
+        self.bus.n.tcdm_accesses += 1;
         self.mode = Mode::Tcdm { posted: now };
         // The "stalled" slice starts in cycle `now`, which may lie ahead of the tick: it is
         // opened when the response is collected (`collect_tcdm`), so that a run ending
@@ -612,7 +682,7 @@ impl CoreState {
     /// trip; so the counters change as [`CoreState::post_tcdm`] and
     /// [`CoreState::collect_tcdm`] would change them, with no stall.
     #[inline(always)]
-    fn grant_alone(&mut self, p: PendingAccess) -> Alone {
+    fn grant_alone(&mut self, p: &PendingAccess) -> Alone {
         if self.tracing() {
             // The timeline's "stalled" slices come from the posted path.
             return Alone::No;
@@ -632,47 +702,83 @@ impl CoreState {
             return Alone::No;
         };
         self.count(&p.req);
-        self.n.tcdm_accesses += 1;
-        self.n.alone_grants += 1;
+        self.bus.n.tcdm_accesses += 1;
+        self.bus.n.alone_grants += 1;
         if r.error {
             // Reported by the tick that would have collected it, as for a posted access.
-            self.pending = Some(p);
+            self.pending = Some(*p);
             self.held = Some(r);
             self.mode = Mode::Tcdm { posted: p.cycle };
             return Alone::Held;
         }
         self.pending = None;
-        self.n.stall_cycles += r.waited;
+        self.bus.n.stall_cycles += r.waited;
         let _ = self.hart.complete_access(r.rdata, r.waited);
         self.mode = Mode::Run;
         Alone::Done
+    }
+
+    /// The run stopped at an access the bus granted alone with an error response
+    /// ([`DataBus::timed_now`]): held for the tick that would have collected it, as
+    /// [`CoreState::grant_alone`] holds it.
+    #[cold]
+    #[inline(never)]
+    fn hold_from_run(&mut self, p: PendingAccess) -> Next {
+        self.held = self.bus.held.take();
+        self.pending = Some(p);
+        self.mode = Mode::Tcdm { posted: p.cycle };
+        Next::At(p.cycle + 1)
     }
 
     /// Collect the response of the posted TCDM access and retire it. `None`: nothing to
     /// collect yet (the grant wakes the core).
     #[inline(always)]
     fn collect_tcdm(&mut self, cx: &TickCtx<'_>, posted: u64) -> Option<Next> {
-        let Some(r) = self
-            .held
-            .take()
-            .or_else(|| self.port.as_ref().and_then(|p| p.take_response()))
-        else {
+        let r = if self.held.is_some() {
+            self.held.take()
+        } else {
+            self.port.as_ref().and_then(|p| p.take_response())
+        };
+        let Some(r) = r else {
             return Some(Next::Sleep); // the grant wakes us
         };
-        let Some(p) = self.pending.take() else {
+        // Only the access's cycle is needed on the way (the rest for a slice or an error).
+        let Some(cycle) = self.pending.as_ref().map(|p| p.cycle) else {
             return Some(self.fault(cx, "internal: TCDM response without an access".into()));
         };
+        if r.error || self.trace_on != Some(false) {
+            if let Some(next) = self.collect_slow(cx, posted, r.error, r.granted) {
+                return Some(next);
+            }
+        }
+        self.pending = None;
+        let stall = r.waited + posted.saturating_sub(cycle);
+        self.bus.n.stall_cycles += stall;
+        let _ = self.hart.complete_access(r.rdata, stall);
+        self.mode = Mode::Run;
+        None
+    }
+
+    /// [`CoreState::collect_tcdm`]'s slice (a timeline is recorded) and error response
+    /// (out of line: neither happens on the hot path).
+    #[cold]
+    #[inline(never)]
+    fn collect_slow(
+        &mut self,
+        cx: &TickCtx<'_>,
+        posted: u64,
+        error: bool,
+        granted: u64,
+    ) -> Option<Next> {
+        let p = self.pending?;
         if self.trace_on != Some(false) {
             let bank = (p.req.addr >> 2) % self.tcdm_banks;
             self.set_slice(Slice::Stalled(bank), posted);
         }
-        if r.error {
-            return Some(self.tcdm_error(cx, &p, r.granted));
+        if error {
+            self.pending = None;
+            return Some(self.tcdm_error(cx, &p, granted));
         }
-        let stall = r.waited + posted.saturating_sub(p.cycle);
-        self.n.stall_cycles += stall;
-        let _ = self.hart.complete_access(r.rdata, stall);
-        self.mode = Mode::Run;
         None
     }
 
@@ -738,6 +844,10 @@ impl CoreState {
         // The turn horizon, asked when an access first needs it and again after a bus access
         // (which can wake others).
         let mut horizon = None;
+        // No access is granted inside the run until the tick granted one itself (and
+        // knows the horizon).
+        self.bus.now_from = now;
+        self.bus.now_until = 0;
         loop {
             let stop = match self.pending {
                 Some(p) => Stop::Timed(p),
@@ -757,6 +867,9 @@ impl CoreState {
             match stop {
                 Stop::Limit => return Next::At(self.hart.cycle),
                 Stop::Timed(p) => {
+                    if self.bus.held.is_some() {
+                        return self.hold_from_run(p);
+                    }
                     // A TCDM access is posted at once, dated its own cycle: the interconnect
                     // sees it from that cycle on, exactly as if posted in that cycle's tick,
                     // and the core sleeps until the grant (one tick per access). Not when the
@@ -766,11 +879,15 @@ impl CoreState {
                     if tcdm && (p.cycle <= now || !stopping) {
                         if self.alone_grants && p.cycle >= now && !stopping {
                             let h =
-                                *horizon.get_or_insert_with(|| turn_horizon_above(cx, p.cycle + 1));
+                                *horizon.get_or_insert_with(|| cx.turn_horizon_above(p.cycle + 1));
                             if p.cycle + 1 < h {
-                                match self.grant_alone(p) {
+                                match self.grant_alone(&p) {
                                     Alone::Done => {
                                         base = p.cycle + 1;
+                                        // The run may grant the next ones itself, up to
+                                        // the horizon (the run stops for anything that
+                                        // could lower it).
+                                        self.bus.now_until = h;
                                         continue;
                                     }
                                     Alone::Held => return Next::At(p.cycle + 1),
@@ -778,7 +895,7 @@ impl CoreState {
                                 }
                             }
                         }
-                        return self.post_tcdm(cx, p, p.cycle.max(now));
+                        return self.post_tcdm(cx, &p, p.cycle.max(now));
                     }
                     // Other targets have side effects: performed in their own cycle.
                     if p.cycle > now {
@@ -790,18 +907,19 @@ impl CoreState {
                     let done = self.bus_access(&p.req, cx.wake);
                     // The access may have woken others (an event, a register write).
                     horizon = None;
+                    self.bus.now_until = 0;
                     match done {
                         Ok(Some((rdata, delay))) => {
                             self.pending = None;
                             if let Mode::Sleep { since } = self.mode {
                                 let slept = now.saturating_sub(since);
-                                self.n.sleep_cycles += slept;
+                                self.bus.n.sleep_cycles += slept;
                                 // The event unit gates the core's clock while it waits.
                                 self.hart.clock_gated(slept);
                             }
                             self.count(&p.req);
-                            self.n.bus_accesses += 1;
-                            self.n.stall_cycles += delay;
+                            self.bus.n.bus_accesses += 1;
+                            self.bus.n.stall_cycles += delay;
                             self.mode = Mode::Run;
                             let _ = self.hart.complete_access(rdata, late + delay);
                         }
@@ -857,14 +975,6 @@ impl CoreState {
                 );
             })
     }
-}
-
-/// [`TickCtx::turn_horizon_above`] out of line: inlined into the tick, its loop setup
-/// (for clusters of more than 64 participants) was hoisted to the tick's entry and paid
-/// by every tick.
-#[inline(never)]
-fn turn_horizon_above(cx: &TickCtx<'_>, floor: u64) -> u64 {
-    cx.turn_horizon_above(floor)
 }
 
 impl Clocked for CoreState {
@@ -1030,6 +1140,12 @@ impl Component for Core {
                 fetch: Payload::read(0, 4),
                 code,
                 generation: 0,
+                n: Counters::default(),
+                port: self.tcdm.clone(),
+                now_from: 0,
+                now_until: 0,
+                quantum: self.quantum,
+                held: None,
             },
             entry: self.elf.entry,
             started: false,
@@ -1041,7 +1157,6 @@ impl Component for Core {
             boot_payload: Payload::read(0, 4),
             sleep_info: self.sleep_info.clone(),
             wake: None,
-            n: Counters::default(),
             slice: Slice::None,
             slice_since: 0,
             trace_on: None,
@@ -1110,14 +1225,14 @@ impl Component for Core {
         let mut v = json!({
             "instructions": s.hart.instret,
             "cycles": if s.started { s.hart.cycle } else { 0 },
-            "stall_cycles": s.n.stall_cycles,
-            "sleep_cycles": s.n.sleep_cycles,
-            "loads": s.n.loads - (u.yes && !u.write) as u64,
-            "stores": s.n.stores - (u.yes && u.write) as u64,
-            "tcdm_accesses": s.n.tcdm_accesses - u.yes as u64,
-            "bus_accesses": s.n.bus_accesses,
-            "alone_grants": s.n.alone_grants,
-            "faults": s.n.faults,
+            "stall_cycles": s.bus.n.stall_cycles,
+            "sleep_cycles": s.bus.n.sleep_cycles,
+            "loads": s.bus.n.loads - (u.yes && !u.write) as u64,
+            "stores": s.bus.n.stores - (u.yes && u.write) as u64,
+            "tcdm_accesses": s.bus.n.tcdm_accesses - u.yes as u64,
+            "bus_accesses": s.bus.n.bus_accesses,
+            "alone_grants": s.bus.n.alone_grants,
+            "faults": s.bus.n.faults,
             "state": state,
             "pc": format!("{:#010x}", s.hart.pc),
         });

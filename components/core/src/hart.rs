@@ -21,7 +21,7 @@
 //! | FPU result usable after add/mul/fma, others, div/sqrt | lat + 1 = 3, 1, 19 ([`Timing`]) | pipeline.rst "Floating-Point" rows |
 //! | FPU instruction while the FPU is busy | waits | pipeline.rst "as long as they are not FPU ones" |
 
-use crate::bus::{BusRequest, DataBus, PendingAccess, Route};
+use crate::bus::{BusRequest, DataBus, PendingAccess, Route, TimedNow};
 use crate::decode::{decode, flags, DecodeCache, Instr, Op};
 use crate::fpu::{self, Rounding};
 use crate::perf::PerfCounters;
@@ -290,6 +290,9 @@ enum Flow {
     /// A naturally aligned load/store issued as one timed transaction (`self.mem` holds
     /// it): the loop returns [`Stop::Timed`] built in place, not copied through `Flow`.
     Timed(BusRequest),
+    /// A timed access the bus performed at once ([`DataBus::timed_now`]): retired, the
+    /// run goes on up to this new cycle limit.
+    Limit(u64),
     Stop(Stop),
 }
 
@@ -411,11 +414,17 @@ impl Hart {
         self.redirect(self.cycle);
     }
 
-    /// Record a fetch redirect whose target enters EX at `at`.
+    /// Record a fetch redirect (to `self.pc`, already the target) whose target enters EX
+    /// at `at`. Only a 32-bit target at pc % 4 = 2 can cost the extra fetch cycle
+    /// ([`Hart::entry_stalls`]): a word-aligned one, or one the decode cache holds as a
+    /// compressed instruction (the one that will execute next: nothing is fetched before
+    /// it), does not open the slow path.
     #[inline]
     fn redirect(&mut self, at: u64) {
         self.redirect_at = at;
-        self.hazard_until = self.hazard_until.max(at);
+        if self.pc & 2 != 0 && self.cache.get(self.pc).is_none_or(|i| i.len == 4) {
+            self.hazard_until = self.hazard_until.max(at);
+        }
     }
 
     /// Complete the pending timed access: `rdata` is the read data word as returned
@@ -553,7 +562,7 @@ impl Hart {
     fn run_inner<B: DataBus + ?Sized, const TRACE: bool, const PERF: bool>(
         &mut self,
         bus: &mut B,
-        cycle_limit: u64,
+        mut cycle_limit: u64,
         hook: &mut dyn FnMut(&Retired),
     ) -> Stop {
         let gen = bus.code_generation();
@@ -609,7 +618,9 @@ impl Hart {
                 self.cycle += self.entry_stalls(&instr);
             }
             let ex = self.cycle;
-            match self.execute(bus, &instr, start) {
+            // Without counters and trace hook, the bus may perform timed accesses at once.
+            match self.execute(bus, &instr, start, !TRACE && !PERF) {
+                Flow::Limit(limit) => cycle_limit = limit,
                 Flow::Next => {
                     if PERF {
                         // Taken branches cost 3 cycles, not-taken ones 1.
@@ -771,9 +782,24 @@ impl Hart {
     }
 
     #[inline(always)]
-    fn execute<B: DataBus + ?Sized>(&mut self, bus: &mut B, i: &Instr, start: u64) -> Flow {
-        let a = self.x[(i.rs1 & 31) as usize];
-        let b = self.x[(i.rs2 & 31) as usize];
+    fn execute<B: DataBus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        i: &Instr,
+        start: u64,
+        now_ok: bool,
+    ) -> Flow {
+        // The operands are read where an arm needs them (not all arms read both).
+        macro_rules! xa {
+            () => {
+                self.x[(i.rs1 & 31) as usize]
+            };
+        }
+        macro_rules! xb {
+            () => {
+                self.x[(i.rs2 & 31) as usize]
+            };
+        }
         let imm = i.imm as u32;
         let rd = (i.rd & 31) as usize;
         macro_rules! alu {
@@ -788,37 +814,37 @@ impl Hart {
             }};
         }
         match i.op {
-            Op::Addi => alu!(a.wrapping_add(imm)),
-            Op::Add => alu!(a.wrapping_add(b)),
-            Op::Sub => alu!(a.wrapping_sub(b)),
+            Op::Addi => alu!(xa!().wrapping_add(imm)),
+            Op::Add => alu!(xa!().wrapping_add(xb!())),
+            Op::Sub => alu!(xa!().wrapping_sub(xb!())),
             Op::Lui => alu!(imm),
             Op::Auipc => alu!(self.pc.wrapping_add(imm)),
-            Op::Slti => alu!(((a as i32) < (imm as i32)) as u32),
-            Op::Sltiu => alu!((a < imm) as u32),
-            Op::Xori => alu!(a ^ imm),
-            Op::Ori => alu!(a | imm),
-            Op::Andi => alu!(a & imm),
-            Op::Slli => alu!(a << (imm & 31)),
-            Op::Srli => alu!(a >> (imm & 31)),
-            Op::Srai => alu!(((a as i32) >> (imm & 31)) as u32),
-            Op::Sll => alu!(a << (b & 31)),
-            Op::Slt => alu!(((a as i32) < (b as i32)) as u32),
-            Op::Sltu => alu!((a < b) as u32),
-            Op::Xor => alu!(a ^ b),
-            Op::Srl => alu!(a >> (b & 31)),
-            Op::Sra => alu!(((a as i32) >> (b & 31)) as u32),
-            Op::Or => alu!(a | b),
-            Op::And => alu!(a & b),
+            Op::Slti => alu!(((xa!() as i32) < (imm as i32)) as u32),
+            Op::Sltiu => alu!((xa!() < imm) as u32),
+            Op::Xori => alu!(xa!() ^ imm),
+            Op::Ori => alu!(xa!() | imm),
+            Op::Andi => alu!(xa!() & imm),
+            Op::Slli => alu!(xa!() << (imm & 31)),
+            Op::Srli => alu!(xa!() >> (imm & 31)),
+            Op::Srai => alu!(((xa!() as i32) >> (imm & 31)) as u32),
+            Op::Sll => alu!(xa!() << (xb!() & 31)),
+            Op::Slt => alu!(((xa!() as i32) < (xb!() as i32)) as u32),
+            Op::Sltu => alu!((xa!() < xb!()) as u32),
+            Op::Xor => alu!(xa!() ^ xb!()),
+            Op::Srl => alu!(xa!() >> (xb!() & 31)),
+            Op::Sra => alu!(((xa!() as i32) >> (xb!() & 31)) as u32),
+            Op::Or => alu!(xa!() | xb!()),
+            Op::And => alu!(xa!() & xb!()),
             // pipeline.rst: single-cycle 32x32 multiplier for mul.
-            Op::Mul => alu!(a.wrapping_mul(b)),
+            Op::Mul => alu!(xa!().wrapping_mul(xb!())),
             // Integer computational instructions: 1 cycle. fence is a NOP here;
             // wfi executes as a NOP in the cluster build (reference sheet, section 4).
             Op::Fence | Op::Wfi => alu!(self.x[0]),
             Op::Mulh | Op::Mulhsu | Op::Mulhu => {
                 let v = match i.op {
-                    Op::Mulh => ((a as i32 as i64 * b as i32 as i64) >> 32) as u32,
-                    Op::Mulhsu => ((a as i32 as i64 * b as i64) >> 32) as u32,
-                    _ => ((a as u64 * b as u64) >> 32) as u32,
+                    Op::Mulh => ((xa!() as i32 as i64 * xb!() as i32 as i64) >> 32) as u32,
+                    Op::Mulhsu => ((xa!() as i32 as i64 * xb!() as i64) >> 32) as u32,
+                    _ => ((xa!() as u64 * xb!() as u64) >> 32) as u32,
                 };
                 self.set_xreg(rd, v);
                 // pipeline.rst: "The multiplications with upper-word result take 5 cycles".
@@ -827,6 +853,7 @@ impl Hart {
             }
             Op::Div | Op::Divu | Op::Rem | Op::Remu => {
                 let signed = matches!(i.op, Op::Div | Op::Rem);
+                let (a, b) = (xa!(), xb!());
                 let v = divide(i.op, a, b);
                 self.set_xreg(rd, v);
                 self.retire(i, div_cycles(b, signed));
@@ -836,7 +863,7 @@ impl Hart {
                 let target = if i.op == Op::Jal {
                     self.pc.wrapping_add(imm)
                 } else {
-                    a.wrapping_add(imm) & !1
+                    xa!().wrapping_add(imm) & !1
                 };
                 let mut cost = 2; // pipeline.rst Jump: 2 (the +1 for a misaligned target is charged at the target)
                 if i.op == Op::Jalr && i.rs1 != 0 {
@@ -862,12 +889,12 @@ impl Hart {
             }
             Op::Beq | Op::Bne | Op::Blt | Op::Bge | Op::Bltu | Op::Bgeu => {
                 let taken = match i.op {
-                    Op::Beq => a == b,
-                    Op::Bne => a != b,
-                    Op::Blt => (a as i32) < (b as i32),
-                    Op::Bge => (a as i32) >= (b as i32),
-                    Op::Bltu => a < b,
-                    _ => a >= b,
+                    Op::Beq => xa!() == xb!(),
+                    Op::Bne => xa!() != xb!(),
+                    Op::Blt => (xa!() as i32) < (xb!() as i32),
+                    Op::Bge => (xa!() as i32) >= (xb!() as i32),
+                    Op::Bltu => xa!() < xb!(),
+                    _ => xa!() >= xb!(),
                 };
                 if taken {
                     // pipeline.rst Branch (taken): 3, decided in EX, flushes IF and ID.
@@ -885,7 +912,7 @@ impl Hart {
                     Op::Lh | Op::Lhu => 2,
                     _ => 4,
                 };
-                let addr = a.wrapping_add(imm);
+                let addr = xa!().wrapping_add(imm);
                 let mut first = None;
                 if addr & (size as u32 - 1) == 0 {
                     // Fast path: a naturally aligned access is one bus transaction.
@@ -904,6 +931,11 @@ impl Hart {
                         return Flow::Next;
                     }
                     if route == Route::Timed {
+                        if now_ok {
+                            if let Some(f) = self.timed_now(bus, i, addr, size, false, 0) {
+                                return f;
+                            }
+                        }
                         let tcdm = self.perf_on && bus.is_tcdm(addr);
                         return self.issue_aligned(tcdm, i, start, addr, size, false, 0);
                     }
@@ -913,12 +945,12 @@ impl Hart {
             }
             Op::Sb | Op::Sh | Op::Sw | Op::Fsw => {
                 let (size, data) = match i.op {
-                    Op::Sb => (1, b),
-                    Op::Sh => (2, b),
-                    Op::Sw => (4, b),
+                    Op::Sb => (1, xb!()),
+                    Op::Sh => (2, xb!()),
+                    Op::Sw => (4, xb!()),
                     _ => (4, self.f[(i.rs2 & 31) as usize]),
                 };
-                let addr = a.wrapping_add(imm);
+                let addr = xa!().wrapping_add(imm);
                 let mut first = None;
                 if addr & (size as u32 - 1) == 0 {
                     let waddr = addr & !3;
@@ -935,6 +967,11 @@ impl Hart {
                         return Flow::Next;
                     }
                     if route == Route::Timed {
+                        if now_ok {
+                            if let Some(f) = self.timed_now(bus, i, addr, size, true, data) {
+                                return f;
+                            }
+                        }
                         let tcdm = self.perf_on && bus.is_tcdm(addr);
                         return self.issue_aligned(tcdm, i, start, addr, size, true, data);
                     }
@@ -964,8 +1001,69 @@ impl Hart {
                 Flow::Next
             }
             Op::Illegal => self.illegal(i),
-            _ => self.exec_fp(i),
+            // Every FP operation (listed, so that the dispatch needs no range check).
+            Op::FmaddS
+            | Op::FmsubS
+            | Op::FnmsubS
+            | Op::FnmaddS
+            | Op::FaddS
+            | Op::FsubS
+            | Op::FmulS
+            | Op::FdivS
+            | Op::FsqrtS
+            | Op::FsgnjS
+            | Op::FsgnjnS
+            | Op::FsgnjxS
+            | Op::FminS
+            | Op::FmaxS
+            | Op::FcvtWS
+            | Op::FcvtWuS
+            | Op::FmvXW
+            | Op::FeqS
+            | Op::FltS
+            | Op::FleS
+            | Op::FclassS
+            | Op::FcvtSW
+            | Op::FcvtSWu
+            | Op::FmvWX => self.exec_fp(i),
         }
+    }
+
+    /// A naturally aligned load/store to a [`Route::Timed`] target offered to
+    /// [`DataBus::timed_now`]: `Some` when the bus performed it (retired as
+    /// [`Hart::complete_access`]'s fast path retires it; the run goes on).
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn timed_now<B: DataBus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        i: &Instr,
+        addr: u32,
+        size: u8,
+        write: bool,
+        data: u32,
+    ) -> Option<Flow> {
+        let off = addr & 3;
+        let req = BusRequest {
+            addr: addr & !3,
+            be: (((1u32 << size) - 1) << off) as u8,
+            write,
+            wdata: if write { data << (8 * off) } else { 0 },
+        };
+        let TimedNow::Done {
+            rdata,
+            stall_cycles,
+            limit,
+        } = bus.timed_now(self.cycle, &req)
+        else {
+            return None;
+        };
+        self.cycle = self.cycle.saturating_add(stall_cycles.saturating_add(1));
+        self.instret += 1;
+        self.pc = self.pc.wrapping_add(i.len as u32);
+        self.prev_rd = if i.flags & flags::XW != 0 { i.rd } else { 0 };
+        self.write_back_load(i, rdata >> (8 * off));
+        Some(Flow::Limit(limit))
     }
 
     /// A naturally aligned load/store to a [`Route::Timed`] target: one transaction,

@@ -91,7 +91,7 @@ pub mod hart;
 pub mod ifetch;
 pub mod perf;
 
-pub use bus::{BusRequest, DataBus, PendingAccess, Route};
+pub use bus::{BusRequest, DataBus, PendingAccess, Route, TimedNow};
 pub use component::kinds;
 pub use decode::{decode, Instr, Op};
 pub use disasm::disasm;

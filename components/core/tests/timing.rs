@@ -95,6 +95,30 @@ fn a_taken_branch_to_a_misaligned_32_bit_instruction_costs_four() {
 }
 
 #[test]
+fn a_loop_back_to_a_misaligned_target_pays_for_a_32_bit_one_every_time() {
+    // 0: addi a1, zero, 3 (1); 4: c.nop (1); 6: addi a0, a0, 1; 10: addi a1, a1, -1;
+    // 14: bne a1, zero, -8 (to 6); 18: c.ebreak. The first pass falls into the loop;
+    // the second and third enter the 32-bit instruction at 6 through the branch (+1,
+    // now decoded and cached): 2 + (1 + 1 + 3) + (2 + 1 + 3) + (2 + 1 + 1) = 17
+    let mut hs = halves(&[addi(A1, ZERO, 3)]);
+    hs.push(0x0001);
+    hs.extend(halves(&[
+        addi(A0, A0, 1),
+        addi(A1, A1, -1),
+        bne(A1, ZERO, -8),
+    ]));
+    hs.push(0x9002);
+    assert_eq!(cycles_halves(&hs), 17);
+    // The same loop around a compressed instruction at 6 (c.addi a0, 1; bne at 12, -6):
+    // no extra cycle. 2 + (1 + 1 + 3) + (1 + 1 + 3) + (1 + 1 + 1) = 15
+    let mut hs = halves(&[addi(A1, ZERO, 3)]);
+    hs.extend([0x0001, 0x0505]);
+    hs.extend(halves(&[addi(A1, A1, -1), bne(A1, ZERO, -6)]));
+    hs.push(0x9002);
+    assert_eq!(cycles_halves(&hs), 15);
+}
+
+#[test]
 fn jumps_cost_two_and_three_to_a_misaligned_32_bit_target() {
     // jal +8 (2) -> ebreak at 8
     assert_eq!(cycles(&[jal(RA, 8), NOP, EBREAK]), 2);
@@ -168,6 +192,19 @@ fn division_latency_depends_on_the_divisor_leading_zeros() {
         66,
         "INT_MIN: 6-bit wrap of clb"
     );
+}
+
+#[test]
+fn division_latency_uses_the_divisor_before_the_result_overwrites_it() {
+    // div a2, a1, a2: the result lands in the divisor's register; the latency is still
+    // the divisor's (1: 3 + 31), not the result's (0x40: 3 + 25).
+    let (h, _) = exec(&prog(&[
+        &li(A1, 0x40),
+        &li(A2, 1),
+        &[divu(A2, A1, A2), EBREAK],
+    ]));
+    assert_eq!(h.x[A2 as usize], 0x40);
+    assert_eq!(h.cycle, 4 + 3 + 31);
 }
 
 #[test]

@@ -207,6 +207,7 @@ impl<'a> TickCtx<'a> {
     /// [`TickCtx::horizon`] when it lies above `floor`; otherwise some cycle not above
     /// `floor` (found with less work: for a participant that only needs to know whether
     /// the horizon lies beyond `floor`).
+    #[inline]
     pub fn horizon_above(&self, floor: u64) -> u64 {
         self.bound_above(floor, false)
     }
@@ -270,24 +271,34 @@ impl<'a> TickCtx<'a> {
                 h = h.min(w);
             }
         } else {
-            let mut after = false;
-            for p in parts {
-                if p.wake.same(self.wake) {
-                    after = true;
-                } else {
-                    let w = p.wake.get();
-                    h = h.min(if turn && after {
-                        w.saturating_add(1)
-                    } else {
-                        w
-                    });
-                }
-            }
+            h = self.bound_of_many(parts, h, turn);
         }
         if h <= floor {
             return h;
         }
         self.kernel_bound(h, period_ps)
+    }
+
+    /// The participants' part of [`TickCtx::bound_above`] in a domain of more than 64
+    /// participants (no awake set): all of them scanned. Out of line, so that the small
+    /// domains' check stays short where it is inlined.
+    #[cold]
+    #[inline(never)]
+    fn bound_of_many(&self, parts: &[Part], mut h: u64, turn: bool) -> u64 {
+        let mut after = false;
+        for p in parts {
+            if p.wake.same(self.wake) {
+                after = true;
+            } else {
+                let w = p.wake.get();
+                h = h.min(if turn && after {
+                    w.saturating_add(1)
+                } else {
+                    w
+                });
+            }
+        }
+        h
     }
 
     /// `h` lowered by what is not a participant: the next timed notification (the first

@@ -546,6 +546,20 @@ impl Sim {
             cyc.lowest.set(u64::MAX);
             ticked = true;
             let mut next_min = u64::MAX;
+            let Some(first) = parts.first() else { break };
+            // One context for the cycle; each tick gets its own wake handle (and the
+            // cycle again, in case a participant wrote it).
+            let mut cx = TickCtx {
+                cycle: c,
+                sim: self,
+                wake: &first.wake,
+                others: Others::Fast {
+                    parts: &parts,
+                    cyc: &cyc,
+                    stop: stop_cycle,
+                    period_ps: period,
+                },
+            };
             // Visit the awake participants in tick order (all of them in a domain of more
             // than 64); the set is read again after every tick, which may wake later ones.
             let mut from = 0usize;
@@ -567,17 +581,8 @@ impl Sim {
                 if w <= c {
                     p.wake.set(u64::MAX);
                     activations += 1;
-                    let mut cx = TickCtx {
-                        cycle: c,
-                        sim: self,
-                        wake: &p.wake,
-                        others: Others::Fast {
-                            parts: &parts,
-                            cyc: &cyc,
-                            stop: stop_cycle,
-                            period_ps: period,
-                        },
-                    };
+                    cx.cycle = c;
+                    cx.wake = &p.wake;
                     let next = p.obj.borrow_mut().tick(&mut cx).as_cycle(c);
                     // (Woken during its own tick: the earlier cycle stands.)
                     w = p.wake.get().min(next);
