@@ -212,11 +212,11 @@ pub(crate) struct Hci {
     /// grant instead of one per word).
     wide_acc: Box<[u64; 64 * (WIDE_MAX_WORDS + 1)]>,
     conf: [u64; 64],
-    /// Per port: `requests` (the grant statistics are in `wn` / `ww`).
-    pn: [PortStats; 64],
+    /// Requests seen per port (the grant statistics are in `wn` / `ww`).
+    req_n: [u64; 64],
     wn: Box<[Waits; 64]>,
     ww: [Waits; MAX_WIDE_PORTS],
-    pw: [PortStats; MAX_WIDE_PORTS],
+    req_w: [u64; MAX_WIDE_PORTS],
     nb: usize,
     stats: Stats,
     /// Last emitted timeline counters (waiting_narrow, waiting_wide, banks_busy).
@@ -276,10 +276,10 @@ impl Hci {
             acc: [0; 64],
             wide_acc: Box::new([0; 64 * (WIDE_MAX_WORDS + 1)]),
             conf: [0; 64],
-            pn: std::array::from_fn(|_| PortStats::default()),
+            req_n: [0; 64],
             wn: Box::new([Waits::default(); 64]),
             ww: [Waits::default(); MAX_WIDE_PORTS],
-            pw: std::array::from_fn(|_| PortStats::default()),
+            req_w: [0; MAX_WIDE_PORTS],
             nb,
             stats: Stats::default(),
             narrow,
@@ -376,10 +376,10 @@ impl Hci {
         s.bank_accesses = acc[..self.nb].to_vec();
         s.bank_conflicts = self.conf[..self.nb].to_vec();
         s.narrow = (0..self.narrow.len())
-            .map(|i| self.wn[i].port_stats(self.pn[i].requests))
+            .map(|i| self.wn[i].port_stats(self.req_n[i]))
             .collect();
         s.wide = (0..self.wide.len())
-            .map(|j| self.ww[j].port_stats(self.pw[j].requests))
+            .map(|j| self.ww[j].port_stats(self.req_w[j]))
             .collect();
         s
     }
@@ -430,7 +430,7 @@ impl Hci {
         let b = ((r.addr >> 2) & self.bank_mask) as usize & 63;
         let i = i & 63;
         self.stats.active_cycles += 1;
-        self.pn[i].requests += 1;
+        self.req_n[i] += 1;
         self.seen_n[i] = cycle;
         // rr_arb_tree with one requester: granted, rr_d = its index, no lock left (the
         // pass also drops the locks of unrequested banks).
@@ -490,7 +490,7 @@ impl Hci {
         }
         let j = j % MAX_WIDE_PORTS;
         self.stats.active_cycles += 1;
-        self.pw[j].requests += 1;
+        self.req_w[j] += 1;
         self.seen_w[j] = cycle;
         self.locked = 0;
         self.count_wide(r.addr, r.words);
@@ -687,14 +687,14 @@ impl Hci {
         while fresh != 0 {
             let i = fresh.trailing_zeros() as usize & 63;
             fresh &= fresh - 1;
-            self.pn[i].requests += 1;
+            self.req_n[i] += 1;
             self.seen_n[i] = cycle;
         }
         let mut fresh = pend_w & !self.held_w;
         while fresh != 0 {
             let j = fresh.trailing_zeros() as usize % MAX_WIDE_PORTS;
             fresh &= fresh - 1;
-            self.pw[j].requests += 1;
+            self.req_w[j] += 1;
             self.seen_w[j] = cycle;
         }
 
@@ -744,9 +744,21 @@ impl Hci {
                     busy |= m;
                     self.ww[j].add(cycle - self.seen_w[j]);
                     self.count_wide(self.wreq[j].addr, self.wreq[j].words);
-                    let rdata = self.wide_access(&self.wreq[j]);
-                    self.woke = true;
-                    let due = self.wide[j].deliver_quiet(cycle, rdata, false);
+                    let p = &self.wide[j];
+                    let rdata = if self.wreq[j].write || !p.discards_read_data() {
+                        self.wide_access(&self.wreq[j])
+                    } else {
+                        // (a read has no effect on the banks)
+                        [0; WIDE_MAX_WORDS]
+                    };
+                    // A queued port posts its next request itself (no hook, nobody woken).
+                    let due = match p.deliver_queued(cycle, false) {
+                        Some(due) => due,
+                        None => {
+                            self.woke = true;
+                            p.deliver_quiet(cycle, rdata, false)
+                        }
+                    };
                     ahead = ahead.min(due);
                 }
                 claimed |= m;

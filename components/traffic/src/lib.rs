@@ -37,8 +37,9 @@
 //! the same intensity draws in the same order, then post the next request dated for the
 //! cycle it issues in). Its statistics only show what happened up to the simulation's
 //! current cycle. An interconnect that grants without the hook wakes it as before.
-//! A random generator at full intensity also queues its next 64 requests (drawn in
-//! order, as it would draw them one by one) on its port: an interconnect granting with
+//! A random narrow generator at full intensity, and a wide one at full intensity with
+//! any pattern but replay, also queues its next 64 requests (drawn in order, as it would
+//! draw them one by one) on its port: an interconnect granting with
 //! `Port::deliver_quiet` then posts them back to back without calling the hook, and the
 //! generator folds the port's sums of those grants in before anything reads or changes its
 //! state.
@@ -57,7 +58,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use vp_kernel::clocked::{Clocked, DomainId, Next, TickCtx, Wake, PHASE_INITIATOR};
 use vp_kernel::component::{parse_params, ElabCtx, PortInfo};
-use vp_kernel::port::{GrantHook, NarrowPort, NarrowReq, Resp, WidePort, WideReq, WIDE_MAX_WORDS};
+use vp_kernel::port::{
+    GrantHook, NarrowPort, NarrowReq, Port, Resp, WidePort, WideReq, WIDE_MAX_WORDS,
+};
 use vp_kernel::{BuildCtx, Component, ComponentKind, PortRef, Sim};
 
 pub mod bench;
@@ -584,6 +587,10 @@ struct Gen {
     /// Random addresses at full intensity: every free cycle issues, one draw per request
     /// (the grant hook's fast path, [`Gen::on_grant_random`]).
     random_always: bool,
+    /// A wide generator at full intensity whose addresses come from its pattern (not a
+    /// replay list): it queues its next requests on its port as a random narrow one does
+    /// ([`Gen::refill_wide`]).
+    wide_always: bool,
     acc_inc: u64,
     acc: u64,
     /// Cycle the outstanding request is posted for.
@@ -633,6 +640,21 @@ fn narrow_request(addr: u32, write: bool, seq: u64) -> NarrowReq {
         be: 0xF,
         wdata: addr ^ (seq as u32).rotate_left(16),
     }
+}
+
+/// The `seq`-th request of a wide generator, at `addr`, of `words` words: a write stores
+/// each word's address mixed with the sequence number.
+#[inline(always)]
+fn wide_request(addr: u32, words: u8, write: bool, seq: u64) -> WideReq {
+    let mut r = WideReq::read(addr, words);
+    if write {
+        let seq = seq as u32;
+        r.write = true;
+        for (i, d) in r.wdata.iter_mut().enumerate().take(words as usize) {
+            *d = addr.wrapping_add(4 * i as u32) ^ seq.rotate_left(16);
+        }
+    }
+    r
 }
 
 /// `p` as a threshold on a uniform u64 (`draw < thr` has probability p, to 2^-64).
@@ -693,6 +715,9 @@ impl Gen {
             need_draw: addr_kind == Addr::Random
                 || (cfg.write_ratio > 0.0 && cfg.write_ratio < 1.0),
             random_always: addr_kind == Addr::Random && cfg.intensity >= 1.0,
+            wide_always: cfg.width == Width::Wide
+                && addr_kind != Addr::Replay
+                && cfg.intensity >= 1.0,
             acc_inc: (cfg.intensity * ONE as f64).round() as u64,
             acc: 0,
             outstanding: None,
@@ -869,30 +894,20 @@ impl Gen {
     /// Draw the next access and post it for cycle `c`; returns whether it is a write.
     #[inline(always)]
     fn issue(&mut self, port: PortAt<'_>, c: u64) -> bool {
-        if let PortAt::Narrow(p) = port {
-            if self.queued > 0 {
-                // the next request is queued already
-                let write = self.take_queued(p, c);
-                self.issued += 1;
-                self.outstanding = Some(c);
-                return write;
-            }
+        if self.queued > 0 {
+            // the next request is queued already
+            let write = match port {
+                PortAt::Narrow(p) => self.take_queued(p, c),
+                PortAt::Wide(p) => self.take_queued(p, c),
+            };
+            self.issued += 1;
+            self.outstanding = Some(c);
+            return write;
         }
         let (addr, write) = self.next_access();
-        let seq = self.issued as u32;
         match port {
             PortAt::Narrow(p) => p.request(c, narrow_request(addr, write, self.issued)),
-            PortAt::Wide(p) => {
-                let words = self.cfg.words;
-                let mut r = WideReq::read(addr, words);
-                if write {
-                    r.write = true;
-                    for (i, d) in r.wdata.iter_mut().enumerate().take(words as usize) {
-                        *d = addr.wrapping_add(4 * i as u32) ^ seq.rotate_left(16);
-                    }
-                }
-                p.request(c, r)
-            }
+            PortAt::Wide(p) => p.request(c, wide_request(addr, self.cfg.words, write, self.issued)),
         }
         self.issued += 1;
         self.outstanding = Some(c);
@@ -933,8 +948,32 @@ impl Gen {
         }
     }
 
+    /// [`Gen::on_grant`] for a wide generator at full intensity ([`Gen::wide_always`])
+    /// that goes on issuing: as [`Gen::on_grant_random`], its requests from its pattern.
+    fn on_grant_wide(&mut self, port: &WidePort, granted: u64, waited: u64, error: bool) {
+        self.fold(PortAt::Wide(port));
+        let c = granted + 1;
+        if !(self.wide_always
+            && self.outstanding.is_some()
+            && self.issued < self.limit
+            && c < self.end_cycle)
+        {
+            return self.on_grant(PortAt::Wide(port), granted, waited, error);
+        }
+        // (c > the start: the request just granted was issued at or after it)
+        self.account_response(granted, waited, error);
+        let write = self.issue(PortAt::Wide(port), c);
+        // (not the first request: `first_issue` is set)
+        self.counts.requests += 1;
+        self.counts.writes += write as u64;
+        self.ahead_post = (c, write);
+        if self.queued == 0 {
+            self.refill_wide(port);
+        }
+    }
+
     /// Post the first queued request for `c` (there is one); returns its write flag.
-    fn take_queued(&mut self, port: &NarrowPort, c: u64) -> bool {
+    fn take_queued<Q: Copy, D: Copy>(&mut self, port: &Port<Q, D>, c: u64) -> bool {
         let r = port.queue_pop();
         debug_assert!(r.is_some(), "{}: the port's queue is shorter", self.name);
         if let Some(r) = r {
@@ -974,12 +1013,31 @@ impl Gen {
         self.queued_writes = writes;
     }
 
+    /// [`Gen::refill`] for a wide generator at full intensity ([`Gen::wide_always`]): its
+    /// next requests, each as [`Gen::issue`] would draw it, in order.
+    fn refill_wide(&mut self, port: &WidePort) {
+        debug_assert!(self.queued == 0 && port.queue_len() == 0);
+        let n = QUEUE_BATCH.min(self.limit - self.issued);
+        let mut writes = 0u64;
+        let seq0 = self.issued;
+        let words = self.cfg.words;
+        let n = port.queue_fill((0..n).map(|k| {
+            let (addr, write) = self.next_access();
+            writes |= (write as u64) << k;
+            wide_request(addr, words, write, seq0 + k)
+        }));
+        self.queued = n as u32;
+        self.queued_writes = writes;
+    }
+
     /// Account what the port did with its queue since the last call: each grant as the
     /// hook would have (the response; then the next queued request, posted for the cycle
     /// after). To be called before anything reads or changes the generator's state.
     fn fold(&mut self, port: PortAt<'_>) {
-        let PortAt::Narrow(p) = port else { return };
-        let q = p.take_queued_grants();
+        let q = match port {
+            PortAt::Narrow(p) => p.take_queued_grants(),
+            PortAt::Wide(p) => p.take_queued_grants(),
+        };
         if q.n == 0 {
             return;
         }
@@ -1151,7 +1209,7 @@ impl GrantHook<WideReq, [u32; WIDE_MAX_WORDS]> for GenHook {
     fn granted(&self, port: &WidePort, r: Resp<[u32; WIDE_MAX_WORDS]>) {
         self.0
             .borrow_mut()
-            .on_grant(PortAt::Wide(port), r.granted, r.waited, r.error);
+            .on_grant_wide(port, r.granted, r.waited, r.error);
     }
 }
 
@@ -1230,7 +1288,16 @@ impl Traffic {
                     p.set_queue(QUEUE_BATCH as usize, g.end_cycle);
                 }
             }
-            GenPort::Wide(p) => p.set_grant_hook(hook),
+            GenPort::Wide(p) => {
+                p.set_grant_hook(hook);
+                let g = gen.borrow();
+                if g.wide_always {
+                    // the port posts the queued requests up to the end (see Gen::refill_wide)
+                    p.set_queue(QUEUE_BATCH as usize, g.end_cycle);
+                }
+                // (the generator counts responses; it never looks at their data)
+                p.set_discards_read_data();
+            }
         }
         self.bound = Some(port.clone());
         let wake_port = port.clone();

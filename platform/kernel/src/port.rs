@@ -59,6 +59,8 @@ pub struct Port<Q: Copy, D: Copy> {
     posts: Cell<u64>,
     /// Inside [`Port::deliver_quiet`]'s hook call: posting does not wake the interconnect.
     quiet: Cell<bool>,
+    /// The initiator does not read the read data of its responses.
+    discards: Cell<bool>,
     /// Requests queued to follow back to back (see [`Port::queue_fill`]): slots
     /// `queue_head .. queue_len` of a buffer of the capacity set by [`Port::set_queue`].
     queue: OnceCell<Box<[Cell<Option<Q>>]>>,
@@ -180,6 +182,7 @@ impl<Q: Copy, D: Copy> Port<Q, D> {
             posted_at: Cell::new(u64::MAX),
             posts: Cell::new(0),
             quiet: Cell::new(false),
+            discards: Cell::new(false),
             queue: OnceCell::new(),
             queue_head: Cell::new(0),
             queue_len: Cell::new(0),
@@ -269,6 +272,18 @@ impl<Q: Copy, D: Copy> Port<Q, D> {
             Some(h) => h.grant_alone_discard(cycle, r),
             None => false,
         }
+    }
+
+    /// Declare that the initiator never reads the read data of its responses (a traffic
+    /// generator): the interconnect may then leave it zero instead of reading the banks
+    /// (reads have no other effect).
+    pub fn set_discards_read_data(&self) {
+        self.discards.set(true);
+    }
+    /// Does the initiator ignore the read data (see [`Port::set_discards_read_data`])?
+    #[inline]
+    pub fn discards_read_data(&self) -> bool {
+        self.discards.get()
     }
 
     /// Give the port a queue of up to `capacity` requests, used for grants whose
