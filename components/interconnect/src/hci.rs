@@ -472,7 +472,7 @@ impl Hci {
     }
 
     /// The decision and the accounting of [`Hci::wide_alone`], without the bank access.
-    #[inline]
+    #[inline(always)]
     fn wide_alone_grant(&mut self, j: usize, cycle: u64, r: &WideReq) -> bool {
         if tracing::enabled!(target: "vp", tracing::Level::TRACE) || !self.wide_valid(r) {
             return false;
