@@ -408,6 +408,7 @@ impl Hci {
     // would be awake, which bounds the horizon), so `held_n` and `held_w` are zero.
 
     /// What the pass in `cycle` would do with narrow port `i`'s request `r` alone.
+    #[inline(always)]
     pub(crate) fn narrow_alone(&mut self, i: usize, cycle: u64, r: &NarrowReq) -> Option<u32> {
         if tracing::enabled!(target: "vp", tracing::Level::TRACE)
             || !self.tcdm.geometry().in_window(r.addr)
