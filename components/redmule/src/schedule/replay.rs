@@ -1033,7 +1033,7 @@ impl super::Schedule {
     fn fall_back(&mut self, j: usize) -> CycleOut {
         self.rp.active = None;
         self.rp.ended = None;
-        self.m = *self.rp.base.take().expect("boundary state");
+        self.m = self.rp.base.take().expect("boundary state");
         self.rp.cur.clear();
         self.rp.cur_ok = true;
         for _ in 0..j {
@@ -1106,7 +1106,7 @@ impl super::Schedule {
                 moved_digest(&rp.tmpls[t].z, &pl, &mut dg);
                 if cfg!(debug_assertions) {
                     let mut check = *dg;
-                    let mut cm = *m;
+                    let mut cm = **m;
                     canon(&mut cm);
                     digest(&cm, &mut check);
                     let canonical = (0..4).all(|s| meta_fifos_ref(&cm, s) == meta_fifos_ref(m, s))
@@ -1132,7 +1132,7 @@ impl super::Schedule {
                 let t = Template {
                     key: a.key,
                     a,
-                    end: Box::new(*m),
+                    end: Box::new(**m),
                     z: Box::new(*dg),
                     outs: std::mem::replace(&mut rp.cur, Vec::with_capacity(cap)),
                     max_quiet,
@@ -1225,15 +1225,17 @@ impl super::Schedule {
                     let t0 = m.t;
                     // The model jumps to the end of the period; its start is kept for a
                     // refusal (`fall_back`).
-                    // (Copied straight into the kept box: one copy of the model, not two.)
-                    match &mut rp.base {
-                        Some(b) => **b = *m,
-                        None => rp.base = Some(Box::new(*m)),
-                    }
-                    if let Some(b) = &mut rp.base {
-                        b.evaluated = false;
-                    }
-                    *m = *rp.tmpls[i].end;
+                    // (The boxes trade places: the template's end is the one copy of a model.)
+                    let next = match rp.base.take() {
+                        Some(mut b) => {
+                            *b = *rp.tmpls[i].end;
+                            b
+                        }
+                        None => rp.tmpls[i].end.clone(),
+                    };
+                    let mut b = std::mem::replace(m, next);
+                    b.evaluated = false;
+                    rp.base = Some(b);
                     apply(m, &pl);
                     // The model stays as it is now until the period ends or falls back (no
                     // active period then): `may_end_next` is decided once for the period.
