@@ -2182,7 +2182,8 @@ impl Model {
 /// the full evaluation; see `schedule/replay.rs`).
 #[derive(Clone, Debug)]
 pub struct Schedule {
-    m: Model,
+    /// Boxed: a replay start trades it with the kept start model ([`replay`]).
+    m: Box<Model>,
     rp: replay::Replay,
 }
 
@@ -2190,7 +2191,7 @@ impl Schedule {
     /// A schedule for `job` on an array of geometry `geom`.
     pub fn new(geom: Geometry, job: JobShape, start: StartInfo) -> Result<Self, String> {
         Ok(Schedule {
-            m: Model::new(geom, job, start)?,
+            m: Box::new(Model::new(geom, job, start)?),
             rp: replay::Replay::new(),
         })
     }

@@ -596,6 +596,14 @@ struct Template {
     /// The templates replayed after this one, most recently first ([`NO_TEMPLATE`]: none; tried
     /// first; only hints: [`plan`] decides).
     next: [usize; NEXTS],
+    /// This template's number among all recorded (a slot is reused: the pair names one
+    /// template).
+    serial: u64,
+    /// Templates (slot, serial) whose start's control registers ([`Digest::view`]) were found
+    /// equal to this one's end's, most recently first ([`NO_TEMPLATE`]: none): the end of a
+    /// replay of this template has this end's view ([`moved_digest`]), so [`plan`] need not
+    /// compare it again for them (templates do not change once recorded).
+    views: [(usize, u64); NEXTS],
     /// The registers [`plan`] requires unmoved from this template ([`ranges`]), and the digest of
     /// their values with the key ([`pin_sig`]): an index, [`plan`] decides.
     pin: u64,
@@ -702,7 +710,8 @@ fn pin_sig(key: u64, pin: u64, v: &[u32; NP], rr: [u32; 2]) -> u64 {
 /// Conditions 2 to 5 of the module docs for replaying the period of `tp` from `b`: the model at
 /// the end of the replayed period (`tp.end` moved as `b` is from the template's start) and, per
 /// stream, the move of the metadata.
-fn plan(tp: &Template, b: &Digest) -> Option<Plan> {
+/// `view_equal`: `tp.a.view == b.view` is known (`Template::views`).
+fn plan(tp: &Template, b: &Digest, view_equal: bool) -> Option<Plan> {
     let a = &tp.a;
     // The key first, the control registers last (the costliest check, and the key is their
     // digest: it rarely fails once the key matched).
@@ -723,7 +732,8 @@ fn plan(tp: &Template, b: &Digest) -> Option<Plan> {
     if (rr_yz != 0 && tp.resets & RR_YZ != 0) || (rr_ld != 0 && tp.resets & RR_LD != 0) {
         return None;
     }
-    if a.view != b.view {
+    debug_assert!(!view_equal || a.view == b.view, "known equal views");
+    if !view_equal && a.view != b.view {
         return None;
     }
     let mut meta = [Meta::default(); 4];
@@ -834,6 +844,8 @@ pub(super) struct Replay {
     tmpls: Vec<Template>,
     /// Template slots, most recently used (or recorded) first.
     mru: Vec<usize>,
+    /// Templates recorded so far ([`Template::serial`]).
+    serials: u64,
     /// The template whose replay ended at this boundary, and how it was moved.
     last: Option<usize>,
     ended: Option<Plan>,
@@ -853,6 +865,7 @@ impl Replay {
             cur_ok: false,
             tmpls: Vec::new(),
             mru: Vec::new(),
+            serials: 0,
             last: None,
             ended: None,
         }
@@ -1020,7 +1033,7 @@ impl super::Schedule {
     fn fall_back(&mut self, j: usize) -> CycleOut {
         self.rp.active = None;
         self.rp.ended = None;
-        self.m = *self.rp.base.take().expect("boundary state");
+        self.m = self.rp.base.take().expect("boundary state");
         self.rp.cur.clear();
         self.rp.cur_ok = true;
         for _ in 0..j {
@@ -1070,6 +1083,8 @@ impl super::Schedule {
         // At the end of a replayed period the model is canonical and its digest is the
         // template's end's moved ([`moved_digest`]); otherwise both are made.
         let ended = rp.ended.take().zip(rp.last);
+        // The template whose replay ended here: the digest's view is its end's.
+        let from = ended.map(|(_, t)| (t, rp.tmpls[t].serial));
         if ended.is_none() {
             canon(m);
         }
@@ -1091,7 +1106,7 @@ impl super::Schedule {
                 moved_digest(&rp.tmpls[t].z, &pl, &mut dg);
                 if cfg!(debug_assertions) {
                     let mut check = *dg;
-                    let mut cm = *m;
+                    let mut cm = **m;
                     canon(&mut cm);
                     digest(&cm, &mut check);
                     let canonical = (0..4).all(|s| meta_fifos_ref(&cm, s) == meta_fifos_ref(m, s))
@@ -1117,18 +1132,21 @@ impl super::Schedule {
                 let t = Template {
                     key: a.key,
                     a,
-                    end: Box::new(*m),
+                    end: Box::new(**m),
                     z: Box::new(*dg),
                     outs: std::mem::replace(&mut rp.cur, Vec::with_capacity(cap)),
                     max_quiet,
                     resets,
                     next: [NO_TEMPLATE; NEXTS],
+                    serial: rp.serials,
+                    views: [(NO_TEMPLATE, 0); NEXTS],
                     pin,
                     sig,
                     lo,
                     hi,
                 };
                 // The least recently used template makes room.
+                rp.serials += 1;
                 let slot = if rp.tmpls.len() < MAX_TEMPLATES {
                     rp.tmpls.push(t);
                     rp.tmpls.len() - 1
@@ -1192,19 +1210,32 @@ impl super::Schedule {
                     break;
                 }
                 tries -= 1;
-                if let Some(pl) = plan(&rp.tmpls[i], &dg) {
+                // (`from` still names its template if that slot was not reused here.)
+                let src = from
+                    .filter(|&(t, st)| rp.tmpls[t].serial == st)
+                    .map(|(t, _)| t);
+                let key = (i, rp.tmpls[i].serial);
+                let known = src.is_some_and(|t| rp.tmpls[t].views.contains(&key));
+                if let Some(pl) = plan(&rp.tmpls[i], &dg, known) {
+                    if let (Some(t), false) = (src, known) {
+                        let views = &mut rp.tmpls[t].views;
+                        views.copy_within(0..NEXTS - 1, 1);
+                        views[0] = key;
+                    }
                     let t0 = m.t;
                     // The model jumps to the end of the period; its start is kept for a
                     // refusal (`fall_back`).
-                    // (Copied straight into the kept box: one copy of the model, not two.)
-                    match &mut rp.base {
-                        Some(b) => **b = *m,
-                        None => rp.base = Some(Box::new(*m)),
-                    }
-                    if let Some(b) = &mut rp.base {
-                        b.evaluated = false;
-                    }
-                    *m = *rp.tmpls[i].end;
+                    // (The boxes trade places: the template's end is the one copy of a model.)
+                    let next = match rp.base.take() {
+                        Some(mut b) => {
+                            *b = *rp.tmpls[i].end;
+                            b
+                        }
+                        None => rp.tmpls[i].end.clone(),
+                    };
+                    let mut b = std::mem::replace(m, next);
+                    b.evaluated = false;
+                    rp.base = Some(b);
                     apply(m, &pl);
                     // The model stays as it is now until the period ends or falls back (no
                     // active period then): `may_end_next` is decided once for the period.
