@@ -1044,12 +1044,7 @@ impl Hart {
         data: u32,
     ) -> Option<Flow> {
         let off = addr & 3;
-        let req = BusRequest {
-            addr: addr & !3,
-            be: (((1u32 << size) - 1) << off) as u8,
-            write,
-            wdata: if write { data << (8 * off) } else { 0 },
-        };
+        let req = aligned_request(addr, size, write, data);
         let TimedNow::Done {
             rdata,
             stall_cycles,
@@ -1080,13 +1075,7 @@ impl Hart {
         write: bool,
         data: u32,
     ) -> Flow {
-        let off = addr & 3;
-        let req = BusRequest {
-            addr: addr & !3,
-            be: (((1u32 << size) - 1) << off) as u8,
-            write,
-            wdata: if write { data << (8 * off) } else { 0 },
-        };
+        let req = aligned_request(addr, size, write, data);
         self.mem = Some(MemOp {
             instr: *i,
             pc: self.pc,
@@ -1747,5 +1736,18 @@ pub fn csr_cycles(num: u16) -> u64 {
         0x323..=0x33F => 4,
         0x7B0..=0x7B3 => 4,
         _ => 1,
+    }
+}
+
+/// The one bus transaction of a naturally aligned access of `size` bytes at `addr` (its
+/// word, byte enables and write data in their lanes).
+#[inline(always)]
+fn aligned_request(addr: u32, size: u8, write: bool, data: u32) -> BusRequest {
+    let off = addr & 3;
+    BusRequest {
+        addr: addr & !3,
+        be: (((1u32 << size) - 1) << off) as u8,
+        write,
+        wdata: if write { data << (8 * off) } else { 0 },
     }
 }

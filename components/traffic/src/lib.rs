@@ -921,11 +921,7 @@ impl Gen {
     fn on_grant_random(&mut self, port: &NarrowPort, granted: u64, waited: u64, error: bool) {
         self.fold(PortAt::Narrow(port));
         let c = granted + 1;
-        if !(self.random_always
-            && self.outstanding.is_some()
-            && self.issued < self.limit
-            && c < self.end_cycle)
-        {
+        if !self.goes_on_issuing(self.random_always, c) {
             return self.on_grant(PortAt::Narrow(port), granted, waited, error);
         }
         // (c > the start: the request just granted was issued at or after it)
@@ -939,10 +935,7 @@ impl Gen {
         };
         self.issued += 1;
         self.outstanding = Some(c);
-        // (not the first request: `first_issue` is set)
-        self.counts.requests += 1;
-        self.counts.writes += write as u64;
-        self.ahead_post = (c, write);
+        self.posted_ahead(c, write);
         if self.queued == 0 {
             self.refill(port);
         }
@@ -953,23 +946,32 @@ impl Gen {
     fn on_grant_wide(&mut self, port: &WidePort, granted: u64, waited: u64, error: bool) {
         self.fold(PortAt::Wide(port));
         let c = granted + 1;
-        if !(self.wide_always
-            && self.outstanding.is_some()
-            && self.issued < self.limit
-            && c < self.end_cycle)
-        {
+        if !self.goes_on_issuing(self.wide_always, c) {
             return self.on_grant(PortAt::Wide(port), granted, waited, error);
         }
         // (c > the start: the request just granted was issued at or after it)
         self.account_response(granted, waited, error);
         let write = self.issue(PortAt::Wide(port), c);
-        // (not the first request: `first_issue` is set)
-        self.counts.requests += 1;
-        self.counts.writes += write as u64;
-        self.ahead_post = (c, write);
+        self.posted_ahead(c, write);
         if self.queued == 0 {
             self.refill_wide(port);
         }
+    }
+
+    /// The grant hooks' fast paths: does a generator at full intensity (`always`) go on
+    /// issuing, its next request in `c`?
+    #[inline(always)]
+    fn goes_on_issuing(&self, always: bool, c: u64) -> bool {
+        always && self.outstanding.is_some() && self.issued < self.limit && c < self.end_cycle
+    }
+
+    /// The fast paths' accounting of the request they posted for `c` (not the first
+    /// request: `first_issue` is set).
+    #[inline(always)]
+    fn posted_ahead(&mut self, c: u64, write: bool) {
+        self.counts.requests += 1;
+        self.counts.writes += write as u64;
+        self.ahead_post = (c, write);
     }
 
     /// Post the first queued request for `c` (there is one); returns its write flag.
