@@ -472,6 +472,46 @@ impl Hci {
         true
     }
 
+    /// [`Hci::wide_alone_discard`] for the requests `proto` at the addresses of `run`, one
+    /// after the other (each alone in its cycle), up to the first refused; returns how many
+    /// were granted. After a grant alone nothing the next one's decision reads has changed
+    /// but what the grant itself set (the pinned counter is clear, no lock is held, tracing
+    /// is as it was), so only the first can be refused for the guard and the rest only if
+    /// outside the window; their statistics are summed.
+    pub(crate) fn wide_alone_discard_run(
+        &mut self,
+        j: usize,
+        proto: &WideReq,
+        run: &[(u64, u32)],
+    ) -> usize {
+        let Some((&(c0, a0), rest)) = run.split_first() else {
+            return 0;
+        };
+        if !self.wide_alone_discard(j, c0, &WideReq { addr: a0, ..*proto }) {
+            return 0;
+        }
+        let mut last = c0;
+        let mut n = 0u64;
+        for &(c, addr) in rest {
+            if !self.tcdm.geometry().in_window(addr) {
+                break;
+            }
+            self.count_wide(addr, proto.words);
+            if proto.write {
+                self.wide_access(&WideReq { addr, ..*proto });
+            }
+            last = c;
+            n += 1;
+        }
+        // (as wide_alone_grant, n more times; the pinned counter stays clear)
+        let j = j % MAX_WIDE_PORTS;
+        self.stats.active_cycles += n;
+        self.req_w[j] += n;
+        self.seen_w[j] = last;
+        self.ww[j].short[0] += n;
+        1 + n as usize
+    }
+
     /// The decision and the accounting of [`Hci::wide_alone`], without the bank access.
     #[inline(always)]
     fn wide_alone_grant(&mut self, j: usize, cycle: u64, r: &WideReq) -> bool {

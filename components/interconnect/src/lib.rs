@@ -583,4 +583,8 @@ impl AloneGrant<WideReq, [u32; WIDE_MAX_WORDS]> for Alone {
         self.with(|h| h.wide_alone_discard(self.index, cycle, r).then_some(()))
             .is_some()
     }
+    fn grant_alone_discard_run(&self, proto: &WideReq, run: &[(u64, u32)]) -> usize {
+        self.with(|h| Some(h.wide_alone_discard_run(self.index, proto, run)))
+            .unwrap_or(0)
+    }
 }

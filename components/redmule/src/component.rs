@@ -49,6 +49,9 @@ use crate::schedule::{w_stream_words, Geometry, JobShape, Schedule, Stall, Start
 /// The accelerator's event line in the event unit (bits 15:12; RedMulE raises 12).
 pub const EVENT_LINE: u32 = 12;
 
+/// Most loads offered to the alone grant as one run (see [`Engine::replay_run`]).
+const ALONE_RUN: usize = 32;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum CtxState {
     Free,
@@ -427,6 +430,9 @@ struct Engine {
     /// A load of the array's word (`request`; its address is set, or the load copied, for
     /// each load).
     read_req: WideReq,
+    /// The loads of a replayed stretch, offered to the alone grant as one run
+    /// ([`Engine::replay_run`]; kept for its allocation).
+    alone_run: Vec<(u64, u32)>,
     /// Accesses granted at once through the alone grant, and cycles evaluated ahead of their
     /// tick (statistics: `alone_grants`, `ahead_cycles`).
     alone_grants: u64,
@@ -921,6 +927,28 @@ impl Engine {
             return 0;
         };
         let n = ahead.len().min((end - first) as usize);
+        // The loads before the first store (at most ALONE_RUN, each before the horizon) go
+        // to the alone grant as one run: the same as granting them one by one, up to the
+        // first refused (`granted` of `offered`); later loads ask one by one.
+        self.alone_run.clear();
+        for k in 0..n {
+            let cycle = first + k as u64;
+            match ahead.req(k) {
+                Some(a) if a.write || cycle >= horizon || self.alone_run.len() == ALONE_RUN => {
+                    break
+                }
+                Some(a) => self.alone_run.push((cycle, a.addr)),
+                None => {}
+            }
+        }
+        let offered = self.alone_run.len();
+        let granted = if offered > 0 {
+            self.port
+                .request_alone_discard_run(&self.read_req, &self.alone_run)
+        } else {
+            0
+        };
+        let mut load = 0;
         let mut store = None;
         let mut k = 0;
         while k < n {
@@ -955,8 +983,12 @@ impl Engine {
                 self.read_req.addr = a.addr;
                 r.held = Some(a);
                 r.posted = true;
-                r.on_port =
-                    !(cycle < horizon && self.port.request_alone_discard(cycle, &self.read_req));
+                r.on_port = if load < offered {
+                    load >= granted
+                } else {
+                    !(cycle < horizon && self.port.request_alone_discard(cycle, &self.read_req))
+                };
+                load += 1;
                 if r.on_port {
                     self.port.request(cycle, self.read_req);
                     break;
@@ -1346,6 +1378,7 @@ impl Component for Redmule {
                 let words = (geom.depth() * 2 / 4 + 1).min(WIDE_MAX_WORDS as u32) as u8;
                 WideReq::read(0, words)
             },
+            alone_run: Vec::with_capacity(ALONE_RUN),
             alone_grants: 0,
             ahead_cycles: 0,
         };

@@ -110,6 +110,40 @@ pub trait AloneGrant<Q: Copy, D: Copy> {
     fn grant_alone_discard(&self, cycle: u64, r: &Q) -> bool {
         self.grant_alone(cycle, r).is_some()
     }
+
+    /// [`AloneGrant::grant_alone_discard`] for a run of requests of one initiator, alike
+    /// but for their addresses: the `k`-th is `proto` at address `run[k].1`, made in cycle
+    /// `run[k].0` (increasing), each with nothing else able to compete before it. The same
+    /// as granting them one after the other, stopping at the first one refused. Returns
+    /// how many were granted (a prefix of `run`).
+    fn grant_alone_discard_run(&self, proto: &Q, run: &[(u64, u32)]) -> usize
+    where
+        Q: Addressed,
+    {
+        run.iter()
+            .take_while(|&&(c, a)| self.grant_alone_discard(c, &proto.at(a)))
+            .count()
+    }
+}
+
+/// A request with an address (see [`AloneGrant::grant_alone_discard_run`]).
+pub trait Addressed: Copy {
+    /// The same request at address `addr`.
+    fn at(&self, addr: u32) -> Self;
+}
+
+impl Addressed for NarrowReq {
+    #[inline]
+    fn at(&self, addr: u32) -> Self {
+        NarrowReq { addr, ..*self }
+    }
+}
+
+impl Addressed for WideReq {
+    #[inline]
+    fn at(&self, addr: u32) -> Self {
+        WideReq { addr, ..*self }
+    }
 }
 
 /// The grants of a port that posted their successor from its queue (see
@@ -271,6 +305,25 @@ impl<Q: Copy, D: Copy> Port<Q, D> {
         match self.alone.0.get() {
             Some(h) => h.grant_alone_discard(cycle, r),
             None => false,
+        }
+    }
+
+    /// [`Port::request_alone_discard`] for a run of requests (see
+    /// [`AloneGrant::grant_alone_discard_run`]): how many of them, from the first, were
+    /// performed; the first one not performed must be posted as usual.
+    #[inline]
+    pub fn request_alone_discard_run(&self, proto: &Q, run: &[(u64, u32)]) -> usize
+    where
+        Q: Addressed,
+    {
+        debug_assert!(
+            self.req.get().is_none(),
+            "port '{}': request_alone with a request posted",
+            self.name
+        );
+        match self.alone.0.get() {
+            Some(h) => h.grant_alone_discard_run(proto, run),
+            None => 0,
         }
     }
 
