@@ -963,18 +963,8 @@ impl Engine {
                 }
             }
             let stall = ahead.stall(k - 1);
-            // (Engine::count_stall, written out on the fields of the job whose schedule is
-            // borrowed here: measured cheaper than the call.)
-            match stall {
-                Some(Stall::WMissing) => r.stats.stall_w += 1,
-                Some(Stall::XNotFull) => r.stats.stall_x += 1,
-                Some(Stall::YMissing) => r.stats.stall_y += 1,
-                Some(Stall::Other(_)) => r.stats.stall_other += 1,
-                None => {}
-            }
-            if stall != r.stall {
-                self.stall_changed(&mut r.stall, &mut r.stall_since, stall, cycle);
-            }
+            // (on the fields of the job whose schedule is borrowed here)
+            self.count_stall(&mut r.stats, &mut r.stall, &mut r.stall_since, stall, cycle);
             if let Some(a) = ahead.req(k - 1) {
                 if a.write {
                     store = Some(a);
