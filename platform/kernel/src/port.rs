@@ -285,27 +285,15 @@ impl<Q: Copy, D: Copy> Port<Q, D> {
     /// posts the request as usual.
     #[inline]
     pub fn request_alone(&self, cycle: u64, r: Q) -> Option<Resp<D>> {
-        debug_assert!(
-            self.req.get().is_none(),
-            "port '{}': request_alone with a request posted",
-            self.name
-        );
-        self.alone.0.get()?.grant_alone(cycle, &r)
+        self.alone_grant()?.grant_alone(cycle, &r)
     }
 
     /// [`Port::request_alone`] without the read data: true if the request was performed
     /// (granted in `cycle`, waited 0), false if it must be posted as usual.
     #[inline]
     pub fn request_alone_discard(&self, cycle: u64, r: &Q) -> bool {
-        debug_assert!(
-            self.req.get().is_none(),
-            "port '{}': request_alone with a request posted",
-            self.name
-        );
-        match self.alone.0.get() {
-            Some(h) => h.grant_alone_discard(cycle, r),
-            None => false,
-        }
+        self.alone_grant()
+            .is_some_and(|h| h.grant_alone_discard(cycle, r))
     }
 
     /// [`Port::request_alone_discard`] for a run of requests (see
@@ -316,15 +304,20 @@ impl<Q: Copy, D: Copy> Port<Q, D> {
     where
         Q: Addressed,
     {
+        self.alone_grant()
+            .map_or(0, |h| h.grant_alone_discard_run(proto, run))
+    }
+
+    /// The interconnect's side of the alone grants, for a request made while none is
+    /// posted.
+    #[inline]
+    fn alone_grant(&self) -> Option<&Rc<dyn AloneGrant<Q, D>>> {
         debug_assert!(
             self.req.get().is_none(),
             "port '{}': request_alone with a request posted",
             self.name
         );
-        match self.alone.0.get() {
-            Some(h) => h.grant_alone_discard_run(proto, run),
-            None => 0,
-        }
+        self.alone.0.get()
     }
 
     /// Declare that the initiator never reads the read data of its responses (a traffic
