@@ -774,9 +774,9 @@ impl Hci {
                     // a malformed request (bad word count or outside the TCDM window)
                     granted_w |= 1 << j;
                     self.ww[j].add(cycle - self.seen_w[j]);
-                    self.woke = true;
-                    let due = self.wide[j].deliver_quiet(cycle, [0; WIDE_MAX_WORDS], true);
-                    ahead = ahead.min(due);
+                    let d = self.wide[j].deliver_quiet(cycle, [0; WIDE_MAX_WORDS], true);
+                    self.woke |= !d.from_queue;
+                    ahead = ahead.min(d.due);
                     continue;
                 }
                 // hci_arbiter_tree.sv: a lower-index wide port takes its banks first.
@@ -792,15 +792,9 @@ impl Hci {
                         // (a read has no effect on the banks)
                         [0; WIDE_MAX_WORDS]
                     };
-                    // A queued port posts its next request itself (no hook, nobody woken).
-                    let due = match p.deliver_queued(cycle, false) {
-                        Some(due) => due,
-                        None => {
-                            self.woke = true;
-                            p.deliver_quiet(cycle, rdata, false)
-                        }
-                    };
-                    ahead = ahead.min(due);
+                    let d = p.deliver_quiet(cycle, rdata, false);
+                    self.woke |= !d.from_queue;
+                    ahead = ahead.min(d.due);
                 }
                 claimed |= m;
             }
@@ -870,14 +864,9 @@ impl Hci {
                     (self.tcdm.word_at(idx), false)
                 }
             };
-            let due = match p.deliver_queued(cycle, error) {
-                Some(due) => due,
-                None => {
-                    self.woke = true;
-                    p.deliver_quiet(cycle, rdata, error)
-                }
-            };
-            ahead = ahead.min(due);
+            let d = p.deliver_quiet(cycle, rdata, error);
+            self.woke |= !d.from_queue;
+            ahead = ahead.min(d.due);
         }
         // the banks granted to narrow requests drop their locks
         self.locked = locked & !(nbanks & narrow_ok);

@@ -514,26 +514,50 @@ impl<Q: Copy, D: Copy> Port<Q, D> {
     /// the grant hook posts does not wake the interconnect; instead the cycle it is due
     /// (`u64::MAX` for none, as [`Port::due`]) is returned, and the interconnect must tick
     /// then. Without a hook it is exactly [`Port::grant`] (and returns `u64::MAX`).
-    /// A port with queued requests ([`Port::queue_fill`]) posts the next one itself.
-    #[inline]
-    pub fn deliver_quiet(&self, cycle: u64, rdata: D, error: bool) -> u64 {
+    /// A port with queued requests ([`Port::queue_fill`]) posts the next one itself
+    /// ([`Delivered::from_queue`]: then nothing but this port changed).
+    // (always inlined: called in the interconnect's per-grant path, where the queue's
+    // case must stay a few instructions)
+    #[inline(always)]
+    pub fn deliver_quiet(&self, cycle: u64, rdata: D, error: bool) -> Delivered {
         if let Some(due) = self.deliver_queued(cycle, error) {
-            return due;
+            return Delivered {
+                due,
+                from_queue: true,
+            };
         }
-        let Some(h) = self.hook.0.get() else {
-            self.grant(cycle, rdata, error);
-            return u64::MAX;
+        let due = match self.hook.0.get() {
+            None => {
+                self.grant(cycle, rdata, error);
+                u64::MAX
+            }
+            Some(h) => {
+                self.quiet.set(true);
+                h.granted(self, self.retire(cycle, rdata, error));
+                self.quiet.set(false);
+                debug_assert!(
+                    self.req.get().is_none() || self.posted_at.get() > cycle,
+                    "port '{}': a grant hook posted a request for the grant cycle",
+                    self.name
+                );
+                self.posted_at.get()
+            }
         };
-        self.quiet.set(true);
-        h.granted(self, self.retire(cycle, rdata, error));
-        self.quiet.set(false);
-        debug_assert!(
-            self.req.get().is_none() || self.posted_at.get() > cycle,
-            "port '{}': a grant hook posted a request for the grant cycle",
-            self.name
-        );
-        self.posted_at.get()
+        Delivered {
+            due,
+            from_queue: false,
+        }
     }
+}
+
+/// What [`Port::deliver_quiet`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Delivered {
+    /// The cycle the port's next request is due (`u64::MAX`: none posted).
+    pub due: u64,
+    /// The port posted its next queued request itself: no grant hook ran, nobody was
+    /// woken.
+    pub from_queue: bool,
 }
 
 /// The response to a granted narrow request.
@@ -648,6 +672,14 @@ mod tests {
         });
         p.set_grant_hook(h.clone());
         p.set_queue(4, 100);
+        let queued = |due| Delivered {
+            due,
+            from_queue: true,
+        };
+        let hooked = |due| Delivered {
+            due,
+            from_queue: false,
+        };
         assert_eq!(p.queue_fill([rd(1), rd(2), rd(3)]), 3);
         p.request(10, rd(0));
         // granted after 2 cycles: the port posts the first queued request for 13
@@ -655,11 +687,11 @@ mod tests {
         assert_eq!((p.due(), p.pending()), (13, Some(rd(1))));
         // an address error takes the hook (which posts its own), the queue stays
         assert_eq!(p.deliver_queued(13, true), None);
-        assert_eq!(p.deliver_quiet(13, 0, true), 14);
+        assert_eq!(p.deliver_quiet(13, 0, true), hooked(14));
         assert_eq!((h.calls.get(), p.pending()), (1, Some(rd(0x99))));
         assert_eq!(h.last.get().map(|r| (r.waited, r.error)), Some((0, true)));
-        assert_eq!(p.deliver_quiet(17, 5, false), 18);
-        assert_eq!(p.deliver_quiet(18, 5, false), 19);
+        assert_eq!(p.deliver_quiet(17, 5, false), queued(18));
+        assert_eq!(p.deliver_quiet(18, 5, false), queued(19));
         assert_eq!(
             (p.pending(), p.queue_len(), h.calls.get()),
             (Some(rd(3)), 0, 1)
@@ -676,12 +708,12 @@ mod tests {
         );
         assert_eq!(p.take_queued_grants(), QueuedGrants::default());
         // queue empty: the hook again
-        assert_eq!(p.deliver_quiet(19, 5, false), 20);
+        assert_eq!(p.deliver_quiet(19, 5, false), hooked(20));
         assert_eq!(h.calls.get(), 2);
         // a successor due at the queue's limit takes the hook too
         assert_eq!(p.queue_fill([rd(4)]), 1);
         assert_eq!(p.deliver_queued(99, false), None);
-        assert_eq!(p.deliver_quiet(99, 5, false), 100);
+        assert_eq!(p.deliver_quiet(99, 5, false), hooked(100));
         assert_eq!((h.calls.get(), p.queue_len()), (3, 1));
         assert_eq!(p.queue_pop(), Some(rd(4)));
         assert_eq!(p.queue_pop(), None);
