@@ -126,6 +126,8 @@ pub(crate) struct Inner {
     current_task: Cell<Option<TaskId>>,
     delta_limit: Cell<u64>,
     activations: Cell<u64>,
+    /// State shared by name between components ([`Sim::shared`]), in creation order.
+    shared: RefCell<Vec<(&'static str, Rc<dyn std::any::Any>)>>,
 }
 
 thread_local! {
@@ -170,6 +172,7 @@ impl Sim {
                 current_task: Cell::new(None),
                 delta_limit: Cell::new(DEFAULT_DELTA_LIMIT),
                 activations: Cell::new(0),
+                shared: RefCell::new(Vec::new()),
             }),
         }
     }
@@ -410,6 +413,38 @@ impl Sim {
     /// a run to tell what it did in cycles the run never reached.
     pub fn had_turn(&self, d: DomainId, wake: &Wake, cycle: u64) -> bool {
         self.inner.domains.borrow()[d.0].had_turn(wake, cycle)
+    }
+
+    /// Did the run reach the turn in `cycle` of the participant woken through `wake`
+    /// (registered on domain `d`)? As [`Sim::had_turn`], and also when no participant
+    /// ticked in `cycle` but the run went past it: the cycle is not after the current time
+    /// (a run ended by its time limit covers every cycle up to the limit, ticked or not).
+    /// For a participant that did ahead, in another's tick, what it would have done in its
+    /// turn in `cycle`.
+    pub fn reached_turn(&self, d: DomainId, wake: &Wake, cycle: u64) -> bool {
+        let doms = self.inner.domains.borrow();
+        let dom = &doms[d.0];
+        if cycle < dom.next_unticked() {
+            return dom.had_turn(wake, cycle);
+        }
+        dom.clock.time_of(cycle) <= self.now()
+    }
+
+    /// The value shared under `key` by the components of this simulation: made with
+    /// `T::default()` by the first caller, the same `Rc` for every later one. For
+    /// components of one kind that need a common view (how many cores are busy). A key
+    /// already holding another type is a programming error and panics.
+    pub fn shared<T: Default + 'static>(&self, key: &'static str) -> Rc<T> {
+        let mut v = self.inner.shared.borrow_mut();
+        if let Some((_, x)) = v.iter().find(|(k, _)| *k == key) {
+            return x
+                .clone()
+                .downcast::<T>()
+                .unwrap_or_else(|_| panic!("Sim::shared: key '{key}' holds another type"));
+        }
+        let x = Rc::new(T::default());
+        v.push((key, x.clone()));
+        x
     }
 
     /// Time of the earliest timed notification, if any.
