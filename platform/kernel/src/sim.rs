@@ -126,6 +126,12 @@ pub(crate) struct Inner {
     current_task: Cell<Option<TaskId>>,
     delta_limit: Cell<u64>,
     activations: Cell<u64>,
+    /// Bumped whenever a process is made runnable or a notification is scheduled: while
+    /// it holds the value it had when the per-cycle fast loop began, the horizons need not
+    /// look at the queues (see [`Sim::queues_unchanged`]).
+    events: Cell<u64>,
+    /// `events` when the running fast loop began (`u64::MAX` outside it).
+    loop_events: Cell<u64>,
     /// State shared by name between components ([`Sim::shared`]), in creation order.
     shared: RefCell<Vec<(&'static str, Rc<dyn std::any::Any>)>>,
 }
@@ -172,6 +178,8 @@ impl Sim {
                 current_task: Cell::new(None),
                 delta_limit: Cell::new(DEFAULT_DELTA_LIMIT),
                 activations: Cell::new(0),
+                events: Cell::new(0),
+                loop_events: Cell::new(u64::MAX),
                 shared: RefCell::new(Vec::new()),
             }),
         }
@@ -226,6 +234,7 @@ impl Sim {
         if !daemon {
             self.inner.live_tasks.set(self.inner.live_tasks.get() + 1);
         }
+        self.bump_events();
         self.inner.ready.borrow_mut().push_back(id);
         id
     }
@@ -246,7 +255,22 @@ impl Sim {
         s
     }
 
+    /// Count a change to the queues ([`Sim::events`]).
+    #[inline]
+    fn bump_events(&self) {
+        self.inner.events.set(self.inner.events.get() + 1);
+    }
+
+    /// Are the queues as the running per-cycle fast loop found them: nothing runnable
+    /// (it began with nothing runnable) and no notification scheduled since (the first
+    /// one bounds the loop's stop)? False outside the fast loop.
+    #[inline]
+    pub(crate) fn queues_unchanged(&self) -> bool {
+        self.inner.events.get() == self.inner.loop_events.get()
+    }
+
     pub(crate) fn schedule_at(&self, time: SimTime, action: Action) {
+        self.bump_events();
         let seq = self.next_seq();
         self.inner
             .timed
@@ -255,6 +279,7 @@ impl Sim {
     }
 
     pub(crate) fn schedule_delta(&self, action: Action) {
+        self.bump_events();
         self.inner.delta_q.borrow_mut().push(action);
     }
 
@@ -268,6 +293,7 @@ impl Sim {
         }
         slot.queued = true;
         drop(tasks);
+        self.bump_events();
         self.inner.ready.borrow_mut().push_back(id);
     }
 
@@ -552,7 +578,10 @@ impl Sim {
         let small = d.small();
         let parts = d.take_parts();
         drop(doms);
+        // Nothing is runnable now and the first timed notification bounds `stop_cycle`:
+        // the horizons look at the queues again only once this changes.
         let inner = &*self.inner;
+        inner.loop_events.set(inner.events.get());
         let mut ticked = false;
         let mut activations = 0u64;
         // The earliest wake: a full scan once, then each cycle's pass finds it among the
@@ -642,6 +671,7 @@ impl Sim {
             }
         }
         inner.activations.set(inner.activations.get() + activations);
+        inner.loop_events.set(u64::MAX);
         let mut doms = inner.domains.borrow_mut();
         let d = &mut doms[0];
         d.set_next_unticked(next_unticked);
