@@ -575,7 +575,7 @@ impl CoreState {
         self.bus.now_until = 0;
         match self
             .hart
-            .run(&mut self.bus, now.saturating_add(self.quantum))
+            .run_inlined(&mut self.bus, now.saturating_add(self.quantum))
         {
             Stop::Limit => wake.at(self.hart.cycle.max(now + 1)),
             Stop::Timed(p) if self.bus.is_tcdm(p.req.addr) => {
