@@ -473,6 +473,8 @@ struct CoreState {
     counted: bool,
     /// A stop of a run made inside the interconnect's pass, for the tick to handle.
     deferred: Option<Stop>,
+    /// [`CoreState::hook_ready`], once asked.
+    hook_ready: Option<bool>,
     /// The last grant collected inside the interconnect's pass: (grant cycle, stall).
     hooked: Option<(u64, u64)>,
     /// Set at the end of the run (`finish`): the stall of a grant collected inside the
@@ -530,6 +532,20 @@ impl CoreState {
         self.set_busy(true);
     }
 
+    /// Can the grant hook go on from grants ([`CoreState::granted_in_pass`]): no
+    /// instruction trace, no instruction-fetch model, no timeline? Asked once per run.
+    #[inline]
+    fn hook_ready(&mut self) -> bool {
+        match self.hook_ready {
+            Some(b) => b,
+            None => {
+                let b = !self.trace && self.hart.fetch_hook().is_none() && !self.tracing();
+                self.hook_ready = Some(b);
+                b
+            }
+        }
+    }
+
     /// Count this core among the busy ones or not.
     #[inline]
     fn set_busy(&mut self, b: bool) {
@@ -554,11 +570,7 @@ impl CoreState {
     /// that tick, as without the hook.
     fn granted_in_pass(&mut self, port: &NarrowPort, r: Resp<u32>, wake: &Wake) {
         let now = r.granted + 1;
-        let go = self.busy.0.get() >= 2
-            && !r.error
-            && !self.trace
-            && self.hart.fetch_hook().is_none()
-            && !self.tracing();
+        let go = self.busy.0.get() >= 2 && !r.error && self.hook_ready();
         let (true, Mode::Tcdm { posted }, Some(p)) = (go, self.mode, self.pending) else {
             self.held = Some(r);
             wake.at(now);
@@ -571,7 +583,6 @@ impl CoreState {
         self.mode = Mode::Run;
         self.hooked = Some((r.granted, stall));
         // No access is granted alone inside this run (the interconnect is in its pass).
-        self.bus.now_from = now;
         self.bus.now_until = 0;
         match self
             .hart
@@ -1307,6 +1318,7 @@ impl Component for Core {
             busy: cx.sim.shared::<Busy>("vp_core.busy"),
             counted: false,
             deferred: None,
+            hook_ready: None,
             hooked: None,
             uncollected: None,
         }));
