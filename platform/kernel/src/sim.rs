@@ -895,3 +895,96 @@ fn task_waker(id: TaskId) -> Waker {
     // SAFETY: the vtable functions never dereference the pointer; it only carries the id.
     unsafe { Waker::from_raw(RawWaker::new(id.0 as *const (), &VTABLE)) }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clocked::{Next, TickCtx};
+
+    #[test]
+    fn shared_values_are_one_per_key() {
+        let sim = Sim::new();
+        let a = sim.shared::<Cell<u32>>("a");
+        a.set(7);
+        assert_eq!(sim.shared::<Cell<u32>>("a").get(), 7);
+        assert_eq!(sim.shared::<Cell<u32>>("b").get(), 0);
+        // Another simulation has its own.
+        assert_eq!(Sim::new().shared::<Cell<u32>>("a").get(), 0);
+    }
+
+    /// Ticks in cycle 2, then in `stop_at` where it stops the run (if given).
+    struct Once {
+        stop_at: Option<u64>,
+    }
+
+    impl Clocked for Once {
+        fn tick(&mut self, cx: &mut TickCtx<'_>) -> Next {
+            if Some(cx.cycle) == self.stop_at {
+                cx.sim.stop("done");
+                return Next::Sleep;
+            }
+            match self.stop_at {
+                Some(c) if cx.cycle < c => Next::At(c),
+                _ => Next::Sleep,
+            }
+        }
+    }
+
+    #[test]
+    fn a_turn_is_reached_up_to_the_time_limit_ticked_or_not() {
+        // Nothing ticks after cycle 2, the limit is cycle 10: cycles up to 10 are reached,
+        // though only cycle 2 ticked; 11 is not.
+        let sim = Sim::new();
+        let d = sim.add_clock("clk", Clock::from_period_ps(1000));
+        let w = sim.add_clocked(
+            d,
+            "p",
+            0,
+            false,
+            Rc::new(RefCell::new(Once { stop_at: None })),
+        );
+        w.at(2);
+        let w2 = sim.add_clocked(
+            d,
+            "q",
+            0,
+            false,
+            Rc::new(RefCell::new(Once { stop_at: None })),
+        );
+        w2.at(u64::MAX - 1);
+        assert_eq!(sim.run(Some(SimTime(10_000))).end, RunEnd::Limit);
+        assert!(sim.reached_turn(d, &w, 2));
+        assert!(!sim.had_turn(d, &w, 7));
+        assert!(sim.reached_turn(d, &w, 7));
+        assert!(sim.reached_turn(d, &w, 10));
+        assert!(!sim.reached_turn(d, &w, 11));
+    }
+
+    #[test]
+    fn a_turn_after_a_stop_is_not_reached() {
+        // p0 stops the run in cycle 5: p1 (ordered after it) did not have its turn there.
+        let sim = Sim::new();
+        let d = sim.add_clock("clk", Clock::from_period_ps(1000));
+        let p0 = sim.add_clocked(
+            d,
+            "p0",
+            0,
+            false,
+            Rc::new(RefCell::new(Once { stop_at: Some(5) })),
+        );
+        p0.at(2);
+        let p1 = sim.add_clocked(
+            d,
+            "p1",
+            0,
+            false,
+            Rc::new(RefCell::new(Once { stop_at: None })),
+        );
+        p1.at(3);
+        assert_eq!(sim.run(None).end, RunEnd::Stopped("done".into()));
+        assert!(sim.reached_turn(d, &p0, 5));
+        assert!(sim.reached_turn(d, &p1, 4));
+        assert!(!sim.reached_turn(d, &p1, 5));
+        assert!(!sim.reached_turn(d, &p1, 6));
+    }
+}
