@@ -16,7 +16,8 @@
 //! only), `cluster` (0), `timing` ([`Timing`] overrides), `trace_instructions` (false: an
 //! instant per retired instruction on the core's track, with pc, disassembly and cycle),
 //! `quantum` (10000: how many cycles the hart may run ahead of the simulation per tick),
-//! `alone_grants` (true: see below; false only to compare, the run is the same).
+//! `alone_grants` (true: see below; false only to compare, the run is the same),
+//! `grant_hooks` (true: see below; false only to compare, the run is the same).
 //!
 //! ## Memory accesses (the [`DataBus`] of the hart)
 //! * Data in the TCDM window (`tcdm_base`..+1 MiB, aliasing is the interconnect's business):
@@ -32,6 +33,11 @@
 //!   alone, the hart's run grants the following ones itself ([`DataBus::timed_now`]), up
 //!   to the same horizon, without stopping (except stores into the code, which restart
 //!   the run). Not while a timeline is recorded.
+//!   While another core is busy, the core takes the grants of its posted accesses through
+//!   a grant hook on the port instead: inside the interconnect's pass it collects the
+//!   grant and runs on as its tick in the cycle after would, posting its next TCDM access
+//!   (any other stop is left to the tick of its cycle), so that cores contending for the
+//!   TCDM are not ticked once per access.
 //! * Data anywhere else that is mapped on the cluster bus (L2, event unit, cluster control,
 //!   RedMulE, stdout, timer, SoC stubs): [`Route::Timed`], performed with `b_transport` at
 //!   its exact cycle, so that accesses of different cores to peripherals and L2 are ordered
@@ -77,9 +83,11 @@ use std::rc::Rc;
 
 use serde::Deserialize;
 use serde_json::json;
+use std::cell::Cell;
+use std::rc::Weak;
 use vp_kernel::clocked::{Clocked, Next, TickCtx, Wake, PHASE_INITIATOR};
 use vp_kernel::component::{parse_params, ElabCtx, PortInfo};
-use vp_kernel::port::NarrowPort;
+use vp_kernel::port::{GrantHook, NarrowPort, NarrowReq, Resp};
 use vp_kernel::tlm::{AddressMap, Command, Payload, Response, TargetRef};
 use vp_kernel::{BuildCtx, Clock, Component, ComponentKind, PortRef, SimTime};
 
@@ -113,6 +121,8 @@ struct Params {
     quantum: u64,
     #[serde(default = "d_true")]
     alone_grants: bool,
+    #[serde(default = "d_true")]
+    grant_hooks: bool,
 }
 fn d_quantum() -> u64 {
     10_000
@@ -126,7 +136,7 @@ pub fn kinds() -> Vec<ComponentKind> {
     vec![ComponentKind {
         name: "core",
         summary: "CV32E40P core (RV32IMCF ISS, cycle-timed): TCDM through a narrow port, other targets at their exact cycle; ports 'tcdm', 'boot', 'sleep_info'",
-        params: "index: core index (mhartid[3:0])\nelf: ELF file (relative to the scenario)\nload_elf: load the ELF's segments at elaboration (false)\ncluster: cluster id (0)\ntiming: {fpu_addmul_lat, fpu_others_lat, fpu_divsqrt_cycles} overrides\ntrace_instructions: instruction trace on the core's track (false)\nquantum: max run-ahead cycles per tick (10000)\nalone_grants: perform a TCDM access at once when nothing else can act before the cycle after it (true; false: always post it and wait for the grant; same run either way)",
+        params: "index: core index (mhartid[3:0])\nelf: ELF file (relative to the scenario)\nload_elf: load the ELF's segments at elaboration (false)\ncluster: cluster id (0)\ntiming: {fpu_addmul_lat, fpu_others_lat, fpu_divsqrt_cycles} overrides\ntrace_instructions: instruction trace on the core's track (false)\nquantum: max run-ahead cycles per tick (10000)\nalone_grants: perform a TCDM access at once when nothing else can act before the cycle after it (true; false: always post it and wait for the grant; same run either way)\ngrant_hooks: while other cores are busy, go on from a TCDM grant inside the interconnect's pass instead of waking up the cycle after it (true; false only to compare, the run is the same)",
         build,
     }]
 }
@@ -164,6 +174,7 @@ fn build(
         trace: p.trace_instructions,
         quantum: p.quantum,
         alone_grants: p.alone_grants,
+        grant_hooks: p.grant_hooks,
         tcdm_base: ctx.tcdm_base,
         tcdm_banks: ctx.tcdm_banks.max(1),
         elf: Rc::new(elf),
@@ -189,6 +200,7 @@ pub struct Core {
     trace: bool,
     quantum: u64,
     alone_grants: bool,
+    grant_hooks: bool,
     tcdm_base: u32,
     tcdm_banks: u32,
     elf: Rc<Elf>,
@@ -199,6 +211,34 @@ pub struct Core {
     ifetch: Option<Rc<dyn vp_kernel::port::FetchTiming>>,
     state: Option<Rc<RefCell<CoreState>>>,
     domain: Option<vp_kernel::clocked::DomainId>,
+}
+
+/// How many cores of the simulation are busy (started, not sleeping on an event, not
+/// halted): shared through [`vp_kernel::Sim::shared`].
+#[derive(Default)]
+struct Busy(Cell<u32>);
+
+/// The core's grant hook on its TCDM port ([`GrantHook`]): the interconnect hands it the
+/// grant inside its pass, and the core does there what its tick in the cycle after the
+/// grant would do ([`CoreState::granted_in_pass`]).
+struct GrantIn {
+    st: Weak<RefCell<CoreState>>,
+    wake: Wake,
+    /// A grant the core could not take at once (its state was borrowed), for its tick.
+    mailbox: Cell<Option<Resp<u32>>>,
+}
+
+impl GrantHook<NarrowReq, u32> for GrantIn {
+    fn granted(&self, port: &NarrowPort, resp: Resp<u32>) {
+        if let Some(st) = self.st.upgrade() {
+            if let Ok(mut s) = st.try_borrow_mut() {
+                s.granted_in_pass(port, resp, &self.wake);
+                return;
+            }
+        }
+        self.mailbox.set(Some(resp));
+        self.wake.at(resp.granted + 1);
+    }
 }
 
 /// Counters of one core.
@@ -426,6 +466,20 @@ struct CoreState {
     unreached: Unreached,
     /// The response of an access granted alone, to collect as a posted one's.
     held: Option<vp_kernel::port::Resp<u32>>,
+    /// The hook bound on the TCDM port (its mailbox), with param `grant_hooks`.
+    grant_in: Option<Rc<GrantIn>>,
+    /// The simulation's busy cores, and whether this one counts among them.
+    busy: Rc<Busy>,
+    counted: bool,
+    /// A stop of a run made inside the interconnect's pass, for the tick to handle.
+    deferred: Option<Stop>,
+    /// [`CoreState::hook_ready`], once asked.
+    hook_ready: Option<bool>,
+    /// The last grant collected inside the interconnect's pass: (grant cycle, stall).
+    hooked: Option<(u64, u64)>,
+    /// Set at the end of the run (`finish`): the stall of a grant collected inside the
+    /// pass for a turn the run never reached (the stats leave it uncollected).
+    uncollected: Option<u64>,
 }
 
 impl CoreState {
@@ -475,6 +529,91 @@ impl CoreState {
         self.hart = h;
         self.started = true;
         self.mode = Mode::Run;
+        self.set_busy(true);
+    }
+
+    /// Can the grant hook go on from grants ([`CoreState::granted_in_pass`]): no
+    /// instruction trace, no instruction-fetch model, no timeline? Asked once per run.
+    #[inline]
+    fn hook_ready(&mut self) -> bool {
+        match self.hook_ready {
+            Some(b) => b,
+            None => {
+                let b = !self.trace && self.hart.fetch_hook().is_none() && !self.tracing();
+                self.hook_ready = Some(b);
+                b
+            }
+        }
+    }
+
+    /// Count this core among the busy ones or not.
+    #[inline]
+    fn set_busy(&mut self, b: bool) {
+        if b != self.counted {
+            self.counted = b;
+            let n = &self.busy.0;
+            n.set(if b { n.get() + 1 } else { n.get() - 1 });
+        }
+    }
+
+    /// The grant of the posted TCDM access, handed over inside the interconnect's pass in
+    /// cycle `g` ([`GrantIn`]). While another core is busy (the tick could seldom grant
+    /// the next access alone), the core does here what its tick in `g + 1` would do:
+    /// collect the grant, run up to its next timed access or its quantum, and post a TCDM
+    /// access for its cycle (quietly: the pass notes when it is due), without a tick of
+    /// its own. Nothing else can touch what the run reads before that tick: the registers
+    /// and the core's own state; any other access stops the run, and is performed in the
+    /// tick of its cycle. The same run as the tick's, which could only have granted the
+    /// next access alone instead of posting it (the same outcome); `finish` takes back the
+    /// collection if the run ends before the core's turn in `g + 1`. Otherwise (one core
+    /// busy, a timeline, an instruction-fetch model, an error response) the grant waits for
+    /// that tick, as without the hook.
+    fn granted_in_pass(&mut self, port: &NarrowPort, r: Resp<u32>, wake: &Wake) {
+        let now = r.granted + 1;
+        let go = self.busy.0.get() >= 2 && !r.error && self.hook_ready();
+        let (true, Mode::Tcdm { posted }, Some(p)) = (go, self.mode, self.pending) else {
+            self.held = Some(r);
+            wake.at(now);
+            return;
+        };
+        self.pending = None;
+        let stall = r.waited + posted.saturating_sub(p.cycle);
+        self.bus.n.stall_cycles += stall;
+        let _ = self.hart.complete_access(r.rdata, stall);
+        self.mode = Mode::Run;
+        self.hooked = Some((r.granted, stall));
+        // No access is granted alone inside this run (the interconnect is in its pass).
+        self.bus.now_until = 0;
+        match self
+            .hart
+            .run_inlined(&mut self.bus, now.saturating_add(self.quantum))
+        {
+            Stop::Limit => wake.at(self.hart.cycle.max(now + 1)),
+            Stop::Timed(p) if self.bus.is_tcdm(p.req.addr) => {
+                let at = p.cycle.max(now);
+                port.request(
+                    at,
+                    NarrowReq {
+                        addr: p.req.addr,
+                        write: p.req.write,
+                        be: p.req.be,
+                        wdata: p.req.wdata,
+                    },
+                );
+                self.pending = Some(p);
+                self.count(&p.req);
+                self.bus.n.tcdm_accesses += 1;
+                self.mode = Mode::Tcdm { posted: at };
+            }
+            Stop::Timed(p) => {
+                self.pending = Some(p);
+                wake.at(p.cycle.max(now));
+            }
+            s => {
+                self.deferred = Some(s);
+                wake.at(now);
+            }
+        }
     }
 
     /// Is a timeline recorded? Asked once per run (the subscriber does not change while the
@@ -533,6 +672,7 @@ impl CoreState {
     fn fault(&mut self, cx: &TickCtx<'_>, msg: String) -> Next {
         self.bus.n.faults += 1;
         self.mode = Mode::Halted;
+        self.set_busy(false);
         self.set_slice(Slice::None, cx.cycle);
         vp_traces::instant!(self.track.as_str(), "fault", message = msg.as_str());
         cx.sim.fault(self.name.clone(), msg);
@@ -737,7 +877,10 @@ impl CoreState {
         let r = if self.held.is_some() {
             self.held.take()
         } else {
-            self.port.as_ref().and_then(|p| p.take_response())
+            self.port
+                .as_ref()
+                .and_then(|p| p.take_response())
+                .or_else(|| self.grant_in.as_ref().and_then(|h| h.mailbox.take()))
         };
         let Some(r) = r else {
             return Some(Next::Sleep); // the grant wakes us
@@ -848,19 +991,25 @@ impl CoreState {
         // knows the horizon).
         self.bus.now_from = now;
         self.bus.now_until = 0;
+        // A stop of a run made inside the interconnect's pass comes first.
+        let mut deferred = self.deferred.take();
         loop {
-            let stop = match self.pending {
-                Some(p) => Stop::Timed(p),
-                None => {
-                    let limit = base.saturating_add(self.quantum);
-                    // set_slice, with the timeline test first: off, the slice stays None.
-                    if self.trace_on != Some(false) && self.slice != Slice::Running {
-                        self.change_slice(Slice::Running, now);
-                    }
-                    if self.trace {
-                        self.run_traced(limit)
-                    } else {
-                        self.hart.run(&mut self.bus, limit)
+            let stop = if let Some(s) = deferred.take() {
+                s
+            } else {
+                match self.pending {
+                    Some(p) => Stop::Timed(p),
+                    None => {
+                        let limit = base.saturating_add(self.quantum);
+                        // set_slice, with the timeline test first: off, the slice stays None.
+                        if self.trace_on != Some(false) && self.slice != Slice::Running {
+                            self.change_slice(Slice::Running, now);
+                        }
+                        if self.trace {
+                            self.run_traced(limit)
+                        } else {
+                            self.hart.run(&mut self.bus, limit)
+                        }
                     }
                 }
             };
@@ -916,6 +1065,7 @@ impl CoreState {
                                 self.bus.n.sleep_cycles += slept;
                                 // The event unit gates the core's clock while it waits.
                                 self.hart.clock_gated(slept);
+                                self.set_busy(true);
                             }
                             self.count(&p.req);
                             self.bus.n.bus_accesses += 1;
@@ -927,6 +1077,7 @@ impl CoreState {
                             self.pending = Some(p);
                             if first_issue {
                                 self.mode = Mode::Sleep { since: now };
+                                self.set_busy(false);
                             }
                             self.set_slice(Slice::Sleeping, now);
                             return Next::Sleep;
@@ -1163,6 +1314,13 @@ impl Component for Core {
             elf: self.elf.clone(),
             unreached: Unreached::default(),
             held: None,
+            grant_in: None,
+            busy: cx.sim.shared::<Busy>("vp_core.busy"),
+            counted: false,
+            deferred: None,
+            hook_ready: None,
+            hooked: None,
+            uncollected: None,
         }));
         let wake = cx.sim.add_clocked(
             cx.domain,
@@ -1173,6 +1331,15 @@ impl Component for Core {
         );
         if let Some(p) = &self.tcdm {
             p.set_initiator_wake(wake.clone());
+            if self.grant_hooks {
+                let h = Rc::new(GrantIn {
+                    st: Rc::downgrade(&st),
+                    wake: wake.clone(),
+                    mailbox: Cell::new(None),
+                });
+                p.set_grant_hook(h.clone());
+                st.borrow_mut().grant_in = Some(h);
+            }
         }
         wake.at(0);
         st.borrow_mut().wake = Some(wake);
@@ -1191,8 +1358,16 @@ impl Component for Core {
         };
         let mut s = st.borrow_mut();
         s.unreached = Unreached::default();
+        s.uncollected = None;
+        // A grant collected inside the interconnect's pass for a turn the run never
+        // reached: not collected yet.
+        if let (Some((g, stall)), Some(w)) = (s.hooked, s.wake.as_ref()) {
+            if !sim.reached_turn(d, w, g + 1) {
+                s.uncollected = Some(stall);
+            }
+        }
         if let (Mode::Tcdm { posted }, Some(p), Some(w)) = (s.mode, s.pending, s.wake.as_ref()) {
-            if !sim.had_turn(d, w, posted) {
+            if !sim.reached_turn(d, w, posted) {
                 s.unreached = Unreached {
                     write: p.req.write,
                     yes: true,
@@ -1209,6 +1384,7 @@ impl Component for Core {
         let s = st.borrow();
         let u = s.unreached;
         let state = match s.mode {
+            _ if s.uncollected.is_some() => "waiting for TCDM",
             Mode::WaitFetch => "not fetch-enabled",
             Mode::Run => "running",
             Mode::Tcdm { .. } if u.yes => "running",
@@ -1225,7 +1401,7 @@ impl Component for Core {
         let mut v = json!({
             "instructions": s.hart.instret,
             "cycles": if s.started { s.hart.cycle } else { 0 },
-            "stall_cycles": s.bus.n.stall_cycles,
+            "stall_cycles": s.bus.n.stall_cycles - s.uncollected.unwrap_or(0),
             "sleep_cycles": s.bus.n.sleep_cycles,
             "loads": s.bus.n.loads - (u.yes && !u.write) as u64,
             "stores": s.bus.n.stores - (u.yes && u.write) as u64,

@@ -419,7 +419,7 @@ impl Hart {
     /// ([`Hart::entry_stalls`]): a word-aligned one, or one the decode cache holds as a
     /// compressed instruction (the one that will execute next: nothing is fetched before
     /// it), does not open the slow path.
-    #[inline]
+    #[inline(always)]
     fn redirect(&mut self, at: u64) {
         self.redirect_at = at;
         if self.pc & 2 != 0 && self.cache.get(self.pc).is_none_or(|i| i.len == 4) {
@@ -558,8 +558,32 @@ impl Hart {
         }
     }
 
+    /// [`Hart::run`] with the plain loop inlined into the caller: for the one hot caller
+    /// that runs the hart once per memory access (a core going on from a grant inside the
+    /// interconnect's pass), where the call's register save and frame setup are a
+    /// noticeable part of a run of a few instructions.
+    #[inline(always)]
+    pub fn run_inlined<B: DataBus + ?Sized>(&mut self, bus: &mut B, cycle_limit: u64) -> Stop {
+        if self.perf_on {
+            self.run_counting(bus, cycle_limit)
+        } else {
+            self.run_body::<B, false, false>(bus, cycle_limit, &mut |_| {})
+        }
+    }
+
     /// The interpreter loop; `PERF` = the performance counters count (`perf_on`).
     fn run_inner<B: DataBus + ?Sized, const TRACE: bool, const PERF: bool>(
+        &mut self,
+        bus: &mut B,
+        cycle_limit: u64,
+        hook: &mut dyn FnMut(&Retired),
+    ) -> Stop {
+        self.run_body::<B, TRACE, PERF>(bus, cycle_limit, hook)
+    }
+
+    /// The body of [`Hart::run_inner`] (see [`Hart::run_inlined`]).
+    #[inline(always)]
+    fn run_body<B: DataBus + ?Sized, const TRACE: bool, const PERF: bool>(
         &mut self,
         bus: &mut B,
         mut cycle_limit: u64,

@@ -71,7 +71,10 @@
 //! one direct-mapped cache probe; an aligned load/store to a timed target becomes its bus
 //! transaction without the split-access machinery; completing it (the component's tick
 //! after the grant) is an inline fast path; the hazard checks are inline, the FPU part out
-//! of line. A core that sleeps on an event-unit wait is not ticked until woken.
+//! of line. A core that sleeps on an event-unit wait is not ticked until woken. While
+//! several cores are busy, a core takes its TCDM grants through a grant hook inside the
+//! interconnect's pass and runs on from there (the interpreter loop inlined), instead of
+//! being ticked once per access ([`component`]).
 //!
 //! # Not modelled yet
 //! Interrupts (the event unit's IRQ lines, `mie`/`mip`), Xpulp instructions

@@ -303,8 +303,13 @@ impl<'a> TickCtx<'a> {
 
     /// `h` lowered by what is not a participant: the next timed notification (the first
     /// cycle whose edge is not before it) and, with a process runnable, the next cycle.
+    /// Neither when the queues are as the fast loop found them (nothing runnable, no
+    /// notification due before its stop, which bounds `h`).
     #[inline]
     fn kernel_bound(&self, mut h: u64, period_ps: u64) -> u64 {
+        if self.sim.queues_unchanged() {
+            return h;
+        }
         if let Some(t) = self.sim.next_timed_time() {
             h = h.min(t.ps().div_ceil(period_ps));
         }
@@ -660,6 +665,37 @@ mod tests {
         assert_eq!(run(20, 10, 10).3, 11);
         assert!(run(20, 10, 11).3 <= 11);
         assert!(run(9, 30, 12).3 <= 12);
+    }
+
+    /// In cycle 2 schedules a timed notification at cycle 7's edge (period 1000 ps).
+    struct Notifier(crate::sync::Event);
+
+    impl Clocked for Notifier {
+        fn tick(&mut self, cx: &mut TickCtx<'_>) -> Next {
+            if cx.cycle == 2 {
+                self.0.notify_at(SimTime(7_000));
+            }
+            Next::Sleep
+        }
+    }
+
+    #[test]
+    fn a_notification_scheduled_during_the_fast_loop_bounds_the_horizons() {
+        // The notifier (ticking in 2) and the probe (ticking in 4), nothing else awake: the
+        // probe's horizons stop at the notification's cycle, not at the end of time.
+        let sim = Sim::new();
+        let d = sim.add_clock("clk", Clock::from_period_ps(1000));
+        let seen = Rc::new(RefCell::new(Vec::new()));
+        let ev = crate::sync::Event::new(&sim, "ev");
+        sim.add_clocked(d, "n", 0, false, Rc::new(RefCell::new(Notifier(ev))))
+            .at(2);
+        let probe = Rc::new(RefCell::new(TurnProbe {
+            floor: 0,
+            seen: seen.clone(),
+        }));
+        sim.add_clocked(d, "probe", 0, false, probe).at(4);
+        sim.run(None);
+        assert_eq!(seen.borrow()[0], (4, 7, 7, 7));
     }
 
     #[test]

@@ -126,6 +126,14 @@ pub(crate) struct Inner {
     current_task: Cell<Option<TaskId>>,
     delta_limit: Cell<u64>,
     activations: Cell<u64>,
+    /// Bumped whenever a process is made runnable or a notification is scheduled: while
+    /// it holds the value it had when the per-cycle fast loop began, the horizons need not
+    /// look at the queues (see [`Sim::queues_unchanged`]).
+    events: Cell<u64>,
+    /// `events` when the running fast loop began (`u64::MAX` outside it).
+    loop_events: Cell<u64>,
+    /// State shared by name between components ([`Sim::shared`]), in creation order.
+    shared: RefCell<Vec<(&'static str, Rc<dyn std::any::Any>)>>,
 }
 
 thread_local! {
@@ -170,6 +178,9 @@ impl Sim {
                 current_task: Cell::new(None),
                 delta_limit: Cell::new(DEFAULT_DELTA_LIMIT),
                 activations: Cell::new(0),
+                events: Cell::new(0),
+                loop_events: Cell::new(u64::MAX),
+                shared: RefCell::new(Vec::new()),
             }),
         }
     }
@@ -223,6 +234,7 @@ impl Sim {
         if !daemon {
             self.inner.live_tasks.set(self.inner.live_tasks.get() + 1);
         }
+        self.bump_events();
         self.inner.ready.borrow_mut().push_back(id);
         id
     }
@@ -243,7 +255,22 @@ impl Sim {
         s
     }
 
+    /// Count a change to the queues ([`Sim::events`]).
+    #[inline]
+    fn bump_events(&self) {
+        self.inner.events.set(self.inner.events.get() + 1);
+    }
+
+    /// Are the queues as the running per-cycle fast loop found them: nothing runnable
+    /// (it began with nothing runnable) and no notification scheduled since (the first
+    /// one bounds the loop's stop)? False outside the fast loop.
+    #[inline]
+    pub(crate) fn queues_unchanged(&self) -> bool {
+        self.inner.events.get() == self.inner.loop_events.get()
+    }
+
     pub(crate) fn schedule_at(&self, time: SimTime, action: Action) {
+        self.bump_events();
         let seq = self.next_seq();
         self.inner
             .timed
@@ -252,6 +279,7 @@ impl Sim {
     }
 
     pub(crate) fn schedule_delta(&self, action: Action) {
+        self.bump_events();
         self.inner.delta_q.borrow_mut().push(action);
     }
 
@@ -265,6 +293,7 @@ impl Sim {
         }
         slot.queued = true;
         drop(tasks);
+        self.bump_events();
         self.inner.ready.borrow_mut().push_back(id);
     }
 
@@ -412,6 +441,38 @@ impl Sim {
         self.inner.domains.borrow()[d.0].had_turn(wake, cycle)
     }
 
+    /// Did the run reach the turn in `cycle` of the participant woken through `wake`
+    /// (registered on domain `d`)? As [`Sim::had_turn`], and also when no participant
+    /// ticked in `cycle` but the run went past it: the cycle is not after the current time
+    /// (a run ended by its time limit covers every cycle up to the limit, ticked or not).
+    /// For a participant that did ahead, in another's tick, what it would have done in its
+    /// turn in `cycle`.
+    pub fn reached_turn(&self, d: DomainId, wake: &Wake, cycle: u64) -> bool {
+        let doms = self.inner.domains.borrow();
+        let dom = &doms[d.0];
+        if cycle < dom.next_unticked() {
+            return dom.had_turn(wake, cycle);
+        }
+        dom.clock.time_of(cycle) <= self.now()
+    }
+
+    /// The value shared under `key` by the components of this simulation: made with
+    /// `T::default()` by the first caller, the same `Rc` for every later one. For
+    /// components of one kind that need a common view (how many cores are busy). A key
+    /// already holding another type is a programming error and panics.
+    pub fn shared<T: Default + 'static>(&self, key: &'static str) -> Rc<T> {
+        let mut v = self.inner.shared.borrow_mut();
+        if let Some((_, x)) = v.iter().find(|(k, _)| *k == key) {
+            return x
+                .clone()
+                .downcast::<T>()
+                .unwrap_or_else(|_| panic!("Sim::shared: key '{key}' holds another type"));
+        }
+        let x = Rc::new(T::default());
+        v.push((key, x.clone()));
+        x
+    }
+
     /// Time of the earliest timed notification, if any.
     pub(crate) fn next_timed_time(&self) -> Option<SimTime> {
         self.inner.timed.borrow().peek().map(|r| r.0.time)
@@ -517,7 +578,10 @@ impl Sim {
         let small = d.small();
         let parts = d.take_parts();
         drop(doms);
+        // Nothing is runnable now and the first timed notification bounds `stop_cycle`:
+        // the horizons look at the queues again only once this changes.
         let inner = &*self.inner;
+        inner.loop_events.set(inner.events.get());
         let mut ticked = false;
         let mut activations = 0u64;
         // The earliest wake: a full scan once, then each cycle's pass finds it among the
@@ -607,6 +671,7 @@ impl Sim {
             }
         }
         inner.activations.set(inner.activations.get() + activations);
+        inner.loop_events.set(u64::MAX);
         let mut doms = inner.domains.borrow_mut();
         let d = &mut doms[0];
         d.set_next_unticked(next_unticked);
@@ -829,4 +894,97 @@ fn task_waker(id: TaskId) -> Waker {
     static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake, wake_by_ref, drop);
     // SAFETY: the vtable functions never dereference the pointer; it only carries the id.
     unsafe { Waker::from_raw(RawWaker::new(id.0 as *const (), &VTABLE)) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clocked::{Next, TickCtx};
+
+    #[test]
+    fn shared_values_are_one_per_key() {
+        let sim = Sim::new();
+        let a = sim.shared::<Cell<u32>>("a");
+        a.set(7);
+        assert_eq!(sim.shared::<Cell<u32>>("a").get(), 7);
+        assert_eq!(sim.shared::<Cell<u32>>("b").get(), 0);
+        // Another simulation has its own.
+        assert_eq!(Sim::new().shared::<Cell<u32>>("a").get(), 0);
+    }
+
+    /// Ticks in cycle 2, then in `stop_at` where it stops the run (if given).
+    struct Once {
+        stop_at: Option<u64>,
+    }
+
+    impl Clocked for Once {
+        fn tick(&mut self, cx: &mut TickCtx<'_>) -> Next {
+            if Some(cx.cycle) == self.stop_at {
+                cx.sim.stop("done");
+                return Next::Sleep;
+            }
+            match self.stop_at {
+                Some(c) if cx.cycle < c => Next::At(c),
+                _ => Next::Sleep,
+            }
+        }
+    }
+
+    #[test]
+    fn a_turn_is_reached_up_to_the_time_limit_ticked_or_not() {
+        // Nothing ticks after cycle 2, the limit is cycle 10: cycles up to 10 are reached,
+        // though only cycle 2 ticked; 11 is not.
+        let sim = Sim::new();
+        let d = sim.add_clock("clk", Clock::from_period_ps(1000));
+        let w = sim.add_clocked(
+            d,
+            "p",
+            0,
+            false,
+            Rc::new(RefCell::new(Once { stop_at: None })),
+        );
+        w.at(2);
+        let w2 = sim.add_clocked(
+            d,
+            "q",
+            0,
+            false,
+            Rc::new(RefCell::new(Once { stop_at: None })),
+        );
+        w2.at(u64::MAX - 1);
+        assert_eq!(sim.run(Some(SimTime(10_000))).end, RunEnd::Limit);
+        assert!(sim.reached_turn(d, &w, 2));
+        assert!(!sim.had_turn(d, &w, 7));
+        assert!(sim.reached_turn(d, &w, 7));
+        assert!(sim.reached_turn(d, &w, 10));
+        assert!(!sim.reached_turn(d, &w, 11));
+    }
+
+    #[test]
+    fn a_turn_after_a_stop_is_not_reached() {
+        // p0 stops the run in cycle 5: p1 (ordered after it) did not have its turn there.
+        let sim = Sim::new();
+        let d = sim.add_clock("clk", Clock::from_period_ps(1000));
+        let p0 = sim.add_clocked(
+            d,
+            "p0",
+            0,
+            false,
+            Rc::new(RefCell::new(Once { stop_at: Some(5) })),
+        );
+        p0.at(2);
+        let p1 = sim.add_clocked(
+            d,
+            "p1",
+            0,
+            false,
+            Rc::new(RefCell::new(Once { stop_at: None })),
+        );
+        p1.at(3);
+        assert_eq!(sim.run(None).end, RunEnd::Stopped("done".into()));
+        assert!(sim.reached_turn(d, &p0, 5));
+        assert!(sim.reached_turn(d, &p1, 4));
+        assert!(!sim.reached_turn(d, &p1, 5));
+        assert!(!sim.reached_turn(d, &p1, 6));
+    }
 }
