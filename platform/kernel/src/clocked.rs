@@ -698,6 +698,46 @@ mod tests {
         assert_eq!(seen.borrow()[0], (4, 7, 7, 7));
     }
 
+    /// Ticks every cycle up to 20 (keeping the fast loop going), noting the last.
+    struct Ticker(Rc<Cell<u64>>);
+
+    impl Clocked for Ticker {
+        fn tick(&mut self, cx: &mut TickCtx<'_>) -> Next {
+            self.0.set(cx.cycle);
+            if cx.cycle < 20 {
+                Next::At(cx.cycle + 1)
+            } else {
+                Next::Sleep
+            }
+        }
+    }
+
+    #[test]
+    fn a_notification_scheduled_during_the_fast_loop_fires_at_its_time() {
+        // The notifier schedules a notification at cycle 7's edge in its tick of cycle 2,
+        // while the ticker keeps the per-cycle loop running: the process waiting for it
+        // wakes at 7000 ps, before the clock ticks cycle 7 (timed notifications come
+        // first at a time point), not when the loop happens to end.
+        let sim = Sim::new();
+        let d = sim.add_clock("clk", Clock::from_period_ps(1000));
+        let ev = crate::sync::Event::new(&sim, "ev");
+        let woke = Rc::new(Cell::new(None));
+        let last = Rc::new(Cell::new(0));
+        {
+            let (ev, woke, last, s) = (ev.clone(), woke.clone(), last.clone(), sim.clone());
+            sim.spawn("waiter", async move {
+                ev.wait().await;
+                woke.set(Some((s.now(), last.get())));
+            });
+        }
+        sim.add_clocked(d, "n", 0, false, Rc::new(RefCell::new(Notifier(ev))))
+            .at(2);
+        sim.add_clocked(d, "t", 0, false, Rc::new(RefCell::new(Ticker(last))))
+            .at(0);
+        sim.run(None);
+        assert_eq!(woke.get(), Some((SimTime(7_000), 6)));
+    }
+
     #[test]
     fn a_stop_cuts_its_cycle_after_the_stopper() {
         let (sim, d, wakes, log) = build(3, |i| Scripted {

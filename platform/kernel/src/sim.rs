@@ -663,7 +663,10 @@ impl Sim {
                 next_min = next_min.min(w);
             }
             min = next_min.min(cyc.lowest.get());
-            if !inner.ready.borrow().is_empty() || !inner.delta_q.borrow().is_empty() {
+            // A process made runnable, a delta or a timed notification scheduled during
+            // this cycle (the last may be due before `stop_cycle`, which was read when the
+            // loop began): the general loop takes over, and handles them in time order.
+            if inner.events.get() != inner.loop_events.get() {
                 break;
             }
             if cyc.added.get() {
