@@ -793,6 +793,23 @@ fn apply(n: &mut Model, pl: &Plan) {
 struct Rec {
     out: CycleOut,
     quiet: u32,
+    /// `out` in brief ([`Ahead::code`]).
+    code: u8,
+}
+
+impl Rec {
+    fn new(out: CycleOut, quiet: u32) -> Self {
+        let req = match out.req {
+            None => 0,
+            Some(a) if a.write => Ahead::WRITE,
+            Some(_) => Ahead::READ,
+        };
+        Rec {
+            out,
+            quiet,
+            code: req | Ahead::stall_code(out.stall),
+        }
+    }
 }
 
 /// A period being replayed.
@@ -1000,6 +1017,40 @@ impl Ahead<'_> {
     pub fn req(&self, k: usize) -> Option<WideAccess> {
         self.outs[k].out.req.map(|r| moved_req(r, self.shift))
     }
+
+    /// [`Ahead::code`]: the output has a load request.
+    pub const READ: u8 = 8;
+    /// [`Ahead::code`]: the output has a store request.
+    pub const WRITE: u8 = 16;
+    /// [`Ahead::code`]: the bits of the stall cause ([`Ahead::stall_code`]).
+    pub const STALL: u8 = 7;
+
+    /// [`Ahead::get`] in brief: [`Ahead::READ`] or [`Ahead::WRITE`] if it has a request, and
+    /// its stall cause's [`Ahead::stall_code`].
+    #[inline]
+    pub fn code(&self, k: usize) -> u8 {
+        self.outs[k].code
+    }
+
+    /// A stall cause as a number: 0 none, 1 W missing, 2 X not full, 3 Y missing, 4 other.
+    #[inline]
+    pub fn stall_code(s: Option<Stall>) -> u8 {
+        match s {
+            None => 0,
+            Some(Stall::WMissing) => 1,
+            Some(Stall::XNotFull) => 2,
+            Some(Stall::YMissing) => 3,
+            Some(Stall::Other(_)) => 4,
+        }
+    }
+
+    /// The word address of [`Ahead::req`] (which must be `Some`).
+    #[inline]
+    pub fn addr(&self, k: usize) -> u32 {
+        let r = self.outs[k].out.req.expect("a request");
+        let d = self.shift[stream_index(r.stream)];
+        r.byte_addr.wrapping_add(d.addr) & !3
+    }
 }
 
 /// A template's output with its request moved by `shift` (per stream).
@@ -1064,10 +1115,7 @@ impl super::Schedule {
             rp.cur_ok = false;
         }
         if rp.cur_ok {
-            rp.cur.push(Rec {
-                out,
-                quiet: self.m.quiet,
-            });
+            rp.cur.push(Rec::new(out, self.m.quiet));
         }
         out
     }
