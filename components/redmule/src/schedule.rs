@@ -1734,16 +1734,18 @@ impl Model {
         self.ld_mux.clock(3, c.ld_winner, c.ld_req != 0, port_hs);
 
         // ---- load streams
+        // (The controls by reference: W's and Y's are the job's; only X's is made.)
+        let x_ctl = src_ctrl(p, &self.ms, X);
         #[allow(clippy::needless_range_loop)] // i is the stream index of several arrays
         for i in 0..3 {
-            let sc = c.src[i];
-            let ctl = src_ctrl(p, &self.ms, i);
+            let sc = &c.src[i];
+            let ctl = [&x_ctl, &p.w_ctrl, &p.yz_ctrl][i];
             let sr = &mut self.src[i];
             // address FIFO: push from the address generator, pop on issue
             let ag_ready = sr.addr_fifo.ready();
             // (A full FIFO takes nothing: the metadata is not even made.)
             let ag_push = if sr.ag.valid && ag_ready {
-                Some(meta_of(p, &self.ms, i, &sr.ag, &ctl))
+                Some(meta_of(p, &self.ms, i, &sr.ag, ctl))
             } else {
                 None
             };
@@ -1757,7 +1759,7 @@ impl Model {
             sr.addr_fifo.update(sc.issue, ag_push);
             let set = sr
                 .ag
-                .clock(&ctl, ag_ready, sc.ag_enable, sc.ag_clear, sc.req_start);
+                .clock(ctl, ag_ready, sc.ag_enable, sc.ag_clear, sc.req_start);
             if set != 0 {
                 self.resets |= replay::ag_resets(i, set);
             }
