@@ -961,8 +961,6 @@ impl Engine {
         }
         // Per cycle only the outputs' codes are read (`Ahead::code`); the counts are added at
         // the end, and the load granted in the last cycle stays held for the next one.
-        let mut stalls = [0u64; 5];
-        let mut cur = Ahead::stall_code(r.stall);
         let mut loads = 0;
         let mut store = None;
         let mut held_last = false;
@@ -971,14 +969,12 @@ impl Engine {
             let cycle = first + k as u64;
             let code = ahead.code(k);
             k += 1;
-            let sc = code & Ahead::STALL;
-            stalls[sc as usize] += 1;
-            if sc != cur || sc == 4 {
+            // (`r.stall` is the previous output's stall cause.)
+            if code & Ahead::CHANGED != 0 {
                 let stall = ahead.stall(k - 1);
                 if stall != r.stall {
                     self.stall_changed(&mut r.stall, &mut r.stall_since, stall, cycle);
                 }
-                cur = sc;
             }
             held_last = false;
             if code & (Ahead::READ | Ahead::WRITE) == 0 {
@@ -1005,10 +1001,11 @@ impl Engine {
             r.on_port = false;
             self.alone_grants += 1;
         }
-        r.stats.stall_w += stalls[1];
-        r.stats.stall_x += stalls[2];
-        r.stats.stall_y += stalls[3];
-        r.stats.stall_other += stalls[4];
+        let [w, x, y, other] = ahead.stalls(k);
+        r.stats.stall_w += w;
+        r.stats.stall_x += x;
+        r.stats.stall_y += y;
+        r.stats.stall_other += other;
         // Every load but one held at the end was granted and taken by the cycle after it.
         r.stats.reads += loads as u64 - u64::from(held_last);
         if held_last {
