@@ -44,7 +44,9 @@ use vp_kernel::tlm::{Command, Payload, Response, Target, TargetRef};
 use vp_kernel::{Clock, Clocked, Component, Event, PortRef, Sim, SimTime, Wake};
 
 use crate::regs::{self, Job, JOB_REGS};
-use crate::schedule::{w_stream_words, Geometry, JobShape, Schedule, Stall, StartInfo, WideAccess};
+use crate::schedule::{
+    w_stream_words, Ahead, Geometry, JobShape, Schedule, Stall, StartInfo, WideAccess,
+};
 
 /// The accelerator's event line in the event unit (bits 15:12; RedMulE raises 12).
 pub const EVENT_LINE: u32 = 12;
@@ -933,13 +935,14 @@ impl Engine {
         self.alone_run.clear();
         for k in 0..n {
             let cycle = first + k as u64;
-            match ahead.req(k) {
-                Some(a) if a.write || cycle >= horizon || self.alone_run.len() == ALONE_RUN => {
-                    break
-                }
-                Some(a) => self.alone_run.push((cycle, a.addr)),
-                None => {}
+            let code = ahead.code(k);
+            if code & (Ahead::READ | Ahead::WRITE) == 0 {
+                continue;
             }
+            if code & Ahead::WRITE != 0 || cycle >= horizon || self.alone_run.len() == ALONE_RUN {
+                break;
+            }
+            self.alone_run.push((cycle, ahead.addr(k)));
         }
         let offered = self.alone_run.len();
         let granted = if offered > 0 {
@@ -948,43 +951,66 @@ impl Engine {
         } else {
             0
         };
-        let mut load = 0;
+        // Last cycle's access, granted (alone, or the step before this run).
+        if let Some(a) = r.held.take() {
+            if a.write {
+                r.stats.writes += 1;
+            } else {
+                r.stats.reads += 1;
+            }
+        }
+        // Per cycle only the outputs' codes are read (`Ahead::code`); the counts are added at
+        // the end, and the load granted in the last cycle stays held for the next one.
+        let mut loads = 0;
         let mut store = None;
+        let mut held_last = false;
         let mut k = 0;
         while k < n {
             let cycle = first + k as u64;
+            let code = ahead.code(k);
             k += 1;
-            // Last cycle's access, granted (alone, or the step before this run).
-            if let Some(a) = r.held.take() {
-                if a.write {
-                    r.stats.writes += 1;
-                } else {
-                    r.stats.reads += 1;
+            // (`r.stall` is the previous output's stall cause.)
+            if code & Ahead::CHANGED != 0 {
+                let stall = ahead.stall(k - 1);
+                if stall != r.stall {
+                    self.stall_changed(&mut r.stall, &mut r.stall_since, stall, cycle);
                 }
             }
-            let stall = ahead.stall(k - 1);
-            // (on the fields of the job whose schedule is borrowed here)
-            self.count_stall(&mut r.stats, &mut r.stall, &mut r.stall_since, stall, cycle);
-            if let Some(a) = ahead.req(k - 1) {
-                if a.write {
-                    store = Some(a);
-                    break;
-                }
-                self.read_req.addr = a.addr;
-                r.held = Some(a);
-                r.posted = true;
-                r.on_port = if load < offered {
-                    load >= granted
-                } else {
-                    !(cycle < horizon && self.port.request_alone_discard(cycle, &self.read_req))
-                };
-                load += 1;
-                if r.on_port {
-                    self.port.request(cycle, self.read_req);
-                    break;
-                }
-                self.alone_grants += 1;
+            held_last = false;
+            if code & (Ahead::READ | Ahead::WRITE) == 0 {
+                continue;
             }
+            if code & Ahead::WRITE != 0 {
+                store = ahead.req(k - 1);
+                break;
+            }
+            let on_port = if loads < offered {
+                loads >= granted
+            } else {
+                self.read_req.addr = ahead.addr(k - 1);
+                !(cycle < horizon && self.port.request_alone_discard(cycle, &self.read_req))
+            };
+            loads += 1;
+            held_last = true;
+            if on_port {
+                self.read_req.addr = ahead.addr(k - 1);
+                self.port.request(cycle, self.read_req);
+                r.on_port = true;
+                break;
+            }
+            r.on_port = false;
+            self.alone_grants += 1;
+        }
+        let [w, x, y, other] = ahead.stalls(k);
+        r.stats.stall_w += w;
+        r.stats.stall_x += x;
+        r.stats.stall_y += y;
+        r.stats.stall_other += other;
+        // Every load but one held at the end was granted and taken by the cycle after it.
+        r.stats.reads += loads as u64 - u64::from(held_last);
+        if held_last {
+            r.held = ahead.req(k - 1);
+            r.posted = true;
         }
         r.sched.replay_skip(k);
         let last = first + k as u64 - 1;

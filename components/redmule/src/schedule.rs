@@ -1607,7 +1607,7 @@ impl Model {
 
         // ---- hci_core_sink.sv (Z)
         {
-            let ctl = p.yz_ctrl;
+            let ctl = &p.yz_ctrl;
             let z_valid = self.top_z.valid();
             let addr_valid = self.sink_addr_fifo.valid();
             let gnt = self.store_fifo.ready();
@@ -1734,16 +1734,17 @@ impl Model {
         self.ld_mux.clock(3, c.ld_winner, c.ld_req != 0, port_hs);
 
         // ---- load streams
-        #[allow(clippy::needless_range_loop)] // i is the stream index of several arrays
-        for i in 0..3 {
-            let sc = c.src[i];
-            let ctl = src_ctrl(p, &self.ms, i);
+        // (The controls by reference: W's and Y's are the job's; only X's is made.)
+        let x_ctl = src_ctrl(p, &self.ms, X);
+        let ctls = [&x_ctl, &p.w_ctrl, &p.yz_ctrl];
+        for (i, &ctl) in ctls.iter().enumerate() {
+            let sc = &c.src[i];
             let sr = &mut self.src[i];
             // address FIFO: push from the address generator, pop on issue
             let ag_ready = sr.addr_fifo.ready();
             // (A full FIFO takes nothing: the metadata is not even made.)
             let ag_push = if sr.ag.valid && ag_ready {
-                Some(meta_of(p, &self.ms, i, &sr.ag, &ctl))
+                Some(meta_of(p, &self.ms, i, &sr.ag, ctl))
             } else {
                 None
             };
@@ -1757,22 +1758,15 @@ impl Model {
             sr.addr_fifo.update(sc.issue, ag_push);
             let set = sr
                 .ag
-                .clock(&ctl, ag_ready, sc.ag_enable, sc.ag_clear, sc.req_start);
+                .clock(ctl, ag_ready, sc.ag_enable, sc.ag_clear, sc.req_start);
             if set != 0 {
                 self.resets |= replay::ag_resets(i, set);
             }
             sr.req_fifo.update(req_pop[i], issued);
             // response side of the hci_core_fifo
             let resp_ready = sr.resp_len < 4;
-            sr.r_valid_q = if sc.r_valid && resp_ready {
-                false
-            } else if sc.r_valid {
-                true
-            } else if sr.r_valid_q && resp_ready {
-                false
-            } else {
-                sr.r_valid_q
-            };
+            // A response (new, or the one kept) is kept while the response FIFO is full.
+            sr.r_valid_q = (sc.r_valid || sr.r_valid_q) && !resp_ready;
             if sc.stream_hs {
                 sr.resp_len -= 1;
             }
@@ -1811,10 +1805,10 @@ impl Model {
 
         // ---- Z sink
         {
-            let ctl = p.yz_ctrl;
+            let ctl = &p.yz_ctrl;
             let ag_ready = self.sink_addr_fifo.ready();
             let ag_push = if self.sink_ag.valid && ag_ready {
-                let mut m = meta_of(p, &self.ms, Y, &self.sink_ag, &ctl);
+                let mut m = meta_of(p, &self.ms, Y, &self.sink_ag, ctl);
                 m.bytes = 0;
                 Some(m)
             } else {
@@ -1829,7 +1823,7 @@ impl Model {
             };
             self.sink_addr_fifo.update(c.sink_issue, ag_push);
             let set = self.sink_ag.clock(
-                &ctl,
+                ctl,
                 ag_ready,
                 c.sink_ag_enable,
                 c.sink_ag_clear,
@@ -1935,7 +1929,7 @@ impl Model {
 
         // ---- Z buffer
         {
-            let s = self.sched;
+            let s = &self.sched;
             let zb = &mut self.zb;
             let d_mask = p.d_mask;
             if i64::from(zb.fill_shift) == i64::from(s.z_height) - 1 && c.fill {

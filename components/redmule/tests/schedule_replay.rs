@@ -6,9 +6,10 @@
 //! request retirement) with the memory always granting, with independent and with bursty seeded
 //! refusals (a refusal in a replayed period hands over to the full model). And the batch access
 //! to a replayed period (`Schedule::replay_ahead` / `replay_skip`, the engine's run ahead)
-//! against the same schedule evaluated cycle by cycle.
+//! against the same schedule evaluated cycle by cycle, with the brief codes and stall counts the
+//! engine reads there (`Ahead::code`, `Ahead::stalls`).
 
-use vp_redmule::schedule::{CycleOut, Geometry, JobShape, Schedule, StartInfo};
+use vp_redmule::schedule::{Ahead, CycleOut, Geometry, JobShape, Schedule, StartInfo};
 
 #[path = "common/xorshift.rs"]
 mod xorshift;
@@ -57,6 +58,8 @@ fn run(c: &Case, batched: bool) -> Result<(u64, u64), String> {
     let mut granted = true;
     let obs = |s: &Schedule| (s.now(), s.is_drained(), s.deadlocked(), s.finished());
     let mut runs = Rng(0x5eed_0003 ^ c.seed);
+    // The stall cause of the last output (for `Ahead::CHANGED`).
+    let mut last_stall = None;
     loop {
         if batched {
             if let Some(ahead) = a.replay_ahead(granted) {
@@ -64,12 +67,34 @@ fn run(c: &Case, batched: bool) -> Result<(u64, u64), String> {
                 let may_end = a.may_end_next();
                 let len = 1 + (runs.next_u64() % ahead.len() as u64) as usize;
                 let mut n = 0;
+                let mut stalls = [0u64; 4];
                 while n < len {
                     let (oa, ob) = (ahead.get(n), b.cycle(granted));
                     if (ahead.stall(n), ahead.req(n)) != (oa.stall, oa.req) {
                         return Err(format!("cycle {}: stall() or req() != get()", b.now() - 1));
                     }
+                    // The brief code and the stall counts the engine reads instead.
+                    let code = ahead.code(n);
+                    let kind = match oa.req {
+                        None => 0,
+                        Some(r) if r.write => Ahead::WRITE,
+                        Some(_) => Ahead::READ,
+                    };
+                    let cause = Ahead::stall_code(oa.stall);
+                    if code & !Ahead::CHANGED != kind | cause
+                        || (code & Ahead::CHANGED == 0 && oa.stall != last_stall)
+                        || oa.req.is_some_and(|r| ahead.addr(n) != r.addr)
+                    {
+                        return Err(format!("cycle {}: code() or addr() wrong", b.now() - 1));
+                    }
+                    last_stall = oa.stall;
+                    if cause != 0 {
+                        stalls[cause as usize - 1] += 1;
+                    }
                     n += 1;
+                    if ahead.stalls(n) != stalls {
+                        return Err(format!("cycle {}: stalls() wrong", b.now() - 1));
+                    }
                     if oa != ob {
                         return Err(format!("cycle {}: ahead {oa:?} != {ob:?}", b.now() - 1));
                     }
@@ -109,6 +134,7 @@ fn run(c: &Case, batched: bool) -> Result<(u64, u64), String> {
         if oa != ob {
             return Err(format!("cycle {t}: {oa:?} != {ob:?}"));
         }
+        last_stall = ob.stall;
         if b.is_drained() {
             if obs(&a) != obs(&b) {
                 return Err(format!("cycle {t}: drained differs"));

@@ -793,6 +793,36 @@ fn apply(n: &mut Model, pl: &Plan) {
 struct Rec {
     out: CycleOut,
     quiet: u32,
+    /// `out` in brief ([`Ahead::code`]).
+    code: u8,
+    /// Stalled cycles per cause (W, X, Y, other) in the period up to this one, this one
+    /// included ([`Ahead::stalls`]).
+    stalls: [u16; 4],
+}
+
+impl Rec {
+    /// The record of `out`, which follows `prev` in its period (None: the first).
+    fn new(out: CycleOut, quiet: u32, prev: Option<&Rec>) -> Self {
+        let req = match out.req {
+            None => 0,
+            Some(a) if a.write => Ahead::WRITE,
+            Some(_) => Ahead::READ,
+        };
+        let stall = Ahead::stall_code(out.stall);
+        // (The first of a period follows what came before it: unknown here.)
+        let changed = prev.is_none_or(|p| p.out.stall != out.stall);
+        let mut stalls = prev.map_or([0; 4], |p| p.stalls);
+        if stall != 0 {
+            // (A period has at most `MAX_PERIOD` cycles: no overflow.)
+            stalls[stall as usize - 1] += 1;
+        }
+        Rec {
+            out,
+            quiet,
+            code: req | stall | if changed { Ahead::CHANGED } else { 0 },
+            stalls,
+        }
+    }
 }
 
 /// A period being replayed.
@@ -942,6 +972,7 @@ impl super::Schedule {
         Some(Ahead {
             outs: &outs[j..],
             shift: &a.plan.meta,
+            stalls_before: if j > 0 { outs[j - 1].stalls } else { [0; 4] },
         })
     }
 
@@ -968,6 +999,8 @@ impl super::Schedule {
 pub struct Ahead<'a> {
     outs: &'a [Rec],
     shift: &'a [Meta; 4],
+    /// [`Rec::stalls`] before the first of `outs`.
+    stalls_before: [u16; 4],
 }
 
 impl Ahead<'_> {
@@ -999,6 +1032,55 @@ impl Ahead<'_> {
     #[inline]
     pub fn req(&self, k: usize) -> Option<WideAccess> {
         self.outs[k].out.req.map(|r| moved_req(r, self.shift))
+    }
+
+    /// [`Ahead::code`]: the output has a load request.
+    pub const READ: u8 = 8;
+    /// [`Ahead::code`]: the output has a store request.
+    pub const WRITE: u8 = 16;
+    /// [`Ahead::code`]: the bits of the stall cause ([`Ahead::stall_code`]).
+    pub const STALL: u8 = 7;
+    /// [`Ahead::code`]: the stall cause may differ from the previous output's (always set on
+    /// the first output of a period); without it, it is the previous output's.
+    pub const CHANGED: u8 = 32;
+
+    /// The stalled cycles per cause (W missing, X not full, Y missing, other) among the
+    /// outputs `0..k`.
+    #[inline]
+    pub fn stalls(&self, k: usize) -> [u64; 4] {
+        let end = if k > 0 {
+            self.outs[k - 1].stalls
+        } else {
+            self.stalls_before
+        };
+        std::array::from_fn(|i| u64::from(end[i] - self.stalls_before[i]))
+    }
+
+    /// [`Ahead::get`] in brief: [`Ahead::READ`] or [`Ahead::WRITE`] if it has a request, its
+    /// stall cause's [`Ahead::stall_code`], and [`Ahead::CHANGED`].
+    #[inline]
+    pub fn code(&self, k: usize) -> u8 {
+        self.outs[k].code
+    }
+
+    /// A stall cause as a number: 0 none, 1 W missing, 2 X not full, 3 Y missing, 4 other.
+    #[inline]
+    pub fn stall_code(s: Option<Stall>) -> u8 {
+        match s {
+            None => 0,
+            Some(Stall::WMissing) => 1,
+            Some(Stall::XNotFull) => 2,
+            Some(Stall::YMissing) => 3,
+            Some(Stall::Other(_)) => 4,
+        }
+    }
+
+    /// The word address of [`Ahead::req`] (which must be `Some`).
+    #[inline]
+    pub fn addr(&self, k: usize) -> u32 {
+        let r = self.outs[k].out.req.expect("a request");
+        let d = self.shift[stream_index(r.stream)];
+        r.byte_addr.wrapping_add(d.addr) & !3
     }
 }
 
@@ -1064,10 +1146,8 @@ impl super::Schedule {
             rp.cur_ok = false;
         }
         if rp.cur_ok {
-            rp.cur.push(Rec {
-                out,
-                quiet: self.m.quiet,
-            });
+            let rec = Rec::new(out, self.m.quiet, rp.cur.last());
+            rp.cur.push(rec);
         }
         out
     }
