@@ -155,22 +155,30 @@ fn fold_row(op: Op, acc: &mut [u16], x: u16, w_row: &[u16]) {
     }
 }
 
-/// Which implementation the row helpers use. Both give the same bits for every input (tested);
-/// [`Kernel::Portable`] exists to test and compare the vector kernel.
+/// Which implementation the row helpers use. All give the same bits for every input (tested);
+/// [`Kernel::Avx2`] and [`Kernel::Portable`] exist to test and compare the vector kernels.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Kernel {
-    /// The vector kernels when the host supports them (x86_64 with AVX2, FMA and F16C,
-    /// detected at run time), the portable scalar code otherwise.
+    /// The best vector kernel the host supports (detected at run time): for MATMUL/GEMM the
+    /// native FP16 FMA of AVX512-FP16 where present, else the AVX2 + FMA + F16C kernels;
+    /// the portable scalar code on other hosts.
     #[default]
     Auto,
+    /// The AVX2 + FMA + F16C kernels even where AVX512-FP16 is present (the portable code
+    /// without AVX2).
+    Avx2,
     /// Always the portable scalar code.
     Portable,
 }
 
 impl Kernel {
-    /// Whether [`Kernel::Auto`] runs the vector kernel on this host.
+    /// Whether [`Kernel::Auto`] runs a vector kernel on this host.
     pub fn simd_available() -> bool {
         crate::simd::available()
+    }
+    /// Whether [`Kernel::Auto`] runs MATMUL/GEMM chains on the host's FP16 FMA (AVX512-FP16).
+    pub fn fp16_fma_available() -> bool {
+        crate::simd::fp16_available()
     }
 }
 
@@ -178,9 +186,11 @@ impl Kernel {
 /// at `w[i * stride..][..acc.len()]` (the caller has checked that it is in bounds).
 #[inline]
 fn chain_row(kernel: Kernel, op: Op, acc: &mut [u16], x: &[u16], w: &[u16], stride: usize) {
-    if kernel == Kernel::Auto {
+    if kernel != Kernel::Portable {
         let done = match op {
-            Op::Matmul | Op::Gemm => crate::simd::fma_chain(acc, x, w, stride),
+            Op::Matmul | Op::Gemm => {
+                crate::simd::fma_chain(acc, x, w, stride, kernel == Kernel::Auto)
+            }
             _ => crate::simd::minmax_chain(op, acc, x, w, stride),
         };
         if done {
@@ -240,9 +250,31 @@ pub fn accumulate_with(
     let Some(w_from) = w.data.get(n_range.start * w.stride..) else {
         return Err(ShapeError::Overflow); // unreachable after the checks above
     };
-    for (r, acc_row) in acc.chunks_exact_mut(cols).enumerate() {
+    let x_row = |r: usize| {
         let base = r * x.stride;
-        let Some(x_row) = x.data.get(base + n_range.start..base + n_range.end) else {
+        x.data.get(base + n_range.start..base + n_range.end)
+    };
+    // Four rows at a time on the host's FP16 FMA (independent chains sharing each W row).
+    let mut done = 0;
+    if kernel == Kernel::Auto && matches!(op, Op::Matmul | Op::Gemm) {
+        while done + 4 <= rows {
+            let (Some(x0), Some(x1), Some(x2), Some(x3)) = (
+                x_row(done),
+                x_row(done + 1),
+                x_row(done + 2),
+                x_row(done + 3),
+            ) else {
+                return Err(ShapeError::Overflow); // unreachable after the checks above
+            };
+            let acc4 = &mut acc[done * cols..(done + 4) * cols];
+            if !crate::simd::fma_chain4(acc4, cols, [x0, x1, x2, x3], w_from, w.stride) {
+                break;
+            }
+            done += 4;
+        }
+    }
+    for (r, acc_row) in acc.chunks_exact_mut(cols).enumerate().skip(done) {
+        let Some(x_row) = x_row(r) else {
             return Err(ShapeError::Overflow); // unreachable after the checks above
         };
         chain_row(kernel, op, acc_row, x_row, w_from, w.stride);

@@ -1,4 +1,5 @@
-//! Vector kernel for FP16 FMA chains (x86_64 with AVX2 + FMA + F16C, detected at run time).
+//! Vector kernels for FP16 FMA chains (x86_64 with AVX2 + FMA + F16C, detected at run time;
+//! MATMUL/GEMM chains on the host's own FP16 FMA where it has AVX512-FP16, see [`fma_chain`]).
 //!
 //! # Why `f32` FMA plus a midpoint check is bit-exact
 //!
@@ -82,13 +83,44 @@ pub(crate) fn available() -> bool {
     }
 }
 
+/// Whether the host has AVX512-FP16 (with AVX512F/BW): an FP16 FMA instruction, one rounding
+/// to FP16 per step, which is the step itself (see [`fma_chain`]).
+#[inline]
+pub(crate) fn fp16_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::is_x86_feature_detected!("avx512f")
+            && std::is_x86_feature_detected!("avx512bw")
+            && std::is_x86_feature_detected!("avx512fp16")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
 /// FMA chain over a row of accumulators: for `i` in `0..x.len()` ascending and each column
 /// `c < acc.len()`, `acc[c] = fp16::fma(x[i], w[i * stride + c], acc[c])`.
 ///
-/// Returns `false` (doing nothing) when the vector kernel is not available or `w` is too short
+/// With `native` and a host with AVX512-FP16, the chain runs on the host's FP16 FMA
+/// (`vfmadd231ph` with round-to-nearest-even embedded, so the MXCSR mode does not matter):
+/// IEEE 754 fusedMultiplyAdd on binary16, the step by definition. FP16 subnormals are always
+/// handled by these instructions (MXCSR's DAZ and FTZ do not apply to FP16), zeros get the
+/// IEEE sign, overflow gives infinity; only NaNs differ (x86 propagates a quietened operand
+/// or gives its default NaN), and they are canonicalised to `0x7E00` at the store, as in the
+/// AVX2 kernel (once a step yields NaN every later step does too). Columns go in blocks of
+/// 32 lanes, a row's last block masked to its columns.
+///
+/// Returns `false` (doing nothing) when no vector kernel is available or `w` is too short
 /// for the shape; the caller then runs the portable path.
 #[inline]
-pub(crate) fn fma_chain(acc: &mut [u16], x: &[u16], w: &[u16], stride: usize) -> bool {
+pub(crate) fn fma_chain(
+    acc: &mut [u16],
+    x: &[u16],
+    w: &[u16],
+    stride: usize,
+    native: bool,
+) -> bool {
     if x.is_empty() || acc.is_empty() {
         return true;
     }
@@ -100,8 +132,51 @@ pub(crate) fn fma_chain(acc: &mut [u16], x: &[u16], w: &[u16], stride: usize) ->
     }
     #[cfg(target_arch = "x86_64")]
     {
-        // SAFETY: `available()` checked that the CPU supports avx2, fma and f16c.
-        unsafe { x86::fma_chain(acc, x, w, stride) };
+        if native && fp16_available() {
+            // SAFETY: `fp16_available()` checked avx512f, avx512bw and avx512fp16.
+            unsafe { x86::fma_chain_fp16(acc, x, w, stride) };
+        } else {
+            // SAFETY: `available()` checked that the CPU supports avx2, fma and f16c.
+            unsafe { x86::fma_chain(acc, x, w, stride) };
+        }
+        true
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// [`fma_chain`] for four rows at once on the host's FP16 FMA (four independent dependency
+/// chains sharing each W row): row `r` of `acc` (`4 * cols` elements, packed) takes the steps
+/// of `xs[r]`. Returns `false` (doing nothing) unless the host has AVX512-FP16, `cols` is 1 to
+/// 32, the rows' steps are as many and `w` holds them; the caller then runs each row.
+#[inline]
+pub(crate) fn fma_chain4(
+    acc: &mut [u16],
+    cols: usize,
+    xs: [&[u16]; 4],
+    w: &[u16],
+    stride: usize,
+) -> bool {
+    let steps = xs[0].len();
+    if cols == 0 || cols > 32 || acc.len() != 4 * cols || xs.iter().any(|x| x.len() != steps) {
+        return false;
+    }
+    if steps == 0 {
+        return true;
+    }
+    let need = (steps - 1)
+        .checked_mul(stride)
+        .and_then(|v| v.checked_add(cols));
+    if need.is_none_or(|need| need > w.len()) || !fp16_available() {
+        return false;
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: `fp16_available()` checked avx512f, avx512bw and avx512fp16; the shape
+        // was checked above.
+        unsafe { x86::fma_chain4_fp16(acc, cols, xs, w, stride) };
         true
     }
     #[cfg(not(target_arch = "x86_64"))]
@@ -188,6 +263,161 @@ mod x86 {
                     *a = fp16::fma_wide_a(xf, wv, *a);
                 }
             }
+        }
+    }
+
+    /// [`super::fma_chain`] on the host's FP16 FMA: up to four blocks of 32 columns at a time
+    /// (independent dependency chains), the last block of a row masked to its columns.
+    /// Requires `(x.len() - 1) * stride + acc.len() <= w.len()`.
+    #[target_feature(enable = "avx512f,avx512bw,avx512fp16")]
+    pub(super) fn fma_chain_fp16(acc: &mut [u16], x: &[u16], w: &[u16], stride: usize) {
+        let cols = acc.len();
+        let mut c0 = 0;
+        while c0 < cols {
+            let n = (cols - c0).min(128);
+            let (a, w) = (&mut acc[c0..c0 + n], &w[c0..]);
+            match n.div_ceil(32) {
+                4 => chain_fp16::<4>(a, x, w, stride),
+                3 => chain_fp16::<3>(a, x, w, stride),
+                2 => chain_fp16::<2>(a, x, w, stride),
+                _ => chain_fp16::<1>(a, x, w, stride),
+            }
+            c0 += n;
+        }
+    }
+
+    /// See [`super::fma_chain4`]; requires `1 <= cols <= 32`, `acc.len() == 4 * cols`, the
+    /// four rows' steps equally many (`steps`) and `(steps - 1) * stride + cols <= w.len()`.
+    #[target_feature(enable = "avx512f,avx512bw,avx512fp16")]
+    pub(super) fn fma_chain4_fp16(
+        acc: &mut [u16],
+        cols: usize,
+        xs: [&[u16]; 4],
+        w: &[u16],
+        stride: usize,
+    ) {
+        let steps = xs[0].len();
+        let need = steps
+            .checked_sub(1)
+            .and_then(|l| l.checked_mul(stride))
+            .and_then(|v| v.checked_add(cols));
+        if need.is_none_or(|need| need > w.len())
+            || cols == 0
+            || cols > 32
+            || acc.len() != 4 * cols
+            || xs.iter().any(|x| x.len() != steps)
+        {
+            return;
+        }
+        let m = if cols == 32 {
+            u32::MAX
+        } else {
+            (1u32 << cols) - 1
+        };
+        let mut a = [_mm512_setzero_si512(); 4];
+        for (r, ar) in a.iter_mut().enumerate() {
+            // SAFETY: row r's `cols` elements start at `r * cols`, inside `acc`; the masked
+            // load reads only them.
+            *ar = unsafe { _mm512_maskz_loadu_epi16(m, acc.as_ptr().add(r * cols).cast()) };
+        }
+        let mut off = 0usize;
+        for i in 0..steps {
+            // SAFETY: `off = i * stride` with `i < steps`, so `off + cols <= (steps - 1) *
+            // stride + cols <= w.len()` (checked above): the pointer is inside `w` and the
+            // masked load reads only `cols` elements.
+            let wv = unsafe { _mm512_maskz_loadu_epi16(m, w.as_ptr().add(off).cast()) };
+            for (ar, x) in a.iter_mut().zip(&xs) {
+                let xb = _mm512_set1_epi16(x[i] as i16);
+                // SAFETY: as in `chain_fp16`: one AVX512-FP16 FMA on registers, rounded once
+                // to FP16, nearest-even (embedded).
+                unsafe {
+                    std::arch::asm!(
+                        "vfmadd231ph {a}, {x}, {w}, {{rn-sae}}",
+                        a = inout(zmm_reg) *ar,
+                        x = in(zmm_reg) xb,
+                        w = in(zmm_reg) wv,
+                        options(pure, nomem, nostack, preserves_flags),
+                    );
+                }
+            }
+            off = off.wrapping_add(stride);
+        }
+        for (r, ar) in a.iter().enumerate() {
+            let v = canonical_nan(*ar);
+            // SAFETY: row r's `cols` elements start at `r * cols`, inside `acc`; the masked
+            // store writes only them.
+            unsafe { _mm512_mask_storeu_epi16(acc.as_mut_ptr().add(r * cols).cast(), m, v) };
+        }
+    }
+
+    /// NaN lanes (magnitude above infinity's bits) of 32 FP16 lanes -> `0x7E00`.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512bw")]
+    fn canonical_nan(v: __m512i) -> __m512i {
+        let nan = _mm512_cmpgt_epi16_mask(
+            _mm512_and_si512(v, _mm512_set1_epi16(0x7FFF)),
+            _mm512_set1_epi16(0x7C00),
+        );
+        _mm512_mask_mov_epi16(v, nan, _mm512_set1_epi16(fp16::CANONICAL_NAN as i16))
+    }
+
+    /// `K` blocks of up to 32 columns: `32 * (K - 1) < acc.len() <= 32 * K`,
+    /// `w[i * stride ..][..acc.len()]` is W row `i`. Does nothing if `w` is shorter than that
+    /// for some `i < x.len()`.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512bw,avx512fp16")]
+    fn chain_fp16<const K: usize>(acc: &mut [u16], x: &[u16], w: &[u16], stride: usize) {
+        let n = acc.len();
+        let need = x
+            .len()
+            .checked_sub(1)
+            .and_then(|l| l.checked_mul(stride))
+            .and_then(|v| v.checked_add(n));
+        if need.is_none_or(|need| need > w.len()) || n <= 32 * (K - 1) || n > 32 * K {
+            return;
+        }
+        // Lanes of each block that are columns (all 32 but in the last block).
+        let mut m = [u32::MAX; K];
+        let last = n - 32 * (K - 1);
+        if last < 32 {
+            m[K - 1] = (1u32 << last) - 1;
+        }
+        let mut a = [_mm512_setzero_si512(); K];
+        for (k, ak) in a.iter_mut().enumerate() {
+            // SAFETY: block k starts at column 32 k < n, inside `acc`; the masked load reads
+            // only its columns (masked-off lanes are not accessed).
+            *ak = unsafe { _mm512_maskz_loadu_epi16(m[k], acc.as_ptr().add(32 * k).cast()) };
+        }
+        let mut off = 0usize;
+        for &xv in x {
+            let xb = _mm512_set1_epi16(xv as i16);
+            for (k, ak) in a.iter_mut().enumerate() {
+                // SAFETY: `off = i * stride` for the step `i < x.len()`, and the block's
+                // columns `32 k ..` below `n` give `off + 32 k + lanes <= (x.len() - 1) *
+                // stride + n <= w.len()` (checked above): the pointer is inside `w` and the
+                // masked load reads only those lanes.
+                let wv =
+                    unsafe { _mm512_maskz_loadu_epi16(m[k], w.as_ptr().add(off + 32 * k).cast()) };
+                // SAFETY: an AVX512-FP16 instruction (the target feature is enabled): 32 lanes
+                // of acc = x * w + acc, rounded once to FP16, nearest-even (embedded, so
+                // independent of MXCSR; exceptions suppressed). Registers only.
+                unsafe {
+                    std::arch::asm!(
+                        "vfmadd231ph {a}, {x}, {w}, {{rn-sae}}",
+                        a = inout(zmm_reg) *ak,
+                        x = in(zmm_reg) xb,
+                        w = in(zmm_reg) wv,
+                        options(pure, nomem, nostack, preserves_flags),
+                    );
+                }
+            }
+            off = off.wrapping_add(stride);
+        }
+        for (k, ak) in a.iter().enumerate() {
+            let v = canonical_nan(*ak);
+            // SAFETY: block k starts at column 32 k < n, inside `acc`; the masked store writes
+            // only its columns.
+            unsafe { _mm512_mask_storeu_epi16(acc.as_mut_ptr().add(32 * k).cast(), m[k], v) };
         }
     }
 

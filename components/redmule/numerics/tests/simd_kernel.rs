@@ -1,8 +1,9 @@
-//! The vector FMA-chain kernel ([`Kernel::Auto`] on hosts with AVX2 + FMA + F16C) against the
-//! portable path ([`Kernel::Portable`]), the exact reference and `rustc_apfloat`: random bit
-//! patterns with specials, constructed FP16 rounding midpoints (exact ties, and ties that the
-//! intermediate `f32` rounding creates), the overflow threshold, and whole GEMMs of every op
-//! and format. On a host without the features both sides run the portable path.
+//! The vector FMA-chain kernels against the portable path ([`Kernel::Portable`]), the exact
+//! reference and `rustc_apfloat`: [`Kernel::Auto`] (the host's FP16 FMA on hosts with
+//! AVX512-FP16, for blocks of 32 columns) and [`Kernel::Avx2`] (the AVX2 + FMA + F16C kernel);
+//! random bit patterns with specials, constructed FP16 rounding midpoints (exact ties, and ties
+//! that the intermediate `f32` rounding creates), the overflow threshold, and whole GEMMs of
+//! every op and format. On a host without the features the vector sides run the portable path.
 
 mod common;
 
@@ -13,35 +14,36 @@ use redmule_numerics::{
     Fp16View, Kernel, Op,
 };
 
-/// Columns: two 16-lane blocks' worth of paths (16 + 8 vector lanes + a 3-column scalar tail).
-const COLS: usize = 27;
+/// Columns: every path of the kernels (a 32-lane FP16 block, then 16 + 8 AVX2 lanes and a
+/// 3-column scalar tail; the AVX2 kernel alone: 3 x 16 + 8 + 3).
+const COLS: usize = 59;
 
 /// `acc[r][c] = fma(x_col[r], w_row[c], acc[r][c])` via one beat of each kernel, checked
 /// lane by lane against apfloat.
 fn check_beat(x_col: &[u16], w_row: &[u16], acc: &[u16]) {
-    let mut fast = acc.to_vec();
-    let mut port = acc.to_vec();
-    accumulate_w_row_with(Kernel::Auto, Op::Gemm, &mut fast, x_col, w_row).unwrap();
-    accumulate_w_row_with(Kernel::Portable, Op::Gemm, &mut port, x_col, w_row).unwrap();
     let cols = w_row.len();
-    for (i, (&f, &p)) in fast.iter().zip(&port).enumerate() {
-        let (x, w, c) = (x_col[i / cols], w_row[i % cols], acc[i]);
-        let want = ap_fma(x, w, c);
-        assert_eq!(
-            f, want,
-            "fast fma({x:#06x}, {w:#06x}, {c:#06x}) = {f:#06x}, apfloat {want:#06x} (lane {i})"
-        );
-        assert_eq!(
-            p, want,
-            "portable fma({x:#06x}, {w:#06x}, {c:#06x}) = {p:#06x}"
-        );
+    for kernel in [Kernel::Auto, Kernel::Avx2, Kernel::Portable] {
+        let mut out = acc.to_vec();
+        accumulate_w_row_with(kernel, Op::Gemm, &mut out, x_col, w_row).unwrap();
+        for (i, &f) in out.iter().enumerate() {
+            let (x, w, c) = (x_col[i / cols], w_row[i % cols], acc[i]);
+            let want = ap_fma(x, w, c);
+            assert_eq!(
+                f, want,
+                "{kernel:?} fma({x:#06x}, {w:#06x}, {c:#06x}) = {f:#06x}, apfloat {want:#06x} (lane {i})"
+            );
+        }
     }
 }
 
 #[test]
 fn kernel_reports_availability() {
     // Not an assertion on the host, but makes the test log say which path was compared.
-    eprintln!("vector kernel available: {}", Kernel::simd_available());
+    eprintln!(
+        "vector kernel available: {}, FP16 FMA (AVX512-FP16): {}",
+        Kernel::simd_available(),
+        Kernel::fp16_fma_available()
+    );
 }
 
 #[test]
@@ -201,7 +203,7 @@ fn named_midpoint_cases() {
         data: &w,
         stride: COLS,
     };
-    for kernel in [Kernel::Auto, Kernel::Portable] {
+    for kernel in [Kernel::Auto, Kernel::Avx2, Kernel::Portable] {
         let mut z = [0u16; COLS];
         z_row_with(kernel, Op::Gemm, &x, view, &[0x7BFF; COLS], &mut z).unwrap();
         assert_eq!(z, [0x7C00; COLS], "{kernel:?}");
@@ -215,7 +217,7 @@ fn random_chains_fast_portable_reference() {
     let mut r = rng(202);
     for case in 0..300 {
         let n = 1 + (r.next_u64() % 40) as usize;
-        let cols = [1, 7, 8, 9, 16, 17, 24, 27, 40][case % 9];
+        let cols = [1, 7, 8, 9, 16, 17, 24, 27, 40, 32, 64, 96, 128, 131, 163][case % 15];
         let stride = cols + (r.next_u64() % 3) as usize;
         // Moderate values most of the time so long chains do not saturate at once.
         let val = |r: &mut rand_pcg::Pcg64| {
@@ -232,9 +234,11 @@ fn random_chains_fast_portable_reference() {
         let view = Fp16View { data: &w, stride };
         for op in Op::ALL {
             let mut fast = vec![0u16; cols];
+            let mut avx2 = vec![0u16; cols];
             let mut port = vec![0u16; cols];
             let yv: &[u16] = if op.uses_y() { &y } else { &[] };
             z_row_with(Kernel::Auto, op, &x, view, yv, &mut fast).unwrap();
+            z_row_with(Kernel::Avx2, op, &x, view, yv, &mut avx2).unwrap();
             z_row_with(Kernel::Portable, op, &x, view, yv, &mut port).unwrap();
             for c in 0..cols {
                 let mut want = op.initial_acc(yv.get(c).copied().unwrap_or(0));
@@ -242,6 +246,7 @@ fn random_chains_fast_portable_reference() {
                     want = reference::step(op, want, xv, w[i * stride + c]);
                 }
                 assert_eq!(fast[c], want, "{op:?} case {case} col {c} fast");
+                assert_eq!(avx2[c], want, "{op:?} case {case} col {c} avx2");
                 assert_eq!(port[c], want, "{op:?} case {case} col {c} portable");
             }
             // Chunked accumulation gives the same bits.
@@ -275,11 +280,50 @@ fn whole_gemms_every_op_and_format() {
                 let x = random_bytes(&mut r, fmt, dims.m * dims.n);
                 let w = random_bytes(&mut r, fmt, dims.n * dims.k);
                 let y = random_bytes(&mut r, fmt, dims.m * dims.k);
-                let fast = gemm_with(Kernel::Auto, op, fmt, dims, &x, &w, &y).unwrap();
-                let port = gemm_with(Kernel::Portable, op, fmt, dims, &x, &w, &y).unwrap();
                 let slow = reference::gemm(op, fmt, dims, &x, &w, &y).unwrap();
-                assert_eq!(fast, slow, "{op:?} {fmt:?} {dims:?} fast");
-                assert_eq!(port, slow, "{op:?} {fmt:?} {dims:?} portable");
+                for kernel in [Kernel::Auto, Kernel::Avx2, Kernel::Portable] {
+                    let got = gemm_with(kernel, op, fmt, dims, &x, &w, &y).unwrap();
+                    assert_eq!(got, slow, "{op:?} {fmt:?} {dims:?} {kernel:?}");
+                }
+            }
+        }
+    }
+}
+
+/// Several rows of a tile at once (`accumulate`), as RedMulE's model computes a tile: the
+/// host's FP16 FMA takes four rows at a time when a row has at most 32 columns; against the
+/// other kernels and the reference, with specials, over every remainder of rows.
+#[test]
+fn tile_rows_together() {
+    let mut r = rng(205);
+    for case in 0..400 {
+        let rows = 1 + case % 13;
+        let cols = [1, 5, 8, 16, 17, 31, 32, 33][(case / 13) % 8];
+        let n = (r.next_u64() % 40) as usize;
+        let stride = cols + (r.next_u64() % 3) as usize;
+        let x: Vec<u16> = (0..rows * n).map(|_| gen(&mut r)).collect();
+        let w: Vec<u16> = (0..n.max(1) * stride).map(|_| gen(&mut r)).collect();
+        let init: Vec<u16> = (0..rows * cols).map(|_| gen(&mut r)).collect();
+        let xv = Fp16View {
+            data: &x,
+            stride: n,
+        };
+        let wv = Fp16View { data: &w, stride };
+        for op in [Op::Gemm, Op::Matmul] {
+            let mut want = init.clone();
+            for (i, a) in want.iter_mut().enumerate() {
+                let (row, c) = (i / cols, i % cols);
+                for s in 0..n {
+                    *a = reference::step(op, *a, x[row * n + s], w[s * stride + c]);
+                }
+            }
+            for kernel in [Kernel::Auto, Kernel::Avx2, Kernel::Portable] {
+                let mut got = init.clone();
+                accumulate_with(kernel, op, &mut got, cols, xv, wv, 0..n).unwrap();
+                assert_eq!(
+                    got, want,
+                    "{op:?} {kernel:?} case {case}: {rows} x {cols}, n {n}"
+                );
             }
         }
     }
