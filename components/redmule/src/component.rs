@@ -561,21 +561,25 @@ impl Engine {
             let yz = job.z + ((r0 * k + c0) as u32) * eb;
             self.load_rows(job, yz, (valid_rows, cols, k), &mut y, 2);
         }
+        // The tile's rows from Y (or the op's initial value), advanced over all of N at once
+        // (the numerics take several rows together).
         z.clear();
-        z.resize(cols, 0);
+        if job.op.uses_y() {
+            z.extend_from_slice(&y[..valid_rows * cols]);
+        } else {
+            z.resize(valid_rows * cols, job.op.initial_acc(0));
+        }
         let view = Fp16View {
             data: &w[c0..],
             stride: k,
         };
-        for r in 0..valid_rows {
-            let xr = &x[r * n..(r + 1) * n];
-            let yr = if job.op.uses_y() {
-                &y[r * cols..(r + 1) * cols]
-            } else {
-                &[][..]
-            };
-            if redmule_numerics::z_row(job.op, xr, view, yr, &mut z).is_ok() {
-                out[r * depth..r * depth + cols].copy_from_slice(&z);
+        let xv = Fp16View {
+            data: &x,
+            stride: n,
+        };
+        if redmule_numerics::accumulate(job.op, &mut z, cols, xv, view, 0..n).is_ok() {
+            for (r, zr) in z.chunks_exact(cols.max(1)).enumerate() {
+                out[r * depth..r * depth + cols].copy_from_slice(zr);
             }
         }
         self.scratch.w = w;
