@@ -3,7 +3,7 @@
 //! A SystemC-style, transaction-level virtual platform of the PULP cluster with the
 //! RedMulE matrix engine. This crate assembles platforms from YAML scenarios
 //! ([`scenario`], [`assembly`]), and holds the command line ([`cli`]), the run summary
-//! ([`stats`]) and the benchmarks ([`bench`]). The simulation kernel and TLM layer are in
+//! ([`stats`]) and the benchmarks ([`bench`](mod@bench)). The simulation kernel and TLM layer are in
 //! `vp-kernel`; the hardware blocks are the crates under `components/`.
 
 pub mod assembly;

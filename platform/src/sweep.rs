@@ -57,7 +57,7 @@ pub struct SweepArgs {
     /// Simulations run at once (default: the available parallelism).
     #[arg(long, short = 'j')]
     pub jobs: Option<usize>,
-    /// Output folder (default: sweep-<name>, or sweep-<name>.shard-<i>-of-<n>).
+    /// Output folder (default: sweep-NAME, or sweep-NAME.shard-I-of-N).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Run only the points whose index % N == I (0 <= I < N), e.g. a Slurm array task.

@@ -10,7 +10,7 @@
 //!   notifications fire, and so on until nothing is runnable. A limit on delta cycles per
 //!   time point turns a combinational loop into a clear error instead of a hang.
 //! * After the processes settle, the clock domains whose edge falls at this time tick their
-//!   [`Clocked`](crate::Clocked) participants (see [`crate::clocked`]), and whatever the
+//!   [`crate::Clocked`] participants (see [`crate::clocked`]), and whatever the
 //!   ticks notify runs in further deltas at the same time.
 //! * When nothing is runnable the kernel jumps to the next timed notification or active
 //!   clock edge, whichever is earlier: idle stretches cost nothing.
