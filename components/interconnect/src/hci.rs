@@ -393,15 +393,12 @@ impl Hci {
     fn wide_access(&self, r: &WideReq) -> [u32; WIDE_MAX_WORDS] {
         let mut rdata = [0u32; WIDE_MAX_WORDS];
         let idx0 = self.tcdm.word_index(r.addr);
+        let n = (r.words as usize).min(WIDE_MAX_WORDS);
         // hci_router.sv: wrapped banks use row + 1, i.e. the next linear words.
-        for (i, d) in rdata.iter_mut().enumerate().take(r.words as usize) {
-            let idx = self.tcdm.wrap_index(idx0 + i);
-            if r.write {
-                self.tcdm
-                    .write_at(idx, r.wdata[i], ((r.be >> (4 * i)) & 0xF) as u8);
-            } else {
-                *d = self.tcdm.word_at(idx);
-            }
+        if r.write {
+            self.tcdm.write_words(idx0, &r.wdata[..n], r.be);
+        } else {
+            self.tcdm.read_words(idx0, &mut rdata[..n]);
         }
         rdata
     }

@@ -147,6 +147,13 @@ pub struct Tcdm {
     word_mask: u32,
 }
 
+/// [`BE_MASK`]`[be & 0xF]` by arithmetic: byte enable bit i moves to bit 8 i, then fills
+/// its byte.
+#[inline(always)]
+fn be_mask(be: u32) -> u32 {
+    ((be & 0xF).wrapping_mul(0x0020_4081) & 0x0101_0101) * 0xFF
+}
+
 impl Tcdm {
     /// A zero-filled TCDM. The geometry must have been validated.
     pub fn new(geom: TcdmGeometry) -> Tcdm {
@@ -189,11 +196,44 @@ impl Tcdm {
         let c = &self.words[idx];
         let old = c.get();
         let w = (write as u32).wrapping_neg();
-        // BE_MASK[be] by arithmetic (with a table load the compiler branches): byte
-        // enable bit i moves to bit 8 i, then fills its byte.
-        let m = (((be as u32 & 0xF).wrapping_mul(0x0020_4081) & 0x0101_0101) * 0xFF) & w;
+        // (BE_MASK by arithmetic: with a table load the compiler branches)
+        let m = be_mask(be as u32) & w;
         c.set((old & !m) | (data & m));
         old & !w
+    }
+
+    /// The words `idx0 ..` (wrapping around the storage, as a wide access's banks take the
+    /// next row) written with `data` under byte enables `be` (4 bits per word, word `i` at
+    /// bits `4 i ..`).
+    #[inline]
+    pub(crate) fn write_words(&self, idx0: usize, data: &[u32], be: u64) {
+        let n = data.len();
+        if let Some(ws) = self.words.get(idx0..idx0 + n) {
+            // no wrap: straight through the storage
+            for (i, (c, &d)) in ws.iter().zip(data).enumerate() {
+                let m = be_mask((be >> (4 * i)) as u32);
+                c.set((c.get() & !m) | (d & m));
+            }
+        } else {
+            for (i, &d) in data.iter().enumerate() {
+                self.write_at(self.wrap_index(idx0 + i), d, (be >> (4 * i)) as u8);
+            }
+        }
+    }
+
+    /// The words `idx0 ..` (wrapping around, as [`Tcdm::write_words`]) into `out`.
+    #[inline]
+    pub(crate) fn read_words(&self, idx0: usize, out: &mut [u32]) {
+        let n = out.len();
+        if let Some(ws) = self.words.get(idx0..idx0 + n) {
+            for (o, c) in out.iter_mut().zip(ws) {
+                *o = c.get();
+            }
+        } else {
+            for (i, o) in out.iter_mut().enumerate() {
+                *o = self.word_at(self.wrap_index(idx0 + i));
+            }
+        }
     }
 
     /// Zero-time read of the word holding `addr`.
@@ -322,6 +362,43 @@ impl Target for TcdmTarget {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn word_runs_are_the_words_one_by_one() {
+        // random runs of 1-16 words, some wrapping past the last word, random byte enables:
+        // write_words / read_words against write_at / word_at on wrapped indices
+        let g = TcdmGeometry {
+            size: 1024,
+            ..TcdmGeometry::default()
+        };
+        let (t, r) = (Tcdm::new(g), Tcdm::new(g));
+        let n_words = (g.size / 4) as usize;
+        let mut x = vp_kernel::testkit::XorShift(0x0bad_5eed_1234_5678);
+        let mut wrapped = 0;
+        for k in 0..3000 {
+            let n = 1 + x.below(16) as usize;
+            let idx0 = if k % 3 == 0 {
+                n_words - 1 - x.below(8) as usize
+            } else {
+                x.below(n_words as u64) as usize
+            };
+            wrapped += usize::from(idx0 + n > n_words);
+            let data: Vec<u32> = (0..n).map(|_| x.next_u64() as u32).collect();
+            let be = x.next_u64();
+            t.write_words(idx0, &data, be);
+            for (i, &d) in data.iter().enumerate() {
+                r.write_at(r.wrap_index(idx0 + i), d, (be >> (4 * i)) as u8 & 0xF);
+            }
+            let mut got = vec![0u32; n];
+            t.read_words(idx0, &mut got);
+            let want: Vec<u32> = (0..n).map(|i| r.word_at(r.wrap_index(idx0 + i))).collect();
+            assert_eq!(got, want, "k {k}");
+        }
+        assert!(wrapped > 300, "{wrapped} wrapping runs");
+        for i in 0..n_words {
+            assert_eq!(t.word_at(i), r.word_at(i), "word {i}");
+        }
+    }
 
     #[test]
     fn access_at_is_a_read_or_a_masked_write() {
