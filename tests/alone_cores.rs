@@ -9,7 +9,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{stats_json, vp};
+use common::{prebuilt_elfs, stats_json, vp};
 use serde_json::Value;
 
 fn tmpdir() -> PathBuf {
@@ -65,23 +65,11 @@ fn run_table(scenario: &Path, extra: &[&str]) -> (i32, String) {
     (out.status.code().unwrap_or(-1), text)
 }
 
-fn prebuilt() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("firmware/prebuilt");
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "elf"))
-        .collect();
-    v.sort();
-    assert!(v.len() >= 6, "the prebuilt firmware: {v:?}");
-    v
-}
-
 #[test]
 fn every_prebuilt_firmware_runs_the_same_with_and_without_alone_grants() {
     let dir = tmpdir().join("full");
     std::fs::create_dir_all(&dir).unwrap();
-    for elf in prebuilt() {
+    for elf in prebuilt_elfs() {
         let name = elf.display().to_string();
         let (on, off) = (
             scenario(&dir, &elf, true, 10_000),

@@ -9,9 +9,9 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use common::SHARED_CORE_FIELDS;
+use common::{prebuilt_elfs, SHARED_CORE_FIELDS};
 
 use serde_json::Value;
 
@@ -43,21 +43,9 @@ fn run(elf: &Path, hooks: bool, quantum: u64, max_cycles: Option<u64>) -> (Strin
     )
 }
 
-fn prebuilt() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("firmware/prebuilt");
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "elf"))
-        .collect();
-    v.sort();
-    assert!(v.len() >= 6, "the prebuilt firmware: {v:?}");
-    v
-}
-
 #[test]
 fn every_prebuilt_firmware_runs_the_same_with_and_without_grant_hooks() {
-    for elf in prebuilt() {
+    for elf in prebuilt_elfs() {
         let name = elf.display().to_string();
         let (e1, a1, s1) = run(&elf, true, 10_000, None);
         let (e2, a2, s2) = run(&elf, false, 10_000, None);

@@ -1,6 +1,7 @@
 //! Helpers shared by the whole-platform integration tests.
 #![allow(dead_code)] // each test crate uses its own subset
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
@@ -10,6 +11,19 @@ pub fn vp() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_redmule-vp"));
     c.current_dir(env!("CARGO_MANIFEST_DIR"));
     c
+}
+
+/// Every prebuilt firmware image (firmware/prebuilt/*.elf), sorted.
+pub fn prebuilt_elfs() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("firmware/prebuilt");
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "elf"))
+        .collect();
+    v.sort();
+    assert!(v.len() >= 6, "the prebuilt firmware: {v:?}");
+    v
 }
 
 /// Run `cmd` with `--stats json` appended: (exit code, stats document, stderr).

@@ -328,17 +328,7 @@ mod x86 {
             let wv = unsafe { _mm512_maskz_loadu_epi16(m, w.as_ptr().add(off).cast()) };
             for (ar, x) in a.iter_mut().zip(&xs) {
                 let xb = _mm512_set1_epi16(x[i] as i16);
-                // SAFETY: as in `chain_fp16`: one AVX512-FP16 FMA on registers, rounded once
-                // to FP16, nearest-even (embedded).
-                unsafe {
-                    std::arch::asm!(
-                        "vfmadd231ph {a}, {x}, {w}, {{rn-sae}}",
-                        a = inout(zmm_reg) *ar,
-                        x = in(zmm_reg) xb,
-                        w = in(zmm_reg) wv,
-                        options(pure, nomem, nostack, preserves_flags),
-                    );
-                }
+                fma_ph(ar, xb, wv);
             }
             off = off.wrapping_add(stride);
         }
@@ -347,6 +337,25 @@ mod x86 {
             // SAFETY: row r's `cols` elements start at `r * cols`, inside `acc`; the masked
             // store writes only them.
             unsafe { _mm512_mask_storeu_epi16(acc.as_mut_ptr().add(r * cols).cast(), m, v) };
+        }
+    }
+
+    /// 32 FP16 lanes of `a = x * w + a`, each rounded once to FP16, nearest-even (embedded,
+    /// so independent of MXCSR; exceptions suppressed): `vfmadd231ph`, inline because the
+    /// AVX512-FP16 intrinsics are not stable.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512fp16")]
+    fn fma_ph(a: &mut __m512i, x: __m512i, w: __m512i) {
+        // SAFETY: an AVX512-FP16 instruction (the target feature is enabled) on registers
+        // only.
+        unsafe {
+            std::arch::asm!(
+                "vfmadd231ph {a}, {x}, {w}, {{rn-sae}}",
+                a = inout(zmm_reg) *a,
+                x = in(zmm_reg) x,
+                w = in(zmm_reg) w,
+                options(pure, nomem, nostack, preserves_flags),
+            );
         }
     }
 
@@ -398,18 +407,7 @@ mod x86 {
                 // masked load reads only those lanes.
                 let wv =
                     unsafe { _mm512_maskz_loadu_epi16(m[k], w.as_ptr().add(off + 32 * k).cast()) };
-                // SAFETY: an AVX512-FP16 instruction (the target feature is enabled): 32 lanes
-                // of acc = x * w + acc, rounded once to FP16, nearest-even (embedded, so
-                // independent of MXCSR; exceptions suppressed). Registers only.
-                unsafe {
-                    std::arch::asm!(
-                        "vfmadd231ph {a}, {x}, {w}, {{rn-sae}}",
-                        a = inout(zmm_reg) *ak,
-                        x = in(zmm_reg) xb,
-                        w = in(zmm_reg) wv,
-                        options(pure, nomem, nostack, preserves_flags),
-                    );
-                }
+                fma_ph(ak, xb, wv);
             }
             off = off.wrapping_add(stride);
         }
