@@ -37,7 +37,9 @@
 //! * [`gemm`](mod@gemm): whole-matrix GEMM-Ops and tile/row helpers for a streaming model.
 //!   On x86_64 hosts with AVX2, FMA and F16C (detected at run time) the row helpers run
 //!   vector kernels, 8 columns per instruction, with the same bits as the portable code;
-//!   [`Kernel::Portable`] forces the portable code (the `simd` module documents why the
+//!   where the host also has AVX512-FP16, MATMUL/GEMM chains run on its FP16 FMA, 32 columns
+//!   per instruction and four tile rows at once. [`Kernel::Avx2`] and [`Kernel::Portable`]
+//!   force the AVX2 kernels or the portable code (the `simd` module documents why the
 //!   kernels are exact).
 //! * [`reference`](mod@reference): slow exact-integer oracle with the same contracts.
 //!
