@@ -164,11 +164,11 @@ pub use replay::Ahead;
 /// Array geometry (RTL parameters of `redmule_top.sv`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Geometry {
-    /// Rows of CEs (`ARRAY_WIDTH`, "Width" in the RTL): output rows per tile [count], 12.
+    /// Rows of CEs (`ARRAY_WIDTH`, "Width" in the RTL): output rows per tile (count), 12.
     pub rows: u32,
-    /// CEs per row (`ARRAY_HEIGHT`, "Height" in the RTL) [count], 4.
+    /// CEs per row (`ARRAY_HEIGHT`, "Height" in the RTL) (count), 4.
     pub cols: u32,
-    /// Pipeline registers per CE (`PIPE_REGS`) [count], 3.
+    /// Pipeline registers per CE (`PIPE_REGS`) (count), 3.
     pub stages: u32,
 }
 
@@ -192,7 +192,7 @@ impl Default for Geometry {
     }
 }
 
-/// One job: Z[MxK] = X[MxN] * W[NxK] (+ Y = Z), dense row-major.
+/// One job: `Z[MxK] = X[MxN] * W[NxK]` (+ Y = Z), dense row-major.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct JobShape {
     /// Rows of X and Z.
