@@ -1025,22 +1025,24 @@ mod tests {
         assert_eq!(tree_select(0b101, 3, 2), 2);
     }
 
+    /// rr_arb_tree's tree by its definition, node by node: at each node over
+    /// [lo, lo + 2 half), both halves requesting -> rr's bit for the level picks, else the
+    /// requesting half.
+    fn walk(req: u64, rr: u32, levels: u32) -> u32 {
+        let any = |a: u32, n: u32| (a..a + n).any(|i| i < 64 && req >> i & 1 == 1);
+        let mut lo = 0;
+        for bit in (0..levels).rev() {
+            let half = 1 << bit;
+            let (l, r) = (any(lo, half), any(lo + half, half));
+            if !l || (r && (rr >> bit) & 1 == 1) {
+                lo += half;
+            }
+        }
+        lo
+    }
+
     #[test]
     fn tree_select_equals_the_node_by_node_walk() {
-        // the tree's definition, node by node: at each node over [lo, lo + 2 half), both
-        // halves requesting -> rr's bit for the level picks, else the requesting half
-        fn walk(req: u64, rr: u32, levels: u32) -> u32 {
-            let any = |a: u32, n: u32| (a..a + n).any(|i| i < 64 && req >> i & 1 == 1);
-            let mut lo = 0;
-            for bit in (0..levels).rev() {
-                let half = 1 << bit;
-                let (l, r) = (any(lo, half), any(lo + half, half));
-                if !l || (r && (rr >> bit) & 1 == 1) {
-                    lo += half;
-                }
-            }
-            lo
-        }
         let mut x = 0x9e37_79b9_7f4a_7c15u64;
         for levels in 1..=6u32 {
             for _ in 0..2000 {
@@ -1075,20 +1077,8 @@ mod tests {
 
     #[test]
     fn arbitrate_tree_follows_rr_arb_tree() {
-        // rr_arb_tree.sv (FairArb) by its definition: the tree walk (both halves
-        // requesting: rr's bit for the level picks) and rr_d = the first requester after
-        // rr_q, wrapping around
-        fn walk(req: u64, rr: u32, levels: u32) -> u32 {
-            let any = |a: u32, n: u32| (a..a + n).any(|i| i < 64 && req >> i & 1 == 1);
-            let mut lo = 0;
-            for bit in (0..levels).rev() {
-                let half = 1 << bit;
-                if !any(lo, half) || (any(lo + half, half) && (rr >> bit) & 1 == 1) {
-                    lo += half;
-                }
-            }
-            lo
-        }
+        // rr_arb_tree.sv (FairArb) by its definition: the tree walk and rr_d = the first
+        // requester after rr_q, wrapping around
         fn after(req: u64, rr: u32) -> u32 {
             (1..=64)
                 .map(|k| (rr + k) % 64)
