@@ -41,25 +41,6 @@ pub const DEFAULT_BANKS: u32 = 16;
 /// Most banks the interconnect supports (per-cycle state uses 64-bit bank masks).
 pub const MAX_BANKS: u32 = 64;
 
-/// Byte-enable nibble to a 32-bit write mask.
-pub(crate) const BE_MASK: [u32; 16] = {
-    let mut t = [0u32; 16];
-    let mut i = 0;
-    while i < 16 {
-        let mut m = 0u32;
-        let mut b = 0;
-        while b < 4 {
-            if i & (1 << b) != 0 {
-                m |= 0xFF << (8 * b);
-            }
-            b += 1;
-        }
-        t[i] = m;
-        i += 1;
-    }
-    t
-};
-
 /// Shape of the TCDM.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TcdmGeometry {
@@ -147,8 +128,8 @@ pub struct Tcdm {
     word_mask: u32,
 }
 
-/// [`BE_MASK`]`[be & 0xF]` by arithmetic: byte enable bit i moves to bit 8 i, then fills
-/// its byte.
+/// The 32-bit write mask of byte-enable nibble `be & 0xF`, by arithmetic (with a table load
+/// the compiler branches): byte enable bit i moves to bit 8 i, then fills its byte.
 #[inline(always)]
 fn be_mask(be: u32) -> u32 {
     ((be & 0xF).wrapping_mul(0x0020_4081) & 0x0101_0101) * 0xFF
@@ -183,7 +164,7 @@ impl Tcdm {
     }
     #[inline]
     pub(crate) fn write_at(&self, idx: usize, data: u32, be: u8) {
-        let m = BE_MASK[(be & 0xF) as usize];
+        let m = be_mask(be as u32);
         let c = &self.words[idx];
         c.set((c.get() & !m) | (data & m));
     }
@@ -196,7 +177,6 @@ impl Tcdm {
         let c = &self.words[idx];
         let old = c.get();
         let w = (write as u32).wrapping_neg();
-        // (BE_MASK by arithmetic: with a table load the compiler branches)
         let m = be_mask(be as u32) & w;
         c.set((old & !m) | (data & m));
         old & !w
@@ -425,10 +405,15 @@ mod tests {
     }
 
     #[test]
-    fn be_mask_table() {
-        assert_eq!(BE_MASK[0], 0);
-        assert_eq!(BE_MASK[0b0101], 0x00FF_00FF);
-        assert_eq!(BE_MASK[0xF], 0xFFFF_FFFF);
+    fn be_mask_of_every_nibble() {
+        assert_eq!(be_mask(0), 0);
+        assert_eq!(be_mask(0b0101), 0x00FF_00FF);
+        assert_eq!(be_mask(0xF), 0xFFFF_FFFF);
+        // every nibble: byte b all ones exactly when bit b is set; bits above 3 ignored
+        for be in 0..64u32 {
+            let want = (0..4).fold(0u32, |m, b| m | ((be >> b & 1) * 0xFF) << (8 * b));
+            assert_eq!(be_mask(be), want, "be {be:#x}");
+        }
     }
 
     #[test]
