@@ -57,6 +57,17 @@ impl BusRequest {
         }
         m
     }
+
+    /// The request on the interconnect's narrow port.
+    #[inline]
+    pub fn narrow(&self) -> vp_kernel::port::NarrowReq {
+        vp_kernel::port::NarrowReq {
+            addr: self.addr,
+            write: self.write,
+            be: self.be,
+            wdata: self.wdata,
+        }
+    }
 }
 
 /// A timed access the core is waiting for.

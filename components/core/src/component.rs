@@ -403,15 +403,7 @@ impl DataBus for CoreBus {
         let Some(port) = self.port.as_ref() else {
             return TimedNow::No;
         };
-        let Some(r) = port.request_alone(
-            cycle,
-            vp_kernel::port::NarrowReq {
-                addr: req.addr,
-                write: req.write,
-                be: req.be,
-                wdata: req.wdata,
-            },
-        ) else {
+        let Some(r) = port.request_alone(cycle, req.narrow()) else {
             return TimedNow::No;
         };
         // As `count`, the store known to miss the code.
@@ -591,19 +583,8 @@ impl CoreState {
             Stop::Limit => wake.at(self.hart.cycle.max(now + 1)),
             Stop::Timed(p) if self.bus.is_tcdm(p.req.addr) => {
                 let at = p.cycle.max(now);
-                port.request(
-                    at,
-                    NarrowReq {
-                        addr: p.req.addr,
-                        write: p.req.write,
-                        be: p.req.be,
-                        wdata: p.req.wdata,
-                    },
-                );
-                self.pending = Some(p);
-                self.count(&p.req);
-                self.bus.n.tcdm_accesses += 1;
-                self.mode = Mode::Tcdm { posted: at };
+                port.request(at, p.req.narrow());
+                self.posted(&p, at);
             }
             Stop::Timed(p) => {
                 self.pending = Some(p);
@@ -795,23 +776,21 @@ impl CoreState {
         let Some(port) = self.port.as_ref() else {
             return self.unbound_tcdm(cx, p);
         };
-        port.request(
-            now,
-            vp_kernel::port::NarrowReq {
-                addr: p.req.addr,
-                write: p.req.write,
-                be: p.req.be,
-                wdata: p.req.wdata,
-            },
-        );
-        self.pending = Some(*p);
-        self.count(&p.req);
-        self.bus.n.tcdm_accesses += 1;
-        self.mode = Mode::Tcdm { posted: now };
+        port.request(now, p.req.narrow());
+        self.posted(p, now);
         // The "stalled" slice starts in cycle `now`, which may lie ahead of the tick: it is
         // opened when the response is collected (`collect_tcdm`), so that a run ending
         // before that cycle never writes a "running" slice reaching past its end.
         Next::Sleep
+    }
+
+    /// The core's side of TCDM access `p`, posted for cycle `at`: it waits for the grant.
+    #[inline(always)]
+    fn posted(&mut self, p: &PendingAccess, at: u64) {
+        self.pending = Some(*p);
+        self.count(&p.req);
+        self.bus.n.tcdm_accesses += 1;
+        self.mode = Mode::Tcdm { posted: at };
     }
 
     /// Perform TCDM access `p` at once through the port's alone grant, when the caller
@@ -830,15 +809,7 @@ impl CoreState {
         let Some(port) = self.port.as_ref() else {
             return Alone::No;
         };
-        let Some(r) = port.request_alone(
-            p.cycle,
-            vp_kernel::port::NarrowReq {
-                addr: p.req.addr,
-                write: p.req.write,
-                be: p.req.be,
-                wdata: p.req.wdata,
-            },
-        ) else {
+        let Some(r) = port.request_alone(p.cycle, p.req.narrow()) else {
             return Alone::No;
         };
         self.count(&p.req);
