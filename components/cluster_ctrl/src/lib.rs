@@ -44,7 +44,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tracing::{debug, event, info, warn, Level};
 use vp_kernel::clocked::DomainId;
-use vp_kernel::component::{parse_params, MapEntry, PortInfo};
+use vp_kernel::component::{check_window, parse_params, MapEntry, PortInfo};
 use vp_kernel::tlm::{Command, Payload, Response, Target, TargetRef};
 use vp_kernel::{BuildCtx, Component, ComponentKind, PortRef, Sim, SimTime, Wake};
 
@@ -422,12 +422,7 @@ fn build(
     v: &serde_yaml::Value,
 ) -> Result<Box<dyn Component>, String> {
     let p: Params = parse_params(v)?;
-    if !p.base.is_multiple_of(4) || p.base as u64 + SIZE > 1 << 32 {
-        return Err(format!(
-            "base: {:#x} must be word aligned and leave {SIZE:#x} bytes below 4 GiB",
-            p.base
-        ));
-    }
+    check_window("base", p.base, SIZE)?;
     if ctx.cores == 0 || ctx.cores > 16 {
         return Err(format!(
             "the cluster control unit has boot addresses for 1 to 16 cores, the platform has {}",

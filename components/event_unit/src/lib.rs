@@ -66,7 +66,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tracing::{event, warn, Level};
 use vp_kernel::clocked::DomainId;
-use vp_kernel::component::{parse_params, MapEntry};
+use vp_kernel::component::{check_window, parse_params, MapEntry};
 use vp_kernel::port::{EventSink, EventsRef};
 use vp_kernel::tlm::{Command, Payload, Response, Target};
 use vp_kernel::{BuildCtx, Clock, Component, ComponentKind, PortRef, Sim, SimTime, Wake};
@@ -937,11 +937,7 @@ fn build(
         ("base", p.base, GLOBAL_SIZE),
         ("demux_base", p.demux_base, DEMUX_SIZE),
     ] {
-        if !base.is_multiple_of(4) || base as u64 + size > 1 << 32 {
-            return Err(format!(
-                "{field}: {base:#x} must be word aligned and leave {size:#x} bytes below 4 GiB"
-            ));
-        }
+        check_window(field, base, size)?;
     }
     let depth = p.dispatch_fifo_depth as usize;
     let state = Rc::new(RefCell::new(EuState {

@@ -67,7 +67,7 @@ use std::rc::Rc;
 use serde::Deserialize;
 use serde_json::json;
 use tracing::debug;
-use vp_kernel::component::{parse_params, MapEntry};
+use vp_kernel::component::{check_window, parse_params, MapEntry};
 use vp_kernel::port::{FetchGrant, FetchRef, FetchTiming};
 use vp_kernel::tlm::{Command, Payload, Response, Target};
 use vp_kernel::{BuildCtx, Component, ComponentKind, PortRef, SimTime};
@@ -441,12 +441,7 @@ fn build(
     v: &serde_yaml::Value,
 ) -> Result<Box<dyn Component>, String> {
     let p: Params = parse_params(v)?;
-    if !p.base.is_multiple_of(4) || p.base as u64 + SIZE > 1 << 32 {
-        return Err(format!(
-            "base: {:#x} must be word aligned and leave {SIZE:#x} bytes below 4 GiB",
-            p.base
-        ));
-    }
+    check_window("base", p.base, SIZE)?;
     let cores = p.cores.unwrap_or(ctx.cores);
     if cores == 0 || cores > 16 {
         return Err(format!("cores: {cores} is out of range (1..=16)"));

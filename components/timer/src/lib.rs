@@ -31,7 +31,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tracing::{event, warn, Level};
 use vp_kernel::clocked::DomainId;
-use vp_kernel::component::{parse_params, MapEntry, PortInfo};
+use vp_kernel::component::{check_window, parse_params, MapEntry, PortInfo};
 use vp_kernel::port::{EventSink, EventsRef};
 use vp_kernel::tlm::{Command, Payload, Response, Target};
 use vp_kernel::{BuildCtx, Clock, Component, ComponentKind, PortRef, Sim, SimTime};
@@ -499,12 +499,7 @@ fn build(
     v: &serde_yaml::Value,
 ) -> Result<Box<dyn Component>, String> {
     let p: Params = parse_params(v)?;
-    if !p.base.is_multiple_of(4) || p.base as u64 + SIZE > 1 << 32 {
-        return Err(format!(
-            "base: {:#x} must be word aligned and leave {SIZE:#x} bytes below 4 GiB",
-            p.base
-        ));
-    }
+    check_window("base", p.base, SIZE)?;
     let all = if ctx.cores >= 32 {
         u32::MAX
     } else {

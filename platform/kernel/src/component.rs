@@ -133,6 +133,17 @@ pub fn parse_params<T: DeserializeOwned>(v: &serde_yaml::Value) -> Result<T, Str
     serde_yaml::from_value(v).map_err(|e| e.to_string())
 }
 
+/// Check the base address of a register window from a component's parameters: word
+/// aligned, with the window's `size` bytes below 4 GiB. The error names `field`.
+pub fn check_window(field: &str, base: u32, size: u64) -> Result<(), String> {
+    if !base.is_multiple_of(4) || base as u64 + size > 1 << 32 {
+        return Err(format!(
+            "{field}: {base:#x} must be word aligned and leave {size:#x} bytes below 4 GiB"
+        ));
+    }
+    Ok(())
+}
+
 /// What a component sees when it elaborates.
 pub struct ElabCtx<'a> {
     pub sim: &'a Sim,
@@ -233,5 +244,23 @@ impl Registry {
     }
     pub fn names(&self) -> Vec<&'static str> {
         self.kinds.keys().copied().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_window;
+
+    #[test]
+    fn a_window_is_word_aligned_and_below_4_gib() {
+        assert_eq!(check_window("base", 0x1020_0000, 0x400), Ok(()));
+        // the last window that fits ends exactly at 4 GiB
+        assert_eq!(check_window("base", 0xFFFF_FC00, 0x400), Ok(()));
+        let e = check_window("demux_base", 0x1020_0002, 0x400).unwrap_err();
+        assert_eq!(
+            e,
+            "demux_base: 0x10200002 must be word aligned and leave 0x400 bytes below 4 GiB"
+        );
+        assert!(check_window("base", 0xFFFF_FC04, 0x400).is_err());
     }
 }
