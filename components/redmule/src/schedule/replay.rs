@@ -90,6 +90,14 @@
 //! pinned values match the model's; at most 8 are checked in full. The index only selects
 //! candidates: the conditions above decide.
 //!
+//! Where one replay ends and the next may start, the model is the template's end moved as a
+//! whole, so the successors are tried without making its digest (`Schedule::chain`): the key
+//! and conditions 2 and 5 do not depend on the move (5 compares differences of entries that all
+//! move with their stream) and are kept per pair of templates (`Template::fits`); conditions 3
+//! and 4 are checked on the moved progress registers and counters (`moved_plan`), as for any
+//! other boundary. The digest is made only if none fits (or, for a refusal, when the full model
+//! takes over from that boundary).
+//!
 //! # Refusals
 //!
 //! The memory's grant for cycle j's request is known at cycle j + 1. When a replayed request
@@ -546,6 +554,19 @@ fn digest(m: &Model, d: &mut Digest) {
     d.t = m.t;
 }
 
+/// A digest buffer (filled by [`digest`] or [`moved_digest`]).
+fn new_digest(m: &Model) -> Box<Digest> {
+    Box::new(Digest {
+        key: 0,
+        view: view(m),
+        v: [0; NP],
+        rr: [0; 2],
+        meta: [Meta::default(); 4],
+        fifos: [[Meta::default(); 4]; 8],
+        t: 0,
+    })
+}
+
 /// The lengths of the metadata FIFOs of a digest (the order of [`Digest::fifos`]).
 fn fifo_lens(v: &View) -> [usize; 8] {
     let [x, w, y] = &v.src;
@@ -604,6 +625,12 @@ struct Template {
     /// replay of this template has this end's view ([`moved_digest`]), so [`plan`] need not
     /// compare it again for them (templates do not change once recorded).
     views: [(usize, u64); NEXTS],
+    /// Templates (slot, serial) among [`Template::next`] and whether [`fixed_fit`] holds from
+    /// this one's end to their start, most recently first ([`NO_TEMPLATE`]: none): it holds
+    /// from this end moved as a whole, i.e. from the end of every replay of this template, so
+    /// [`Schedule::chain`] need not make the digest there (templates do not change once
+    /// recorded).
+    fits: [(usize, u64, bool); NEXTS],
     /// The registers [`plan`] requires unmoved from this template ([`ranges`]), and the digest of
     /// their values with the key ([`pin_sig`]): an index, [`plan`] decides.
     pin: u64,
@@ -712,54 +739,78 @@ fn pin_sig(key: u64, pin: u64, v: &[u32; NP], rr: [u32; 2]) -> u64 {
 /// stream, the move of the metadata.
 /// `view_equal`: `tp.a.view == b.view` is known (`Template::views`).
 fn plan(tp: &Template, b: &Digest, view_equal: bool) -> Option<Plan> {
-    let a = &tp.a;
     // The key first, the control registers last (the costliest check, and the key is their
     // digest: it rarely fails once the key matched).
-    if a.key != b.key {
+    if tp.a.key != b.key {
         return None;
     }
+    let pl = moved_plan(tp, &b.v, b.rr, &b.meta, b.t)?;
+    fixed_fit(&tp.a, b, view_equal).then_some(pl)
+}
+
+/// Conditions 3 and 4 for replaying `tp` from a model with progress registers `v`, round-robin
+/// counters `rr`, generator outputs `meta` at cycle `t`, and the plan if they hold.
+fn moved_plan(
+    tp: &Template,
+    v: &[u32; NP],
+    rr: [u32; 2],
+    meta: &[Meta; 4],
+    t: u64,
+) -> Option<Plan> {
+    let a = &tp.a;
     // Condition 3 ([`ranges`]).
     let mut d = [0u32; NP];
     for (i, di) in d.iter_mut().enumerate() {
-        let v = b.v[i];
+        let v = v[i];
         if v < tp.lo[i] || v > tp.hi[i] {
             return None;
         }
         *di = v.wrapping_sub(a.v[i]);
     }
-    let rr_yz = (b.rr[0] + 2 - a.rr[0]) % 2;
-    let rr_ld = (b.rr[1] + 3 - a.rr[1]) % 3;
+    let rr_yz = (rr[0] + 2 - a.rr[0]) % 2;
+    let rr_ld = (rr[1] + 3 - a.rr[1]) % 3;
     if (rr_yz != 0 && tp.resets & RR_YZ != 0) || (rr_ld != 0 && tp.resets & RR_LD != 0) {
         return None;
     }
+    Some(Plan {
+        d,
+        rr: [rr_yz, rr_ld],
+        meta: std::array::from_fn(|s| meta_sub(meta[s], a.meta[s])),
+        dt: t.wrapping_sub(a.t),
+    })
+}
+
+/// Conditions 2 and 5 (and the key) for replaying from `b` the template that starts in `a`.
+/// They do not depend on where `b`'s progress registers are: with `b` moved as a whole
+/// ([`moved_digest`]: its control registers unchanged, a stream's queued entries and generator
+/// output moved by the same amount) they hold iff they hold of `b` (condition 5 compares
+/// differences of entries with the difference of the outputs).
+fn fixed_fit(a: &Digest, b: &Digest, view_equal: bool) -> bool {
+    if a.key != b.key {
+        return false;
+    }
     debug_assert!(!view_equal || a.view == b.view, "known equal views");
     if !view_equal && a.view != b.view {
-        return None;
+        return false;
     }
-    let mut meta = [Meta::default(); 4];
-    for (s, ms) in meta.iter_mut().enumerate() {
-        *ms = meta_sub(b.meta[s], a.meta[s]);
+    for s in 0..4 {
+        let ms = meta_sub(b.meta[s], a.meta[s]);
         let lens = [b.view.src.get(s).map_or(b.view.sink.2, |x| x.5), {
             b.view.src.get(s).map_or(b.view.sink.3, |x| x.6)
         }];
         for (k, &len) in lens.iter().enumerate() {
             let (fa, fb) = (&a.fifos[2 * s + k], &b.fifos[2 * s + k]);
-            if (0..len).any(|i| meta_sub(fb[i], fa[i]) != *ms) {
-                return None;
+            if (0..len).any(|i| meta_sub(fb[i], fa[i]) != ms) {
+                return false;
             }
         }
     }
-    Some(Plan {
-        d,
-        rr: [rr_yz, rr_ld],
-        meta,
-        dt: b.t.wrapping_sub(a.t),
-    })
+    true
 }
 
 /// How a replay moves a template (`d` of the module docs): progress registers, round-robin
 /// counters, metadata per stream, cycle.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Plan {
     d: [u32; NP],
     rr: [u32; 2],
@@ -1110,12 +1161,110 @@ fn moved_req(r: WideAccess, shift: &[Meta; 4]) -> WideAccess {
 }
 
 impl super::Schedule {
+    /// At a boundary, start replaying template `i` as `pl` moves it (`prev`: the template of the
+    /// period that ended here, whose successors it joins).
+    fn start(&mut self, i: usize, pl: Plan, prev: Option<usize>) {
+        let (m, rp) = (&mut self.m, &mut self.rp);
+        let t0 = m.t;
+        // The model jumps to the end of the period; its start is kept for a refusal
+        // (`fall_back`).
+        // (The boxes trade places: the template's end is the one copy of a model.)
+        let next = match rp.base.take() {
+            Some(mut b) => {
+                *b = *rp.tmpls[i].end;
+                b
+            }
+            None => rp.tmpls[i].end.clone(),
+        };
+        let mut b = std::mem::replace(m, next);
+        b.evaluated = false;
+        rp.base = Some(b);
+        apply(m, &pl);
+        // The model stays as it is now until the period ends or falls back (no active period
+        // then): `may_end_next` is decided once for the period.
+        rp.active = Some(Active {
+            t0,
+            pos: 0,
+            tmpl: i,
+            plan: pl,
+            may_end: m.may_end_next(rp.tmpls[i].max_quiet),
+        });
+        if let Some(p) = prev {
+            let next = &mut rp.tmpls[p].next;
+            let at = next.iter().position(|&x| x == i).unwrap_or(NEXTS - 1);
+            next.copy_within(0..at, 1);
+            next[0] = i;
+        }
+        let at = rp.mru.iter().position(|&x| x == i).expect("listed");
+        rp.mru.remove(at);
+        rp.mru.insert(0, i);
+    }
+
+    /// At the end of a replay of template `t` moved by `pl`, its successors
+    /// ([`Template::next`], in order) tried as [`Schedule::boundary`] tries them, without the
+    /// model's digest: that is `t`'s end's moved by `pl` ([`moved_digest`]), of which
+    /// [`fixed_fit`] does not depend on the move (kept per pair, [`Template::fits`]) and
+    /// [`moved_plan`] needs only the progress registers, the round-robin counters, the
+    /// generator outputs and the cycle, made here. Returns the first that fits with its plan,
+    /// and how many were tried (those whose key matched: they count for [`MAX_TRIES`]).
+    fn chain(&mut self, t: usize, pl: &Plan) -> (Option<(usize, Plan)>, u32) {
+        let rp = &mut self.rp;
+        let z = &rp.tmpls[t].z;
+        let v: [u32; NP] = std::array::from_fn(|i| z.v[i].wrapping_add(pl.d[i]));
+        let rr = [(z.rr[0] + pl.rr[0]) % 2, (z.rr[1] + pl.rr[1]) % 3];
+        let meta: [Meta; 4] = std::array::from_fn(|s| meta_add(z.meta[s], pl.meta[s]));
+        let tt = z.t.wrapping_add(pl.dt);
+        let mut tried = 0;
+        for k in 0..NEXTS {
+            let i = rp.tmpls[t].next[k];
+            if i == NO_TEMPLATE || rp.tmpls[i].key != rp.tmpls[t].z.key {
+                continue;
+            }
+            tried += 1;
+            let key = (i, rp.tmpls[i].serial);
+            let fits = &rp.tmpls[t].fits;
+            let fit = match fits.iter().find(|f| (f.0, f.1) == key) {
+                Some(f) => f.2,
+                None => {
+                    let fit = fixed_fit(&rp.tmpls[i].a, &rp.tmpls[t].z, false);
+                    let fits = &mut rp.tmpls[t].fits;
+                    fits.copy_within(0..NEXTS - 1, 1);
+                    fits[0] = (key.0, key.1, fit);
+                    fit
+                }
+            };
+            let found = if fit {
+                moved_plan(&rp.tmpls[i], &v, rr, &meta, tt)
+            } else {
+                None
+            };
+            if cfg!(debug_assertions) {
+                let mut dg = new_digest(&self.m);
+                moved_digest(&rp.tmpls[t].z, pl, &mut dg);
+                let want = plan(&rp.tmpls[i], &dg, false);
+                assert!(found == want, "chained plan is the digest's");
+            }
+            if let Some(npl) = found {
+                return (Some((i, npl)), tried);
+            }
+        }
+        (None, tried)
+    }
+
     /// The request of replayed cycle `j - 1` was refused: rebuild the full model's state from
     /// the boundary and let it take over.
     fn fall_back(&mut self, j: usize) -> CycleOut {
         self.rp.active = None;
         self.rp.ended = None;
         self.m = self.rp.base.take().expect("boundary state");
+        if self.rp.base_digest.is_none() {
+            // A replay chained to the previous one ([`Schedule::chain`]) started without the
+            // digest of its start: made here, from the model there (canonical: the end of a
+            // replay), in case the period evaluated now is kept as a template.
+            let mut d = self.rp.dg.take().unwrap_or_else(|| new_digest(&self.m));
+            digest(&self.m, &mut d);
+            self.rp.base_digest = Some(d);
+        }
         self.rp.cur.clear();
         self.rp.cur_ok = true;
         for _ in 0..j {
@@ -1157,12 +1306,36 @@ impl super::Schedule {
     // Once per period: kept out of the per-cycle path.
     #[inline(never)]
     fn boundary(&mut self) -> Option<CycleOut> {
-        let m = &mut self.m;
-        m.x_started = false;
-        let rp = &mut self.rp;
+        self.m.x_started = false;
         // At the end of a replayed period the model is canonical and its digest is the
         // template's end's moved ([`moved_digest`]); otherwise both are made.
-        let ended = rp.ended.take().zip(rp.last);
+        let ended = self.rp.ended.take().zip(self.rp.last);
+        // Replays that follow each other: the successors first, without the digest.
+        let (mut hinted, mut chained) = (0, false);
+        if let Some((pl, t)) = ended {
+            let m = &self.m;
+            let record = self.rp.cur_ok && !self.rp.cur.is_empty();
+            if !record && m.ctrl == CtrlState::Computing && !m.finished && !m.evt {
+                let (next, tried) = self.chain(t, &pl);
+                (hinted, chained) = (tried, true);
+                if let Some((i, npl)) = next {
+                    let rp = &mut self.rp;
+                    rp.last = None;
+                    self.start(i, npl, Some(t));
+                    let rp = &mut self.rp;
+                    // No digest made here ([`Schedule::fall_back`] makes it if needed); the
+                    // old base's buffer is kept for the next.
+                    if let Some(b) = rp.base_digest.take() {
+                        rp.dg.get_or_insert(b);
+                    }
+                    rp.cur.clear();
+                    rp.cur_ok = true;
+                    return Some(self.replay_out());
+                }
+            }
+        }
+        let m = &mut self.m;
+        let rp = &mut self.rp;
         // The template whose replay ended here: the digest's view is its end's.
         let from = ended.map(|(_, t)| (t, rp.tmpls[t].serial));
         if ended.is_none() {
@@ -1171,15 +1344,7 @@ impl super::Schedule {
         let resets = std::mem::take(&mut m.resets);
         let mut dg = match rp.dg.take() {
             Some(b) => b,
-            None => Box::new(Digest {
-                key: 0,
-                view: view(m),
-                v: [0; NP],
-                rr: [0; 2],
-                meta: [Meta::default(); 4],
-                fifos: [[Meta::default(); 4]; 8],
-                t: 0,
-            }),
+            None => new_digest(m),
         };
         match ended {
             Some((pl, t)) => {
@@ -1220,6 +1385,7 @@ impl super::Schedule {
                     next: [NO_TEMPLATE; NEXTS],
                     serial: rp.serials,
                     views: [(NO_TEMPLATE, 0); NEXTS],
+                    fits: [(NO_TEMPLATE, 0, false); NEXTS],
                     pin,
                     sig,
                     lo,
@@ -1239,19 +1405,23 @@ impl super::Schedule {
                 recorded = Some(slot);
             }
         }
-        let mut started = false;
+        let mut found = None;
         // The template of the period that ended here (replayed, or just recorded).
         let prev = rp.last.take().or(recorded);
         if m.ctrl == CtrlState::Computing && !m.finished && !m.evt {
             // The templates that followed the period's template before, then the most recently
             // used first.
             let hints = prev.map_or([NO_TEMPLATE; NEXTS], |p| rp.tmpls[p].next);
-            let mut tries = MAX_TRIES;
+            // (The hints already tried by [`Schedule::chain`] count.)
+            let mut tries = MAX_TRIES - hinted;
             // Digests of the model's pinned registers, per pin set met (few; more are computed
             // again).
             let mut sigs = [(0u64, 0u64); 8];
             let mut nsigs = 0;
             for k in 0..NEXTS + rp.mru.len() {
+                if k < NEXTS && chained {
+                    continue;
+                }
                 let i = if k < NEXTS {
                     hints[k]
                 } else {
@@ -1302,44 +1472,16 @@ impl super::Schedule {
                         views.copy_within(0..NEXTS - 1, 1);
                         views[0] = key;
                     }
-                    let t0 = m.t;
-                    // The model jumps to the end of the period; its start is kept for a
-                    // refusal (`fall_back`).
-                    // (The boxes trade places: the template's end is the one copy of a model.)
-                    let next = match rp.base.take() {
-                        Some(mut b) => {
-                            *b = *rp.tmpls[i].end;
-                            b
-                        }
-                        None => rp.tmpls[i].end.clone(),
-                    };
-                    let mut b = std::mem::replace(m, next);
-                    b.evaluated = false;
-                    rp.base = Some(b);
-                    apply(m, &pl);
-                    // The model stays as it is now until the period ends or falls back (no
-                    // active period then): `may_end_next` is decided once for the period.
-                    rp.active = Some(Active {
-                        t0,
-                        pos: 0,
-                        tmpl: i,
-                        plan: pl,
-                        may_end: m.may_end_next(rp.tmpls[i].max_quiet),
-                    });
-                    if let Some(p) = prev {
-                        let next = &mut rp.tmpls[p].next;
-                        let at = next.iter().position(|&x| x == i).unwrap_or(NEXTS - 1);
-                        next.copy_within(0..at, 1);
-                        next[0] = i;
-                    }
-                    let at = rp.mru.iter().position(|&x| x == i).expect("listed");
-                    rp.mru.remove(at);
-                    rp.mru.insert(0, i);
-                    started = true;
+                    found = Some((i, pl));
                     break;
                 }
             }
         }
+        let started = found.is_some();
+        if let Some((i, pl)) = found {
+            self.start(i, pl, prev);
+        }
+        let rp = &mut self.rp;
         // The digest becomes the base; the old base's buffer (unless a template took it) is
         // the next one.
         rp.base_digest = Some(dg);
