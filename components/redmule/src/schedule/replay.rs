@@ -758,15 +758,14 @@ fn moved_plan(
     t: u64,
 ) -> Option<Plan> {
     let a = &tp.a;
-    // Condition 3 ([`ranges`]).
-    let mut d = [0u32; NP];
-    for (i, di) in d.iter_mut().enumerate() {
-        let v = v[i];
-        if v < tp.lo[i] || v > tp.hi[i] {
-            return None;
-        }
-        *di = v.wrapping_sub(a.v[i]);
+    // Condition 3 ([`ranges`]); without early exits (vectorised).
+    let out: u32 = (0..NP)
+        .map(|i| u32::from(v[i] < tp.lo[i]) | u32::from(v[i] > tp.hi[i]))
+        .sum();
+    if out != 0 {
+        return None;
     }
+    let d: [u32; NP] = std::array::from_fn(|i| v[i].wrapping_sub(a.v[i]));
     let rr_yz = (rr[0] + 2 - a.rr[0]) % 2;
     let rr_ld = (rr[1] + 3 - a.rr[1]) % 3;
     if (rr_yz != 0 && tp.resets & RR_YZ != 0) || (rr_ld != 0 && tp.resets & RR_LD != 0) {
