@@ -52,7 +52,10 @@
 //!    same class all along both; computed once per template as the range the model's value
 //!    must lie in, `ranges`). Comparisons the model provably does not make in either
 //!    period are not checked (`unread_tests`: an address generator that does not step, `c1`
-//!    while `c0` stays below `d0_len`, `y_rows_iter == 0` while `y_cols_iter` stays above 0);
+//!    while `c0` stays below `d0_len`, `y_cols_iter == 0` while `y_rows_iter` stays above 0 or
+//!    else `y_rows_iter == 0` while `y_cols_iter` stays above 0, `y_cols_iter == limit - 1`
+//!    and `y_rows_iter == limit - 1` without a W column/row leftover while the register does
+//!    not change);
 //! 4. a multiplexer's round-robin counter with d != 0 (mod its channel count) decided no
 //!    arbitration during the template's period (two or more requests, not forced:
 //!    `Mux::winner`);
@@ -650,10 +653,24 @@ struct Template {
 /// - it compares `c1 < d1_len` only when `c0` has reached `d0_len`: not if `c0` stayed below
 ///   it without being set to 1 (a replay keeps `c0` below too: same value, or moved and its own
 ///   `< d0_len` test checked);
-/// - `y_rows_iter == 0` (`z_first_load`) matters only with `y_cols_iter == 0`: not if
-///   `y_cols_iter` stayed above 0 without wrapping (a replay too: same value, or moved and its
-///   own `== 0` test checked).
-fn unread_tests(a: &[u32; NP], a2: &[u32; NP], resets: u64, specs: &[Spec; NP]) -> [u64; 2] {
+/// - `z_first_load` (`y_cols_iter == 0 && y_rows_iter == 0`) is the only reader of either
+///   `== 0`: `y_cols_iter == 0` is not read if `y_rows_iter` stayed above 0 without wrapping (a
+///   replay too: same value, or moved and its own `== 0` test checked, which is why then
+///   `y_rows_iter == 0` stays checked); otherwise `y_rows_iter == 0` is not read if `y_cols_iter`
+///   stayed above 0 without wrapping (the same argument);
+/// - `y_cols_iter == w_cols_iter - 1` is read only with a W column leftover (`y_height`) or in a
+///   cycle with `y_cols_iter_en` (`y_rows_iter_en`, and the update, which steps or wraps it):
+///   not without a leftover if `y_cols_iter` neither stepped nor wrapped (a replay takes the
+///   same `y_cols_iter_en` in the same cycles: it is computed from control registers and read
+///   comparisons); the same for `y_rows_iter == w_rows_iter - 1` (`y_width`, a W row
+///   leftover; the update with `y_rows_iter_en`).
+fn unread_tests(
+    a: &[u32; NP],
+    a2: &[u32; NP],
+    resets: u64,
+    specs: &[Spec; NP],
+    p: &Params,
+) -> [u64; 2] {
     let mut u = [0u64; 2];
     let stepped_only = |i: usize| resets & bit(i as u32) == 0 && a[i] <= a2[i];
     for at in &AG_AT[1..] {
@@ -666,9 +683,18 @@ fn unread_tests(a: &[u32; NP], a2: &[u32; NP], resets: u64, specs: &[Spec; NP]) 
             }
         }
     }
-    // y_cols_iter (6), y_rows_iter (7, second test `== 0`).
-    if stepped_only(6) && a[6] > 0 {
+    // y_cols_iter (6), y_rows_iter (7): second tests `== 0`, first tests `== limit - 1`.
+    if stepped_only(7) && a[7] > 0 {
+        u[1] |= bit(6);
+    } else if stepped_only(6) && a[6] > 0 {
         u[1] |= bit(7);
+    }
+    let still = |i: usize| resets & bit(i as u32) == 0 && a[i] == a2[i];
+    if p.w_cols_lftovr == 0 && still(6) {
+        u[0] |= bit(6);
+    }
+    if p.w_rows_lftovr == 0 && still(7) {
+        u[0] |= bit(7);
     }
     u
 }
@@ -1367,7 +1393,7 @@ impl super::Schedule {
         let mut recorded = None;
         if rp.cur_ok && !rp.cur.is_empty() {
             if let Some(a) = base_digest.take() {
-                let unread = unread_tests(&a.v, &dg.v, resets, specs);
+                let unread = unread_tests(&a.v, &dg.v, resets, specs, &m.prm);
                 let (lo, hi, pin) = ranges(&a.v, &dg.v, resets, specs, unread);
                 let pin = pin | (resets & (RR_YZ | RR_LD));
                 let sig = pin_sig(a.key, pin, &a.v, a.rr);
