@@ -663,13 +663,28 @@ struct Template {
 ///   not without a leftover if `y_cols_iter` neither stepped nor wrapped (a replay takes the
 ///   same `y_cols_iter_en` in the same cycles: it is computed from control registers and read
 ///   comparisons); the same for `y_rows_iter == w_rows_iter - 1` (`y_width`, a W row
-///   leftover; the update with `y_rows_iter_en`).
+///   leftover; the update with `y_rows_iter_en`);
+/// - the same holds of the scheduler's other counters, whose comparisons are read only in
+///   cycles with their enable (`x_w_iters` with `x_w_iters_en`, `w_cols_iter` with
+///   `w_cols_iter_en`, `x_rows_iter` with `x_rows_iter_en`, `w_mat_iters` with
+///   `w_mat_iters_en`: the next counter's enable, the done flag, and the update), except that
+///   the update is skipped once the X (W) side is done: not read if the counter did not change
+///   and the done flag is still clear at the period's end (it is never cleared in a period, so it
+///   was clear throughout; a replay has the same flag); `x_rows_iter == limit - 1` is read every
+///   cycle with an X row leftover (`x_width`);
+/// - the memory scheduler's `w_iters == w_cols_iter - 1` is read only at the last X chunk of a
+///   tile (`last_col`), where `w_iters` steps or wraps: not read if it did not change;
+///   `x_rows_iters == x_rows_iter - 1` only there (where it steps or wraps) or with an X row
+///   leftover (`tot_len` of X).
+///
+/// `end`: the scheduler at the template's end (its done flags).
 fn unread_tests(
     a: &[u32; NP],
     a2: &[u32; NP],
     resets: u64,
     specs: &[Spec; NP],
     p: &Params,
+    end: &Sched,
 ) -> [u64; 2] {
     let mut u = [0u64; 2];
     let stepped_only = |i: usize| resets & bit(i as u32) == 0 && a[i] <= a2[i];
@@ -695,6 +710,32 @@ fn unread_tests(
     }
     if p.w_rows_lftovr == 0 && still(7) {
         u[0] |= bit(7);
+    }
+    // x_w_iters (1), x_rows_iter (2, both tests), w_cols_iter (4), w_mat_iters (5, both).
+    if !end.x_done {
+        if still(1) {
+            u[0] |= bit(1);
+        }
+        if p.x_rows_lftovr == 0 && still(2) {
+            u[0] |= bit(2);
+            u[1] |= bit(2);
+        }
+    }
+    if !end.w_done {
+        if still(4) {
+            u[0] |= bit(4);
+        }
+        if still(5) {
+            u[0] |= bit(5);
+            u[1] |= bit(5);
+        }
+    }
+    // The memory scheduler's w_iters (10) and x_rows_iters (11).
+    if still(10) {
+        u[0] |= bit(10);
+    }
+    if p.x_rows_lftovr == 0 && still(11) {
+        u[0] |= bit(11);
     }
     u
 }
@@ -1393,7 +1434,7 @@ impl super::Schedule {
         let mut recorded = None;
         if rp.cur_ok && !rp.cur.is_empty() {
             if let Some(a) = base_digest.take() {
-                let unread = unread_tests(&a.v, &dg.v, resets, specs, &m.prm);
+                let unread = unread_tests(&a.v, &dg.v, resets, specs, &m.prm, &m.sched);
                 let (lo, hi, pin) = ranges(&a.v, &dg.v, resets, specs, unread);
                 let pin = pin | (resets & (RR_YZ | RR_LD));
                 let sig = pin_sig(a.key, pin, &a.v, a.rr);
