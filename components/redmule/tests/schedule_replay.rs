@@ -350,7 +350,7 @@ fn replay_across_row_blocks() {
     // every grant pattern.
     let mut v = Vec::new();
     let mut rng = Rng(0x5eed_0006);
-    let shapes = [
+    let mut shapes = vec![
         (200, 8, 64),
         (150, 4, 48),
         (170, 12, 40),
@@ -358,6 +358,11 @@ fn replay_across_row_blocks() {
         (260, 16, 33),
         (100, 24, 64),
     ];
+    // And random ones: up to 25 row blocks, N up to 24, K up to 80.
+    for _ in 0..30 {
+        let d = |r: &mut Rng, lo: u64, span: u64| (lo + r.next_u64() % span) as u32;
+        shapes.push((d(&mut rng, 90, 210), d(&mut rng, 1, 24), d(&mut rng, 1, 80)));
+    }
     for (i, &(m, n, k)) in shapes.iter().enumerate() {
         for (gi, &geom) in GEOMS.iter().enumerate().take(3) {
             let grants = match (i + gi) % 3 {

@@ -52,10 +52,11 @@
 //!    same class all along both; computed once per template as the range the model's value
 //!    must lie in, `ranges`). Comparisons the model provably does not make in either
 //!    period are not checked (`unread_tests`: an address generator that does not step, `c1`
-//!    while `c0` stays below `d0_len`, `y_cols_iter == 0` while `y_rows_iter` stays above 0 or
-//!    else `y_rows_iter == 0` while `y_cols_iter` stays above 0, `y_cols_iter == limit - 1`
-//!    and `y_rows_iter == limit - 1` without a W column/row leftover while the register does
-//!    not change);
+//!    while `c0` stays below `d0_len`, the `== 0` of `y_cols_iter` and `y_rows_iter` when the
+//!    period never reads `z_first_load` (recorded per cycle, `Comb::z_first_load_read`), or
+//!    else one of them while the other stays above 0, and a scheduler counter's `== limit - 1`
+//!    while the counter does not change, it being compared only in cycles that step it unless
+//!    a leftover or a done flag says otherwise);
 //! 4. a multiplexer's round-robin counter with d != 0 (mod its channel count) decided no
 //!    arbitration during the template's period (two or more requests, not forced:
 //!    `Mux::winner`);
@@ -677,7 +678,10 @@ struct Template {
 ///   `x_rows_iters == x_rows_iter - 1` only there (where it steps or wraps) or with an X row
 ///   leftover (`tot_len` of X).
 ///
-/// `end`: the scheduler at the template's end (its done flags).
+/// `end`: the scheduler at the template's end (its done flags); `zfl_read`: some cycle of the
+/// period read `z_first_load` (`Comb::z_first_load_read`: the Z buffer Loaded at the last Y
+/// push). If none did, neither `== 0` is read (a replay reads it in the same cycles: the
+/// condition is made of control registers and read comparisons).
 fn unread_tests(
     a: &[u32; NP],
     a2: &[u32; NP],
@@ -685,6 +689,7 @@ fn unread_tests(
     specs: &[Spec; NP],
     p: &Params,
     end: &Sched,
+    zfl_read: bool,
 ) -> [u64; 2] {
     let mut u = [0u64; 2];
     let stepped_only = |i: usize| resets & bit(i as u32) == 0 && a[i] <= a2[i];
@@ -699,7 +704,9 @@ fn unread_tests(
         }
     }
     // y_cols_iter (6), y_rows_iter (7): second tests `== 0`, first tests `== limit - 1`.
-    if stepped_only(7) && a[7] > 0 {
+    if !zfl_read {
+        u[1] |= bit(6) | bit(7);
+    } else if stepped_only(7) && a[7] > 0 {
         u[1] |= bit(6);
     } else if stepped_only(6) && a[6] > 0 {
         u[1] |= bit(7);
@@ -987,6 +994,8 @@ pub(super) struct Replay {
     /// Outputs since the last boundary, and whether they can make a template (every request
     /// granted, no event, not too long, not replayed).
     cur: Vec<Rec>,
+    /// Some cycle of `cur` read `z_first_load` (`Comb::z_first_load_read`).
+    cur_zfl: bool,
     cur_ok: bool,
     tmpls: Vec<Template>,
     /// Template slots, most recently used (or recorded) first.
@@ -1009,6 +1018,7 @@ impl Replay {
             dg: None,
             specs: None,
             cur: Vec::new(),
+            cur_zfl: false,
             cur_ok: false,
             tmpls: Vec::new(),
             mru: Vec::new(),
@@ -1332,6 +1342,7 @@ impl super::Schedule {
             self.rp.base_digest = Some(d);
         }
         self.rp.cur.clear();
+        self.rp.cur_zfl = false;
         self.rp.cur_ok = true;
         for _ in 0..j {
             self.full_cycle(true);
@@ -1363,6 +1374,7 @@ impl super::Schedule {
         if rp.cur_ok {
             let rec = Rec::new(out, self.m.quiet, rp.cur.last());
             rp.cur.push(rec);
+            rp.cur_zfl |= self.m.c.z_first_load_read;
         }
         out
     }
@@ -1395,6 +1407,7 @@ impl super::Schedule {
                         rp.dg.get_or_insert(b);
                     }
                     rp.cur.clear();
+                    rp.cur_zfl = false;
                     rp.cur_ok = true;
                     return Some(self.replay_out());
                 }
@@ -1434,7 +1447,7 @@ impl super::Schedule {
         let mut recorded = None;
         if rp.cur_ok && !rp.cur.is_empty() {
             if let Some(a) = base_digest.take() {
-                let unread = unread_tests(&a.v, &dg.v, resets, specs, &m.prm, &m.sched);
+                let unread = unread_tests(&a.v, &dg.v, resets, specs, &m.prm, &m.sched, rp.cur_zfl);
                 let (lo, hi, pin) = ranges(&a.v, &dg.v, resets, specs, unread);
                 let pin = pin | (resets & (RR_YZ | RR_LD));
                 let sig = pin_sig(a.key, pin, &a.v, a.rr);
@@ -1553,6 +1566,7 @@ impl super::Schedule {
         rp.base_digest = Some(dg);
         rp.dg = base_digest;
         rp.cur.clear();
+        rp.cur_zfl = false;
         rp.cur_ok = true;
         if started {
             Some(self.replay_out())
