@@ -983,9 +983,16 @@ pub(super) struct Replay {
     pub(super) enabled: bool,
     pub(super) replayed: u64,
     pub(super) active: Option<Active>,
-    /// While a period is replayed, the model at its start (not evaluated yet; the schedule's
-    /// model is already the one at its end). And the digest of the model at the last boundary.
-    base: Option<Box<Model>>,
+    /// The schedule's model is not made (`stale`): while a period is replayed, and at the
+    /// boundary where it ends until a next replay starts, the model is the template's end moved
+    /// by the plan (`Active`, then `last` and `ended`; [`Schedule::materialize`]). Replays
+    /// that follow each other ([`Schedule::chain`]) make no model.
+    stale: bool,
+    /// While a period is replayed, the model at its start (for a refusal,
+    /// [`Schedule::fall_back`]): the schedule's model (not evaluated yet) if None, else that
+    /// template's end moved by that plan (a chained replay). And the digest of the model at the
+    /// last boundary.
+    base_moved: Option<(usize, Plan)>,
     base_digest: Option<Box<Digest>>,
     /// The digest of the model at the current boundary (a buffer).
     dg: Option<Box<Digest>>,
@@ -1013,7 +1020,8 @@ impl Replay {
             enabled: true,
             replayed: 0,
             active: None,
-            base: None,
+            stale: false,
+            base_moved: None,
             base_digest: None,
             dg: None,
             specs: None,
@@ -1238,32 +1246,33 @@ fn moved_req(r: WideAccess, shift: &[Meta; 4]) -> WideAccess {
 
 impl super::Schedule {
     /// At a boundary, start replaying template `i` as `pl` moves it (`prev`: the template of the
-    /// period that ended here, whose successors it joins).
-    fn start(&mut self, i: usize, pl: Plan, prev: Option<usize>) {
-        let (m, rp) = (&mut self.m, &mut self.rp);
-        let t0 = m.t;
-        // The model jumps to the end of the period; its start is kept for a refusal
-        // (`fall_back`).
-        // (The boxes trade places: the template's end is the one copy of a model.)
-        let next = match rp.base.take() {
-            Some(mut b) => {
-                *b = *rp.tmpls[i].end;
-                b
+    /// period that ended here, whose successors it joins). `base`: the model at the boundary is
+    /// template `t`'s end moved by that plan (a replay chained to the one that ended here, the
+    /// schedule's model not made), else it is the schedule's model. No model is made for the
+    /// period's end ([`Replay::stale`]).
+    fn start(&mut self, i: usize, pl: Plan, prev: Option<usize>, base: Option<(usize, Plan)>) {
+        let rp = &mut self.rp;
+        let t0 = match &base {
+            // (`apply` moves the cycle so.)
+            Some((t, bp)) => rp.tmpls[*t].end.t.wrapping_add(bp.dt),
+            None => {
+                // The model at the period's start, kept for a refusal (`fall_back`).
+                self.m.evaluated = false;
+                self.m.t
             }
-            None => rp.tmpls[i].end.clone(),
         };
-        let mut b = std::mem::replace(m, next);
-        b.evaluated = false;
-        rp.base = Some(b);
-        apply(m, &pl);
-        // The model stays as it is now until the period ends or falls back (no active period
-        // then): `may_end_next` is decided once for the period.
+        rp.base_moved = base;
+        rp.stale = true;
+        // The model stays as it is at the period's end until the period ends or falls back (no
+        // active period then): `may_end_next` is decided once for the period (from the
+        // template's end: its control registers are the moved model's, `apply`).
+        let end = &rp.tmpls[i].end;
         rp.active = Some(Active {
             t0,
             pos: 0,
             tmpl: i,
             plan: pl,
-            may_end: m.may_end_next(rp.tmpls[i].max_quiet),
+            may_end: end.may_end_next(rp.tmpls[i].max_quiet),
         });
         if let Some(p) = prev {
             let next = &mut rp.tmpls[p].next;
@@ -1274,6 +1283,13 @@ impl super::Schedule {
         let at = rp.mru.iter().position(|&x| x == i).expect("listed");
         rp.mru.remove(at);
         rp.mru.insert(0, i);
+    }
+
+    /// Make the schedule's model: template `t`'s end moved by `pl` ([`apply`]).
+    fn materialize(&mut self, t: usize, pl: &Plan) {
+        *self.m = *self.rp.tmpls[t].end;
+        apply(&mut self.m, pl);
+        self.rp.stale = false;
     }
 
     /// At the end of a replay of template `t` moved by `pl`, its successors
@@ -1332,7 +1348,14 @@ impl super::Schedule {
     fn fall_back(&mut self, j: usize) -> CycleOut {
         self.rp.active = None;
         self.rp.ended = None;
-        self.m = self.rp.base.take().expect("boundary state");
+        // The model at the boundary (see `start`): made if it was not.
+        if let Some((t, bp)) = self.rp.base_moved.take() {
+            self.materialize(t, &bp);
+            // (As the boundary left it: the X start taken, not evaluated.)
+            self.m.x_started = false;
+            self.m.evaluated = false;
+        }
+        self.rp.stale = false;
         if self.rp.base_digest.is_none() {
             // A replay chained to the previous one ([`Schedule::chain`]) started without the
             // digest of its start: made here, from the model there (canonical: the end of a
@@ -1361,7 +1384,8 @@ impl super::Schedule {
 
     /// After the register update: a boundary may start a replay; otherwise evaluate.
     fn after_commit(&mut self) -> CycleOut {
-        if self.m.x_started {
+        // (A replayed period ends at a boundary: the X start of its last cycle.)
+        if self.rp.stale || self.m.x_started {
             if let Some(out) = self.boundary() {
                 return out;
             }
@@ -1384,14 +1408,19 @@ impl super::Schedule {
     // Once per period: kept out of the per-cycle path.
     #[inline(never)]
     fn boundary(&mut self) -> Option<CycleOut> {
-        self.m.x_started = false;
         // At the end of a replayed period the model is canonical and its digest is the
         // template's end's moved ([`moved_digest`]); otherwise both are made.
         let ended = self.rp.ended.take().zip(self.rp.last);
-        // Replays that follow each other: the successors first, without the digest.
+        debug_assert!(
+            self.rp.stale == ended.is_some(),
+            "no model only after a replay"
+        );
+        // Replays that follow each other: the successors first, without the digest and without
+        // the model.
         let (mut hinted, mut chained) = (0, false);
         if let Some((pl, t)) = ended {
-            let m = &self.m;
+            // (The control registers of the model: its template's end's.)
+            let m = &self.rp.tmpls[t].end;
             let record = self.rp.cur_ok && !self.rp.cur.is_empty();
             if !record && m.ctrl == CtrlState::Computing && !m.finished && !m.evt {
                 let (next, tried) = self.chain(t, &pl);
@@ -1399,7 +1428,7 @@ impl super::Schedule {
                 if let Some((i, npl)) = next {
                     let rp = &mut self.rp;
                     rp.last = None;
-                    self.start(i, npl, Some(t));
+                    self.start(i, npl, Some(t), Some((t, pl)));
                     let rp = &mut self.rp;
                     // No digest made here ([`Schedule::fall_back`] makes it if needed); the
                     // old base's buffer is kept for the next.
@@ -1413,6 +1442,10 @@ impl super::Schedule {
                 }
             }
         }
+        if let Some((pl, t)) = ended {
+            self.materialize(t, &pl);
+        }
+        self.m.x_started = false;
         let m = &mut self.m;
         let rp = &mut self.rp;
         // The template whose replay ended here: the digest's view is its end's.
@@ -1558,7 +1591,7 @@ impl super::Schedule {
         }
         let started = found.is_some();
         if let Some((i, pl)) = found {
-            self.start(i, pl, prev);
+            self.start(i, pl, prev, None);
         }
         let rp = &mut self.rp;
         // The digest becomes the base; the old base's buffer (unless a template took it) is
