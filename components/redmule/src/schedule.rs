@@ -2180,7 +2180,8 @@ impl Model {
 /// the full evaluation; see `schedule/replay.rs`).
 #[derive(Clone, Debug)]
 pub struct Schedule {
-    /// Boxed: a replay start trades it with the kept start model ([`replay`]).
+    /// The model; while periods are replayed it is not kept up to date (`replay.rs`,
+    /// `Replay::stale`): only read through the replay there.
     m: Box<Model>,
     rp: replay::Replay,
 }
