@@ -2181,7 +2181,8 @@ impl Model {
 #[derive(Clone, Debug)]
 pub struct Schedule {
     /// The model; while periods are replayed it is not kept up to date (`replay.rs`,
-    /// `Replay::stale`): only read through the replay there.
+    /// `Replay::stale`): then only its job, geometry and refusal flag are read here (the same
+    /// in every model of the job that a replay reaches).
     m: Box<Model>,
     rp: replay::Replay,
 }
