@@ -978,6 +978,9 @@ struct Comb {
     load_en_y: bool,
     z_push: bool,
     z_empty_flag: bool,
+    /// `z_first_load` decided `z_empty_flag` this cycle (the replay needs to know whether a
+    /// period reads it).
+    z_first_load_read: bool,
     z_next: Option<ZState>,
     /// Hold-until-grant only: the last fill cycle of a block falls in the Pushed state.
     z_push_defer: bool,
@@ -1492,8 +1495,9 @@ impl Model {
         let z_height_m1 = i64::from(s.z_height) - 1;
         let fill_last = i64::from(zb.fill_shift) == z_height_m1 && c.fill;
         let y_last_push = i64::from(zb.d_index) == i64::from(c.y_height) - 1 && c.y_push_enable;
+        c.z_first_load_read = zb.state == ZState::Loaded && y_last_push;
         c.z_empty_flag = (i64::from(zb.store_shift) == i64::from(s.z_width) - 1 && c.z_push)
-            || (zb.state == ZState::Loaded && y_last_push && z_first_load);
+            || (c.z_first_load_read && z_first_load);
         // Hold-until-grant only (model departure, see the module docs). A row block's results
         // are shifted into the Z buffer (`fill`, z_height cycles from `z_wait_clr`) and the buffer
         // turns Pushed on the last fill cycle (`fill_last`), but in the Pushed state the RTL's
@@ -2176,7 +2180,9 @@ impl Model {
 /// the full evaluation; see `schedule/replay.rs`).
 #[derive(Clone, Debug)]
 pub struct Schedule {
-    /// Boxed: a replay start trades it with the kept start model ([`replay`]).
+    /// The model; while periods are replayed it is not kept up to date (`replay.rs`,
+    /// `Replay::stale`): then only its job, geometry and refusal flag are read here (the same
+    /// in every model of the job that a replay reaches).
     m: Box<Model>,
     rp: replay::Replay,
 }

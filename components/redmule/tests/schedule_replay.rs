@@ -339,3 +339,54 @@ fn outputs_taken_ahead_are_the_cycles_outputs() {
         "only {replayed} of {total} cycles replayed"
     );
 }
+
+#[test]
+fn replay_across_row_blocks() {
+    // Many row blocks and W column tiles: the periods of the last W tile of a row block and of
+    // the first of the next are replayed from templates of other row blocks (the scheduler's
+    // `y_cols_iter` / `y_rows_iter` comparisons a period does not read). N small enough that
+    // `y_rows_iter` wraps (it counts to the W rows' limit, so the first-load comparison comes
+    // back), K with and without a column leftover, N with and without a row leftover, under
+    // every grant pattern.
+    let mut v = Vec::new();
+    let mut rng = Rng(0x5eed_0006);
+    let mut shapes = vec![
+        (200, 8, 64),
+        (150, 4, 48),
+        (170, 12, 40),
+        (130, 6, 50),
+        (260, 16, 33),
+        (100, 24, 64),
+    ];
+    // And random ones: up to 25 row blocks, N up to 24, K up to 80.
+    for _ in 0..30 {
+        let d = |r: &mut Rng, lo: u64, span: u64| (lo + r.next_u64() % span) as u32;
+        shapes.push((d(&mut rng, 90, 210), d(&mut rng, 1, 24), d(&mut rng, 1, 80)));
+    }
+    for (i, &(m, n, k)) in shapes.iter().enumerate() {
+        for (gi, &geom) in GEOMS.iter().enumerate().take(3) {
+            let grants = match (i + gi) % 3 {
+                0 => Grants::Always,
+                1 => Grants::Random(2),
+                _ => Grants::Bursty(3),
+            };
+            v.push(Case {
+                geom,
+                job: job(&mut rng, m, n, k),
+                info: StartInfo::default(),
+                rtl: false,
+                grants,
+                seed: rng.next_u64(),
+            });
+        }
+    }
+    let (total, replayed) = check(&v, false);
+    let (total_b, replayed_b) = check(&v, true);
+    eprintln!(
+        "row blocks: {replayed} of {total} cycles replayed ({replayed_b} of {total_b} batched)"
+    );
+    assert!(
+        replayed * 4 > total,
+        "only {replayed} of {total} cycles replayed"
+    );
+}

@@ -52,7 +52,11 @@
 //!    same class all along both; computed once per template as the range the model's value
 //!    must lie in, `ranges`). Comparisons the model provably does not make in either
 //!    period are not checked (`unread_tests`: an address generator that does not step, `c1`
-//!    while `c0` stays below `d0_len`, `y_rows_iter == 0` while `y_cols_iter` stays above 0);
+//!    while `c0` stays below `d0_len`, the `== 0` of `y_cols_iter` and `y_rows_iter` when the
+//!    period never reads `z_first_load` (recorded per cycle, `Comb::z_first_load_read`), or
+//!    else one of them while the other stays above 0, and a scheduler counter's `== limit - 1`
+//!    while the counter does not change, it being compared only in cycles that step it unless
+//!    a leftover or a done flag says otherwise);
 //! 4. a multiplexer's round-robin counter with d != 0 (mod its channel count) decided no
 //!    arbitration during the template's period (two or more requests, not forced:
 //!    `Mux::winner`);
@@ -89,6 +93,14 @@
 //! most recent successors), then the others most recently used first, those whose key and
 //! pinned values match the model's; at most 8 are checked in full. The index only selects
 //! candidates: the conditions above decide.
+//!
+//! Where one replay ends and the next may start, the model is the template's end moved as a
+//! whole, so the successors are tried without making its digest (`Schedule::chain`): the key
+//! and conditions 2 and 5 do not depend on the move (5 compares differences of entries that all
+//! move with their stream) and are kept per pair of templates (`Template::fits`); conditions 3
+//! and 4 are checked on the moved progress registers and counters (`moved_plan`), as for any
+//! other boundary. The digest is made only if none fits (or, for a refusal, when the full model
+//! takes over from that boundary).
 //!
 //! # Refusals
 //!
@@ -546,6 +558,19 @@ fn digest(m: &Model, d: &mut Digest) {
     d.t = m.t;
 }
 
+/// A digest buffer (filled by [`digest`] or [`moved_digest`]).
+fn new_digest(m: &Model) -> Box<Digest> {
+    Box::new(Digest {
+        key: 0,
+        view: view(m),
+        v: [0; NP],
+        rr: [0; 2],
+        meta: [Meta::default(); 4],
+        fifos: [[Meta::default(); 4]; 8],
+        t: 0,
+    })
+}
+
 /// The lengths of the metadata FIFOs of a digest (the order of [`Digest::fifos`]).
 fn fifo_lens(v: &View) -> [usize; 8] {
     let [x, w, y] = &v.src;
@@ -604,6 +629,12 @@ struct Template {
     /// replay of this template has this end's view ([`moved_digest`]), so [`plan`] need not
     /// compare it again for them (templates do not change once recorded).
     views: [(usize, u64); NEXTS],
+    /// Templates (slot, serial) among [`Template::next`] and whether [`fixed_fit`] holds from
+    /// this one's end to their start, most recently first ([`NO_TEMPLATE`]: none): it holds
+    /// from this end moved as a whole, i.e. from the end of every replay of this template, so
+    /// [`Schedule::chain`] need not make the digest there (templates do not change once
+    /// recorded).
+    fits: [(usize, u64, bool); NEXTS],
     /// The registers [`plan`] requires unmoved from this template ([`ranges`]), and the digest of
     /// their values with the key ([`pin_sig`]): an index, [`plan`] decides.
     pin: u64,
@@ -623,10 +654,43 @@ struct Template {
 /// - it compares `c1 < d1_len` only when `c0` has reached `d0_len`: not if `c0` stayed below
 ///   it without being set to 1 (a replay keeps `c0` below too: same value, or moved and its own
 ///   `< d0_len` test checked);
-/// - `y_rows_iter == 0` (`z_first_load`) matters only with `y_cols_iter == 0`: not if
-///   `y_cols_iter` stayed above 0 without wrapping (a replay too: same value, or moved and its
-///   own `== 0` test checked).
-fn unread_tests(a: &[u32; NP], a2: &[u32; NP], resets: u64, specs: &[Spec; NP]) -> [u64; 2] {
+/// - `z_first_load` (`y_cols_iter == 0 && y_rows_iter == 0`) is the only reader of either
+///   `== 0`: `y_cols_iter == 0` is not read if `y_rows_iter` stayed above 0 without wrapping (a
+///   replay too: same value, or moved and its own `== 0` test checked, which is why then
+///   `y_rows_iter == 0` stays checked); otherwise `y_rows_iter == 0` is not read if `y_cols_iter`
+///   stayed above 0 without wrapping (the same argument);
+/// - `y_cols_iter == w_cols_iter - 1` is read only with a W column leftover (`y_height`) or in a
+///   cycle with `y_cols_iter_en` (`y_rows_iter_en`, and the update, which steps or wraps it):
+///   not without a leftover if `y_cols_iter` neither stepped nor wrapped (a replay takes the
+///   same `y_cols_iter_en` in the same cycles: it is computed from control registers and read
+///   comparisons); the same for `y_rows_iter == w_rows_iter - 1` (`y_width`, a W row
+///   leftover; the update with `y_rows_iter_en`);
+/// - the same holds of the scheduler's other counters, whose comparisons are read only in
+///   cycles with their enable (`x_w_iters` with `x_w_iters_en`, `w_cols_iter` with
+///   `w_cols_iter_en`, `x_rows_iter` with `x_rows_iter_en`, `w_mat_iters` with
+///   `w_mat_iters_en`: the next counter's enable, the done flag, and the update), except that
+///   the update is skipped once the X (W) side is done: not read if the counter did not change
+///   and the done flag is still clear at the period's end (it is never cleared in a period, so it
+///   was clear throughout; a replay has the same flag); `x_rows_iter == limit - 1` is read every
+///   cycle with an X row leftover (`x_width`);
+/// - the memory scheduler's `w_iters == w_cols_iter - 1` is read only at the last X chunk of a
+///   tile (`last_col`), where `w_iters` steps or wraps: not read if it did not change;
+///   `x_rows_iters == x_rows_iter - 1` only there (where it steps or wraps) or with an X row
+///   leftover (`tot_len` of X).
+///
+/// `end`: the scheduler at the template's end (its done flags); `zfl_read`: some cycle of the
+/// period read `z_first_load` (`Comb::z_first_load_read`: the Z buffer Loaded at the last Y
+/// push). If none did, neither `== 0` is read (a replay reads it in the same cycles: the
+/// condition is made of control registers and read comparisons).
+fn unread_tests(
+    a: &[u32; NP],
+    a2: &[u32; NP],
+    resets: u64,
+    specs: &[Spec; NP],
+    p: &Params,
+    end: &Sched,
+    zfl_read: bool,
+) -> [u64; 2] {
     let mut u = [0u64; 2];
     let stepped_only = |i: usize| resets & bit(i as u32) == 0 && a[i] <= a2[i];
     for at in &AG_AT[1..] {
@@ -639,9 +703,46 @@ fn unread_tests(a: &[u32; NP], a2: &[u32; NP], resets: u64, specs: &[Spec; NP]) 
             }
         }
     }
-    // y_cols_iter (6), y_rows_iter (7, second test `== 0`).
-    if stepped_only(6) && a[6] > 0 {
+    // y_cols_iter (6), y_rows_iter (7): second tests `== 0`, first tests `== limit - 1`.
+    if !zfl_read {
+        u[1] |= bit(6) | bit(7);
+    } else if stepped_only(7) && a[7] > 0 {
+        u[1] |= bit(6);
+    } else if stepped_only(6) && a[6] > 0 {
         u[1] |= bit(7);
+    }
+    let still = |i: usize| resets & bit(i as u32) == 0 && a[i] == a2[i];
+    if p.w_cols_lftovr == 0 && still(6) {
+        u[0] |= bit(6);
+    }
+    if p.w_rows_lftovr == 0 && still(7) {
+        u[0] |= bit(7);
+    }
+    // x_w_iters (1), x_rows_iter (2, both tests), w_cols_iter (4), w_mat_iters (5, both).
+    if !end.x_done {
+        if still(1) {
+            u[0] |= bit(1);
+        }
+        if p.x_rows_lftovr == 0 && still(2) {
+            u[0] |= bit(2);
+            u[1] |= bit(2);
+        }
+    }
+    if !end.w_done {
+        if still(4) {
+            u[0] |= bit(4);
+        }
+        if still(5) {
+            u[0] |= bit(5);
+            u[1] |= bit(5);
+        }
+    }
+    // The memory scheduler's w_iters (10) and x_rows_iters (11).
+    if still(10) {
+        u[0] |= bit(10);
+    }
+    if p.x_rows_lftovr == 0 && still(11) {
+        u[0] |= bit(11);
     }
     u
 }
@@ -712,54 +813,77 @@ fn pin_sig(key: u64, pin: u64, v: &[u32; NP], rr: [u32; 2]) -> u64 {
 /// stream, the move of the metadata.
 /// `view_equal`: `tp.a.view == b.view` is known (`Template::views`).
 fn plan(tp: &Template, b: &Digest, view_equal: bool) -> Option<Plan> {
-    let a = &tp.a;
     // The key first, the control registers last (the costliest check, and the key is their
     // digest: it rarely fails once the key matched).
-    if a.key != b.key {
+    if tp.a.key != b.key {
         return None;
     }
-    // Condition 3 ([`ranges`]).
-    let mut d = [0u32; NP];
-    for (i, di) in d.iter_mut().enumerate() {
-        let v = b.v[i];
-        if v < tp.lo[i] || v > tp.hi[i] {
-            return None;
-        }
-        *di = v.wrapping_sub(a.v[i]);
+    let pl = moved_plan(tp, &b.v, b.rr, &b.meta, b.t)?;
+    fixed_fit(&tp.a, b, view_equal).then_some(pl)
+}
+
+/// Conditions 3 and 4 for replaying `tp` from a model with progress registers `v`, round-robin
+/// counters `rr`, generator outputs `meta` at cycle `t`, and the plan if they hold.
+fn moved_plan(
+    tp: &Template,
+    v: &[u32; NP],
+    rr: [u32; 2],
+    meta: &[Meta; 4],
+    t: u64,
+) -> Option<Plan> {
+    let a = &tp.a;
+    // Condition 3 ([`ranges`]); without early exits (vectorised).
+    let out: u32 = (0..NP)
+        .map(|i| u32::from(v[i] < tp.lo[i]) | u32::from(v[i] > tp.hi[i]))
+        .sum();
+    if out != 0 {
+        return None;
     }
-    let rr_yz = (b.rr[0] + 2 - a.rr[0]) % 2;
-    let rr_ld = (b.rr[1] + 3 - a.rr[1]) % 3;
+    let d: [u32; NP] = std::array::from_fn(|i| v[i].wrapping_sub(a.v[i]));
+    let rr_yz = (rr[0] + 2 - a.rr[0]) % 2;
+    let rr_ld = (rr[1] + 3 - a.rr[1]) % 3;
     if (rr_yz != 0 && tp.resets & RR_YZ != 0) || (rr_ld != 0 && tp.resets & RR_LD != 0) {
         return None;
     }
+    Some(Plan {
+        d,
+        rr: [rr_yz, rr_ld],
+        meta: std::array::from_fn(|s| meta_sub(meta[s], a.meta[s])),
+        dt: t.wrapping_sub(a.t),
+    })
+}
+
+/// Conditions 2 and 5 (and the key) for replaying from `b` the template that starts in `a`.
+/// They do not depend on where `b`'s progress registers are: with `b` moved as a whole
+/// ([`moved_digest`]: its control registers unchanged, a stream's queued entries and generator
+/// output moved by the same amount) they hold iff they hold of `b` (condition 5 compares
+/// differences of entries with the difference of the outputs).
+fn fixed_fit(a: &Digest, b: &Digest, view_equal: bool) -> bool {
+    if a.key != b.key {
+        return false;
+    }
     debug_assert!(!view_equal || a.view == b.view, "known equal views");
     if !view_equal && a.view != b.view {
-        return None;
+        return false;
     }
-    let mut meta = [Meta::default(); 4];
-    for (s, ms) in meta.iter_mut().enumerate() {
-        *ms = meta_sub(b.meta[s], a.meta[s]);
+    for s in 0..4 {
+        let ms = meta_sub(b.meta[s], a.meta[s]);
         let lens = [b.view.src.get(s).map_or(b.view.sink.2, |x| x.5), {
             b.view.src.get(s).map_or(b.view.sink.3, |x| x.6)
         }];
         for (k, &len) in lens.iter().enumerate() {
             let (fa, fb) = (&a.fifos[2 * s + k], &b.fifos[2 * s + k]);
-            if (0..len).any(|i| meta_sub(fb[i], fa[i]) != *ms) {
-                return None;
+            if (0..len).any(|i| meta_sub(fb[i], fa[i]) != ms) {
+                return false;
             }
         }
     }
-    Some(Plan {
-        d,
-        rr: [rr_yz, rr_ld],
-        meta,
-        dt: b.t.wrapping_sub(a.t),
-    })
+    true
 }
 
 /// How a replay moves a template (`d` of the module docs): progress registers, round-robin
 /// counters, metadata per stream, cycle.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Plan {
     d: [u32; NP],
     rr: [u32; 2],
@@ -859,9 +983,16 @@ pub(super) struct Replay {
     pub(super) enabled: bool,
     pub(super) replayed: u64,
     pub(super) active: Option<Active>,
-    /// While a period is replayed, the model at its start (not evaluated yet; the schedule's
-    /// model is already the one at its end). And the digest of the model at the last boundary.
-    base: Option<Box<Model>>,
+    /// The schedule's model is not made (`stale`): while a period is replayed, and at the
+    /// boundary where it ends until a next replay starts, the model is the template's end moved
+    /// by the plan (`Active`, then `last` and `ended`; [`Schedule::materialize`]). Replays
+    /// that follow each other ([`Schedule::chain`]) make no model.
+    stale: bool,
+    /// While a period is replayed, the model at its start (for a refusal,
+    /// [`Schedule::fall_back`]): the schedule's model (not evaluated yet) if None, else that
+    /// template's end moved by that plan (a chained replay). And the digest of the model at the
+    /// last boundary.
+    base_moved: Option<(usize, Plan)>,
     base_digest: Option<Box<Digest>>,
     /// The digest of the model at the current boundary (a buffer).
     dg: Option<Box<Digest>>,
@@ -870,6 +1001,8 @@ pub(super) struct Replay {
     /// Outputs since the last boundary, and whether they can make a template (every request
     /// granted, no event, not too long, not replayed).
     cur: Vec<Rec>,
+    /// Some cycle of `cur` read `z_first_load` (`Comb::z_first_load_read`).
+    cur_zfl: bool,
     cur_ok: bool,
     tmpls: Vec<Template>,
     /// Template slots, most recently used (or recorded) first.
@@ -887,11 +1020,13 @@ impl Replay {
             enabled: true,
             replayed: 0,
             active: None,
-            base: None,
+            stale: false,
+            base_moved: None,
             base_digest: None,
             dg: None,
             specs: None,
             cur: Vec::new(),
+            cur_zfl: false,
             cur_ok: false,
             tmpls: Vec::new(),
             mru: Vec::new(),
@@ -1110,13 +1245,127 @@ fn moved_req(r: WideAccess, shift: &[Meta; 4]) -> WideAccess {
 }
 
 impl super::Schedule {
+    /// At a boundary, start replaying template `i` as `pl` moves it (`prev`: the template of the
+    /// period that ended here, whose successors it joins). `base`: the model at the boundary is
+    /// template `t`'s end moved by that plan (a replay chained to the one that ended here, the
+    /// schedule's model not made), else it is the schedule's model. No model is made for the
+    /// period's end ([`Replay::stale`]).
+    fn start(&mut self, i: usize, pl: Plan, prev: Option<usize>, base: Option<(usize, Plan)>) {
+        let rp = &mut self.rp;
+        let t0 = match &base {
+            // (`apply` moves the cycle so.)
+            Some((t, bp)) => rp.tmpls[*t].end.t.wrapping_add(bp.dt),
+            None => {
+                // The model at the period's start, kept for a refusal (`fall_back`).
+                self.m.evaluated = false;
+                self.m.t
+            }
+        };
+        rp.base_moved = base;
+        rp.stale = true;
+        // The model stays as it is at the period's end until the period ends or falls back (no
+        // active period then): `may_end_next` is decided once for the period (from the
+        // template's end: its control registers are the moved model's, `apply`).
+        let end = &rp.tmpls[i].end;
+        rp.active = Some(Active {
+            t0,
+            pos: 0,
+            tmpl: i,
+            plan: pl,
+            may_end: end.may_end_next(rp.tmpls[i].max_quiet),
+        });
+        if let Some(p) = prev {
+            let next = &mut rp.tmpls[p].next;
+            let at = next.iter().position(|&x| x == i).unwrap_or(NEXTS - 1);
+            next.copy_within(0..at, 1);
+            next[0] = i;
+        }
+        let at = rp.mru.iter().position(|&x| x == i).expect("listed");
+        rp.mru.remove(at);
+        rp.mru.insert(0, i);
+    }
+
+    /// Make the schedule's model: template `t`'s end moved by `pl` ([`apply`]).
+    fn materialize(&mut self, t: usize, pl: &Plan) {
+        *self.m = *self.rp.tmpls[t].end;
+        apply(&mut self.m, pl);
+        self.rp.stale = false;
+    }
+
+    /// At the end of a replay of template `t` moved by `pl`, its successors
+    /// ([`Template::next`], in order) tried as [`Schedule::boundary`] tries them, without the
+    /// model's digest: that is `t`'s end's moved by `pl` ([`moved_digest`]), of which
+    /// [`fixed_fit`] does not depend on the move (kept per pair, [`Template::fits`]) and
+    /// [`moved_plan`] needs only the progress registers, the round-robin counters, the
+    /// generator outputs and the cycle, made here. Returns the first that fits with its plan,
+    /// and how many were tried (those whose key matched: they count for [`MAX_TRIES`]).
+    fn chain(&mut self, t: usize, pl: &Plan) -> (Option<(usize, Plan)>, u32) {
+        let rp = &mut self.rp;
+        let z = &rp.tmpls[t].z;
+        let v: [u32; NP] = std::array::from_fn(|i| z.v[i].wrapping_add(pl.d[i]));
+        let rr = [(z.rr[0] + pl.rr[0]) % 2, (z.rr[1] + pl.rr[1]) % 3];
+        let meta: [Meta; 4] = std::array::from_fn(|s| meta_add(z.meta[s], pl.meta[s]));
+        let tt = z.t.wrapping_add(pl.dt);
+        let mut tried = 0;
+        for k in 0..NEXTS {
+            let i = rp.tmpls[t].next[k];
+            if i == NO_TEMPLATE || rp.tmpls[i].key != rp.tmpls[t].z.key {
+                continue;
+            }
+            tried += 1;
+            let key = (i, rp.tmpls[i].serial);
+            let fits = &rp.tmpls[t].fits;
+            let fit = match fits.iter().find(|f| (f.0, f.1) == key) {
+                Some(f) => f.2,
+                None => {
+                    let fit = fixed_fit(&rp.tmpls[i].a, &rp.tmpls[t].z, false);
+                    let fits = &mut rp.tmpls[t].fits;
+                    fits.copy_within(0..NEXTS - 1, 1);
+                    fits[0] = (key.0, key.1, fit);
+                    fit
+                }
+            };
+            let found = if fit {
+                moved_plan(&rp.tmpls[i], &v, rr, &meta, tt)
+            } else {
+                None
+            };
+            if cfg!(debug_assertions) {
+                let mut dg = new_digest(&self.m);
+                moved_digest(&rp.tmpls[t].z, pl, &mut dg);
+                let want = plan(&rp.tmpls[i], &dg, false);
+                assert!(found == want, "chained plan is the digest's");
+            }
+            if let Some(npl) = found {
+                return (Some((i, npl)), tried);
+            }
+        }
+        (None, tried)
+    }
+
     /// The request of replayed cycle `j - 1` was refused: rebuild the full model's state from
     /// the boundary and let it take over.
     fn fall_back(&mut self, j: usize) -> CycleOut {
         self.rp.active = None;
         self.rp.ended = None;
-        self.m = self.rp.base.take().expect("boundary state");
+        // The model at the boundary (see `start`): made if it was not.
+        if let Some((t, bp)) = self.rp.base_moved.take() {
+            self.materialize(t, &bp);
+            // (As the boundary left it: the X start taken, not evaluated.)
+            self.m.x_started = false;
+            self.m.evaluated = false;
+        }
+        self.rp.stale = false;
+        if self.rp.base_digest.is_none() {
+            // A replay chained to the previous one ([`Schedule::chain`]) started without the
+            // digest of its start: made here, from the model there (canonical: the end of a
+            // replay), in case the period evaluated now is kept as a template.
+            let mut d = self.rp.dg.take().unwrap_or_else(|| new_digest(&self.m));
+            digest(&self.m, &mut d);
+            self.rp.base_digest = Some(d);
+        }
         self.rp.cur.clear();
+        self.rp.cur_zfl = false;
         self.rp.cur_ok = true;
         for _ in 0..j {
             self.full_cycle(true);
@@ -1135,7 +1384,8 @@ impl super::Schedule {
 
     /// After the register update: a boundary may start a replay; otherwise evaluate.
     fn after_commit(&mut self) -> CycleOut {
-        if self.m.x_started {
+        // (A replayed period ends at a boundary: the X start of its last cycle.)
+        if self.rp.stale || self.m.x_started {
             if let Some(out) = self.boundary() {
                 return out;
             }
@@ -1148,6 +1398,7 @@ impl super::Schedule {
         if rp.cur_ok {
             let rec = Rec::new(out, self.m.quiet, rp.cur.last());
             rp.cur.push(rec);
+            rp.cur_zfl |= self.m.c.z_first_load_read;
         }
         out
     }
@@ -1157,12 +1408,46 @@ impl super::Schedule {
     // Once per period: kept out of the per-cycle path.
     #[inline(never)]
     fn boundary(&mut self) -> Option<CycleOut> {
-        let m = &mut self.m;
-        m.x_started = false;
-        let rp = &mut self.rp;
         // At the end of a replayed period the model is canonical and its digest is the
         // template's end's moved ([`moved_digest`]); otherwise both are made.
-        let ended = rp.ended.take().zip(rp.last);
+        let ended = self.rp.ended.take().zip(self.rp.last);
+        debug_assert!(
+            self.rp.stale == ended.is_some(),
+            "no model only after a replay"
+        );
+        // Replays that follow each other: the successors first, without the digest and without
+        // the model.
+        let (mut hinted, mut chained) = (0, false);
+        if let Some((pl, t)) = ended {
+            // (The control registers of the model: its template's end's.)
+            let m = &self.rp.tmpls[t].end;
+            let record = self.rp.cur_ok && !self.rp.cur.is_empty();
+            if !record && m.ctrl == CtrlState::Computing && !m.finished && !m.evt {
+                let (next, tried) = self.chain(t, &pl);
+                (hinted, chained) = (tried, true);
+                if let Some((i, npl)) = next {
+                    let rp = &mut self.rp;
+                    rp.last = None;
+                    self.start(i, npl, Some(t), Some((t, pl)));
+                    let rp = &mut self.rp;
+                    // No digest made here ([`Schedule::fall_back`] makes it if needed); the
+                    // old base's buffer is kept for the next.
+                    if let Some(b) = rp.base_digest.take() {
+                        rp.dg.get_or_insert(b);
+                    }
+                    rp.cur.clear();
+                    rp.cur_zfl = false;
+                    rp.cur_ok = true;
+                    return Some(self.replay_out());
+                }
+            }
+        }
+        if let Some((pl, t)) = ended {
+            self.materialize(t, &pl);
+        }
+        self.m.x_started = false;
+        let m = &mut self.m;
+        let rp = &mut self.rp;
         // The template whose replay ended here: the digest's view is its end's.
         let from = ended.map(|(_, t)| (t, rp.tmpls[t].serial));
         if ended.is_none() {
@@ -1171,15 +1456,7 @@ impl super::Schedule {
         let resets = std::mem::take(&mut m.resets);
         let mut dg = match rp.dg.take() {
             Some(b) => b,
-            None => Box::new(Digest {
-                key: 0,
-                view: view(m),
-                v: [0; NP],
-                rr: [0; 2],
-                meta: [Meta::default(); 4],
-                fifos: [[Meta::default(); 4]; 8],
-                t: 0,
-            }),
+            None => new_digest(m),
         };
         match ended {
             Some((pl, t)) => {
@@ -1203,7 +1480,7 @@ impl super::Schedule {
         let mut recorded = None;
         if rp.cur_ok && !rp.cur.is_empty() {
             if let Some(a) = base_digest.take() {
-                let unread = unread_tests(&a.v, &dg.v, resets, specs);
+                let unread = unread_tests(&a.v, &dg.v, resets, specs, &m.prm, &m.sched, rp.cur_zfl);
                 let (lo, hi, pin) = ranges(&a.v, &dg.v, resets, specs, unread);
                 let pin = pin | (resets & (RR_YZ | RR_LD));
                 let sig = pin_sig(a.key, pin, &a.v, a.rr);
@@ -1220,6 +1497,7 @@ impl super::Schedule {
                     next: [NO_TEMPLATE; NEXTS],
                     serial: rp.serials,
                     views: [(NO_TEMPLATE, 0); NEXTS],
+                    fits: [(NO_TEMPLATE, 0, false); NEXTS],
                     pin,
                     sig,
                     lo,
@@ -1239,19 +1517,23 @@ impl super::Schedule {
                 recorded = Some(slot);
             }
         }
-        let mut started = false;
+        let mut found = None;
         // The template of the period that ended here (replayed, or just recorded).
         let prev = rp.last.take().or(recorded);
         if m.ctrl == CtrlState::Computing && !m.finished && !m.evt {
             // The templates that followed the period's template before, then the most recently
             // used first.
             let hints = prev.map_or([NO_TEMPLATE; NEXTS], |p| rp.tmpls[p].next);
-            let mut tries = MAX_TRIES;
+            // (The hints already tried by [`Schedule::chain`] count.)
+            let mut tries = MAX_TRIES - hinted;
             // Digests of the model's pinned registers, per pin set met (few; more are computed
             // again).
             let mut sigs = [(0u64, 0u64); 8];
             let mut nsigs = 0;
             for k in 0..NEXTS + rp.mru.len() {
+                if k < NEXTS && chained {
+                    continue;
+                }
                 let i = if k < NEXTS {
                     hints[k]
                 } else {
@@ -1302,49 +1584,22 @@ impl super::Schedule {
                         views.copy_within(0..NEXTS - 1, 1);
                         views[0] = key;
                     }
-                    let t0 = m.t;
-                    // The model jumps to the end of the period; its start is kept for a
-                    // refusal (`fall_back`).
-                    // (The boxes trade places: the template's end is the one copy of a model.)
-                    let next = match rp.base.take() {
-                        Some(mut b) => {
-                            *b = *rp.tmpls[i].end;
-                            b
-                        }
-                        None => rp.tmpls[i].end.clone(),
-                    };
-                    let mut b = std::mem::replace(m, next);
-                    b.evaluated = false;
-                    rp.base = Some(b);
-                    apply(m, &pl);
-                    // The model stays as it is now until the period ends or falls back (no
-                    // active period then): `may_end_next` is decided once for the period.
-                    rp.active = Some(Active {
-                        t0,
-                        pos: 0,
-                        tmpl: i,
-                        plan: pl,
-                        may_end: m.may_end_next(rp.tmpls[i].max_quiet),
-                    });
-                    if let Some(p) = prev {
-                        let next = &mut rp.tmpls[p].next;
-                        let at = next.iter().position(|&x| x == i).unwrap_or(NEXTS - 1);
-                        next.copy_within(0..at, 1);
-                        next[0] = i;
-                    }
-                    let at = rp.mru.iter().position(|&x| x == i).expect("listed");
-                    rp.mru.remove(at);
-                    rp.mru.insert(0, i);
-                    started = true;
+                    found = Some((i, pl));
                     break;
                 }
             }
         }
+        let started = found.is_some();
+        if let Some((i, pl)) = found {
+            self.start(i, pl, prev, None);
+        }
+        let rp = &mut self.rp;
         // The digest becomes the base; the old base's buffer (unless a template took it) is
         // the next one.
         rp.base_digest = Some(dg);
         rp.dg = base_digest;
         rp.cur.clear();
+        rp.cur_zfl = false;
         rp.cur_ok = true;
         if started {
             Some(self.replay_out())
