@@ -561,13 +561,15 @@ impl Hart {
     /// [`Hart::run`] with the plain loop inlined into the caller: for the one hot caller
     /// that runs the hart once per memory access (a core going on from a grant inside the
     /// interconnect's pass), where the call's register save and frame setup are a
-    /// noticeable part of a run of a few instructions.
+    /// noticeable part of a run of a few instructions. Unlike [`Hart::run`], it does not
+    /// offer timed accesses to [`DataBus::timed_now`]: for a caller whose bus performs
+    /// none at once (inside the pass, every access stops the run).
     #[inline(always)]
     pub fn run_inlined<B: DataBus + ?Sized>(&mut self, bus: &mut B, cycle_limit: u64) -> Stop {
         if self.perf_on {
             self.run_counting(bus, cycle_limit)
         } else {
-            self.run_body::<B, false, false>(bus, cycle_limit, &mut |_| {})
+            self.run_body::<B, false, false, false>(bus, cycle_limit, &mut |_| {})
         }
     }
 
@@ -578,12 +580,14 @@ impl Hart {
         cycle_limit: u64,
         hook: &mut dyn FnMut(&Retired),
     ) -> Stop {
-        self.run_body::<B, TRACE, PERF>(bus, cycle_limit, hook)
+        self.run_body::<B, TRACE, PERF, true>(bus, cycle_limit, hook)
     }
 
     /// The body of [`Hart::run_inner`] (see [`Hart::run_inlined`]).
     #[inline(always)]
-    fn run_body<B: DataBus + ?Sized, const TRACE: bool, const PERF: bool>(
+    /// `NOW`: offer timed accesses to [`DataBus::timed_now`] (when neither counting nor
+    /// tracing).
+    fn run_body<B: DataBus + ?Sized, const TRACE: bool, const PERF: bool, const NOW: bool>(
         &mut self,
         bus: &mut B,
         mut cycle_limit: u64,
@@ -643,7 +647,7 @@ impl Hart {
             }
             let ex = self.cycle;
             // Without counters and trace hook, the bus may perform timed accesses at once.
-            match self.execute(bus, &instr, start, !TRACE && !PERF) {
+            match self.execute(bus, &instr, start, NOW && !TRACE && !PERF) {
                 Flow::Limit(limit) => cycle_limit = limit,
                 Flow::Next => {
                     if PERF {
