@@ -243,7 +243,10 @@ fn unknown_offsets_and_params() {
     let e = build("{event_cores: 0x100}", false).err().unwrap();
     assert!(e.starts_with("event_cores:"), "{e}");
     let e = build("{base: 0x1a10b002}", false).err().unwrap();
-    assert!(e.starts_with("base: 0x1a10b002 must be word aligned"), "{e}");
+    assert!(
+        e.starts_with("base: 0x1a10b002 must be word aligned"),
+        "{e}"
+    );
     let e = build("{base: 0xfffffe00}", false).err().unwrap();
     assert!(e.contains("below 4 GiB"), "{e}");
 }
