@@ -609,9 +609,15 @@ struct Params {
     w_rows_iter: u32,
     w_cols_iter: u32,
     x_rows_lftovr: u32,
-    x_cols_lftovr: u32,
     w_rows_lftovr: u32,
     w_cols_lftovr: u32,
+    /// The iteration count at which each leftover applies: `*_iter - 1` when the leftover is
+    /// non-zero, else `u32::MAX`, which no counter reaches (they are bounded by 16-bit sizes).
+    /// Hoisted from the per-cycle `cnt == iter - 1 && lftovr != 0` tests of the scheduler.
+    x_rows_last: u32,
+    x_cols_last: u32,
+    w_rows_last: u32,
+    w_cols_last: u32,
     x_slots: u32,
     tot_x_read: u32,
     x_d1_stride: u32,
@@ -706,6 +712,7 @@ impl Params {
             j.n
         };
         let x_slots = x_cols_lftovr.div_ceil(h) * h;
+        let last = |iter: u32, lftovr: u32| if lftovr != 0 { iter - 1 } else { u32::MAX };
         let x_d1_stride = eb * j.n;
         let w_d0_stride = eb * j.k;
         let jmp = d * eb;
@@ -753,9 +760,12 @@ impl Params {
             w_rows_iter,
             w_cols_iter,
             x_rows_lftovr,
-            x_cols_lftovr,
             w_rows_lftovr,
             w_cols_lftovr,
+            x_rows_last: last(x_rows_iter, x_rows_lftovr),
+            x_cols_last: last(x_cols_iter, x_cols_lftovr),
+            w_rows_last: last(w_rows_iter, w_rows_lftovr),
+            w_cols_last: last(w_cols_iter, w_cols_lftovr),
             x_slots,
             tot_x_read,
             x_d1_stride,
@@ -1015,7 +1025,7 @@ fn src_ctrl(p: &Params, ms: &MemSched, s: usize) -> AddrGenCtrl {
                 .wrapping_add(ms.x_rows_offs)
                 .wrapping_add(ms.x_cols_offs),
             // num_x_reads: the leftover rows on the last row block.
-            tot_len: if ms.x_rows_iters == p.x_rows_iter - 1 && p.x_rows_lftovr != 0 {
+            tot_len: if ms.x_rows_iters == p.x_rows_last {
                 p.x_rows_lftovr
             } else {
                 p.wd
@@ -1035,7 +1045,7 @@ fn src_ctrl(p: &Params, ms: &MemSched, s: usize) -> AddrGenCtrl {
 fn src_tot_len(p: &Params, ms: &MemSched, s: usize) -> u32 {
     match s {
         X => {
-            if ms.x_rows_iters == p.x_rows_iter - 1 && p.x_rows_lftovr != 0 {
+            if ms.x_rows_iters == p.x_rows_last {
                 p.x_rows_lftovr
             } else {
                 p.wd
@@ -1302,19 +1312,19 @@ impl Model {
         let z_ready = self.top_z.ready();
 
         // ---- redmule_scheduler.sv: leftovers
-        c.y_width = if s.y_rows_iter == p.w_rows_iter.wrapping_sub(1) && p.w_rows_lftovr != 0 {
+        c.y_width = if s.y_rows_iter == p.w_rows_last {
             p.w_rows_lftovr
         } else {
             p.wd
         };
-        c.y_height = if s.y_cols_iter == p.w_cols_iter - 1 && p.w_cols_lftovr != 0 {
+        c.y_height = if s.y_cols_iter == p.w_cols_last {
             p.w_cols_lftovr
         } else {
             p.d
         };
-        let x_last_chunk = s.x_cols_iter == p.x_cols_iter - 1 && p.x_cols_lftovr != 0;
+        let x_last_chunk = s.x_cols_iter == p.x_cols_last;
         c.x_slots = if x_last_chunk { p.x_slots } else { p.d };
-        let x_width = if s.x_rows_iter == p.x_rows_iter - 1 && p.x_rows_lftovr != 0 {
+        let x_width = if s.x_rows_iter == p.x_rows_last {
             p.x_rows_lftovr
         } else {
             p.wd
