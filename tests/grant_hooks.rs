@@ -11,24 +11,14 @@ mod common;
 
 use std::path::Path;
 
-use common::{prebuilt_elfs, SHARED_CORE_FIELDS};
+use common::{prebuilt_elfs, run_program, SHARED_CORE_FIELDS};
 
 use serde_json::Value;
 
 /// (end, kernel activations, stats without the cores' alone_grants) of a run of `elf`.
 fn run(elf: &Path, hooks: bool, quantum: u64, max_cycles: Option<u64>) -> (String, u64, Value) {
-    let yaml = format!(
-        "program:\n  elf: {}\n  core_params: {{grant_hooks: {hooks}, quantum: {quantum}}}\n",
-        Value::String(elf.display().to_string())
-    );
-    let reg = redmule_vp::builtin_registry();
-    let l = redmule_vp::Loaded::from_str(&yaml, "hooks.yaml", Path::new(".")).unwrap();
-    let o = redmule_vp::Overrides {
-        max_cycles,
-        ..Default::default()
-    };
-    let p = redmule_vp::Platform::build(&l, &reg, &o).unwrap();
-    let mut out = p.run();
+    let params = format!("grant_hooks: {hooks}, quantum: {quantum}");
+    let mut out = run_program(elf, &params, max_cycles);
     if let Some(Value::Object(m)) = out.stats.get_mut("components") {
         for (k, c) in m.iter_mut() {
             if let (true, Some(c)) = (k.starts_with("core"), c.as_object_mut()) {

@@ -7,23 +7,12 @@ mod common;
 
 use std::path::Path;
 
-use common::{vp, SHARED_CORE_FIELDS};
+use common::{run_program, vp, SHARED_CORE_FIELDS};
 use serde_json::Value;
 
 fn run(max_cycles: u64, quantum: u64) -> Value {
     let elf = Path::new(env!("CARGO_MANIFEST_DIR")).join("firmware/prebuilt/matmul_int.elf");
-    let yaml = format!(
-        "program:\n  elf: {}\n  core_params: {{quantum: {quantum}}}\n",
-        Value::String(elf.display().to_string())
-    );
-    let reg = redmule_vp::builtin_registry();
-    let l = redmule_vp::Loaded::from_str(&yaml, "cut.yaml", Path::new(".")).unwrap();
-    let o = redmule_vp::Overrides {
-        max_cycles: Some(max_cycles),
-        ..Default::default()
-    };
-    let p = redmule_vp::Platform::build(&l, &reg, &o).unwrap();
-    let out = p.run();
+    let out = run_program(&elf, &format!("quantum: {quantum}"), Some(max_cycles));
     assert_eq!(out.report.end, vp_kernel::RunEnd::Limit);
     out.stats
 }

@@ -26,6 +26,23 @@ pub fn prebuilt_elfs() -> Vec<PathBuf> {
     v
 }
 
+/// Build the default cluster running `elf` on every core, with the cores' `core_params`
+/// (a YAML flow mapping's entries, e.g. `quantum: 100`) and the cycle limit `max_cycles`,
+/// and run it.
+pub fn run_program(elf: &Path, core_params: &str, max_cycles: Option<u64>) -> redmule_vp::Outcome {
+    let yaml = format!(
+        "program:\n  elf: {}\n  core_params: {{{core_params}}}\n",
+        Value::String(elf.display().to_string())
+    );
+    let reg = redmule_vp::builtin_registry();
+    let l = redmule_vp::Loaded::from_str(&yaml, "program.yaml", Path::new(".")).unwrap();
+    let o = redmule_vp::Overrides {
+        max_cycles,
+        ..Default::default()
+    };
+    redmule_vp::Platform::build(&l, &reg, &o).unwrap().run()
+}
+
 /// Run `cmd` with `--stats json` appended: (exit code, stats document, stderr).
 pub fn stats_json(cmd: &mut Command) -> (i32, Value, String) {
     let out = cmd
