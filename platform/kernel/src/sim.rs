@@ -933,27 +933,20 @@ mod tests {
         }
     }
 
+    /// Add a [`Once`] named `name` on `d`, stopping the run in `stop_at`.
+    fn once(sim: &Sim, d: DomainId, name: &str, stop_at: Option<u64>) -> Wake {
+        sim.add_clocked(d, name, 0, false, Rc::new(RefCell::new(Once { stop_at })))
+    }
+
     #[test]
     fn a_turn_is_reached_up_to_the_time_limit_ticked_or_not() {
         // Nothing ticks after cycle 2, the limit is cycle 10: cycles up to 10 are reached,
         // though only cycle 2 ticked; 11 is not.
         let sim = Sim::new();
         let d = sim.add_clock("clk", Clock::from_period_ps(1000));
-        let w = sim.add_clocked(
-            d,
-            "p",
-            0,
-            false,
-            Rc::new(RefCell::new(Once { stop_at: None })),
-        );
+        let w = once(&sim, d, "p", None);
         w.at(2);
-        let w2 = sim.add_clocked(
-            d,
-            "q",
-            0,
-            false,
-            Rc::new(RefCell::new(Once { stop_at: None })),
-        );
+        let w2 = once(&sim, d, "q", None);
         w2.at(u64::MAX - 1);
         assert_eq!(sim.run(Some(SimTime(10_000))).end, RunEnd::Limit);
         assert!(sim.reached_turn(d, &w, 2));
@@ -968,21 +961,9 @@ mod tests {
         // p0 stops the run in cycle 5: p1 (ordered after it) did not have its turn there.
         let sim = Sim::new();
         let d = sim.add_clock("clk", Clock::from_period_ps(1000));
-        let p0 = sim.add_clocked(
-            d,
-            "p0",
-            0,
-            false,
-            Rc::new(RefCell::new(Once { stop_at: Some(5) })),
-        );
+        let p0 = once(&sim, d, "p0", Some(5));
         p0.at(2);
-        let p1 = sim.add_clocked(
-            d,
-            "p1",
-            0,
-            false,
-            Rc::new(RefCell::new(Once { stop_at: None })),
-        );
+        let p1 = once(&sim, d, "p1", None);
         p1.at(3);
         assert_eq!(sim.run(None).end, RunEnd::Stopped("done".into()));
         assert!(sim.reached_turn(d, &p0, 5));
