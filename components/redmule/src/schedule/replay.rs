@@ -672,7 +672,14 @@ struct Template {
 ///   the update is skipped once the X (W) side is done: not read if the counter did not change
 ///   and the done flag is still clear at the period's end (it is never cleared in a period, so it
 ///   was clear throughout; a replay has the same flag); `x_rows_iter == limit - 1` is read every
-///   cycle with an X row leftover (`x_width`);
+///   cycle with an X row leftover (`x_width`). No test can catch the loss of that done-flag
+///   guard, and none tries: a done flag is set once per schedule and cleared only by the reset at
+///   FINISHED, after which nothing is replayed. So a period whose flag goes up during it is never
+///   replayed (its replay would have to set it a second time), and where the flag is up at a
+///   period's start it is up at the replay's start too (a control register), with the X (W)
+///   counters frozen at the same values since: `d = 0`, nothing moves. The guard keeps the rule
+///   true on its own terms; it changes no replay of a job (checked: 30,000 random cases of
+///   `replay_matches_full_evaluation` pass without it);
 /// - the memory scheduler's `w_iters == w_cols_iter - 1` is read only at the last X chunk of a
 ///   tile (`last_col`), where `w_iters` steps or wraps: not read if it did not change;
 ///   `x_rows_iters == x_rows_iter - 1` only there (where it steps or wraps) or with an X row
