@@ -198,3 +198,40 @@ fn bench_rejects_unknown_names() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("unknown benchmark 'nope'"));
 }
+
+#[test]
+fn bench_repeat_reports_the_median_run_between_the_slowest_and_the_fastest() {
+    let o = run(&["bench", "idle", "--repeat", "3", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = String::from_utf8(o.stdout).unwrap();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "one object per benchmark, not per run: {out}"
+    );
+    let v: serde_json::Value = serde_json::from_str(lines[0]).expect("valid JSON");
+    assert_eq!(v["name"], "idle");
+    assert_eq!(v["repeat"], 3.0);
+    assert_eq!(v["cycles"], 1_000_000_000u64);
+    let (median, slowest, fastest) = (
+        v["cycles_per_s"].as_f64().unwrap() / 1e6,
+        v["slowest"].as_f64().unwrap(),
+        v["fastest"].as_f64().unwrap(),
+    );
+    assert!(
+        slowest <= median && median <= fastest,
+        "{slowest} <= {median} <= {fastest}"
+    );
+    // One run (the default) adds no spread figures.
+    let o = run(&["bench", "idle", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
+    assert!(v.get("repeat").is_none() && v.get("slowest").is_none());
+}
+
+#[test]
+fn bench_repeat_must_be_at_least_one() {
+    let o = run(&["bench", "idle", "--repeat", "0"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--repeat"), "{}", stderr(&o));
+}

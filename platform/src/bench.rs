@@ -57,8 +57,28 @@ pub const BENCHES: &[(&str, &str, BenchFn)] = &[
     ),
 ];
 
-/// Run the benchmarks named (all when empty); print a table or JSON lines.
-pub fn run_cli(reg: &Registry, names: &[String], json: bool) -> i32 {
+/// Of `runs` of one benchmark (at least one), the median by simulated cycles per second (the
+/// slower of the two middle ones for an even count), with the slowest and fastest rates as
+/// extra figures when there is more than one run.
+fn median_run(mut runs: Vec<BenchResult>) -> BenchResult {
+    runs.sort_by(|a, b| a.cycles_per_s().total_cmp(&b.cycles_per_s()));
+    let n = runs.len();
+    let (slowest, fastest) = (runs[0].cycles_per_s(), runs[n - 1].cycles_per_s());
+    let mut r = runs.swap_remove((n - 1) / 2);
+    if n > 1 {
+        r.extra
+            .push(("repeat".into(), n as f64, "runs, the median shown"));
+        r.extra
+            .push(("slowest".into(), slowest / 1e6, "M cycles/s"));
+        r.extra
+            .push(("fastest".into(), fastest / 1e6, "M cycles/s"));
+    }
+    r
+}
+
+/// Run the benchmarks named (all when empty), each `repeat` times (the median run is
+/// reported, see [`median_run`]); print a table or JSON lines.
+pub fn run_cli(reg: &Registry, names: &[String], json: bool, repeat: u32) -> i32 {
     for n in names {
         if !BENCHES.iter().any(|(b, _, _)| b == n) {
             let known: Vec<&str> = BENCHES.iter().map(|b| b.0).collect();
@@ -74,7 +94,8 @@ pub fn run_cli(reg: &Registry, names: &[String], json: bool) -> i32 {
         if !names.is_empty() && !names.iter().any(|n| n == name) {
             continue;
         }
-        match f(reg) {
+        let runs: Result<Vec<BenchResult>, String> = (0..repeat.max(1)).map(|_| f(reg)).collect();
+        match runs.map(median_run) {
             Ok(r) => {
                 if json {
                     let mut o = json!({
@@ -240,4 +261,43 @@ fn bench_gemm128(reg: &Registry) -> Result<BenchResult, String> {
             ),
         ],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(cycles: u64, wall_s: f64) -> BenchResult {
+        BenchResult {
+            name: "t",
+            cycles,
+            wall_s,
+            extra: vec![("own".into(), wall_s, "s")],
+        }
+    }
+
+    #[test]
+    fn the_median_run_is_reported_with_the_spread() {
+        // Rates 4, 1, 3, 2 M cycles/s: sorted 1, 2, 3, 4; the median of an even count is the
+        // slower middle one (2), reported with its own figures.
+        let runs = vec![
+            result(4_000_000, 1.0),
+            result(1_000_000, 1.0),
+            result(6_000_000, 2.0),
+            result(2_000_000, 1.0),
+        ];
+        let r = median_run(runs);
+        assert_eq!((r.cycles, r.wall_s), (2_000_000, 1.0));
+        let get = |k: &str| r.extra.iter().find(|e| e.0 == k).map(|e| e.1);
+        assert_eq!(get("own"), Some(1.0));
+        assert_eq!(get("repeat"), Some(4.0));
+        assert_eq!(get("slowest"), Some(1.0));
+        assert_eq!(get("fastest"), Some(4.0));
+        // An odd count: the middle one.
+        let r = median_run(vec![result(5, 1.0), result(9, 1.0), result(7, 1.0)]);
+        assert_eq!(r.cycles, 7);
+        // One run: as it is, no spread.
+        let r = median_run(vec![result(5, 1.0)]);
+        assert_eq!((r.cycles, r.extra.len()), (5, 1));
+    }
 }

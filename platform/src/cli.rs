@@ -59,6 +59,11 @@ pub enum Cmd {
         /// One JSON object per benchmark on stdout.
         #[arg(long)]
         json: bool,
+        /// Run each benchmark N times and report the median run, with the slowest and the
+        /// fastest (wall figures swing with the machine's load and state).
+        #[arg(long, value_name = "N", default_value_t = 1,
+              value_parser = clap::value_parser!(u32).range(1..=1000))]
+        repeat: u32,
     },
 }
 
@@ -101,7 +106,11 @@ pub fn main_with(reg: Registry) -> i32 {
             list_components(&reg);
             EXIT_OK
         }
-        Some(Cmd::Bench { names, json }) => bench::run_cli(&reg, &names, json),
+        Some(Cmd::Bench {
+            names,
+            json,
+            repeat,
+        }) => bench::run_cli(&reg, &names, json, repeat),
         Some(Cmd::Gemm(a)) => crate::gemm::run(&reg, &a),
         Some(Cmd::RunElf(a)) => crate::run_elf::run(&reg, &a),
         Some(Cmd::Sweep(a)) => crate::sweep::run(&reg, &a),
