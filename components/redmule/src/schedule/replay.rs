@@ -1287,9 +1287,9 @@ impl super::Schedule {
             next.copy_within(0..at, 1);
             next[0] = i;
         }
+        // (To the front: the same order as removing it and inserting it first, in place.)
         let at = rp.mru.iter().position(|&x| x == i).expect("listed");
-        rp.mru.remove(at);
-        rp.mru.insert(0, i);
+        rp.mru[..=at].rotate_right(1);
     }
 
     /// Make the schedule's model: template `t`'s end moved by `pl` ([`apply`]).
