@@ -25,9 +25,10 @@
 //! * A wide access refused on some of its banks performs no bank access at all. In the RTL
 //!   the banks it did win perform the access (and repeat it when the access is finally
 //!   granted), which only matters for a write racing a narrow write to the same word.
-//! * `rr_arb_tree` forbids withdrawing a request while the arbiter is locked on it; we
-//!   mask a locked request vector with the current requests so a withdrawal (e.g.
-//!   [`NarrowPort::withdraw`]) cannot be granted.
+//! * `rr_arb_tree` forbids withdrawing a request while the arbiter is locked on it; a port
+//!   cannot withdraw one (a posted request stays until granted, the TCDM protocol's "hold
+//!   req until gnt"), and a locked request vector is masked with the current requests all
+//!   the same, so that a vanished requester could never be granted.
 //!
 //! The hot path keeps to plain arrays and 64-bit masks (banks and initiator indices are
 //! bits), allocates nothing and skips every bank nobody requests.
@@ -765,6 +766,10 @@ impl Hci {
             pend_w |= 1 << j;
         }
         if pend_n | pend_w == 0 {
+            // (a held request stays posted until granted, so nothing is held here either)
+            debug_assert!(self.held_n | self.held_w == 0);
+            self.held_n = 0;
+            self.held_w = 0;
             if tracing_on {
                 self.trace(0, 0, 0, false);
             }

@@ -420,11 +420,6 @@ impl<Q: Copy, D: Copy> Port<Q, D> {
     pub fn take_response(&self) -> Option<Resp<D>> {
         self.resp.take()
     }
-    /// Withdraw a posted, ungranted request (only for initiators that may legally do so).
-    pub fn withdraw(&self) {
-        self.req.set(None);
-        self.posted_at.set(u64::MAX);
-    }
 
     // --- interconnect side
 
