@@ -77,7 +77,7 @@ fn median_run(mut runs: Vec<BenchResult>) -> BenchResult {
 }
 
 /// Run the benchmarks named (all when empty), each `repeat` times (the median run is
-/// reported, see [`median_run`]); print a table or JSON lines.
+/// reported, see `median_run`); print a table or JSON lines.
 pub fn run_cli(reg: &Registry, names: &[String], json: bool, repeat: u32) -> i32 {
     for n in names {
         if !BENCHES.iter().any(|(b, _, _)| b == n) {

@@ -255,7 +255,7 @@ impl Sim {
         s
     }
 
-    /// Count a change to the queues ([`Sim::events`]).
+    /// Count a change to the queues (`Inner::events`).
     #[inline]
     fn bump_events(&self) {
         self.inner.events.set(self.inner.events.get() + 1);
