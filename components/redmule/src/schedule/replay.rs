@@ -150,7 +150,7 @@ pub(super) fn ag_resets(s: usize, set: u32) -> u64 {
     }
 }
 
-/// Longest period replayed [cycles] (bounds the steps of a 16-bit counter in one period, and
+/// Longest period replayed, in cycles (bounds the steps of a 16-bit counter in one period, and
 /// the templates' memory: 64 of at most 1024 cycles).
 const MAX_PERIOD: usize = 1024;
 
@@ -615,7 +615,7 @@ struct Template {
     /// The digest of `end` (for [`moved_digest`]).
     z: Box<Digest>,
     outs: Vec<Rec>,
-    /// The largest `quiet` of `outs` (for [`Active::max_quiet`], set at every replay start).
+    /// The largest `quiet` of `outs` (for [`Active::may_end`], set at every replay start).
     max_quiet: u32,
     resets: u64,
     /// The templates replayed after this one, most recently first ([`NO_TEMPLATE`]: none; tried
@@ -632,7 +632,7 @@ struct Template {
     /// Templates (slot, serial) among [`Template::next`] and whether [`fixed_fit`] holds from
     /// this one's end to their start, most recently first ([`NO_TEMPLATE`]: none): it holds
     /// from this end moved as a whole, i.e. from the end of every replay of this template, so
-    /// [`Schedule::chain`] need not make the digest there (templates do not change once
+    /// [`super::Schedule::chain`] need not make the digest there (templates do not change once
     /// recorded).
     fits: [(usize, u64, bool); NEXTS],
     /// The registers [`plan`] requires unmoved from this template ([`ranges`]), and the digest of
@@ -992,11 +992,11 @@ pub(super) struct Replay {
     pub(super) active: Option<Active>,
     /// The schedule's model is not made (`stale`): while a period is replayed, and at the
     /// boundary where it ends until a next replay starts, the model is the template's end moved
-    /// by the plan (`Active`, then `last` and `ended`; [`Schedule::materialize`]). Replays
-    /// that follow each other ([`Schedule::chain`]) make no model.
+    /// by the plan (`Active`, then `last` and `ended`; [`super::Schedule::materialize`]). Replays
+    /// that follow each other ([`super::Schedule::chain`]) make no model.
     stale: bool,
     /// While a period is replayed, the model at its start (for a refusal,
-    /// [`Schedule::fall_back`]): the schedule's model (not evaluated yet) if None, else that
+    /// [`super::Schedule::fall_back`]): the schedule's model (not evaluated yet) if None, else that
     /// template's end moved by that plan (a chained replay). And the digest of the model at the
     /// last boundary.
     base_moved: Option<(usize, Plan)>,
@@ -1300,7 +1300,7 @@ impl super::Schedule {
     }
 
     /// At the end of a replay of template `t` moved by `pl`, its successors
-    /// ([`Template::next`], in order) tried as [`Schedule::boundary`] tries them, without the
+    /// ([`Template::next`], in order) tried as [`super::Schedule::boundary`] tries them, without the
     /// model's digest: that is `t`'s end's moved by `pl` ([`moved_digest`]), of which
     /// [`fixed_fit`] does not depend on the move (kept per pair, [`Template::fits`]) and
     /// [`moved_plan`] needs only the progress registers, the round-robin counters, the
