@@ -249,7 +249,8 @@ struct Counters {
     loads: u64,
     stores: u64,
     faults: u64,
-    tcdm_accesses: u64,
+    /// (TCDM accesses are not counted apart: every counted load or store is a TCDM or a
+    /// bus access, so they are `loads + stores - bus_accesses`, derived in the stats.)
     bus_accesses: u64,
     /// TCDM accesses performed at once ([`vp_kernel::port::Port::request_alone`]).
     alone_grants: u64,
@@ -412,7 +413,6 @@ impl DataBus for CoreBus {
         } else {
             self.n.loads += 1;
         }
-        self.n.tcdm_accesses += 1;
         self.n.alone_grants += 1;
         if r.error {
             self.held = Some(r);
@@ -789,7 +789,6 @@ impl CoreState {
     fn posted(&mut self, p: &PendingAccess, at: u64) {
         self.pending = Some(*p);
         self.count(&p.req);
-        self.bus.n.tcdm_accesses += 1;
         self.mode = Mode::Tcdm { posted: at };
     }
 
@@ -813,7 +812,6 @@ impl CoreState {
             return Alone::No;
         };
         self.count(&p.req);
-        self.bus.n.tcdm_accesses += 1;
         self.bus.n.alone_grants += 1;
         if r.error {
             // Reported by the tick that would have collected it, as for a posted access.
@@ -1376,7 +1374,7 @@ impl Component for Core {
             "sleep_cycles": s.bus.n.sleep_cycles,
             "loads": s.bus.n.loads - (u.yes && !u.write) as u64,
             "stores": s.bus.n.stores - (u.yes && u.write) as u64,
-            "tcdm_accesses": s.bus.n.tcdm_accesses - u.yes as u64,
+            "tcdm_accesses": s.bus.n.loads + s.bus.n.stores - s.bus.n.bus_accesses - u.yes as u64,
             "bus_accesses": s.bus.n.bus_accesses,
             "alone_grants": s.bus.n.alone_grants,
             "faults": s.bus.n.faults,
