@@ -571,7 +571,8 @@ impl CoreState {
         self.pending = None;
         let stall = r.waited + posted.saturating_sub(p.cycle);
         self.bus.n.stall_cycles += stall;
-        let _ = self.hart.complete_access(r.rdata, stall);
+        // hook_ready: no instruction trace, the next run is run_inlined.
+        let _ = self.hart.complete_access_untraced(r.rdata, stall);
         self.mode = Mode::Run;
         self.hooked = Some((r.granted, stall));
         // No access is granted alone inside this run (the interconnect is in its pass).

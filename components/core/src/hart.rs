@@ -440,12 +440,40 @@ impl Hart {
         rdata: u32,
         stall_cycles: u64,
     ) -> Result<(), NoPendingAccess> {
+        self.complete_access_as::<true>(rdata, stall_cycles)
+    }
+
+    /// [`Hart::complete_access`] for a caller whose next run is a [`Hart::run`] or
+    /// [`Hart::run_inlined`] (no trace hook): a retired single-transaction access is
+    /// forgotten at once instead of being kept for the next run to report it to a
+    /// trace hook. The same run otherwise.
+    #[inline(always)]
+    pub fn complete_access_untraced(
+        &mut self,
+        rdata: u32,
+        stall_cycles: u64,
+    ) -> Result<(), NoPendingAccess> {
+        self.complete_access_as::<false>(rdata, stall_cycles)
+    }
+
+    /// [`Hart::complete_access`]; `KEEP`: keep the retired access for a trace hook.
+    #[inline(always)]
+    fn complete_access_as<const KEEP: bool>(
+        &mut self,
+        rdata: u32,
+        stall_cycles: u64,
+    ) -> Result<(), NoPendingAccess> {
         // The common case: the only transaction of a load/store, no counters counting.
         let fast = match self.mem.as_mut() {
             Some(m) if m.issued && m.parts == 1 && !self.perf_on => {
-                m.issued = false;
-                m.part = 1;
-                Some((m.instr, m.pc, m.addr))
+                let f = (m.instr, m.pc, m.addr);
+                if KEEP {
+                    m.issued = false;
+                    m.part = 1;
+                } else {
+                    self.mem = None;
+                }
+                Some(f)
             }
             _ => None,
         };
