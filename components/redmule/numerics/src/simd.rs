@@ -33,7 +33,9 @@
 //! on the raw bits: `bits(r) = (bits(t) + 0x1000) & !0x1FFF` (a carry moves into the exponent,
 //! which is the right next binade; `t < 65520` ends at most at 65504). In that range the 13
 //! dropped bits of a midpoint are exactly `0x1000`. So each step costs an FMA and two integer
-//! operations on the dependency chain, plus a few compares off it.
+//! operations on the dependency chain, plus a few compares off it. The checks of a block of
+//! 8 steps are gathered (no branch per step); a block with a lane that was not fine is done
+//! again from its start, step by step, each step taking the slow step where needed.
 //!
 //! **Slow step**, for a chunk where any lane is a midpoint or outside that range (FP16
 //! subnormals and zeros, `|t| >= 65520`, infinities, NaN): `r = RN16(t)` with `vcvtps2ph`
@@ -489,6 +491,42 @@ mod x86 {
                     *f = fp16::to_f64(h) as f32;
                 }
             }
+            // The block's steps on the fast path alone, their checks gathered over the block
+            // (no branch per step): the smallest `up & low` of any lane (0 for a midpoint) and
+            // the largest range offset. If some lane of some step was not fine, the results
+            // are dropped and the block is done again step by step with the exact slow step
+            // where needed: the fast results up to a lane's first bad step are the same in
+            // both, so the block ends with the bits of the step-by-step path either way.
+            let a0 = a;
+            let mut mids = minus_one;
+            let mut ranges = _mm256_setzero_si256();
+            let mut o = off;
+            for &xj in &xf[..xs.len()] {
+                let xb = _mm256_set1_ps(xj);
+                for (k, ak) in a.iter_mut().enumerate() {
+                    let p = w.as_ptr().wrapping_add(o + 8 * k);
+                    // SAFETY: `o = i * stride` for the step `i < x.len()`, so
+                    // `o + 8 * k + 8 <= (x.len() - 1) * stride + 8 * K <= w.len()` (checked
+                    // above): the 16 bytes at `p` are inside `w`; no alignment requirement.
+                    let wh = unsafe { _mm_loadu_si128(p.cast()) };
+                    let tb = _mm256_castps_si256(_mm256_fmadd_ps(xb, _mm256_cvtph_ps(wh), *ak));
+                    let up = _mm256_add_epi32(tb, half);
+                    *ak = _mm256_castsi256_ps(_mm256_and_si256(up, keep));
+                    // 0 exactly for a midpoint (13 low bits 0x1000).
+                    mids = _mm256_min_epu32(mids, _mm256_and_si256(up, low));
+                    // Below SPAN exactly for 2^-14 <= |t| < 65520 (wrapping subtraction).
+                    let range = _mm256_sub_epi32(_mm256_and_si256(tb, abs), min_normal);
+                    ranges = _mm256_max_epu32(ranges, range);
+                }
+                o = o.wrapping_add(stride);
+            }
+            let in_range = _mm256_cmpeq_epi32(_mm256_max_epu32(ranges, span_m1), span_m1);
+            let midpoint = _mm256_cmpeq_epi32(mids, _mm256_setzero_si256());
+            if _mm256_movemask_epi8(in_range) == -1 && _mm256_movemask_epi8(midpoint) == 0 {
+                off = o;
+                continue;
+            }
+            a = a0;
             for (&xv, &xj) in xs.iter().zip(&xf) {
                 let xb = _mm256_set1_ps(xj);
                 let mut t = [_mm256_setzero_ps(); K];
@@ -496,9 +534,7 @@ mod x86 {
                 let mut bad = _mm256_setzero_si256();
                 for k in 0..K {
                     let p = w.as_ptr().wrapping_add(off + 8 * k);
-                    // SAFETY: `off = i * stride` for the step `i < x.len()`, so
-                    // `off + 8 * k + 8 <= (x.len() - 1) * stride + 8 * K <= w.len()` (checked
-                    // above): the 16 bytes at `p` are inside `w`; no alignment requirement.
+                    // SAFETY: as in the block above (the same steps).
                     let wh = unsafe { _mm_loadu_si128(p.cast()) };
                     t[k] = _mm256_fmadd_ps(xb, _mm256_cvtph_ps(wh), a[k]);
                     let tb = _mm256_castps_si256(t[k]);
@@ -508,7 +544,6 @@ mod x86 {
                     r[k] = _mm256_castsi256_ps(_mm256_and_si256(up, keep));
                     // All ones for a midpoint (13 low bits 0x1000), else at most 0x1FFE.
                     let mid = _mm256_add_epi32(_mm256_and_si256(up, low), minus_one);
-                    // Below SPAN exactly for 2^-14 <= |t| < 65520 (wrapping subtraction).
                     let range = _mm256_sub_epi32(_mm256_and_si256(tb, abs), min_normal);
                     bad = _mm256_max_epu32(bad, _mm256_max_epu32(mid, range));
                 }
