@@ -273,6 +273,21 @@ pub fn accumulate_with(
             done += 4;
         }
     }
+    // Two rows at a time on the AVX2 kernel (the host's FP16 FMA, where `Auto` has it, takes
+    // the rows left above one by one).
+    let avx2 = kernel == Kernel::Avx2 || (kernel == Kernel::Auto && !crate::simd::fp16_available());
+    if avx2 && matches!(op, Op::Matmul | Op::Gemm) {
+        while done + 2 <= rows {
+            let (Some(x0), Some(x1)) = (x_row(done), x_row(done + 1)) else {
+                return Err(ShapeError::Overflow); // unreachable after the checks above
+            };
+            let (acc0, acc1) = acc[done * cols..(done + 2) * cols].split_at_mut(cols);
+            if !crate::simd::fma_chain2([acc0, acc1], [x0, x1], w_from, w.stride) {
+                break;
+            }
+            done += 2;
+        }
+    }
     for (r, acc_row) in acc.chunks_exact_mut(cols).enumerate().skip(done) {
         let Some(x_row) = x_row(r) else {
             return Err(ShapeError::Overflow); // unreachable after the checks above

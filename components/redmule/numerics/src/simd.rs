@@ -149,6 +149,38 @@ pub(crate) fn fma_chain(
     }
 }
 
+/// [`fma_chain`] for two rows at once on the AVX2 kernel (two independent dependency chains
+/// sharing each W row): row `r` of `acc` takes the steps of `xs[r]`. Returns `false` (doing
+/// nothing) unless the vector kernel is available, the rows have as many columns and steps,
+/// and `w` holds them; the caller then runs each row.
+#[inline]
+pub(crate) fn fma_chain2(acc: [&mut [u16]; 2], xs: [&[u16]; 2], w: &[u16], stride: usize) -> bool {
+    let (cols, steps) = (acc[0].len(), xs[0].len());
+    if acc[1].len() != cols || xs[1].len() != steps {
+        return false;
+    }
+    if cols == 0 || steps == 0 {
+        return true;
+    }
+    let need = (steps - 1)
+        .checked_mul(stride)
+        .and_then(|v| v.checked_add(cols));
+    if need.is_none_or(|need| need > w.len()) || !available() {
+        return false;
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: `available()` checked that the CPU supports avx2, fma and f16c; the shape
+        // was checked above.
+        unsafe { x86::fma_chain2(acc, xs, w, stride) };
+        true
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
 /// [`fma_chain`] for four rows at once on the host's FP16 FMA (four independent dependency
 /// chains sharing each W row): row `r` of `acc` (`4 * cols` elements, packed) takes the steps
 /// of `xs[r]`. Returns `false` (doing nothing) unless the host has AVX512-FP16, `cols` is 1 to
@@ -256,15 +288,42 @@ mod x86 {
             c0 += 8;
         }
         if c0 < cols {
-            let tail = &mut acc[c0..];
-            let n = tail.len();
-            for (i, &xv) in x.iter().enumerate() {
-                let off = i * stride + c0;
-                let xf = fp16::to_f64(xv);
-                for (a, &wv) in tail.iter_mut().zip(&w[off..off + n]) {
-                    *a = fp16::fma_wide_a(xf, wv, *a);
-                }
+            tail(&mut acc[c0..], x, &w[c0..], stride);
+        }
+    }
+
+    /// The columns left after the blocks of 8, one by one (exact scalar steps).
+    fn tail(acc: &mut [u16], x: &[u16], w: &[u16], stride: usize) {
+        let n = acc.len();
+        for (i, &xv) in x.iter().enumerate() {
+            let off = i * stride;
+            let xf = fp16::to_f64(xv);
+            for (a, &wv) in acc.iter_mut().zip(&w[off..off + n]) {
+                *a = fp16::fma_wide_a(xf, wv, *a);
             }
+        }
+    }
+
+    /// See [`super::fma_chain2`]; requires both rows as long (`acc`) and as many steps (`xs`),
+    /// and `(steps - 1) * stride + cols <= w.len()`.
+    #[target_feature(enable = "avx2,fma,f16c")]
+    pub(super) fn fma_chain2(acc: [&mut [u16]; 2], xs: [&[u16]; 2], w: &[u16], stride: usize) {
+        let [a0, a1] = acc;
+        let cols = a0.len();
+        let mut c0 = 0;
+        while c0 + 16 <= cols {
+            let pair = [&mut a0[c0..c0 + 16], &mut a1[c0..c0 + 16]];
+            chain2::<2>(pair, xs, &w[c0..], stride);
+            c0 += 16;
+        }
+        if c0 + 8 <= cols {
+            let pair = [&mut a0[c0..c0 + 8], &mut a1[c0..c0 + 8]];
+            chain2::<1>(pair, xs, &w[c0..], stride);
+            c0 += 8;
+        }
+        if c0 < cols {
+            tail(&mut a0[c0..], xs[0], &w[c0..], stride);
+            tail(&mut a1[c0..], xs[1], &w[c0..], stride);
         }
     }
 
@@ -453,8 +512,141 @@ mod x86 {
         fix(r, flag, x, w, acc)
     }
 
+    /// The fast-step constants (see the module doc).
+    #[derive(Clone, Copy)]
+    struct Consts {
+        half: __m256i,
+        keep: __m256i,
+        low: __m256i,
+        minus_one: __m256i,
+        abs: __m256i,
+        min_normal: __m256i,
+        /// 65520 = 0x477F_F000; |t| in [2^-14, 65520) <=> bits(|t|) - 0x3880_0000 < SPAN.
+        span_m1: __m256i,
+        /// The same test on twice the bits ([`fast_step`]): `2 * min_normal` and `2 SPAN - 2`.
+        min_normal2: __m256i,
+        span2_m2: __m256i,
+    }
+
+    impl Consts {
+        #[inline]
+        #[target_feature(enable = "avx2,fma,f16c")]
+        fn new() -> Self {
+            Consts {
+                half: _mm256_set1_epi32(0x1000),
+                keep: _mm256_set1_epi32(!0x1FFF),
+                low: _mm256_set1_epi32(0x1FFF),
+                minus_one: _mm256_set1_epi32(-1),
+                abs: _mm256_set1_epi32(0x7FFF_FFFF),
+                min_normal: _mm256_set1_epi32(0x3880_0000), // 2^-14
+                span_m1: _mm256_set1_epi32(0x477F_F000 - 0x3880_0000 - 1),
+                min_normal2: _mm256_set1_epi32((2 * 0x3880_0000u32) as i32),
+                span2_m2: _mm256_set1_epi32(2 * (0x477F_F000 - 0x3880_0000) - 2),
+            }
+        }
+    }
+
+    /// A block's X values (at most 8) widened to f32 (exact; any NaN stays a NaN).
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    fn widen8(xs: &[u16]) -> [f32; 8] {
+        let mut xf = [0f32; 8];
+        if xs.len() == 8 {
+            let v = _mm256_cvtph_ps(load_bits8(xs));
+            // SAFETY: `xf` has 8 `f32` = 32 writable bytes; no alignment requirement.
+            unsafe { _mm256_storeu_ps(xf.as_mut_ptr(), v) };
+        } else {
+            for (f, &h) in xf.iter_mut().zip(xs) {
+                *f = fp16::to_f64(h) as f32;
+            }
+        }
+        xf
+    }
+
+    /// One fast step of 8 lanes: the new accumulator, its checks gathered into `mids` (the
+    /// smallest `up & low`, 0 for a midpoint) and `ranges` (the largest range offset, doubled:
+    /// at most `2 SPAN - 2` exactly for 2^-14 <= |t| < 65520, [`all_fine`]).
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    fn fast_step(
+        c: &Consts,
+        xb: __m256,
+        wv: __m256,
+        a: __m256,
+        mids: &mut __m256i,
+        ranges: &mut __m256i,
+    ) -> __m256 {
+        let tb = _mm256_castps_si256(_mm256_fmadd_ps(xb, wv, a));
+        let up = _mm256_add_epi32(tb, c.half);
+        *mids = _mm256_min_epu32(*mids, _mm256_and_si256(up, c.low));
+        // Twice the range offset (the sign shifted out), wrapping: below 2 SPAN exactly in
+        // range (an offset that wrapped, |t| < 2^-14, stays at least 2^32 - 2^30 > 2 SPAN).
+        let range = _mm256_sub_epi32(_mm256_slli_epi32::<1>(tb), c.min_normal2);
+        *ranges = _mm256_max_epu32(*ranges, range);
+        _mm256_castsi256_ps(_mm256_andnot_si256(c.low, up))
+    }
+
+    /// Whether every step whose checks `mids` and `ranges` gathered was fine.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    fn all_fine(c: &Consts, mids: __m256i, ranges: __m256i) -> bool {
+        let in_range = _mm256_cmpeq_epi32(_mm256_max_epu32(ranges, c.span2_m2), c.span2_m2);
+        let midpoint = _mm256_cmpeq_epi32(mids, _mm256_setzero_si256());
+        _mm256_movemask_epi8(in_range) == -1 && _mm256_movemask_epi8(midpoint) == 0
+    }
+
+    /// The steps of one block (`xs`, widened in `xf`) done one by one, each checked and
+    /// taking the exact slow step where needed; W row of the first step at `w[off..]`.
+    /// Requires `off + (xs.len() - 1) * stride + 8 * K <= w.len()`.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    fn exact_block<const K: usize>(
+        c: &Consts,
+        a: &mut [__m256; K],
+        xs: &[u16],
+        xf: &[f32; 8],
+        w: &[u16],
+        mut off: usize,
+        stride: usize,
+    ) {
+        for (&xv, &xj) in xs.iter().zip(xf) {
+            let row = &w[off..off + 8 * K];
+            let xb = _mm256_set1_ps(xj);
+            let mut t = [_mm256_setzero_ps(); K];
+            let mut r = [_mm256_setzero_ps(); K];
+            let mut bad = _mm256_setzero_si256();
+            for k in 0..K {
+                t[k] = _mm256_fmadd_ps(xb, load8(&row[8 * k..]), a[k]);
+                let tb = _mm256_castps_si256(t[k]);
+                // Round the magnitude to 10 fraction bits, half away from zero: RN16 for
+                // every t in the normal FP16 range that is not a midpoint.
+                let up = _mm256_add_epi32(tb, c.half);
+                r[k] = _mm256_castsi256_ps(_mm256_and_si256(up, c.keep));
+                // All ones for a midpoint (13 low bits 0x1000), else at most 0x1FFE.
+                let mid = _mm256_add_epi32(_mm256_and_si256(up, c.low), c.minus_one);
+                let range = _mm256_sub_epi32(_mm256_and_si256(tb, c.abs), c.min_normal);
+                bad = _mm256_max_epu32(bad, _mm256_max_epu32(mid, range));
+            }
+            // Every lane fine <=> every lane of `bad` <= SPAN - 1 (SPAN > 0x1FFE).
+            let fine = _mm256_cmpeq_epi32(_mm256_max_epu32(bad, c.span_m1), c.span_m1);
+            if _mm256_movemask_epi8(fine) != -1 {
+                for k in 0..K {
+                    r[k] = slow_step(t[k], xv, &row[8 * k..8 * k + 8], a[k]);
+                }
+            }
+            *a = r;
+            off = off.wrapping_add(stride);
+        }
+    }
+
     /// `K` chunks of 8 columns: `acc.len() == 8 * K`, `w[i * stride ..][..8 * K]` is W row `i`.
     /// Does nothing if `w` is shorter than that for some `i < x.len()`.
+    ///
+    /// The steps of a block of 8 go on the fast path alone, their checks gathered over the
+    /// block (no branch per step). If some lane of some step was not fine, the block's results
+    /// are dropped and it is done again from its start by [`exact_block`]: the fast results up
+    /// to a lane's first bad step are the same in both, so the block ends with the bits of the
+    /// step-by-step path either way.
     #[inline]
     #[target_feature(enable = "avx2,fma,f16c")]
     fn chain<const K: usize>(acc: &mut [u16], x: &[u16], w: &[u16], stride: usize) {
@@ -470,35 +662,12 @@ mod x86 {
         for (k, ak) in a.iter_mut().enumerate() {
             *ak = load8(&acc[8 * k..]);
         }
-        let half = _mm256_set1_epi32(0x1000);
-        let keep = _mm256_set1_epi32(!0x1FFF);
-        let low = _mm256_set1_epi32(0x1FFF);
-        let minus_one = _mm256_set1_epi32(-1);
-        let abs = _mm256_set1_epi32(0x7FFF_FFFF);
-        let min_normal = _mm256_set1_epi32(0x3880_0000); // 2^-14
-                                                         // 65520 = 0x477F_F000; |t| in [2^-14, 65520) <=> bits(|t|) - 0x3880_0000 < SPAN.
-        let span_m1 = _mm256_set1_epi32(0x477F_F000 - 0x3880_0000 - 1);
+        let c = Consts::new();
         let mut off = 0usize;
         for xs in x.chunks(8) {
-            // The block's X values widened to f32 once (exact; any NaN stays a NaN).
-            let mut xf = [0f32; 8];
-            if xs.len() == 8 {
-                let v = _mm256_cvtph_ps(load_bits8(xs));
-                // SAFETY: `xf` has 8 `f32` = 32 writable bytes; no alignment requirement.
-                unsafe { _mm256_storeu_ps(xf.as_mut_ptr(), v) };
-            } else {
-                for (f, &h) in xf.iter_mut().zip(xs) {
-                    *f = fp16::to_f64(h) as f32;
-                }
-            }
-            // The block's steps on the fast path alone, their checks gathered over the block
-            // (no branch per step): the smallest `up & low` of any lane (0 for a midpoint) and
-            // the largest range offset. If some lane of some step was not fine, the results
-            // are dropped and the block is done again step by step with the exact slow step
-            // where needed: the fast results up to a lane's first bad step are the same in
-            // both, so the block ends with the bits of the step-by-step path either way.
+            let xf = widen8(xs);
             let a0 = a;
-            let mut mids = minus_one;
+            let mut mids = c.minus_one;
             let mut ranges = _mm256_setzero_si256();
             let mut o = off;
             for &xj in &xf[..xs.len()] {
@@ -508,59 +677,79 @@ mod x86 {
                     // SAFETY: `o = i * stride` for the step `i < x.len()`, so
                     // `o + 8 * k + 8 <= (x.len() - 1) * stride + 8 * K <= w.len()` (checked
                     // above): the 16 bytes at `p` are inside `w`; no alignment requirement.
-                    let wh = unsafe { _mm_loadu_si128(p.cast()) };
-                    let tb = _mm256_castps_si256(_mm256_fmadd_ps(xb, _mm256_cvtph_ps(wh), *ak));
-                    let up = _mm256_add_epi32(tb, half);
-                    *ak = _mm256_castsi256_ps(_mm256_and_si256(up, keep));
-                    // 0 exactly for a midpoint (13 low bits 0x1000).
-                    mids = _mm256_min_epu32(mids, _mm256_and_si256(up, low));
-                    // Below SPAN exactly for 2^-14 <= |t| < 65520 (wrapping subtraction).
-                    let range = _mm256_sub_epi32(_mm256_and_si256(tb, abs), min_normal);
-                    ranges = _mm256_max_epu32(ranges, range);
+                    let wv = _mm256_cvtph_ps(unsafe { _mm_loadu_si128(p.cast()) });
+                    *ak = fast_step(&c, xb, wv, *ak, &mut mids, &mut ranges);
                 }
                 o = o.wrapping_add(stride);
             }
-            let in_range = _mm256_cmpeq_epi32(_mm256_max_epu32(ranges, span_m1), span_m1);
-            let midpoint = _mm256_cmpeq_epi32(mids, _mm256_setzero_si256());
-            if _mm256_movemask_epi8(in_range) == -1 && _mm256_movemask_epi8(midpoint) == 0 {
-                off = o;
-                continue;
+            if !all_fine(&c, mids, ranges) {
+                a = a0;
+                exact_block::<K>(&c, &mut a, xs, &xf, w, off, stride);
             }
-            a = a0;
-            for (&xv, &xj) in xs.iter().zip(&xf) {
-                let xb = _mm256_set1_ps(xj);
-                let mut t = [_mm256_setzero_ps(); K];
-                let mut r = [_mm256_setzero_ps(); K];
-                let mut bad = _mm256_setzero_si256();
-                for k in 0..K {
-                    let p = w.as_ptr().wrapping_add(off + 8 * k);
-                    // SAFETY: as in the block above (the same steps).
-                    let wh = unsafe { _mm_loadu_si128(p.cast()) };
-                    t[k] = _mm256_fmadd_ps(xb, _mm256_cvtph_ps(wh), a[k]);
-                    let tb = _mm256_castps_si256(t[k]);
-                    // Round the magnitude to 10 fraction bits, half away from zero: RN16 for
-                    // every t in the normal FP16 range that is not a midpoint.
-                    let up = _mm256_add_epi32(tb, half);
-                    r[k] = _mm256_castsi256_ps(_mm256_and_si256(up, keep));
-                    // All ones for a midpoint (13 low bits 0x1000), else at most 0x1FFE.
-                    let mid = _mm256_add_epi32(_mm256_and_si256(up, low), minus_one);
-                    let range = _mm256_sub_epi32(_mm256_and_si256(tb, abs), min_normal);
-                    bad = _mm256_max_epu32(bad, _mm256_max_epu32(mid, range));
-                }
-                // Every lane fine <=> every lane of `bad` <= SPAN - 1 (SPAN > 0x1FFE).
-                let fine = _mm256_cmpeq_epi32(_mm256_max_epu32(bad, span_m1), span_m1);
-                if _mm256_movemask_epi8(fine) != -1 {
-                    let row = &w[off..off + 8 * K];
-                    for k in 0..K {
-                        r[k] = slow_step(t[k], xv, &row[8 * k..8 * k + 8], a[k]);
-                    }
-                }
-                a = r;
-                off = off.wrapping_add(stride);
-            }
+            off = o;
         }
         for (k, ak) in a.iter().enumerate() {
             store8(&mut acc[8 * k..8 * k + 8], *ak);
+        }
+    }
+
+    /// [`chain`] for two rows sharing each W row (two independent dependency chains): row `r`
+    /// of `acc` takes the steps of `xs[r]`. A block with a bad step in either row is done again
+    /// row by row by [`exact_block`]. Does nothing unless both rows have `8 * K` columns and
+    /// as many steps, and `w` holds them.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    fn chain2<const K: usize>(acc: [&mut [u16]; 2], xs: [&[u16]; 2], w: &[u16], stride: usize) {
+        let steps = xs[0].len();
+        let need = steps
+            .checked_sub(1)
+            .and_then(|l| l.checked_mul(stride))
+            .and_then(|v| v.checked_add(8 * K));
+        if need.is_none_or(|need| need > w.len())
+            || xs[1].len() != steps
+            || acc.iter().any(|a| a.len() != 8 * K)
+        {
+            return;
+        }
+        let mut a = [[_mm256_setzero_ps(); K]; 2];
+        for (ar, accr) in a.iter_mut().zip(&acc) {
+            for (k, ak) in ar.iter_mut().enumerate() {
+                *ak = load8(&accr[8 * k..]);
+            }
+        }
+        let c = Consts::new();
+        let mut off = 0usize;
+        for (x0, x1) in xs[0].chunks(8).zip(xs[1].chunks(8)) {
+            let xf = [widen8(x0), widen8(x1)];
+            let a0 = a;
+            let mut mids = c.minus_one;
+            let mut ranges = _mm256_setzero_si256();
+            let mut o = off;
+            for (&xj0, &xj1) in xf[0][..x0.len()].iter().zip(&xf[1]) {
+                let (xb0, xb1) = (_mm256_set1_ps(xj0), _mm256_set1_ps(xj1));
+                let [ar0, ar1] = &mut a;
+                for (k, (a0k, a1k)) in ar0.iter_mut().zip(ar1.iter_mut()).enumerate() {
+                    let p = w.as_ptr().wrapping_add(o + 8 * k);
+                    // SAFETY: `o = i * stride` for the step `i < steps`, so
+                    // `o + 8 * k + 8 <= (steps - 1) * stride + 8 * K <= w.len()` (checked
+                    // above): the 16 bytes at `p` are inside `w`; no alignment requirement.
+                    let wv = _mm256_cvtph_ps(unsafe { _mm_loadu_si128(p.cast()) });
+                    *a0k = fast_step(&c, xb0, wv, *a0k, &mut mids, &mut ranges);
+                    *a1k = fast_step(&c, xb1, wv, *a1k, &mut mids, &mut ranges);
+                }
+                o = o.wrapping_add(stride);
+            }
+            if !all_fine(&c, mids, ranges) {
+                a = a0;
+                exact_block::<K>(&c, &mut a[0], x0, &xf[0], w, off, stride);
+                exact_block::<K>(&c, &mut a[1], x1, &xf[1], w, off, stride);
+            }
+            off = o;
+        }
+        for (ar, accr) in a.iter().zip(acc) {
+            for (k, ak) in ar.iter().enumerate() {
+                store8(&mut accr[8 * k..8 * k + 8], *ak);
+            }
         }
     }
 
