@@ -323,29 +323,45 @@ impl Fifo {
     fn valid(&self) -> bool {
         self.len > 0
     }
-    fn ready(&self) -> bool {
-        self.len < self.depth
-    }
     fn front(&self) -> Meta {
         self.buf[self.head]
     }
-    /// Apply one cycle: pop (if `pop` and valid), push (if `push` is Some and ready), both decided
-    /// on the state at the start of the cycle.
-    fn update(&mut self, pop: bool, push: Option<Meta>) {
-        let can_push = self.ready();
+    /// `ready` (not full) of a FIFO of depth `D`: every FIFO's depth is a constant of its call
+    /// sites ([`ADDR_DEPTH`], [`REQ_DEPTH`], [`STORE_DEPTH`], [`TOP_Z_DEPTH`]), which the
+    /// per-cycle paths compare with instead of loading the field.
+    #[inline(always)]
+    fn ready_d<const D: usize>(&self) -> bool {
+        debug_assert_eq!(self.depth, D);
+        self.len < D
+    }
+    /// Apply one cycle to a FIFO of depth `D` ([`Fifo::ready_d`]): pop (if `pop` and valid),
+    /// push (if `push` is Some and ready), both decided on the state at the start of the cycle.
+    #[inline(always)]
+    fn update_d<const D: usize>(&mut self, pop: bool, push: Option<Meta>) {
+        let can_push = self.ready_d::<D>();
         if pop && self.valid() {
-            self.head = (self.head + 1) & (self.depth - 1);
+            self.head = (self.head + 1) & (D - 1);
             self.len -= 1;
         }
         if let Some(m) = push {
             if can_push {
-                let tail = (self.head + self.len) & (self.depth - 1);
+                let tail = (self.head + self.len) & (D - 1);
                 self.buf[tail] = m;
                 self.len += 1;
             }
         }
     }
 }
+
+/// Depths of the FIFOs with metadata: a source's address FIFO (`hci_core_source.sv`) and the
+/// Z sink's, a source's request FIFO (`hci_core_fifo`), the Z sink's store FIFO, and the Z
+/// stream FIFO of `redmule_top.sv`.
+const ADDR_DEPTH: usize = 2;
+const REQ_DEPTH: usize = 4;
+const STORE_DEPTH: usize = 2;
+const TOP_Z_DEPTH: usize = 2;
+/// Depth of the X, W and Y stream FIFOs of `redmule_top.sv`.
+const TOP_DEPTH: u8 = 4;
 
 /// A [`Fifo`] whose entries carry nothing the model reads (the stream FIFOs of X, W and Y in
 /// `redmule_top.sv`): only its occupancy, with the same valid/ready/update rules.
@@ -362,10 +378,13 @@ impl CountFifo {
     fn valid(&self) -> bool {
         self.len > 0
     }
+    /// (Every one has depth [`TOP_DEPTH`]: compared with the constant.)
+    #[inline(always)]
     fn ready(&self) -> bool {
-        self.len < self.depth
+        debug_assert_eq!(self.depth, TOP_DEPTH);
+        self.len < TOP_DEPTH
     }
-    /// As [`Fifo::update`].
+    /// As [`Fifo::update_d`].
     fn update(&mut self, pop: bool, push: bool) {
         let can_push = self.ready();
         if pop && self.valid() {
@@ -507,9 +526,9 @@ impl Source {
         Source {
             cs: SState::Idle,
             ag: AddrGen::reset(),
-            addr_fifo: Fifo::new(2),
+            addr_fifo: Fifo::new(ADDR_DEPTH),
             stream_cnt: 0,
-            req_fifo: Fifo::new(4),
+            req_fifo: Fifo::new(REQ_DEPTH),
             resp_len: 0,
             r_valid_q: false,
         }
@@ -1169,11 +1188,11 @@ impl Model {
             src: [Source::new(); 3],
             sink_cs: SState::Idle,
             sink_ag: AddrGen::reset(),
-            sink_addr_fifo: Fifo::new(2),
+            sink_addr_fifo: Fifo::new(ADDR_DEPTH),
             sink_addr_cnt: 0,
-            store_fifo: Fifo::new(2),
-            top: [CountFifo::new(4); 3],
-            top_z: Fifo::new(2),
+            store_fifo: Fifo::new(STORE_DEPTH),
+            top: [CountFifo::new(TOP_DEPTH); 3],
+            top_z: Fifo::new(TOP_Z_DEPTH),
             yz_mux: Mux::default(),
             ld_mux: Mux::default(),
             resp: None,
@@ -1309,7 +1328,7 @@ impl Model {
         let x_valid = self.top[X].valid();
         let w_valid = self.top[W].valid();
         let y_valid = self.top[Y].valid();
-        let z_ready = self.top_z.ready();
+        let z_ready = self.top_z.ready_d::<TOP_Z_DEPTH>();
 
         // ---- redmule_scheduler.sv: leftovers
         c.y_width = if s.y_rows_iter == p.w_rows_last {
@@ -1579,7 +1598,9 @@ impl Model {
             let tot_len = src_tot_len(p, &self.ms, i);
             let sc = &mut c.src[i];
             let stream_ready = self.top[i].ready();
-            let ag_done = sr.ag.done_flag(sr.addr_fifo.ready(), tot_len);
+            let ag_done = sr
+                .ag
+                .done_flag(sr.addr_fifo.ready_d::<ADDR_DEPTH>(), tot_len);
             sc.ag_clear = false;
             match sr.cs {
                 SState::Idle => {
@@ -1605,7 +1626,7 @@ impl Model {
                 }
             }
             let tcdm_req = sr.cs != SState::Idle && sr.addr_fifo.valid() && stream_ready;
-            sc.issue = tcdm_req && sr.req_fifo.ready();
+            sc.issue = tcdm_req && sr.req_fifo.ready_d::<REQ_DEPTH>();
             let stream_valid = sr.resp_len > 0;
             sc.stream_hs = stream_valid && stream_ready;
             sc.r_valid = self.resp == Some(i);
@@ -1624,10 +1645,10 @@ impl Model {
             let ctl = &p.yz_ctrl;
             let z_valid = self.top_z.valid();
             let addr_valid = self.sink_addr_fifo.valid();
-            let gnt = self.store_fifo.ready();
+            let gnt = self.store_fifo.ready_d::<STORE_DEPTH>();
             let ag_done = self
                 .sink_ag
-                .done_flag(self.sink_addr_fifo.ready(), ctl.tot_len);
+                .done_flag(self.sink_addr_fifo.ready_d::<ADDR_DEPTH>(), ctl.tot_len);
             match self.sink_cs {
                 SState::Idle => {
                     if c.sink_req_start {
@@ -1755,7 +1776,7 @@ impl Model {
             let sc = &c.src[i];
             let sr = &mut self.src[i];
             // address FIFO: push from the address generator, pop on issue
-            let ag_ready = sr.addr_fifo.ready();
+            let ag_ready = sr.addr_fifo.ready_d::<ADDR_DEPTH>();
             // (A full FIFO takes nothing: the metadata is not even made.)
             let ag_push = if sr.ag.valid && ag_ready {
                 Some(meta_of(p, &self.ms, i, &sr.ag, ctl))
@@ -1769,14 +1790,14 @@ impl Model {
             };
             // The address generator only updates while enabled; its output is pushed whenever
             // valid (the FIFO is written on valid & ready, independent of enable).
-            sr.addr_fifo.update(sc.issue, ag_push);
+            sr.addr_fifo.update_d::<ADDR_DEPTH>(sc.issue, ag_push);
             let set = sr
                 .ag
                 .clock(ctl, ag_ready, sc.ag_enable, sc.ag_clear, sc.req_start);
             if set != 0 {
                 self.resets |= replay::ag_resets(i, set);
             }
-            sr.req_fifo.update(req_pop[i], issued);
+            sr.req_fifo.update_d::<REQ_DEPTH>(req_pop[i], issued);
             // response side of the hci_core_fifo
             let resp_ready = sr.resp_len < 4;
             // A response (new, or the one kept) is kept while the response FIFO is full.
@@ -1815,12 +1836,12 @@ impl Model {
         };
         let z_bytes_head = self.top_z.front().bytes;
         self.top_z
-            .update(sink_pop, if c.z_push { Some(z_meta) } else { None });
+            .update_d::<TOP_Z_DEPTH>(sink_pop, if c.z_push { Some(z_meta) } else { None });
 
         // ---- Z sink
         {
             let ctl = &p.yz_ctrl;
-            let ag_ready = self.sink_addr_fifo.ready();
+            let ag_ready = self.sink_addr_fifo.ready_d::<ADDR_DEPTH>();
             let ag_push = if self.sink_ag.valid && ag_ready {
                 let mut m = meta_of(p, &self.ms, Y, &self.sink_ag, ctl);
                 m.bytes = 0;
@@ -1835,7 +1856,8 @@ impl Model {
             } else {
                 None
             };
-            self.sink_addr_fifo.update(c.sink_issue, ag_push);
+            self.sink_addr_fifo
+                .update_d::<ADDR_DEPTH>(c.sink_issue, ag_push);
             let set = self.sink_ag.clock(
                 ctl,
                 ag_ready,
@@ -1846,7 +1868,7 @@ impl Model {
             if set != 0 {
                 self.resets |= replay::ag_resets(3, set);
             }
-            self.store_fifo.update(store_pop, issued);
+            self.store_fifo.update_d::<STORE_DEPTH>(store_pop, issued);
             if c.sink_done {
                 self.sink_addr_cnt = 0;
                 self.resets |= replay::CNT_SINK;
