@@ -607,6 +607,10 @@ impl Engine {
         let eb = job.fmt.bytes_per_elem();
         let row_abs = a.tile_m * geom.rows + a.row;
         let mut bytes = [0u8; WIDE_MAX_WORDS * 4];
+        // FP16 at an even offset (the usual case): whole elements, as they are (`from_fp16` is
+        // the identity), two to a word; `bytes` is not used then.
+        let mut halves = [0u16; WIDE_MAX_WORDS * 2];
+        let mut by_halves = false;
         let mut be: u64 = 0;
         if row_abs < job.m {
             let tile = &r.tile.as_ref().expect("computed above").1;
@@ -618,33 +622,48 @@ impl Engine {
             if n > 0 {
                 be = (u64::MAX >> (64 - n)) << off;
             }
-            let dst = &mut bytes[off..off + n];
-            if eb == 2 {
-                // (Byte by byte: a copy of a run-time length per element was a library call.)
-                let mut pairs = dst.chunks_exact_mut(2);
-                for (d, &h) in (&mut pairs).zip(vals) {
-                    let v = job.fmt.from_fp16(h).to_le_bytes();
-                    d[0] = v[0];
-                    d[1] = v[1];
+            if job.fmt == redmule_numerics::Format::Fp16 && off.is_multiple_of(2) {
+                // (`off` and `n` even: no element is cut by the beat's end.)
+                for (d, &h) in halves[off / 2..(off + n) / 2].iter_mut().zip(vals) {
+                    *d = h;
                 }
-                // A beat ending inside an element takes its first byte.
-                if let ([d], Some(&h)) = (pairs.into_remainder(), vals.get(n / 2)) {
-                    *d = job.fmt.from_fp16(h).to_le_bytes()[0];
-                }
-            } else {
-                for (d, &h) in dst.chunks_mut(eb).zip(vals) {
-                    let v = job.fmt.from_fp16(h).to_le_bytes();
-                    d.copy_from_slice(&v[..d.len()]);
+                by_halves = true;
+            }
+            if !by_halves {
+                let dst = &mut bytes[off..off + n];
+                if eb == 2 {
+                    // (Byte by byte: a copy of a run-time length per element was a library call.)
+                    let mut pairs = dst.chunks_exact_mut(2);
+                    for (d, &h) in (&mut pairs).zip(vals) {
+                        let v = job.fmt.from_fp16(h).to_le_bytes();
+                        d[0] = v[0];
+                        d[1] = v[1];
+                    }
+                    // A beat ending inside an element takes its first byte.
+                    if let ([d], Some(&h)) = (pairs.into_remainder(), vals.get(n / 2)) {
+                        *d = job.fmt.from_fp16(h).to_le_bytes()[0];
+                    }
+                } else {
+                    for (d, &h) in dst.chunks_mut(eb).zip(vals) {
+                        let v = job.fmt.from_fp16(h).to_le_bytes();
+                        d.copy_from_slice(&v[..d.len()]);
+                    }
                 }
             }
         }
-        for (i, w) in req.wdata.iter_mut().enumerate() {
-            *w = u32::from_le_bytes([
-                bytes[4 * i],
-                bytes[4 * i + 1],
-                bytes[4 * i + 2],
-                bytes[4 * i + 3],
-            ]);
+        if by_halves {
+            for (w, h) in req.wdata.iter_mut().zip(halves.chunks_exact(2)) {
+                *w = u32::from(h[0]) | (u32::from(h[1]) << 16);
+            }
+        } else {
+            for (i, w) in req.wdata.iter_mut().enumerate() {
+                *w = u32::from_le_bytes([
+                    bytes[4 * i],
+                    bytes[4 * i + 1],
+                    bytes[4 * i + 2],
+                    bytes[4 * i + 3],
+                ]);
+            }
         }
         req.be = be;
         req
