@@ -441,6 +441,10 @@ struct Engine {
     ahead_cycles: u64,
 }
 
+/// Largest gap between two runs (bytes) that [`Engine::load_rows`] reads through rather than
+/// making one debug access per run.
+const SPAN_GAP_BYTES: usize = 256;
+
 /// Append the elements packed in `bytes` (whole elements of `fmt`) to `out` as FP16 (cast in).
 fn decode(fmt: redmule_numerics::Format, bytes: &[u8], out: &mut Vec<u16>) {
     match fmt {
@@ -497,9 +501,13 @@ impl Engine {
         }
         let eb = job.fmt.bytes_per_elem();
         out.reserve(rows * n);
-        // The TCDM copies byte by byte: one read of the whole span when the gaps are small,
-        // else one read per run (into the same buffer).
-        if (rows - 1) * stride + n <= 2 * rows * n {
+        // One read of the whole span when the gaps are small, else one read per run (into the
+        // same buffer). A debug access costs about as much as copying a few hundred bytes (the
+        // TCDM copies whole words), so gaps up to `SPAN_GAP_BYTES` per run are read through:
+        // a tile's Y rows (16 of K elements) in one read up to K = 144 (FP16).
+        if (rows - 1) * stride + n <= 2 * rows * n
+            || stride.saturating_sub(n) * eb <= SPAN_GAP_BYTES
+        {
             self.read_raw(addr, ((rows - 1) * stride + n) * eb, buf);
             let raw = &self.scratch.raw[buf];
             for r in 0..rows {
