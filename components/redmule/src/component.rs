@@ -432,9 +432,6 @@ struct Engine {
     /// A load of the array's word (`request`; its address is set, or the load copied, for
     /// each load).
     read_req: WideReq,
-    /// The loads of a replayed stretch, offered to the alone grant as one run
-    /// ([`Engine::replay_run`]; kept for its allocation).
-    alone_run: Vec<(u64, u32)>,
     /// Accesses granted at once through the alone grant, and cycles evaluated ahead of their
     /// tick (statistics: `alone_grants`, `ahead_cycles`).
     alone_grants: u64,
@@ -963,22 +960,24 @@ impl Engine {
         // The loads before the first store (at most ALONE_RUN, each before the horizon) go
         // to the alone grant as one run: the same as granting them one by one, up to the
         // first refused (`granted` of `offered`); later loads ask one by one.
-        self.alone_run.clear();
+        // (A local array and count: the loop keeps them out of memory.)
+        let mut run = [(0u64, 0u32); ALONE_RUN];
+        let mut offered = 0;
         for k in 0..n {
             let cycle = first + k as u64;
             let code = ahead.code(k);
             if code & (Ahead::READ | Ahead::WRITE) == 0 {
                 continue;
             }
-            if code & Ahead::WRITE != 0 || cycle >= horizon || self.alone_run.len() == ALONE_RUN {
+            if code & Ahead::WRITE != 0 || cycle >= horizon || offered == ALONE_RUN {
                 break;
             }
-            self.alone_run.push((cycle, ahead.addr(k)));
+            run[offered] = (cycle, ahead.addr(k));
+            offered += 1;
         }
-        let offered = self.alone_run.len();
         let granted = if offered > 0 {
             self.port
-                .request_alone_discard_run(&self.read_req, &self.alone_run)
+                .request_alone_discard_run(&self.read_req, &run[..offered])
         } else {
             0
         };
@@ -1425,7 +1424,6 @@ impl Component for Redmule {
                 let words = (geom.depth() * 2 / 4 + 1).min(WIDE_MAX_WORDS as u32) as u8;
                 WideReq::read(0, words)
             },
-            alone_run: Vec::with_capacity(ALONE_RUN),
             alone_grants: 0,
             ahead_cycles: 0,
         };
