@@ -126,10 +126,7 @@ pub(crate) fn fma_chain(
     if x.is_empty() || acc.is_empty() {
         return true;
     }
-    let need = (x.len() - 1)
-        .checked_mul(stride)
-        .and_then(|v| v.checked_add(acc.len()));
-    if need.is_none_or(|need| need > w.len()) || !available() {
+    if !w_holds(w, x.len(), stride, acc.len()) || !available() {
         return false;
     }
     #[cfg(target_arch = "x86_64")]
@@ -149,6 +146,17 @@ pub(crate) fn fma_chain(
     }
 }
 
+/// Does `w` hold `steps` rows of `cols` elements, `stride` elements apart (the last row's end
+/// inside it)? False for no steps. The kernels' shape check before they index `w` unchecked.
+#[inline]
+fn w_holds(w: &[u16], steps: usize, stride: usize, cols: usize) -> bool {
+    steps
+        .checked_sub(1)
+        .and_then(|l| l.checked_mul(stride))
+        .and_then(|v| v.checked_add(cols))
+        .is_some_and(|need| need <= w.len())
+}
+
 /// [`fma_chain`] for two rows at once on the AVX2 kernel (two independent dependency chains
 /// sharing each W row): row `r` of `acc` takes the steps of `xs[r]`. Returns `false` (doing
 /// nothing) unless the vector kernel is available, the rows have as many columns and steps,
@@ -162,10 +170,7 @@ pub(crate) fn fma_chain2(acc: [&mut [u16]; 2], xs: [&[u16]; 2], w: &[u16], strid
     if cols == 0 || steps == 0 {
         return true;
     }
-    let need = (steps - 1)
-        .checked_mul(stride)
-        .and_then(|v| v.checked_add(cols));
-    if need.is_none_or(|need| need > w.len()) || !available() {
+    if !w_holds(w, steps, stride, cols) || !available() {
         return false;
     }
     #[cfg(target_arch = "x86_64")]
@@ -200,10 +205,7 @@ pub(crate) fn fma_chain4(
     if steps == 0 {
         return true;
     }
-    let need = (steps - 1)
-        .checked_mul(stride)
-        .and_then(|v| v.checked_add(cols));
-    if need.is_none_or(|need| need > w.len()) || !fp16_available() {
+    if !w_holds(w, steps, stride, cols) || !fp16_available() {
         return false;
     }
     #[cfg(target_arch = "x86_64")]
@@ -248,10 +250,7 @@ pub(crate) fn minmax_chain(
     if x.is_empty() || acc.is_empty() {
         return true;
     }
-    let need = (x.len() - 1)
-        .checked_mul(stride)
-        .and_then(|v| v.checked_add(acc.len()));
-    if need.is_none_or(|need| need > w.len()) || !available() {
+    if !w_holds(w, x.len(), stride, acc.len()) || !available() {
         return false;
     }
     #[cfg(target_arch = "x86_64")]
@@ -358,11 +357,7 @@ mod x86 {
         stride: usize,
     ) {
         let steps = xs[0].len();
-        let need = steps
-            .checked_sub(1)
-            .and_then(|l| l.checked_mul(stride))
-            .and_then(|v| v.checked_add(cols));
-        if need.is_none_or(|need| need > w.len())
+        if !super::w_holds(w, steps, stride, cols)
             || cols == 0
             || cols > 32
             || acc.len() != 4 * cols
@@ -438,12 +433,7 @@ mod x86 {
     #[target_feature(enable = "avx512f,avx512bw,avx512fp16")]
     fn chain_fp16<const K: usize>(acc: &mut [u16], x: &[u16], w: &[u16], stride: usize) {
         let n = acc.len();
-        let need = x
-            .len()
-            .checked_sub(1)
-            .and_then(|l| l.checked_mul(stride))
-            .and_then(|v| v.checked_add(n));
-        if need.is_none_or(|need| need > w.len()) || n <= 32 * (K - 1) || n > 32 * K {
+        if !super::w_holds(w, x.len(), stride, n) || n <= 32 * (K - 1) || n > 32 * K {
             return;
         }
         // Lanes of each block that are columns (all 32 but in the last block).
@@ -650,12 +640,7 @@ mod x86 {
     #[inline]
     #[target_feature(enable = "avx2,fma,f16c")]
     fn chain<const K: usize>(acc: &mut [u16], x: &[u16], w: &[u16], stride: usize) {
-        let need = x
-            .len()
-            .checked_sub(1)
-            .and_then(|l| l.checked_mul(stride))
-            .and_then(|v| v.checked_add(8 * K));
-        if need.is_none_or(|need| need > w.len()) || acc.len() != 8 * K {
+        if !super::w_holds(w, x.len(), stride, 8 * K) || acc.len() != 8 * K {
             return;
         }
         let mut a = [_mm256_setzero_ps(); K];
@@ -701,11 +686,7 @@ mod x86 {
     #[target_feature(enable = "avx2,fma,f16c")]
     fn chain2<const K: usize>(acc: [&mut [u16]; 2], xs: [&[u16]; 2], w: &[u16], stride: usize) {
         let steps = xs[0].len();
-        let need = steps
-            .checked_sub(1)
-            .and_then(|l| l.checked_mul(stride))
-            .and_then(|v| v.checked_add(8 * K));
-        if need.is_none_or(|need| need > w.len())
+        if !super::w_holds(w, steps, stride, 8 * K)
             || xs[1].len() != steps
             || acc.iter().any(|a| a.len() != 8 * K)
         {
