@@ -633,8 +633,7 @@ impl Engine {
                     *d = h;
                 }
                 by_halves = true;
-            }
-            if !by_halves {
+            } else {
                 let dst = &mut bytes[off..off + n];
                 if eb == 2 {
                     // (Byte by byte: a copy of a run-time length per element was a library call.)

@@ -364,24 +364,20 @@ const TOP_Z_DEPTH: usize = 2;
 const TOP_DEPTH: u8 = 4;
 
 /// A [`Fifo`] whose entries carry nothing the model reads (the stream FIFOs of X, W and Y in
-/// `redmule_top.sv`): only its occupancy, with the same valid/ready/update rules.
+/// `redmule_top.sv`, all of depth [`TOP_DEPTH`]): only its occupancy, with the same
+/// valid/ready/update rules.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct CountFifo {
     len: u8,
-    depth: u8,
 }
 
 impl CountFifo {
-    fn new(depth: u8) -> Self {
-        CountFifo { len: 0, depth }
-    }
+    const EMPTY: CountFifo = CountFifo { len: 0 };
     fn valid(&self) -> bool {
         self.len > 0
     }
-    /// (Every one has depth [`TOP_DEPTH`]: compared with the constant.)
     #[inline(always)]
     fn ready(&self) -> bool {
-        debug_assert_eq!(self.depth, TOP_DEPTH);
         self.len < TOP_DEPTH
     }
     /// As [`Fifo::update_d`].
@@ -1191,7 +1187,7 @@ impl Model {
             sink_addr_fifo: Fifo::new(ADDR_DEPTH),
             sink_addr_cnt: 0,
             store_fifo: Fifo::new(STORE_DEPTH),
-            top: [CountFifo::new(TOP_DEPTH); 3],
+            top: [CountFifo::EMPTY; 3],
             top_z: Fifo::new(TOP_Z_DEPTH),
             yz_mux: Mux::default(),
             ld_mux: Mux::default(),
