@@ -59,11 +59,28 @@ pub const BENCHES: &[(&str, &str, BenchFn)] = &[
 
 /// Of `runs` of one benchmark (at least one), the median by simulated cycles per second (the
 /// slower of the two middle ones for an even count), with the slowest and fastest rates as
-/// extra figures when there is more than one run.
+/// extra figures when there is more than one run: the headline rate's as `slowest` /
+/// `fastest`, and each extra rate's (a unit ending in "/s", e.g. cores8's MIPS; not a
+/// `best_...` figure, itself an extreme) as `<name>_slowest` / `<name>_fastest`.
 fn median_run(mut runs: Vec<BenchResult>) -> BenchResult {
     runs.sort_by(|a, b| a.cycles_per_s().total_cmp(&b.cycles_per_s()));
     let n = runs.len();
     let (slowest, fastest) = (runs[0].cycles_per_s(), runs[n - 1].cycles_per_s());
+    // (min, max) over the runs of each extra rate, by its position in the median run's list
+    let spread: Vec<Option<(String, f64, f64, &'static str)>> = runs[0]
+        .extra
+        .iter()
+        .enumerate()
+        .map(|(k, (name, _, unit))| {
+            if !unit.ends_with("/s") || name.starts_with("best") {
+                return None;
+            }
+            let vals = runs.iter().filter_map(|r| r.extra.get(k)).map(|e| e.1);
+            let lo = vals.clone().fold(f64::INFINITY, f64::min);
+            let hi = vals.fold(f64::NEG_INFINITY, f64::max);
+            Some((name.clone(), lo, hi, *unit))
+        })
+        .collect();
     let mut r = runs.swap_remove((n - 1) / 2);
     if n > 1 {
         r.extra
@@ -72,8 +89,21 @@ fn median_run(mut runs: Vec<BenchResult>) -> BenchResult {
             .push(("slowest".into(), slowest / 1e6, "M cycles/s"));
         r.extra
             .push(("fastest".into(), fastest / 1e6, "M cycles/s"));
+        for (name, lo, hi, unit) in spread.into_iter().flatten() {
+            r.extra.push((format!("{name}_slowest"), lo, unit));
+            r.extra.push((format!("{name}_fastest"), hi, unit));
+        }
     }
     r
+}
+
+/// A figure for the table: a whole number (a count) without decimals, else three.
+fn figure(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v:.3}")
+    }
 }
 
 /// Run the benchmarks named (all when empty), each `repeat` times (the median run is
@@ -105,7 +135,12 @@ pub fn run_cli(reg: &Registry, names: &[String], json: bool, repeat: u32) -> i32
                         "cycles_per_s": r.cycles_per_s(),
                     });
                     for (k, v, _) in &r.extra {
-                        o[k] = json!(v);
+                        // (counts as JSON integers)
+                        o[k] = if v.fract() == 0.0 && v.abs() < 1e15 {
+                            json!(*v as i64)
+                        } else {
+                            json!(v)
+                        };
                     }
                     println!("{o}");
                 } else {
@@ -117,7 +152,7 @@ pub fn run_cli(reg: &Registry, names: &[String], json: bool, repeat: u32) -> i32
                         r.cycles_per_s() / 1e6
                     );
                     for (k, v, unit) in &r.extra {
-                        println!("{:<12}   {k}: {v:.3} {unit}", "");
+                        println!("{:<12}   {k}: {} {unit}", "", figure(*v));
                     }
                 }
             }
@@ -272,7 +307,10 @@ mod tests {
             name: "t",
             cycles,
             wall_s,
-            extra: vec![("own".into(), wall_s, "s")],
+            extra: vec![
+                ("own".into(), wall_s, "s"),
+                ("rate".into(), cycles as f64 / wall_s, "cycles/s"),
+            ],
         }
     }
 
@@ -293,11 +331,23 @@ mod tests {
         assert_eq!(get("repeat"), Some(4.0));
         assert_eq!(get("slowest"), Some(1.0));
         assert_eq!(get("fastest"), Some(4.0));
+        // an extra rate (unit ".../s") gets its own spread over the runs; others do not
+        assert_eq!(get("rate_slowest"), Some(1e6));
+        assert_eq!(get("rate_fastest"), Some(4e6));
+        assert_eq!(get("own_slowest"), None);
         // An odd count: the middle one.
         let r = median_run(vec![result(5, 1.0), result(9, 1.0), result(7, 1.0)]);
         assert_eq!(r.cycles, 7);
         // One run: as it is, no spread.
         let r = median_run(vec![result(5, 1.0)]);
-        assert_eq!((r.cycles, r.extra.len()), (5, 1));
+        assert_eq!((r.cycles, r.extra.len()), (5, 2));
+    }
+
+    #[test]
+    fn counts_print_without_decimals() {
+        assert_eq!(figure(5_486_960.0), "5486960");
+        assert_eq!(figure(9.0), "9");
+        assert_eq!(figure(61.5484), "61.548");
+        assert_eq!(figure(0.5), "0.500");
     }
 }

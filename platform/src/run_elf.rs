@@ -218,11 +218,6 @@ pub fn bench_cores8(reg: &Registry) -> Result<crate::bench::BenchResult, String>
                 instrs as f64 / wall.max(1e-12) / 1e6,
                 "M instructions/s",
             ),
-            (
-                "m_cycles_per_s".into(),
-                cycles as f64 / wall.max(1e-12) / 1e6,
-                "M cycles/s",
-            ),
         ],
     })
 }
