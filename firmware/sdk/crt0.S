@@ -6,14 +6,19 @@
  *   2. core 0: zero .bss (L2) and .l1_bss (TCDM), program barrier 0
  *      (trigger = target = all cores), then write BOOT_MAGIC to the boot flag
  *      __boot_flag (first word of TCDM, never cleared).
- *      cores 1..7: spin until the boot flag equals BOOT_MAGIC.
+ *      cores 1..NUM_CORES-1: spin until the boot flag equals BOOT_MAGIC; cores from
+ *      NUM_CORES on (a cluster with more cores than the firmware was built for) go to
+ *      sleep at once, as in step 5, and take no part in barrier 0.
  *   3. all cores: event-unit mask |= barrier event (bit 16), call main().
  *   4. all cores: barrier 0 (main must return on every core).
  *   5. core 0: RETURN (0x10200100) = main's value | 1<<31, EOC (0x10200000) = 1.
- *      cores 1..7 (and core 0 after EOC): clear their event mask and sleep
+ *      the other cores (and core 0 after EOC): clear their event mask and sleep
  *      forever on an event-unit wait load.
  * A trap on any core writes RETURN = 0x80000000 | 0x7EAD and EOC = 1.
  */
+#ifndef NUM_CORES
+#define NUM_CORES       8      /* as sdk/hal.h: the cores the firmware runs on */
+#endif
 #define TCDM_BOOT_MAGIC 0xB007F1A6
 #define EU_CORE         0x10204000
 #define EU_MASK_AND     0x04
@@ -71,16 +76,18 @@ _start:
 2:
   /* barrier 0: all NUM_CORES cores trigger it and are woken by it */
   li    t0, EU_CORE + EU_BAR0
-  li    t1, 0xFF
+  li    t1, (1 << NUM_CORES) - 1
   sw    t1, EU_BAR_TRIG(t0)
   sw    t1, EU_BAR_TARGET(t0)
   fence
   sw    s2, 0(s1)              /* release the other cores */
   j     4f
 
-3: /* cores 1..7: wait for core 0 */
-  lw    t0, 0(s1)
-  bne   t0, s2, 3b
+3: /* cores 1..NUM_CORES-1: wait for core 0; the cores beyond sleep */
+  li    t0, NUM_CORES
+  bgeu  s0, t0, 5f
+8: lw    t0, 0(s1)
+  bne   t0, s2, 8b
 
 4: /* every core: listen to the barrier event, run main */
   li    t0, EU_CORE

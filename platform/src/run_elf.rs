@@ -43,7 +43,9 @@ pub struct RunElfArgs {
     /// Stop after this many cluster cycles (exit code 3).
     #[arg(long)]
     pub max_cycles: Option<u64>,
-    /// Number of cores of the cluster (1..=16, default 8).
+    /// Number of cores of the cluster (1..=16, default 8). The SDK's firmware is built for
+    /// 8 (firmware/README.md, NUM_CORES): on more cores the others sleep from boot; on fewer,
+    /// the work meant for the missing cores is not done.
     #[arg(long)]
     pub cores: Option<u32>,
     /// Record every retired instruction (pc, disassembly, cycle) on the cores' timeline
