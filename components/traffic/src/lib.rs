@@ -91,6 +91,8 @@ pub struct ReplayEntry {
     pub earliest: u64,
     pub addr: u32,
     pub write: bool,
+    /// Line of the replay file it was read from (1-based; 0: not from a file), for errors.
+    pub line: u32,
 }
 
 /// The access pattern.
@@ -266,8 +268,12 @@ impl TrafficConfig {
             Pattern::Replay(list) => {
                 for (i, e) in list.iter().enumerate() {
                     if !in_range(e.addr) {
+                        let at = match e.line {
+                            0 => format!("request {i}"),
+                            l => format!("line {l}"),
+                        };
                         return Err(format!(
-                            "file: request {i}: address {:#x} must be word aligned with the whole access inside range [{base:#x}, {end:#x})",
+                            "file: {at}: address {:#x} must be word aligned with the whole access inside range [{base:#x}, {end:#x})",
                             e.addr
                         ));
                     }
@@ -372,6 +378,7 @@ pub fn parse_replay(text: &str, what: &str) -> Result<Vec<ReplayEntry>, String> 
             earliest,
             addr,
             write,
+            line: (n + 1) as u32,
         });
     }
     Ok(out)

@@ -439,6 +439,7 @@ fn random_cases() -> Vec<Case> {
                             earliest: t,
                             addr: B + 4 * x.below(4096) as u32,
                             write: x.below(3) == 0,
+                            line: 0,
                         });
                     }
                     Pattern::Replay(l)

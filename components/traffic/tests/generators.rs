@@ -221,6 +221,14 @@ fn bad_params_are_errors_naming_the_field() {
     )
     .unwrap();
     assert!(err("pattern: replay\nfile: bad.csv").contains("file"));
+    // the request outside the TCDM is named by its line (a comment and a blank line before it)
+    std::fs::write(
+        dir.join("bad3.csv"),
+        "# trace\nindex,cycle_issued_earliest,address,we\n0,1,0x10000000,0\n\n1,2,0x10000002,1\n",
+    )
+    .unwrap();
+    let e = err("pattern: replay\nfile: bad3.csv");
+    assert!(e.contains("file: line 5: address 0x10000002"), "{e}");
     std::fs::write(dir.join("bad2.csv"), "idx,cycle,address,we\n").unwrap();
     assert!(err("pattern: replay\nfile: bad2.csv").contains("header"));
 }
@@ -377,6 +385,7 @@ fn the_grant_hook_and_the_next_cycle_tick_see_the_same_traffic() {
             earliest: k * k % 1500,
             addr: B + 4 * (k as u32 % 97),
             write: k % 3 == 0,
+            line: 0,
         })
         .collect();
     cfgs.push(TrafficConfig::narrow(Pattern::Replay(replay), 3));
