@@ -1,7 +1,8 @@
 //! Differential test of the instruction semantics against QEMU (`qemu-riscv32`, user mode),
-//! an implementation written independently of ours: random straight-line RV32IMFC programs
-//! (ALU, M, loads and stores, F with every rounding mode and NaN, infinity, subnormal and
-//! saturating operands, the compressed forms) run on our hart and under QEMU, and must end
+//! an implementation written independently of ours: random RV32IMFC programs (ALU, M, loads
+//! and stores, F with every rounding mode and NaN, infinity, subnormal and saturating
+//! operands, the compressed forms, forward branches and jumps) run on our hart and under
+//! QEMU, and must end
 //! with the same integer and FP registers, `fcsr` (flags and rounding mode) and memory.
 //! Timing is not compared (QEMU has none).
 //!
@@ -322,6 +323,93 @@ fn compressed(g: &mut Rng, c: &mut Code) {
     }
 }
 
+/// Bytes of a [`transfer`] of `form`.
+fn transfer_len(form: u32) -> usize {
+    match form {
+        0 | 1 | 3 => 4,
+        2 | 4 => 2,
+        5 => 8,
+        _ => 10,
+    }
+}
+
+/// A forward branch or jump over the next `skip` bytes (conditional branches, jal, jalr
+/// through an auipc, and the compressed forms), linking into a writable register; `form`
+/// (0..7) picks which.
+fn transfer(g: &mut Rng, c: &mut Code, form: u32, skip: i32) {
+    let (rs1, rs2, rd) = (g.below(32), g.below(32), g.xd());
+    let rt = loop {
+        let r = g.xd();
+        if r != 0 {
+            break r;
+        }
+    };
+    let at = c.0.len();
+    match form {
+        0 | 1 => {
+            // beq bne blt bge bltu bgeu: imm[12|10:5] rs2 rs1 f3 imm[4:1|11]
+            let o = (4 + skip) as u32;
+            let f3 = g.pick(&[0, 1, 4, 5, 6, 7]);
+            c.w((((o >> 12) & 1) << 31)
+                | (((o >> 5) & 0x3f) << 25)
+                | (rs2 << 20)
+                | (rs1 << 15)
+                | (f3 << 12)
+                | (((o >> 1) & 0xf) << 8)
+                | (((o >> 11) & 1) << 7)
+                | 0x63);
+        }
+        2 => {
+            // c.beqz / c.bnez: imm[8|4:3] rs1' imm[7:6|2:1|5]
+            let o = (2 + skip) as u32;
+            c.c((g.pick(&[6, 7]) << 13)
+                | (((o >> 8) & 1) << 12)
+                | (((o >> 3) & 3) << 10)
+                | (g.below(8) << 7)
+                | (((o >> 6) & 3) << 5)
+                | (((o >> 1) & 3) << 3)
+                | (((o >> 5) & 1) << 2)
+                | 1);
+        }
+        3 => {
+            // jal: imm[20|10:1|11|19:12]
+            let o = (4 + skip) as u32;
+            c.w((((o >> 20) & 1) << 31)
+                | (((o >> 1) & 0x3ff) << 21)
+                | (((o >> 11) & 1) << 20)
+                | (((o >> 12) & 0xff) << 12)
+                | (rd << 7)
+                | 0x6f);
+        }
+        4 => {
+            // c.j / c.jal (links x1): imm[11|4|9:8|10|6|7|3:1|5]
+            let o = (2 + skip) as u32;
+            c.c((g.pick(&[1, 5]) << 13)
+                | (((o >> 11) & 1) << 12)
+                | (((o >> 4) & 1) << 11)
+                | (((o >> 8) & 3) << 9)
+                | (((o >> 10) & 1) << 8)
+                | (((o >> 6) & 1) << 7)
+                | (((o >> 7) & 1) << 6)
+                | (((o >> 1) & 7) << 3)
+                | (((o >> 5) & 1) << 2)
+                | 1);
+        }
+        5 => {
+            // auipc rt, 0; jalr rd, 8 + skip (rt)
+            c.w((rt << 7) | 0x17);
+            c.w(i(8 + skip, rt, 0, rd, 0x67));
+        }
+        _ => {
+            // auipc rt, 0; addi rt, rt, 10 + skip; c.jr rt / c.jalr rt (links x1)
+            c.w((rt << 7) | 0x17);
+            c.w(i(10 + skip, rt, 0, rt, 0x13));
+            c.c((4 << 13) | (g.below(2) << 12) | (rt << 7) | 2);
+        }
+    }
+    debug_assert_eq!(2 * (c.0.len() - at), transfer_len(form));
+}
+
 /// Prologue (registers, rounding mode), `n` random instructions; returns the code and
 /// the initial scratch memory.
 fn program(seed: u64, n: usize) -> (Code, Vec<u8>) {
@@ -344,8 +432,43 @@ fn program(seed: u64, n: usize) -> (Code, Vec<u8>) {
         };
         c.li(x, v);
     }
-    for _ in 0..n {
-        full(&mut g, &mut c);
+    let items: Vec<Vec<u16>> = (0..n)
+        .map(|_| {
+            let mut it = Code::default();
+            full(&mut g, &mut it);
+            it.0
+        })
+        .collect();
+    // Forward control transfers over the next 0..3 units (instructions or transfers),
+    // one before about every eighth instruction: taken or not, both runs go on in the
+    // same stream. A transfer's own size depends only on its form, known before the
+    // offsets are.
+    enum Unit {
+        Body(Vec<u16>),
+        Transfer(u32, usize),
+    }
+    let mut units = Vec::new();
+    for it in items {
+        if g.below(8) == 0 {
+            units.push(Unit::Transfer(g.below(7), g.below(4) as usize));
+        }
+        units.push(Unit::Body(it));
+    }
+    let size = |u: &Unit| match u {
+        Unit::Body(it) => 2 * it.len(),
+        Unit::Transfer(form, _) => transfer_len(*form),
+    };
+    for (k, u) in units.iter().enumerate() {
+        match u {
+            Unit::Body(it) => c.0.extend(it),
+            Unit::Transfer(form, over) => {
+                let skip: usize = units[k + 1..(k + 1 + over).min(units.len())]
+                    .iter()
+                    .map(size)
+                    .sum();
+                transfer(&mut g, &mut c, *form, skip as i32);
+            }
+        }
     }
     let scratch = (0..SCRATCH_LEN).map(|_| g.next() as u8).collect();
     (c, scratch)
@@ -363,9 +486,16 @@ fn run_ours(code: &Code, scratch: &[u8]) -> Result<State, String> {
     parcels.extend([0x0073, 0x0010]); // ebreak
     let (mut h, mut bus) = setup_halves(&parcels);
     bus.tcdm[..SCRATCH_LEN].copy_from_slice(scratch);
-    match run_until_stop(&mut h, &mut bus, 0) {
-        Stop::Ebreak { .. } => {}
-        other => return Err(format!("stopped with {other:?}")),
+    // (a bound, so that a wrong jump cannot hang the test)
+    loop {
+        match h.run(&mut bus, 1_000_000) {
+            Stop::Timed(p) => {
+                let v = bus.perform(&p.req);
+                h.complete_access(v, 0).map_err(|e| e.to_string())?;
+            }
+            Stop::Ebreak { .. } => break,
+            other => return Err(format!("stopped with {other:?} at pc {:#x}", h.pc)),
+        }
     }
     let mut regs: Vec<u32> = (1..31).map(|k| h.x[k]).collect();
     regs.extend(h.f.iter().copied());
@@ -457,10 +587,7 @@ fn run_qemu(
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
             .map_err(|e| e.to_string())?;
     }
-    let out = Command::new(qemu)
-        .arg(&path)
-        .output()
-        .map_err(|e| e.to_string())?;
+    let out = run_bounded(Command::new(qemu).arg(&path))?;
     if out.status.success() {
         let _ = std::fs::remove_file(&path);
     }
@@ -481,6 +608,26 @@ fn run_qemu(
         regs,
         mem: out.stdout[..SCRATCH_LEN].to_vec(),
     })
+}
+
+/// Run `cmd` to its end, or kill it after 20 s.
+fn run_bounded(cmd: &mut Command) -> Result<std::process::Output, String> {
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let t0 = std::time::Instant::now();
+    while child.try_wait().map_err(|e| e.to_string())?.is_none() {
+        if t0.elapsed().as_secs() >= 20 {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err("qemu: no exit within 20 s".into());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    child.wait_with_output().map_err(|e| e.to_string())
 }
 
 /// Name of dump word `k` (x1..x30, f0..f31, fcsr).
