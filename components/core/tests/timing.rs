@@ -184,14 +184,18 @@ fn division_latency_depends_on_the_divisor_leading_zeros() {
     assert_eq!(run(0x8000_0000, divu), 3);
     assert_eq!(run(0x0001_0000, remu), 3 + 15);
     assert_eq!(run(7, rem), 3 + 29);
-    // negative signed divisor: clz(-b) - 1 (cv32e40p_alu.sv div_shift)
-    assert_eq!(run(-1i32 as u32, div), 3 + 30);
-    assert_eq!(run(-8i32 as u32, rem), 3 + 27);
-    assert_eq!(
-        div_cycles(0x8000_0000, true),
-        66,
-        "INT_MIN: 6-bit wrap of clb"
-    );
+    // negative signed divisor: the count runs on the complement !b (cv32e40p_alu.sv:
+    // operand_a_neg = ~operand_a_i), div_shift = clz(!b) - 1 without the +1:
+    // -8 = 0xfffffff8, !b = 7, clz 29: 3 + 28; -7: !b = 6, also 3 + 28; -1: !b = 0 has
+    // no ones, div_shift = 31: 3 + 31; INT_MIN: !b = 0x7fffffff, clz 1: 3 + 0.
+    assert_eq!(run(-8i32 as u32, rem), 3 + 28);
+    assert_eq!(run(-7i32 as u32, div), 3 + 28);
+    assert_eq!(run(-1i32 as u32, div), 3 + 31);
+    assert_eq!(run(0x8000_0000, div), 3);
+    // signed, non-negative: as unsigned
+    assert_eq!(run(7, div), 3 + 29);
+    assert_eq!(div_cycles(0x8000_0000, false), 3);
+    assert_eq!(div_cycles(0xf000_0000, true), 3 + 3);
 }
 
 #[test]
@@ -453,4 +457,108 @@ fn mret_costs_five_cycles() {
     let (h, _) = exec(&p);
     assert_eq!(h.pc, RAM + 16);
     assert_eq!(h.cycle, 2 + 4 + 5);
+}
+
+// The rules below were found by running random programs on the CV32E40P RTL under
+// Verilator beside this model (0-wait OBI memories; grant delays injected); each test
+// is a directed pair from that comparison, with the RTL's count.
+
+/// Cycles to the ebreak, with every timed (TCDM) access granted after `stall` cycles.
+fn cycles_stalled(words: &[u32], stall: u64) -> u64 {
+    let (mut h, mut bus) = setup(words);
+    let stop = run_until_stop(&mut h, &mut bus, stall);
+    assert!(matches!(stop, Stop::Ebreak { .. }), "{stop:?}");
+    h.cycle
+}
+
+#[test]
+fn a_load_into_x0_stalls_a_following_alu_write_to_x0() {
+    // load_stall_o's WAW term compares register addresses without excluding x0 (its RAW
+    // terms do exclude it): li 2, lb zero 1, nop 1 + 1 stall = 5; add to a1 instead: 4.
+    let base = li(A0, RAM + 0x100);
+    assert_eq!(cycles(&prog(&[&base, &[lb(ZERO, A0, 0), NOP, EBREAK]])), 5);
+    assert_eq!(
+        cycles(&prog(&[&base, &[lb(ZERO, A0, 0), addi(A1, A1, 1), EBREAK]])),
+        4
+    );
+    // A jump's link write does not count: lw a2 1, jal a2 (+4) 2 = 2 + 3, like jal a3.
+    assert_eq!(
+        cycles(&prog(&[&base, &[lw(A2, A0, 0), jal(A2, 4), EBREAK]])),
+        5
+    );
+    assert_eq!(
+        cycles(&prog(&[&base, &[lb(ZERO, A0, 0), jal(ZERO, 4), EBREAK]])),
+        5
+    );
+}
+
+#[test]
+fn a_jump_after_an_instruction_holding_ex_costs_one() {
+    // The jump waits in ID while the instruction before it holds EX, and its target is
+    // fetched meanwhile: li a2 = 1 (1), divu 3 + clz(1) = 34, jal 1 (not 2) = 36.
+    assert_eq!(
+        cycles(&[addi(A2, ZERO, 1), divu(A0, A1, A2), jal(ZERO, 4), EBREAK]),
+        36
+    );
+    // mulh 5, jal 1
+    assert_eq!(cycles(&[mulh(A0, A1, A2), jal(RA, 4), EBREAK]), 6);
+    // with an instruction between them: mulh 5, addi 1, jal 2
+    assert_eq!(cycles(&[mulh(A0, A1, A2), NOP, jal(RA, 4), EBREAK]), 8);
+    // a misaligned load (2 transactions): li 2, lw 2, jal 1
+    let base = li(A0, RAM + 0x101);
+    assert_eq!(
+        cycles(&prog(&[&base, &[lw(A1, A0, 0), jal(ZERO, 4), EBREAK]])),
+        5
+    );
+    // a jalr on the instruction's own result waits for it instead: auipc 1, addi 1
+    // (a2 = 1), divu a3 = a1 / 1 with a1 = the target (3 + 31 = 34), jalr a3 2 + 1 (jr
+    // stall on the previous result) = 39.
+    let words = [
+        auipc(A1, 0),
+        addi(A1, A1, 20), // -> the ebreak
+        addi(A2, ZERO, 1),
+        divu(A3, A1, A2),
+        jalr(ZERO, A3, 0),
+        EBREAK,
+    ];
+    assert_eq!(cycles(&words), 1 + 1 + 1 + 34 + 3);
+}
+
+#[test]
+fn a_jump_after_a_stalled_access_costs_one_unless_it_links_the_loaded_register() {
+    // li 2 (a0 = TCDM), then an access granted after 2 lost cycles: 1 + 2.
+    let base = li(A0, TCDM + 0x100);
+    // store, then jal: 1
+    assert_eq!(
+        cycles_stalled(&prog(&[&base, &[sw(A1, A0, 0), jal(ZERO, 4), EBREAK]]), 2),
+        2 + 3 + 1
+    );
+    // load into a1, jal linking a3: 1
+    assert_eq!(
+        cycles_stalled(&prog(&[&base, &[lw(A1, A0, 0), jal(A3, 4), EBREAK]]), 2),
+        2 + 3 + 1
+    );
+    // load into a1, jal linking a1 (the load-use WAW holds it): 2; x0 likewise
+    assert_eq!(
+        cycles_stalled(&prog(&[&base, &[lw(A1, A0, 0), jal(A1, 4), EBREAK]]), 2),
+        2 + 3 + 2
+    );
+    assert_eq!(
+        cycles_stalled(&prog(&[&base, &[lb(ZERO, A0, 0), jal(ZERO, 4), EBREAK]]), 2),
+        2 + 3 + 2
+    );
+    // not stalled: 2
+    assert_eq!(
+        cycles_stalled(&prog(&[&base, &[sw(A1, A0, 0), jal(ZERO, 4), EBREAK]]), 0),
+        2 + 1 + 2
+    );
+}
+
+#[test]
+fn a_jalr_linking_its_own_base_register_costs_one_more() {
+    // auipc a1 1, nop 1, jalr a1, 12(a1) 2 + 1 -> the ebreak: 5; linking a2: 4.
+    assert_eq!(cycles(&[auipc(A1, 0), NOP, jalr(A1, A1, 12), EBREAK]), 5);
+    assert_eq!(cycles(&[auipc(A1, 0), NOP, jalr(A2, A1, 12), EBREAK]), 4);
+    // on the previous instruction's result as well: auipc 1, jalr 2 + 1 + 1 = 5
+    assert_eq!(cycles(&[auipc(A1, 0), jalr(A1, A1, 8), EBREAK]), 5);
 }
