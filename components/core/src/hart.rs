@@ -27,6 +27,8 @@
 //! | jump right after an instruction that held EX (mulh, div, split or stalled access), unless it waits on that result or links the loaded register | 1 instead of 2 | RTL run |
 //! | FPU result usable after add/mul/fma, others, div/sqrt | lat + 1 = 3, 1, 19 ([`Timing`]) | pipeline.rst "Floating-Point" rows |
 //! | FPU instruction while the FPU is busy | waits | pipeline.rst "as long as they are not FPU ones" |
+//! | CSR instruction while a multicycle FPU result is outstanding | waits until 1 cycle after it is usable | id_stage `csr_apu_stall`, RTL run |
+//! | single-cycle ALU instruction in EX when a multicycle FPU result is written back | +1 | ex_stage `wb_contention`, RTL run |
 
 use crate::bus::{BusRequest, DataBus, PendingAccess, Route, TimedNow};
 use crate::decode::{decode, flags, DecodeCache, Instr, Op};
@@ -291,6 +293,13 @@ pub struct Hart {
     fpu_free: u64,
     /// Max of `ready` and `fpu_free`: when `cycle >= fp_quiet`, no FP hazard is possible.
     fp_quiet: u64,
+    /// Cycle in which the last "multicycle" FPU result (apu_lat 3: add/mul/fma with two
+    /// or more pipeline registers, div/sqrt) is written back through the ALU write
+    /// port, one cycle before it is usable (`u64::MAX`: none).
+    fpu_wb_at: u64,
+    /// Earliest cycle a CSR instruction may enter EX: cv32e40p_id_stage.sv
+    /// `csr_apu_stall` holds it in ID while such a result is outstanding.
+    csr_after: u64,
     mem: Option<MemOp>,
     /// PULP performance counters (PCER, PCMR, PCCR).
     pub perf: PerfCounters,
@@ -353,6 +362,8 @@ impl Hart {
             ready: [0; 64],
             fpu_free: 0,
             fp_quiet: 0,
+            fpu_wb_at: u64::MAX,
+            csr_after: 0,
             mem: None,
             perf: PerfCounters::default(),
             perf_on: false,
@@ -790,8 +801,45 @@ impl Hart {
         // as they are not FPU ones", pipeline.rst).
         if self.cycle + stall < self.fp_quiet {
             stall += self.fpu_stalls(i, self.cycle + stall);
+            stall += self.fpu_port_stalls(i, self.cycle + stall);
         }
         stall
+    }
+
+    /// The integer side of an outstanding multicycle FPU result (see `fpu_wb_at`), for
+    /// `i` entering EX at `now`: a CSR instruction waits in ID until `csr_after`
+    /// (`csr_apu_stall`); a single-cycle instruction writing through the ALU port in the
+    /// write-back cycle loses the port and stays in EX one more cycle (cv32e40p_ex_stage.sv
+    /// `wb_contention`; loads, stores, branches and jumps do not contend; a multi-cycle
+    /// mulh/div hides it). Counts checked on the RTL under Verilator.
+    #[inline(never)]
+    fn fpu_port_stalls(&self, i: &Instr, now: u64) -> u64 {
+        if matches!(
+            i.op,
+            Op::Csrrw | Op::Csrrs | Op::Csrrc | Op::Csrrwi | Op::Csrrsi | Op::Csrrci
+        ) {
+            return self.csr_after.saturating_sub(now);
+        }
+        let alu_port = i.flags & flags::XW != 0
+            && i.flags & flags::FPU == 0
+            && !matches!(
+                i.op,
+                Op::Lb
+                    | Op::Lh
+                    | Op::Lw
+                    | Op::Lbu
+                    | Op::Lhu
+                    | Op::Jal
+                    | Op::Jalr
+                    | Op::Mulh
+                    | Op::Mulhsu
+                    | Op::Mulhu
+                    | Op::Div
+                    | Op::Divu
+                    | Op::Rem
+                    | Op::Remu
+            );
+        (alu_port && now == self.fpu_wb_at) as u64
     }
 
     /// apu_stall_o part of [`Hart::entry_stalls`]: cycles from `now` until `i` may enter
@@ -1714,6 +1762,25 @@ impl Hart {
         }
         self.fpu_free = ready;
         self.fp_quiet = self.fp_quiet.max(ready);
+        // cv32e40p decoder apu_lat: 3 ("multicycle") for div/sqrt and for a lane with
+        // two or more pipeline registers; such a result is written through the ALU port
+        // when valid (cv32e40p_ex_stage.sv), and CSR instructions wait for it.
+        let multicycle = match i.op {
+            Op::FdivS | Op::FsqrtS => true,
+            Op::FaddS
+            | Op::FsubS
+            | Op::FmulS
+            | Op::FmaddS
+            | Op::FmsubS
+            | Op::FnmsubS
+            | Op::FnmaddS => t.fpu_addmul_lat >= 2,
+            _ => t.fpu_others_lat >= 2,
+        };
+        if multicycle && lat > 0 {
+            self.fpu_wb_at = ready - 1;
+            self.csr_after = ready + 1;
+            self.fp_quiet = self.fp_quiet.max(self.csr_after);
+        }
         self.hazard_until = self.hazard_until.max(self.fp_quiet);
         // The FPU instruction itself occupies EX for one cycle (APU request).
         self.retire(i, 1);
@@ -1743,12 +1810,15 @@ fn rounds(op: Op) -> bool {
 /// register `reg` (x: 1..31, f: 32..63; [`X0_LOAD`]: writes x0 through the ALU port).
 fn uses_reg(i: &Instr, reg: usize) -> bool {
     let mut f = i.flags;
-    // Loads write through the LSU port; jumps' link writes do not count either (measured
-    // on the RTL: `lw a2; jal a2, ...` does not stall, `lw a2; addi a2, ...` does).
-    if matches!(
-        i.op,
-        Op::Lb | Op::Lh | Op::Lw | Op::Lbu | Op::Lhu | Op::Flw | Op::Jal | Op::Jalr
-    ) {
+    // Loads write through the LSU port; jumps' link writes and FPU results do not count
+    // either (measured on the RTL: `lw a2; jal a2, ...`, `flw fs1; fadd.s fs1, ...` and
+    // `lw a2; fcvt.w.s a2, ...` do not stall, `lw a2; addi a2, ...` does).
+    if f & flags::FPU != 0
+        || matches!(
+            i.op,
+            Op::Lb | Op::Lh | Op::Lw | Op::Lbu | Op::Lhu | Op::Flw | Op::Jal | Op::Jalr
+        )
+    {
         f &= !(flags::XW | flags::FW);
     }
     if reg == X0_LOAD as usize {

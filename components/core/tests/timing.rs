@@ -313,14 +313,59 @@ mod fp {
 
     #[test]
     fn independent_integer_work_hides_fp_latency() {
-        // fadd at 3, two ALU ops at 4, 5, dependent fadd at 6 without stall -> 7
+        // fadd at 3: its result is written back through the ALU port at 5 (usable at 6).
+        // nop at 4; the nop at 5 wants the same port (cv32e40p_ex_stage.sv wb_contention)
+        // and stays in EX until 6; the dependent fadd at 7 -> 8 (the RTL's count).
         let (h, _) = exec(&fp_prog(&[
             fadd(12, 10, 11, RNE),
             NOP,
             NOP,
             fadd(13, 12, 10, RNE),
         ]));
+        assert_eq!(h.cycle, 8);
+        // a store at 5 does not write a register: no contention, 7
+        let (h, _) = exec(&fp_prog(&[
+            lui(A2, 0x1c008),
+            fadd(12, 10, 11, RNE),
+            NOP,
+            sw(A1, A2, 0),
+            fadd(13, 12, 10, RNE),
+        ]));
+        assert_eq!(h.cycle, 1 + 7);
+    }
+
+    #[test]
+    fn an_fp_op_writing_the_loaded_register_does_not_stall() {
+        // li 2, flw fa2 1, fsgnj.s fa2 (WAW on the loaded register, no read) 1: FPU
+        // results are not in load_stall_o's WAW term (the RTL's count) -> 3 + 4 = 7;
+        // reading it (RAW) stalls: 8.
+        let base = li(A0, RAM + 0x100);
+        let sgnj = |rd, rs1| fop(0x10, rd, rs1, 11, 0);
+        let (h, _) = exec(&fp_prog(
+            &[&base[..], &[flw(12, A0, 0), sgnj(12, 10)]].concat(),
+        ));
         assert_eq!(h.cycle, 7);
+        let (h, _) = exec(&fp_prog(
+            &[&base[..], &[flw(12, A0, 0), sgnj(13, 12)]].concat(),
+        ));
+        assert_eq!(h.cycle, 8);
+    }
+
+    #[test]
+    fn a_csr_access_waits_for_an_outstanding_multicycle_fp_result() {
+        // cv32e40p_id_stage.sv csr_apu_stall: fadd at 3 (written back at 5), csrr
+        // mscratch holds in ID until 7 -> 8 (the RTL's count), wherever it follows.
+        let (h, _) = exec(&fp_prog(&[fadd(12, 10, 11, RNE), csrrs(A1, 0x340, ZERO)]));
+        assert_eq!(h.cycle, 8);
+        let (h, _) = exec(&fp_prog(&[
+            fadd(12, 10, 11, RNE),
+            NOP,
+            csrrs(A1, 0x340, ZERO),
+        ]));
+        assert_eq!(h.cycle, 8);
+        // after a single-cycle FP op (fmin): no wait, 5
+        let (h, _) = exec(&fp_prog(&[fmin(12, 10, 11), csrrs(A1, 0x340, ZERO)]));
+        assert_eq!(h.cycle, 5);
     }
 
     #[test]
