@@ -980,8 +980,12 @@ impl Hart {
                     _ => ((xa!() as u64 * xb!() as u64) >> 32) as u32,
                 };
                 self.set_xreg(rd, v);
-                // pipeline.rst: "The multiplications with upper-word result take 5 cycles".
-                self.retire(i, 5);
+                // pipeline.rst: "The multiplications with upper-word result take 5 cycles",
+                // one more if a multicycle FPU result takes the ALU write port meanwhile
+                // (wb_contention; measured on the RTL).
+                let ex = self.cycle;
+                let contended = (ex..ex + 5).contains(&self.fpu_wb_at);
+                self.retire(i, 5 + contended as u64);
                 self.multi_retired_at = self.cycle;
                 Flow::Next
             }

@@ -352,6 +352,24 @@ mod fp {
     }
 
     #[test]
+    fn a_mulh_loses_a_cycle_to_an_fp_write_back_during_its_five() {
+        // fadd at 3 (written back at 5); mulh at 4 holds EX through 8 and loses the ALU
+        // port at 5: 6 cycles -> 10 (the RTL's count); mulh at 6 (after two stores) does
+        // not overlap 5: 5 cycles -> 11. (The write-back would land in a div's count too,
+        // but the RTL's divider keeps counting: no extra cycle.)
+        let (h, _) = exec(&fp_prog(&[fadd(12, 10, 11, RNE), mulh(A1, A2, A3)]));
+        assert_eq!(h.cycle, 10);
+        let (h, _) = exec(&fp_prog(&[
+            lui(A4, 0x1c008),
+            fadd(12, 10, 11, RNE),
+            sw(A1, A4, 0),
+            sw(A1, A4, 0),
+            mulh(A1, A2, A3),
+        ]));
+        assert_eq!(h.cycle, 1 + 11);
+    }
+
+    #[test]
     fn a_csr_access_waits_for_an_outstanding_multicycle_fp_result() {
         // cv32e40p_id_stage.sv csr_apu_stall: fadd at 3 (written back at 5), csrr
         // mscratch holds in ID until 7 -> 8 (the RTL's count), wherever it follows.
