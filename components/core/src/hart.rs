@@ -238,7 +238,8 @@ const F: usize = 32;
 /// `load_reg` of a load into x0. It writes nothing, but cv32e40p_controller.sv's
 /// load-use WAW term (`regfile_waddr_ex_i == regfile_alu_waddr_id_i`) has no x0
 /// exclusion (the RAW terms have one): the next instruction stalls if it writes x0
-/// through the ALU port (a `nop`, `j`, ...). Seen on the RTL under Verilator.
+/// through the ALU port (a `nop`, `c.li zero`, ...; not a jump, see [`uses_reg`]).
+/// Seen on the RTL under Verilator.
 const X0_LOAD: u8 = 64;
 
 /// One CV32E40P hart: registers, CSRs, counters and the timing state of the pipeline.
