@@ -301,6 +301,8 @@ pub struct Hart {
     /// Earliest cycle a CSR instruction may enter EX: cv32e40p_id_stage.sv
     /// `csr_apu_stall` holds it in ID while such a result is outstanding.
     csr_after: u64,
+    /// The FPU instruction about to execute waited in EX for the FPU (see `fpu_stalls`).
+    fp_ex_wait: bool,
     mem: Option<MemOp>,
     /// PULP performance counters (PCER, PCMR, PCCR).
     pub perf: PerfCounters,
@@ -365,6 +367,7 @@ impl Hart {
             fp_quiet: 0,
             fpu_wb_at: u64::MAX,
             csr_after: 0,
+            fp_ex_wait: false,
             mem: None,
             perf: PerfCounters::default(),
             perf_on: false,
@@ -846,12 +849,9 @@ impl Hart {
     /// apu_stall_o part of [`Hart::entry_stalls`]: cycles from `now` until `i` may enter
     /// EX with respect to outstanding FPU results (out of line: integer code never gets here).
     #[inline(never)]
-    fn fpu_stalls(&self, i: &Instr, now: u64) -> u64 {
+    fn fpu_stalls(&mut self, i: &Instr, now: u64) -> u64 {
         {
             let mut until = now;
-            if i.flags & flags::FPU != 0 {
-                until = until.max(self.fpu_free);
-            }
             let f = i.flags;
             if f & flags::FR1 != 0 {
                 until = until.max(self.ready[F + i.rs1 as usize]);
@@ -873,6 +873,12 @@ impl Hart {
             }
             if f & flags::XW != 0 {
                 until = until.max(self.ready[i.rd as usize]);
+            }
+            // Operand dependencies hold the instruction in ID; a busy FPU holds it in EX
+            // (cv32e40p_apu_disp.sv sits in EX), so a jump after it overlaps that wait.
+            if f & flags::FPU != 0 && self.fpu_free > until {
+                until = self.fpu_free;
+                self.fp_ex_wait = true;
             }
             until - now
         }
@@ -1789,6 +1795,9 @@ impl Hart {
         self.hazard_until = self.hazard_until.max(self.fp_quiet);
         // The FPU instruction itself occupies EX for one cycle (APU request).
         self.retire(i, 1);
+        if std::mem::take(&mut self.fp_ex_wait) {
+            self.multi_retired_at = self.cycle;
+        }
         Flow::Next
     }
 }

@@ -370,6 +370,26 @@ mod fp {
     }
 
     #[test]
+    fn an_fp_op_waiting_for_the_busy_fpu_waits_in_ex() {
+        // fadd at 3 (FPU busy until 6); fmin waits for the FPU in EX (the dispatcher sits
+        // there) and issues at 6; the jal behind it waited in ID meanwhile, its target
+        // fetch overlapped: 1 cycle -> 8 (the RTL's count; 9 if it waited in ID).
+        let (h, _) = exec(&fp_prog(&[
+            fadd(12, 10, 11, RNE),
+            fmin(13, 10, 11),
+            jal(ZERO, 4),
+        ]));
+        assert_eq!(h.cycle, 8);
+        // waiting on an operand is in ID: fadd at 3, fmin reading fa2 at 6, jal 2 -> 9
+        let (h, _) = exec(&fp_prog(&[
+            fadd(12, 10, 11, RNE),
+            fmin(13, 12, 11),
+            jal(ZERO, 4),
+        ]));
+        assert_eq!(h.cycle, 9);
+    }
+
+    #[test]
     fn a_csr_access_waits_for_an_outstanding_multicycle_fp_result() {
         // cv32e40p_id_stage.sv csr_apu_stall: fadd at 3 (written back at 5), csrr
         // mscratch holds in ID until 7 -> 8 (the RTL's count), wherever it follows.
