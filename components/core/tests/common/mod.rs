@@ -25,13 +25,13 @@ pub mod reg {
 
 /// 32-bit instruction encoders.
 pub mod asm {
-    fn r(f7: u32, rs2: u32, rs1: u32, f3: u32, rd: u32, op: u32) -> u32 {
+    pub fn r(f7: u32, rs2: u32, rs1: u32, f3: u32, rd: u32, op: u32) -> u32 {
         (f7 << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | op
     }
-    fn i(imm: i32, rs1: u32, f3: u32, rd: u32, op: u32) -> u32 {
+    pub fn i(imm: i32, rs1: u32, f3: u32, rd: u32, op: u32) -> u32 {
         (((imm as u32) & 0xfff) << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | op
     }
-    fn s(imm: i32, rs2: u32, rs1: u32, f3: u32, op: u32) -> u32 {
+    pub fn s(imm: i32, rs2: u32, rs1: u32, f3: u32, op: u32) -> u32 {
         let imm = imm as u32;
         (((imm >> 5) & 0x7f) << 25)
             | (rs2 << 20)

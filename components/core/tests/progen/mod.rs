@@ -3,6 +3,8 @@
 //! way the branches go.
 #![allow(dead_code)]
 
+/// The format encoders (R, I, S) of the tests' assembler.
+pub use super::common::asm::{i, r, s};
 use super::common::li;
 
 /// What a program may contain.
@@ -107,17 +109,6 @@ impl Rng {
             _ => self.next() as u32,
         }
     }
-}
-
-pub fn r(f7: u32, rs2: u32, rs1: u32, f3: u32, rd: u32, op: u32) -> u32 {
-    (f7 << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | op
-}
-pub fn i(imm: i32, rs1: u32, f3: u32, rd: u32, op: u32) -> u32 {
-    (((imm as u32) & 0xfff) << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | op
-}
-pub fn s(imm: i32, rs2: u32, rs1: u32, f3: u32, op: u32) -> u32 {
-    let imm = imm as u32;
-    (((imm >> 5) & 0x7f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | ((imm & 0x1f) << 7) | op
 }
 
 /// A program as 16-bit parcels.
