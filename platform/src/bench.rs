@@ -97,12 +97,16 @@ fn median_run(mut runs: Vec<BenchResult>) -> BenchResult {
     r
 }
 
+/// `v` as an integer if it is a whole number (a count), for the table and JSON.
+fn count(v: f64) -> Option<i64> {
+    (v.fract() == 0.0 && v.abs() < 1e15).then_some(v as i64)
+}
+
 /// A figure for the table: a whole number (a count) without decimals, else three.
 fn figure(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else {
-        format!("{v:.3}")
+    match count(v) {
+        Some(n) => format!("{n}"),
+        None => format!("{v:.3}"),
     }
 }
 
@@ -136,11 +140,7 @@ pub fn run_cli(reg: &Registry, names: &[String], json: bool, repeat: u32) -> i32
                     });
                     for (k, v, _) in &r.extra {
                         // (counts as JSON integers)
-                        o[k] = if v.fract() == 0.0 && v.abs() < 1e15 {
-                            json!(*v as i64)
-                        } else {
-                            json!(v)
-                        };
+                        o[k] = count(*v).map_or_else(|| json!(v), |n| json!(n));
                     }
                     println!("{o}");
                 } else {
