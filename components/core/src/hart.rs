@@ -523,7 +523,7 @@ impl Hart {
         } else {
             0
         };
-        self.held_ex(stall_cycles);
+        self.held_ex(stall_cycles > 0);
         // (Nothing for a store.)
         self.write_back_load(&instr, rdata >> (8 * (addr & 3)));
         Ok(())
@@ -565,7 +565,8 @@ impl Hart {
             // a trace hook.
             let m = *m;
             self.finish_mem(&m);
-            self.held_ex(stall_cycles);
+            // (a split access held EX for each of its parts)
+            self.held_ex(m.parts > 1 || stall_cycles > 0);
             if self.perf_on {
                 self.perf_retired(&m.instr, false);
             }
@@ -893,11 +894,11 @@ impl Hart {
         self.prev_rd = if i.flags & flags::XW != 0 { i.rd } else { 0 };
     }
 
-    /// Note that the instruction retiring now held EX for `extra` more cycles than its
-    /// one (a memory access waiting for its grant or wait states): see `multi_retired_at`.
+    /// Note whether the instruction retiring now held EX for more than one cycle (see
+    /// `multi_retired_at`, which only this sets).
     #[inline(always)]
-    fn held_ex(&mut self, extra: u64) {
-        if extra > 0 {
+    fn held_ex(&mut self, held: bool) {
+        if held {
             self.multi_retired_at = self.cycle;
         }
     }
@@ -993,7 +994,7 @@ impl Hart {
                 let ex = self.cycle;
                 let contended = (ex..ex + 5).contains(&self.fpu_wb_at);
                 self.retire(i, 5 + contended as u64);
-                self.multi_retired_at = self.cycle;
+                self.held_ex(true);
                 Flow::Next
             }
             Op::Div | Op::Divu | Op::Rem | Op::Remu => {
@@ -1002,7 +1003,7 @@ impl Hart {
                 let v = divide(i.op, a, b);
                 self.set_xreg(rd, v);
                 self.retire(i, div_cycles(b, signed));
-                self.multi_retired_at = self.cycle;
+                self.held_ex(true);
                 Flow::Next
             }
             Op::Jal | Op::Jalr => {
@@ -1040,12 +1041,8 @@ impl Hart {
                 //   (`jalr s9, 8(s9)`, `c.jalr ra`) takes 1 more cycle.
                 // (Not after a load into the jump's own link register, x0 included:
                 // the load-use WAW term of load_stall_o holds the jump instead.)
-                let link_waw = start == self.load_wb_at
-                    && if rd == 0 {
-                        self.load_reg == X0_LOAD
-                    } else {
-                        self.load_reg == rd as u8
-                    };
+                let link = if rd == 0 { X0_LOAD } else { rd as u8 };
+                let link_waw = start == self.load_wb_at && self.load_reg == link;
                 if cost == 2 && start == self.multi_retired_at && !link_waw {
                     cost = 1;
                 } else if i.op == Op::Jalr && i.rs1 != 0 && i.rd == i.rs1 {
@@ -1095,7 +1092,7 @@ impl Hart {
                         }
                         // pipeline.rst Load/Store: 1 cycle.
                         self.retire(i, 1 + wait_cycles as u64);
-                        self.held_ex(wait_cycles as u64);
+                        self.held_ex(wait_cycles > 0);
                         self.write_back_load(i, v);
                         return Flow::Next;
                     }
@@ -1133,7 +1130,7 @@ impl Hart {
                             self.perf_transaction(true, bus.is_tcdm(waddr), wait_cycles as u64, 0);
                         }
                         self.retire(i, 1 + wait_cycles as u64);
-                        self.held_ex(wait_cycles as u64);
+                        self.held_ex(wait_cycles > 0);
                         return Flow::Next;
                     }
                     if route == Route::Timed {
@@ -1227,7 +1224,7 @@ impl Hart {
         self.instret += 1;
         self.pc = self.pc.wrapping_add(i.len as u32);
         self.prev_rd = if i.flags & flags::XW != 0 { i.rd } else { 0 };
-        self.held_ex(stall_cycles);
+        self.held_ex(stall_cycles > 0);
         self.write_back_load(i, rdata >> (8 * off));
         Some(Flow::Limit(limit))
     }
@@ -1365,7 +1362,7 @@ impl Hart {
         }
         self.mem = None;
         self.finish_mem(&m);
-        self.held_ex(waited);
+        self.held_ex(m.parts > 1 || waited > 0);
         None
     }
 
@@ -1382,9 +1379,6 @@ impl Hart {
     /// Write back a completed load and retire the load/store.
     fn finish_mem(&mut self, m: &MemOp) {
         let i = &m.instr;
-        if m.parts > 1 {
-            self.multi_retired_at = self.cycle;
-        }
         self.instret += 1;
         self.pc = m.pc.wrapping_add(i.len as u32);
         self.prev_rd = if i.flags & flags::XW != 0 { i.rd } else { 0 };
@@ -1795,9 +1789,8 @@ impl Hart {
         self.hazard_until = self.hazard_until.max(self.fp_quiet);
         // The FPU instruction itself occupies EX for one cycle (APU request).
         self.retire(i, 1);
-        if std::mem::take(&mut self.fp_ex_wait) {
-            self.multi_retired_at = self.cycle;
-        }
+        let waited = std::mem::take(&mut self.fp_ex_wait);
+        self.held_ex(waited);
         Flow::Next
     }
 }
