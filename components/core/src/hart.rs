@@ -826,23 +826,10 @@ impl Hart {
             return self.csr_after.saturating_sub(now);
         }
         let alu_port = i.flags & flags::XW != 0
-            && i.flags & flags::FPU == 0
+            && writes_via_alu_port(i)
             && !matches!(
                 i.op,
-                Op::Lb
-                    | Op::Lh
-                    | Op::Lw
-                    | Op::Lbu
-                    | Op::Lhu
-                    | Op::Jal
-                    | Op::Jalr
-                    | Op::Mulh
-                    | Op::Mulhsu
-                    | Op::Mulhu
-                    | Op::Div
-                    | Op::Divu
-                    | Op::Rem
-                    | Op::Remu
+                Op::Mulh | Op::Mulhsu | Op::Mulhu | Op::Div | Op::Divu | Op::Rem | Op::Remu
             );
         (alu_port && now == self.fpu_wb_at) as u64
     }
@@ -1813,19 +1800,25 @@ fn rounds(op: Op) -> bool {
     )
 }
 
-/// Whether `i` reads, or writes through the ALU/FPU port, hazard-scoreboard
-/// register `reg` (x: 1..31, f: 32..63; [`X0_LOAD`]: writes x0 through the ALU port).
-fn uses_reg(i: &Instr, reg: usize) -> bool {
-    let mut f = i.flags;
-    // Loads write through the LSU port; jumps' link writes and FPU results do not count
-    // either (measured on the RTL: `lw a2; jal a2, ...`, `flw fs1; fadd.s fs1, ...` and
-    // `lw a2; fcvt.w.s a2, ...` do not stall, `lw a2; addi a2, ...` does).
-    if f & flags::FPU != 0
-        || matches!(
+/// Whether a register `i` writes counts as written through the ALU port, for the
+/// load-use WAW stall and the FPU write-back contention: not for loads (LSU port), jumps'
+/// links and FPU results (measured on the RTL: `lw a2; jal a2, ...`,
+/// `flw fs1; fadd.s fs1, ...` and `lw a2; fcvt.w.s a2, ...` do not stall,
+/// `lw a2; addi a2, ...` does).
+#[inline]
+fn writes_via_alu_port(i: &Instr) -> bool {
+    i.flags & flags::FPU == 0
+        && !matches!(
             i.op,
             Op::Lb | Op::Lh | Op::Lw | Op::Lbu | Op::Lhu | Op::Flw | Op::Jal | Op::Jalr
         )
-    {
+}
+
+/// Whether `i` reads, or writes through the ALU port ([`writes_via_alu_port`]), hazard-scoreboard
+/// register `reg` (x: 1..31, f: 32..63; [`X0_LOAD`]: writes x0 through the ALU port).
+fn uses_reg(i: &Instr, reg: usize) -> bool {
+    let mut f = i.flags;
+    if !writes_via_alu_port(i) {
         f &= !(flags::XW | flags::FW);
     }
     if reg == X0_LOAD as usize {
