@@ -86,15 +86,9 @@ fn run_ours(code: &Code, scratch: &[u8]) -> Result<State, String> {
     let (mut h, mut bus) = setup_halves(&parcels);
     bus.tcdm[..SCRATCH_LEN].copy_from_slice(scratch);
     // (a bound, so that a wrong jump cannot hang the test)
-    loop {
-        match h.run(&mut bus, 1_000_000) {
-            Stop::Timed(p) => {
-                let v = bus.perform(&p.req);
-                h.complete_access(v, 0).map_err(|e| e.to_string())?;
-            }
-            Stop::Ebreak { .. } => break,
-            other => return Err(format!("stopped with {other:?} at pc {:#x}", h.pc)),
-        }
+    match run_until_stop_before(&mut h, &mut bus, 0, 1_000_000) {
+        Stop::Ebreak { .. } => {}
+        other => return Err(format!("stopped with {other:?} at pc {:#x}", h.pc)),
     }
     let mut regs: Vec<u32> = (1..31).map(|k| h.x[k]).collect();
     regs.extend(h.f.iter().copied());

@@ -384,8 +384,13 @@ pub fn setup(words: &[u32]) -> (Hart, TestBus) {
 /// Run until ebreak, completing timed accesses at once with `stall` cycles each.
 /// Returns the stop (Ebreak or a fault).
 pub fn run_until_stop(hart: &mut Hart, bus: &mut TestBus, stall: u64) -> Stop {
+    run_until_stop_before(hart, bus, stall, u64::MAX)
+}
+
+/// [`run_until_stop`] that gives up at cycle `limit` ([`Stop::Limit`]).
+pub fn run_until_stop_before(hart: &mut Hart, bus: &mut TestBus, stall: u64, limit: u64) -> Stop {
     loop {
-        match hart.run(bus, u64::MAX) {
+        match hart.run(bus, limit) {
             Stop::Timed(p) => {
                 let v = bus.perform(&p.req);
                 hart.complete_access(v, stall).expect("pending access");
