@@ -220,6 +220,8 @@ struct MemOp {
     instr: Instr,
     pc: u32,
     start_cycle: u64,
+    /// Cycle it entered EX.
+    ex: u64,
     addr: u32,
     size: u8,
     write: bool,
@@ -295,9 +297,19 @@ pub struct Hart {
     /// Max of `ready` and `fpu_free`: when `cycle >= fp_quiet`, no FP hazard is possible.
     fp_quiet: u64,
     /// Cycle in which the last "multicycle" FPU result (apu_lat 3: add/mul/fma with two
-    /// or more pipeline registers, div/sqrt) is written back through the ALU write
-    /// port, one cycle before it is usable (`u64::MAX`: none).
+    /// or more pipeline registers, div/sqrt) is next offered to the ALU write port, one
+    /// cycle before it is usable (`u64::MAX`: none; a cycle before the next instruction's
+    /// entry into EX: written then). See [`Hart::fpu_wb_entry`].
     fpu_wb_at: u64,
+    /// Scoreboard register of that result.
+    fpu_wb_reg: u8,
+    /// Cycle in which the last instruction that [`Hart::fpu_wb_entry`] held in EX
+    /// retired.
+    wb_held_at: u64,
+    /// Cycle in which the response of the last data access arrives (`data_rvalid`): the
+    /// cycle after its grant, in which the next instruction enters EX if it follows
+    /// without a bubble.
+    mem_wb_at: u64,
     /// Earliest cycle a CSR instruction may enter EX: cv32e40p_id_stage.sv
     /// `csr_apu_stall` holds it in ID while such a result is outstanding.
     csr_after: u64,
@@ -366,6 +378,9 @@ impl Hart {
             fpu_free: 0,
             fp_quiet: 0,
             fpu_wb_at: u64::MAX,
+            fpu_wb_reg: 0,
+            wb_held_at: u64::MAX,
+            mem_wb_at: 0,
             csr_after: 0,
             fp_ex_wait: false,
             mem: None,
@@ -565,6 +580,9 @@ impl Hart {
             // a trace hook.
             let m = *m;
             self.finish_mem(&m);
+            if m.parts > 1 {
+                self.fpu_wb_split(m.ex);
+            }
             // (a split access held EX for each of its parts)
             self.held_ex(m.parts > 1 || stall_cycles > 0);
             if self.perf_on {
@@ -806,32 +824,149 @@ impl Hart {
         // as they are not FPU ones", pipeline.rst).
         if self.cycle + stall < self.fp_quiet {
             stall += self.fpu_stalls(i, self.cycle + stall);
-            stall += self.fpu_port_stalls(i, self.cycle + stall);
+            stall += self.csr_stalls(i, self.cycle + stall);
+            stall += self.fpu_wb_entry(i, self.cycle + stall);
         }
         stall
     }
 
-    /// The integer side of an outstanding multicycle FPU result (see `fpu_wb_at`), for
-    /// `i` entering EX at `now`: a CSR instruction waits in ID until `csr_after`
-    /// (`csr_apu_stall`); a single-cycle instruction writing through the ALU port in the
-    /// write-back cycle loses the port and stays in EX one more cycle (cv32e40p_ex_stage.sv
-    /// `wb_contention`; loads, stores, branches and jumps do not contend; a multi-cycle
-    /// mulh/div hides it). Counts checked on the RTL under Verilator.
+    /// A CSR instruction entering EX at `now` waits in ID until `csr_after`
+    /// (cv32e40p_id_stage.sv `csr_apu_stall`, while a multicycle FPU result is outstanding).
     #[inline(never)]
-    fn fpu_port_stalls(&self, i: &Instr, now: u64) -> u64 {
+    fn csr_stalls(&self, i: &Instr, now: u64) -> u64 {
         if matches!(
             i.op,
             Op::Csrrw | Op::Csrrs | Op::Csrrc | Op::Csrrwi | Op::Csrrsi | Op::Csrrci
         ) {
             return self.csr_after.saturating_sub(now);
         }
-        let alu_port = i.flags & flags::XW != 0
-            && writes_via_alu_port(i)
-            && !matches!(
+        0
+    }
+
+    /// The outstanding multicycle FPU result (`fpu_wb_at`) against `i` entering EX at
+    /// `now`; returns the cycles `i` stays in EX longer. cv32e40p_ex_stage.sv: the result
+    /// takes the ALU write port in the first cycle it is offered (`apu_valid`) in which
+    /// the instruction in EX does not write through that port (`regfile_alu_we_i`) while a
+    /// data response arrives (`data_rvalid_i`), is not a split access
+    /// (`data_misaligned*`) and is not a mulh in its later cycles (`mulh_active`); until
+    /// then it waits, and so do its readers and the FPU. If the instruction in EX writes
+    /// through the port, that instruction stays in EX a cycle more (`wb_contention`) when
+    /// the cycle was its last. Here: a result offered before `now` was written in a bubble;
+    /// one offered at `now` to a single-cycle instruction is decided here; mulh, div/rem
+    /// and accesses decide it themselves (`fpu_wb_mulh`, `fpu_wb_div`, `fpu_wb_split`).
+    #[inline(never)]
+    fn fpu_wb_entry(&mut self, i: &Instr, now: u64) -> u64 {
+        let w = self.fpu_wb_at;
+        if w > now {
+            return 0;
+        }
+        if w < now {
+            self.fpu_wb_at = u64::MAX;
+            return 0;
+        }
+        if is_access(i)
+            || matches!(
                 i.op,
-                Op::Mulh | Op::Mulhsu | Op::Mulhu | Op::Div | Op::Divu | Op::Rem | Op::Remu
-            );
-        (alu_port && now == self.fpu_wb_at) as u64
+                Op::Mulh
+                    | Op::Mulhsu
+                    | Op::Mulhu
+                    | Op::Div
+                    | Op::Divu
+                    | Op::Rem
+                    | Op::Remu
+                    | Op::Jal
+                    | Op::Jalr
+            )
+        {
+            return 0;
+        }
+        if !alu_we(i) {
+            self.fpu_wb_at = u64::MAX;
+            return 0;
+        }
+        if self.mem_wb_at == now {
+            self.fpu_wb_defer(now + 1);
+            return 0;
+        }
+        self.fpu_wb_at = u64::MAX;
+        // (held EX: a jump right after overlaps the extra cycle, as after a mulh)
+        self.multi_retired_at = now + 2;
+        self.wb_held_at = now + 2;
+        1
+    }
+
+    /// The outstanding result waits until `at` (see [`Hart::fpu_wb_entry`]): so do its
+    /// readers, the FPU and CSR instructions.
+    fn fpu_wb_defer(&mut self, at: u64) {
+        self.fpu_wb_at = at;
+        self.ready[self.fpu_wb_reg as usize & 63] = at + 1;
+        self.fpu_free = self.fpu_free.max(at + 1);
+        self.csr_after = at + 2;
+        self.fp_quiet = self.fp_quiet.max(self.csr_after);
+        self.hazard_until = self.hazard_until.max(self.fp_quiet);
+    }
+
+    /// A jump in EX in cycle `ex` (after its ID stalls) and the outstanding result: the
+    /// cycle the jump stays in EX longer (it writes its link through the ALU port).
+    fn fpu_wb_jump(&mut self, ex: u64) -> u64 {
+        let w = self.fpu_wb_at;
+        if w > ex {
+            return 0;
+        }
+        if w == ex && self.mem_wb_at == ex {
+            self.fpu_wb_defer(ex + 1);
+            return 0;
+        }
+        self.fpu_wb_at = u64::MAX;
+        (w == ex) as u64
+    }
+
+    /// 1 if the instruction at `pc` is a CSR access (0 if not, or not readable).
+    #[inline(never)]
+    fn csr_held_in_id<B: DataBus + ?Sized>(&self, bus: &mut B, pc: u32) -> u64 {
+        let next = match self.cache.get(pc) {
+            Some(n) => *n,
+            None => match bus.fetch(pc) {
+                Some(w) => decode(w),
+                None => return 0,
+            },
+        };
+        matches!(
+            next.op,
+            Op::Csrrw | Op::Csrrs | Op::Csrrc | Op::Csrrwi | Op::Csrrsi | Op::Csrrci
+        ) as u64
+    }
+
+    /// A mulh in EX from `ex` (5 cycles) and the outstanding result: taken in the first
+    /// cycle unless a data response arrives then; refused while `mulh_active`, so
+    /// offered again after the mulh.
+    fn fpu_wb_mulh(&mut self, ex: u64) {
+        let w = self.fpu_wb_at;
+        if w == ex && self.mem_wb_at != ex {
+            self.fpu_wb_at = u64::MAX;
+        } else if (ex..ex + 5).contains(&w) {
+            self.fpu_wb_defer(ex + 5);
+        }
+    }
+
+    /// A div/rem in EX from `ex` for `n` (>= 3) cycles and the outstanding result: the
+    /// extra cycle when the result takes the port in the last one.
+    fn fpu_wb_div(&mut self, ex: u64, n: u64) -> u64 {
+        let w = self.fpu_wb_at;
+        if !(ex..ex + n).contains(&w) {
+            return 0;
+        }
+        self.fpu_wb_at = u64::MAX;
+        (w == ex + n - 1) as u64
+    }
+
+    /// A split (misaligned) access that was in EX from `ex` and retired now: the result
+    /// waits through it.
+    fn fpu_wb_split(&mut self, ex: u64) {
+        let w = self.fpu_wb_at;
+        if w != u64::MAX && w >= ex && w < self.cycle {
+            self.fpu_wb_defer(self.cycle);
+        }
     }
 
     /// apu_stall_o part of [`Hart::entry_stalls`]: cycles from `now` until `i` may enter
@@ -850,16 +985,30 @@ impl Hart {
             if f & flags::FR3 != 0 {
                 until = until.max(self.ready[F + i.rs3 as usize]);
             }
-            if f & flags::FW != 0 {
+            // (write dependencies hold only non-FPU instructions in ID:
+            // cv32e40p_controller.sv apu_stall_o = read_dep | write_dep & ~apu_en; an FPU
+            // instruction waits for the busy FPU in EX instead, below)
+            let fpu = f & flags::FPU != 0;
+            if f & flags::FW != 0 && !fpu {
                 until = until.max(self.ready[F + i.rd as usize]);
             }
             if f & flags::XR1 != 0 {
                 until = until.max(self.ready[i.rs1 as usize]);
             }
+            // An operand these do not use is still checked against the outstanding
+            // result: the rs2 field as an f register (cv32e40p_id_stage.sv
+            // apu_read_regs[1] follows alu_op_b_mux_sel, left at REGB by the decoder;
+            // seen on the RTL as a wait after a result to f0).
+            if matches!(
+                i.op,
+                Op::FsqrtS | Op::FcvtWS | Op::FcvtWuS | Op::FcvtSW | Op::FcvtSWu | Op::FclassS
+            ) {
+                until = until.max(self.ready[F + ((i.raw >> 20) & 31) as usize]);
+            }
             if f & flags::XR2 != 0 {
                 until = until.max(self.ready[i.rs2 as usize]);
             }
-            if f & flags::XW != 0 {
+            if f & flags::XW != 0 && !fpu {
                 until = until.max(self.ready[i.rd as usize]);
             }
             // Operand dependencies hold the instruction in ID; a busy FPU holds it in EX
@@ -975,12 +1124,12 @@ impl Hart {
                     _ => ((xa!() as u64 * xb!() as u64) >> 32) as u32,
                 };
                 self.set_xreg(rd, v);
-                // pipeline.rst: "The multiplications with upper-word result take 5 cycles",
-                // one more if a multicycle FPU result takes the ALU write port meanwhile
-                // (wb_contention; measured on the RTL).
+                // pipeline.rst: "The multiplications with upper-word result take 5 cycles".
                 let ex = self.cycle;
-                let contended = (ex..ex + 5).contains(&self.fpu_wb_at);
-                self.retire(i, 5 + contended as u64);
+                if self.fpu_wb_at <= ex + 4 {
+                    self.fpu_wb_mulh(ex);
+                }
+                self.retire(i, 5);
                 self.held_ex(true);
                 Flow::Next
             }
@@ -989,7 +1138,14 @@ impl Hart {
                 let (a, b) = (xa!(), xb!());
                 let v = divide(i.op, a, b);
                 self.set_xreg(rd, v);
-                self.retire(i, div_cycles(b, signed));
+                let n = div_cycles(b, signed);
+                let ex = self.cycle;
+                let contended = if self.fpu_wb_at < ex + n {
+                    self.fpu_wb_div(ex, n)
+                } else {
+                    0
+                };
+                self.retire(i, n + contended);
                 self.held_ex(true);
                 Flow::Next
             }
@@ -1000,6 +1156,7 @@ impl Hart {
                     xa!().wrapping_add(imm) & !1
                 };
                 let mut cost = 2; // pipeline.rst Jump: 2 (the +1 for a misaligned target is charged at the target)
+                let mut id_stall = 0;
                 if i.op == Op::Jalr && i.rs1 != 0 {
                     // cv32e40p_controller.sv jr_stall_o: rs1 is written by the
                     // instruction in EX (the previous one) or by a load in WB.
@@ -1007,12 +1164,21 @@ impl Hart {
                     let load_hit = self.load_reg == r;
                     if load_hit && start == self.load_wb_at {
                         // load in EX (load-use stall, charged on entry), then in WB
-                        cost += 1;
+                        id_stall = 1;
+                    } else if self.prev_rd == r && start == self.wb_held_at {
+                        // that instruction did not lose the write port to an FPU result
+                        // after all: the result waits while a jalr is in ID
+                        // (cv32e40p_ex_stage.sv apu_valid, BRANCH_JALR), and takes the
+                        // port in this stall cycle instead
+                        cost -= 1;
+                        id_stall = 1;
+                        self.multi_retired_at = u64::MAX;
                     } else if self.prev_rd == r || (load_hit && start == self.load_wb_at + 1) {
                         // forwarded from EX, or a load two back still in WB because
                         // the instruction in between took a single cycle
-                        cost += 1;
+                        id_stall = 1;
                     }
+                    cost += id_stall;
                     if cost > 2 && self.perf_on {
                         self.perf.add(crate::perf::event::JMP_STALL, 1);
                     }
@@ -1035,6 +1201,9 @@ impl Hart {
                 } else if i.op == Op::Jalr && i.rs1 != 0 && i.rd == i.rs1 {
                     cost += 1;
                 }
+                if self.fpu_wb_at <= self.cycle + id_stall {
+                    cost += self.fpu_wb_jump(self.cycle + id_stall);
+                }
                 self.set_xreg(rd, self.pc.wrapping_add(i.len as u32));
                 self.retire_jump(target, cost, rd as u8);
                 Flow::Next
@@ -1049,8 +1218,15 @@ impl Hart {
                     _ => xa!() >= xb!(),
                 };
                 if taken {
-                    // pipeline.rst Branch (taken): 3, decided in EX, flushes IF and ID.
-                    self.retire_jump(self.pc.wrapping_add(imm), 3, 0);
+                    // pipeline.rst Branch (taken): 3, decided in EX, flushes IF and ID;
+                    // one more while the instruction it flushes from ID is a CSR access
+                    // held there by an outstanding FPU result for this cycle and the
+                    // next (csr_apu_stall; measured on the RTL under Verilator).
+                    let mut cost = 3;
+                    if self.csr_after >= self.cycle + 3 {
+                        cost += self.csr_held_in_id(bus, self.pc.wrapping_add(i.len as u32));
+                    }
+                    self.retire_jump(self.pc.wrapping_add(imm), cost, 0);
                 } else {
                     // pipeline.rst Branch (not taken): 1.
                     self.retire(i, 1);
@@ -1117,6 +1293,7 @@ impl Hart {
                             self.perf_transaction(true, bus.is_tcdm(waddr), wait_cycles as u64, 0);
                         }
                         self.retire(i, 1 + wait_cycles as u64);
+                        self.mem_wb_at = self.cycle;
                         self.held_ex(wait_cycles > 0);
                         return Flow::Next;
                     }
@@ -1235,6 +1412,7 @@ impl Hart {
             instr: *i,
             pc: self.pc,
             start_cycle: start,
+            ex: self.cycle,
             addr,
             size,
             write,
@@ -1266,6 +1444,7 @@ impl Hart {
             instr: *i,
             pc: self.pc,
             start_cycle: start,
+            ex: self.cycle,
             addr,
             size,
             write,
@@ -1349,6 +1528,9 @@ impl Hart {
         }
         self.mem = None;
         self.finish_mem(&m);
+        if m.parts > 1 {
+            self.fpu_wb_split(m.ex);
+        }
         self.held_ex(m.parts > 1 || waited > 0);
         None
     }
@@ -1373,9 +1555,10 @@ impl Hart {
     }
 
     /// Write the loaded bytes `v` (low bits) of a retired load to its destination
-    /// and arm the load-use hazard; nothing for stores.
+    /// and arm the load-use hazard; for stores too, note the cycle of the response.
     #[inline(always)]
     fn write_back_load(&mut self, i: &Instr, v: u32) {
+        self.mem_wb_at = self.cycle;
         let rd = (i.rd & 31) as usize;
         let value = match i.op {
             Op::Lb => v as u8 as i8 as i32 as u32,
@@ -1736,6 +1919,10 @@ impl Hart {
         };
         let issue = self.cycle;
         let ready = issue + lat as u64;
+        let out_reg = match out {
+            Res::F(..) => (F + i.rd as usize) as u8,
+            Res::X(..) => i.rd,
+        };
         match out {
             Res::F(v, fl) => {
                 self.f[i.rd as usize] = v.to_bits();
@@ -1770,6 +1957,7 @@ impl Hart {
         };
         if multicycle && lat > 0 {
             self.fpu_wb_at = ready - 1;
+            self.fpu_wb_reg = out_reg;
             self.csr_after = ready + 1;
             self.fp_quiet = self.fp_quiet.max(self.csr_after);
         }
@@ -1811,6 +1999,40 @@ fn writes_via_alu_port(i: &Instr) -> bool {
         && !matches!(
             i.op,
             Op::Lb | Op::Lh | Op::Lw | Op::Lbu | Op::Lhu | Op::Flw | Op::Jal | Op::Jalr
+        )
+}
+
+/// Whether `i` is a load or store.
+#[inline]
+fn is_access(i: &Instr) -> bool {
+    matches!(
+        i.op,
+        Op::Lb | Op::Lh | Op::Lw | Op::Lbu | Op::Lhu | Op::Flw | Op::Sb | Op::Sh | Op::Sw | Op::Fsw
+    )
+}
+
+/// Whether `i` writes through the ALU write port in EX, for the FPU write-back
+/// (cv32e40p_decoder.sv `regfile_alu_we`: the OP, OP-IMM, LUI, AUIPC, M, CSR and jump
+/// instructions, whatever their rd, x0 included; not loads, stores, branches, fences,
+/// system instructions or FPU instructions, which write through the APU).
+#[inline]
+fn alu_we(i: &Instr) -> bool {
+    i.flags & flags::FPU == 0
+        && !is_access(i)
+        && !matches!(
+            i.op,
+            Op::Beq
+                | Op::Bne
+                | Op::Blt
+                | Op::Bge
+                | Op::Bltu
+                | Op::Bgeu
+                | Op::Fence
+                | Op::FenceI
+                | Op::Ecall
+                | Op::Ebreak
+                | Op::Mret
+                | Op::Wfi
         )
 }
 

@@ -35,6 +35,7 @@ const S11_BASE: u32 = SCRATCH + 0x400;
 /// RV32IMFC, aligned accesses, fflags/frm/fcsr reads and fflags set/clear.
 const OPTS: Opts = Opts {
     fp: true,
+    divsqrt: true,
     misaligned: false,
     csrs: &[
         (0x001, 2, false),

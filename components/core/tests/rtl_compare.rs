@@ -5,9 +5,10 @@
 //!
 //! The RTL is not part of this repository. To run it: fetch openhwgroup/cv32e40p, then
 //! `components/core/tests/rtl/build.sh CHECKOUT OUT` and set `CV32E40P_SIM=OUT/int/sim`
-//! (`OUT/fpu/sim`, the FPU build, works as well: integer programs agree on both). Without
-//! it the test says it was skipped. Random programs mixing in F instructions agree only in
-//! part (see README, "How the cores were checked"), so they are not asserted here.
+//! (`OUT/fpu/sim`, the FPU build, works as well: integer programs agree on both). Programs
+//! with F instructions run on the FPU build when `CV32E40P_SIM_FPU=OUT/fpu/sim` is set
+//! (`RTL_FP_RUNS`: programs per grant delay, 100 by default). Without them the tests say
+//! they were skipped.
 
 mod common;
 mod progen;
@@ -24,6 +25,7 @@ const SLOW: std::ops::Range<u32> = TCDM + 0x400..TCDM + 0x800;
 
 const OPTS: Opts = Opts {
     fp: false,
+    divsqrt: false,
     misaligned: true,
     // machine-mode CSRs whose values agree between the two (mcountinhibit and the
     // counters read differently under Verilator, mtvec's mode bit too)
@@ -36,10 +38,37 @@ const OPTS: Opts = Opts {
     ],
 };
 
-/// Registers, two nops, a marker, `n` random instructions, three nops, a marker, the end.
-fn program(seed: u64, n: usize) -> (Vec<u16>, Vec<u8>) {
+/// The FPU build's programs: F instructions too (not fdiv/fsqrt: the RTL's divider does
+/// not finish under Verilator), and the CSRs of the FPU instead of mstatus (whose FS
+/// field the programs set).
+const FP_OPTS: Opts = Opts {
+    fp: true,
+    divsqrt: false,
+    misaligned: true,
+    csrs: &[
+        (0x001, 2, false),
+        (0x002, 2, false),
+        (0x003, 2, false),
+        (0xF14, 2, false),
+        (0x340, 1, true),
+        (0x341, 2, false),
+    ],
+};
+
+/// Registers (with `o.fp`: first FS on and the f registers), two nops, a marker, `n`
+/// random instructions, three nops, a marker, the end.
+fn program(seed: u64, n: usize, o: &Opts) -> (Vec<u16>, Vec<u8>) {
     let mut g = Rng(seed);
     let mut c = Code::default();
+    if o.fp {
+        c.li(5, 3 << 13);
+        c.w(i(0x300, 5, 2, 0, 0x73)); // csrrs x0, mstatus, x5
+        for f in 0..32 {
+            let v = g.fval();
+            c.li(5, v);
+            c.w(r(0x78, 0, 5, 0, f, 0x53)); // fmv.w.x
+        }
+    }
     for x in 1..32 {
         let v = match x {
             2 => TCDM + 0x100,
@@ -54,7 +83,7 @@ fn program(seed: u64, n: usize) -> (Vec<u16>, Vec<u8>) {
     for w in [nop, nop, mark] {
         c.w(w);
     }
-    c.0.extend(body(&mut g, n, &OPTS).0);
+    c.0.extend(body(&mut g, n, o).0);
     for w in [nop, nop, nop, mark, end] {
         c.w(w);
     }
@@ -125,7 +154,7 @@ fn random_programs_take_as_many_cycles_as_on_the_rtl() {
     let mut failures = vec![];
     for delay in 0..4u64 {
         for seed in 1..=100u64 {
-            let (code, data) = program(seed + 1000 * delay, 80);
+            let (code, data) = program(seed + 1000 * delay, 80, &OPTS);
             match (
                 ours(&code, &data, delay),
                 rtl(&sim, &dir, &code, &data, delay),
@@ -141,6 +170,43 @@ fn random_programs_take_as_many_cycles_as_on_the_rtl() {
         failures.is_empty(),
         "{} of 400 programs differ:\n{}",
         failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// Programs with F instructions on the FPU build (`CV32E40P_SIM_FPU=OUT/fpu/sim`).
+#[test]
+fn random_fp_programs_take_as_many_cycles_as_on_the_rtl() {
+    let Some(sim) = std::env::var_os("CV32E40P_SIM_FPU").map(PathBuf::from) else {
+        eprintln!("skipped: CV32E40P_SIM_FPU is not set (components/core/tests/rtl/build.sh)");
+        return;
+    };
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("rtl_compare_fp");
+    std::fs::create_dir_all(&dir).unwrap();
+    let runs: u64 = std::env::var("RTL_FP_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
+    let mut failures = vec![];
+    for delay in 0..4u64 {
+        for seed in 1..=runs {
+            let (code, data) = program(seed + 1000 * delay + 50_000, 80, &FP_OPTS);
+            match (
+                ours(&code, &data, delay),
+                rtl(&sim, &dir, &code, &data, delay),
+            ) {
+                (Ok(a), Ok(b)) if a == b => {}
+                (a, b) => failures.push(format!(
+                    "seed {seed}, grant delay {delay}: ours {a:?}, RTL {b:?}"
+                )),
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} programs differ:\n{}",
+        failures.len(),
+        4 * runs,
         failures.join("\n")
     );
 }

@@ -11,6 +11,8 @@ use super::common::li;
 pub struct Opts {
     /// F instructions (and the FP compressed forms).
     pub fp: bool,
+    /// With `fp`: fdiv.s and fsqrt.s too.
+    pub divsqrt: bool,
     /// Loads and stores at any byte offset (else naturally aligned).
     pub misaligned: bool,
     /// CSR accesses: (number, funct3, reads a source register / immediate).
@@ -197,14 +199,19 @@ pub fn full(g: &mut Rng, c: &mut Code, o: &Opts) {
         }
         // FP arithmetic with a rounding mode
         7 | 8 => {
-            let f7 = g.pick(&[0x00, 0x04, 0x08, 0x0c]);
+            let f7 = if o.divsqrt {
+                g.pick(&[0x00, 0x04, 0x08, 0x0c])
+            } else {
+                g.pick(&[0x00, 0x04, 0x08])
+            };
             c.w(r(f7, fs2, fs1, g.rm(), fd, 0x53));
         }
         9 => {
             let op = g.pick(&[0x43, 0x47, 0x4b, 0x4f]);
             c.w((fs3 << 27) | r(0, fs2, fs1, g.rm(), fd, op));
         }
-        10 => c.w(r(0x2c, 0, fs1, g.rm(), fd, 0x53)), // fsqrt
+        10 if o.divsqrt => c.w(r(0x2c, 0, fs1, g.rm(), fd, 0x53)), // fsqrt
+        10 => c.w(r(0x10, fs2, fs1, 0, fd, 0x53)),                 // (fsgnj.s instead)
         // sign injection, min/max
         11 => {
             let (f7, f3) = g.pick(&[(0x10, 0), (0x10, 1), (0x10, 2), (0x14, 0), (0x14, 1)]);
