@@ -139,29 +139,33 @@ fn a_lone_request_under_a_saturated_pinned_counter_is_left_to_the_pass() {
     // Pinned guard, max_stall = 1. Cycle 10: the narrow side reads bank 0 and the wide
     // side banks 4..=12, disjoint, so both are granted, but both sides requested: the
     // counter becomes 1 (hci_arbiter.sv @2a5a508 counts cycles with hs_req_d & ls_req_d).
-    // Cycle 20: the narrow read of bank 1 is alone, yet the counter (1 >= 1) suppresses
-    // the high side: refused, counter back to 0; granted in 21. Its alone grant must see
-    // this and decline, or it would be granted in 20.
+    // Cycle 11: the narrow read of bank 1 is alone, yet the counter (1 >= 1) suppresses
+    // the high side: refused, counter back to 0; granted in 12. Its alone grant must see
+    // this and decline, or it would be granted in 11. A read alone in 20 instead finds
+    // the counter cleared by the cycles without requests in between (the RTL clears it in
+    // every cycle in which the two sides do not both request): granted in 20, alone.
     for alone in [false, true] {
-        let cfg = InterconnectConfig {
-            max_stall: 1,
-            ..InterconnectConfig::default()
-        };
-        let mut b = Bench::new(cfg);
-        // (the wide initiator ticks first, so that in cycle 11, where the narrow one
-        // collects its first grant, nothing else is awake and its horizon is open)
-        let w = b.wide_ahead(vec![(10, wide_rd(at(4, 0)))]);
-        let reqs = vec![(10, rd(at(0, 0))), (20, rd(at(1, 0)))];
-        let n = if alone {
-            b.narrow_alone(reqs)
-        } else {
-            b.narrow_ahead(reqs)
-        };
-        b.run();
-        assert_eq!(granted(&n), vec![10, 21], "alone = {alone}");
-        assert_eq!(granted(&w), vec![10]);
-        // (the second request is offered as an alone grant, which declines)
-        assert_eq!(b.alone_taken.get(), 0);
+        for (at_cycle, want, taken) in [(11, 12, 0), (20, 20, alone as u64)] {
+            let cfg = InterconnectConfig {
+                max_stall: 1,
+                ..InterconnectConfig::default()
+            };
+            let mut b = Bench::new(cfg);
+            // (the wide initiator ticks first, so that in cycle 11, where the narrow one
+            // collects its first grant, nothing else is awake and its horizon is open)
+            let w = b.wide_ahead(vec![(10, wide_rd(at(4, 0)))]);
+            let reqs = vec![(10, rd(at(0, 0))), (at_cycle, rd(at(1, 0)))];
+            let n = if alone {
+                b.narrow_alone(reqs)
+            } else {
+                b.narrow_ahead(reqs)
+            };
+            b.run();
+            assert_eq!(granted(&n), vec![10, want], "alone = {alone}");
+            assert_eq!(granted(&w), vec![10]);
+            // (in 11 the alone grant is offered and declines)
+            assert_eq!(b.alone_taken.get(), taken, "alone = {alone}, at {at_cycle}");
+        }
     }
 }
 

@@ -1,0 +1,68 @@
+// Drives hci_tb_top (hci_interconnect, 16 narrow ports + one 9-word wide port) from a
+// stimulus file and prints every grant as "G <cycle> <port>" (port 16: the wide one).
+// Stimulus: first line "<max_stall> <invert_prio>", then per request
+// "<port> <addr hex> <write 0/1> <gap>": each port's requests in order, the next one
+// raised <gap> cycles after the cycle following the previous grant.
+#include "Vhci_tb_top.h"
+#include "verilated.h"
+#include <cstdio>
+
+#include <vector>
+#include <deque>
+
+struct R { unsigned addr; int write; int gap; };
+
+int main(int argc, char** argv) {
+    Verilated::commandArgs(argc, argv);
+    FILE* f = fopen(argv[1], "r");
+    if (!f) return 2;
+    unsigned ms, inv;
+    if (fscanf(f, "%u %u", &ms, &inv) != 2) return 2;
+    std::vector<std::deque<R>> q(17);
+    int port; unsigned a; int w, g;
+    while (fscanf(f, "%d %x %d %d", &port, &a, &w, &g) == 4) q[port].push_back({a, w, g});
+    fclose(f);
+    Vhci_tb_top* t = new Vhci_tb_top;
+    t->max_stall_i = ms; t->invert_prio_i = inv;
+    t->rst_ni = 0; t->clk_i = 0; t->n_req_i = 0; t->w_req_i = 0; t->eval();
+    for (int k = 0; k < 4; k++) { t->clk_i = 1; t->eval(); t->clk_i = 0; t->eval(); }
+    t->rst_ni = 1; t->eval();
+    // per port: cycle from which the head request is raised
+    std::vector<long> from(17, 0);
+    for (int p = 0; p < 17; p++) if (!q[p].empty()) from[p] = q[p].front().gap;
+    for (long c = 0; c < 200000; c++) {
+        bool any = false;
+        unsigned req = 0, wen = 0;
+        for (int p = 0; p < 16; p++) {
+            if (!q[p].empty()) any = true;
+            if (!q[p].empty() && from[p] <= c) {
+                req |= 1u << p;
+                t->n_add_i[p] = q[p].front().addr;
+                if (!q[p].front().write) wen |= 1u << p; // wen = 1 for a load
+            }
+        }
+        t->n_req_i = req; t->n_wen_i = wen;
+        bool wreq = !q[16].empty() && from[16] <= c;
+        if (!q[16].empty()) any = true;
+        t->w_req_i = wreq;
+        if (wreq) { t->w_add_i = q[16].front().addr; t->w_wen_i = !q[16].front().write; }
+        if (!any) break;
+        t->clk_i = 0; t->eval();
+        unsigned gnt = t->n_gnt_o;
+        for (int p = 0; p < 16; p++) {
+            if ((req >> p & 1) && (gnt >> p & 1)) {
+                printf("G %ld %d\n", c, p);
+                q[p].pop_front();
+                if (!q[p].empty()) from[p] = c + 1 + q[p].front().gap;
+            }
+        }
+        if (wreq && t->w_gnt_o) {
+            printf("G %ld 16\n", c);
+            q[16].pop_front();
+            if (!q[16].empty()) from[16] = c + 1 + q[16].front().gap;
+        }
+        t->clk_i = 1; t->eval();
+    }
+    delete t;
+    return 0;
+}

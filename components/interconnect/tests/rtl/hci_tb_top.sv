@@ -1,0 +1,83 @@
+// Test wrapper (ours): pulp-platform/hci hci_interconnect as pulp_cluster instantiates it
+// (8 cores, 4 external and 4 DMA ports in the LIC, 16 banks, one 9-word HWPE port) with flat
+// ports for hci_tb.cpp; the banks always grant and answer the next cycle.
+module hci_tb_top
+  import hci_package::*;
+(
+  input  logic        clk_i,
+  input  logic        rst_ni,
+  input  logic [7:0]  max_stall_i,
+  input  logic        invert_prio_i,
+  input  logic [15:0] n_req_i,
+  input  logic [31:0] n_add_i [16],
+  input  logic [15:0] n_wen_i,
+  output logic [15:0] n_gnt_o,
+  input  logic        w_req_i,
+  input  logic [31:0] w_add_i,
+  input  logic        w_wen_i,
+  output logic        w_gnt_o,
+  output logic [15:0] m_req_o
+);
+  localparam hci_size_parameter_t HCI_SIZE_cores = '{DW: 32, AW: 32, BW: 8, UW: 1, IW: 8, EW: 1, EHW: 1};
+  localparam hci_size_parameter_t HCI_SIZE_mems  = '{DW: 32, AW: 13, BW: 8, UW: 1, IW: 17, EW: 1, EHW: 1};
+  localparam hci_size_parameter_t HCI_SIZE_hwpe  = '{DW: 288, AW: 32, BW: 8, UW: 1, IW: 8, EW: 1, EHW: 1};
+
+  hci_interconnect_ctrl_t ctrl;
+  assign ctrl.arb_policy = '0;
+  assign ctrl.invert_prio = invert_prio_i;
+  assign ctrl.low_prio_max_stall = max_stall_i;
+
+  hci_core_intf #(.DW(32), .AW(32), .BW(8), .UW(1), .IW(8), .EW(1), .EHW(1)) cores [0:7] (.clk(clk_i));
+  hci_core_intf #(.DW(32), .AW(32), .BW(8), .UW(1), .IW(8), .EW(1), .EHW(1)) dma [0:3] (.clk(clk_i));
+  hci_core_intf #(.DW(32), .AW(32), .BW(8), .UW(1), .IW(8), .EW(1), .EHW(1)) ext [0:3] (.clk(clk_i));
+  hci_core_intf #(.DW(32), .AW(13), .BW(8), .UW(1), .IW(17), .EW(1), .EHW(1)) mems [0:15] (.clk(clk_i));
+  hci_core_intf #(.DW(288), .AW(32), .BW(8), .UW(1), .IW(8), .EW(1), .EHW(1)) hwpe [0:0] (.clk(clk_i));
+
+  for (genvar i = 0; i < 8; i++) begin : g_cores
+    assign cores[i].req = n_req_i[i];
+    assign cores[i].add = n_add_i[i];
+    assign cores[i].wen = n_wen_i[i];
+    assign cores[i].data = '0; assign cores[i].be = '1; assign cores[i].user = '0; assign cores[i].id = '0;
+    assign cores[i].r_ready = 1'b1; assign cores[i].ecc = '0; assign cores[i].ereq = '0; assign cores[i].r_eready = '0;
+    assign n_gnt_o[i] = cores[i].gnt;
+  end
+  for (genvar i = 0; i < 4; i++) begin : g_dma
+    assign dma[i].req = n_req_i[12+i];
+    assign dma[i].add = n_add_i[12+i];
+    assign dma[i].wen = n_wen_i[12+i];
+    assign dma[i].data = '0; assign dma[i].be = '1; assign dma[i].user = '0; assign dma[i].id = '0;
+    assign dma[i].r_ready = 1'b1; assign dma[i].ecc = '0; assign dma[i].ereq = '0; assign dma[i].r_eready = '0;
+    assign n_gnt_o[12+i] = dma[i].gnt;
+    assign ext[i].req = n_req_i[8+i];
+    assign ext[i].add = n_add_i[8+i];
+    assign ext[i].wen = n_wen_i[8+i];
+    assign ext[i].data = '0; assign ext[i].be = '1; assign ext[i].user = '0; assign ext[i].id = '0;
+    assign ext[i].r_ready = 1'b1; assign ext[i].ecc = '0; assign ext[i].ereq = '0; assign ext[i].r_eready = '0;
+    assign n_gnt_o[8+i] = ext[i].gnt;
+  end
+  assign hwpe[0].req = w_req_i;
+  assign hwpe[0].add = w_add_i;
+  assign hwpe[0].wen = w_wen_i;
+  assign hwpe[0].data = '0; assign hwpe[0].be = '1; assign hwpe[0].user = '0; assign hwpe[0].id = '0;
+  assign hwpe[0].r_ready = 1'b1; assign hwpe[0].ecc = '0; assign hwpe[0].ereq = '0; assign hwpe[0].r_eready = '0;
+  assign w_gnt_o = hwpe[0].gnt;
+
+  // banks: always grant, answer the next cycle
+  for (genvar b = 0; b < 16; b++) begin : g_mems
+    logic rv;
+    always_ff @(posedge clk_i or negedge rst_ni) if (!rst_ni) rv <= 1'b0; else rv <= mems[b].req;
+    assign mems[b].gnt = 1'b1;
+    assign mems[b].r_valid = rv;
+    assign mems[b].r_data = '0; assign mems[b].r_user = '0; assign mems[b].r_id = '0; assign mems[b].r_opc = '0;
+    assign mems[b].r_ecc = '0; assign mems[b].egnt = '0; assign mems[b].r_evalid = '0;
+    assign m_req_o[b] = mems[b].req;
+  end
+
+  hci_interconnect #(
+    .N_HWPE(1), .N_CORE(8), .N_DMA(4), .N_EXT(4), .N_MEM(16), .TS_BIT(21), .IW(17), .EXPFIFO(0), .SEL_LIC(0),
+    .HCI_SIZE_cores(HCI_SIZE_cores), .HCI_SIZE_mems(HCI_SIZE_mems), .HCI_SIZE_hwpe(HCI_SIZE_hwpe)
+  ) i_hci (
+    .clk_i, .rst_ni, .clear_i(1'b0), .ctrl_i(ctrl),
+    .cores, .dma, .ext, .mems, .hwpe
+  );
+endmodule
