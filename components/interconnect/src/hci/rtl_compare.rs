@@ -1,12 +1,13 @@
 //! The pass against the HCI RTL under Verilator: random traffic from 16 narrow ports (the
 //! LIC's 8 cores, 4 external and 4 DMA inputs, in the LIC's order) and one 9-word wide
 //! port on 16 banks must be granted in the same cycles, request for request, with the
-//! pinned starvation guard at random settings.
+//! starvation guard at random settings: the pinned one (hci 2a5a508, as pulp_cluster pins
+//! it) and the v2.4 one (1bcd802 on).
 //!
 //! The RTL is not part of this repository. `components/interconnect/tests/rtl/build.sh`
-//! builds the simulator from checkouts of pulp-platform/hci (2a5a508, as pinned by
-//! pulp_cluster) and its dependencies; set `HCI_SIM` to it. Without it the test says it
-//! was skipped.
+//! builds the simulators from checkouts of pulp-platform/hci and its dependencies; set
+//! `HCI_SIM` (pinned) and `HCI_SIM_V24` to them. Without them the tests say they were
+//! skipped.
 
 use std::cell::Cell;
 use std::path::Path;
@@ -33,11 +34,25 @@ const PORTS: usize = 17;
 const BASE: u32 = 0x1000_0000;
 const SIZE: u32 = 0x2_0000;
 
-/// A random run: the guard setting (max_stall, invert_prio) and each port's requests.
-fn stimulus(seed: u64) -> (u32, bool, Vec<Vec<Req>>) {
+/// The guard setting of a run: max_stall (v2.4: the numerator), invert_prio, the v2.4
+/// denominator.
+#[derive(Clone, Copy, Debug)]
+struct Guard {
+    max_stall: u32,
+    invert: bool,
+    den: u32,
+}
+
+/// A random run: the guard setting and each port's requests.
+fn stimulus(seed: u64) -> (Guard, Vec<Vec<Req>>) {
     let mut x = XorShift(seed);
     let max_stall = x.below(9) as u32;
     let invert = x.chance(25);
+    let den = if x.chance(20) {
+        x.below(max_stall as u64 + 1) as u32
+    } else {
+        max_stall + 1 + x.below(8) as u32
+    };
     let hot = x.next_u64() as u32 & 0xFFFF | 1;
     let mut ports = vec![vec![]; PORTS];
     for (p, reqs) in ports.iter_mut().enumerate() {
@@ -64,11 +79,18 @@ fn stimulus(seed: u64) -> (u32, bool, Vec<Vec<Req>>) {
             });
         }
     }
-    (max_stall, invert, ports)
+    (
+        Guard {
+            max_stall,
+            invert,
+            den,
+        },
+        ports,
+    )
 }
 
 /// The grants (cycle, port) of our pass, in cycle then port order.
-fn ours(max_stall: u32, invert: bool, reqs: &[Vec<Req>]) -> Vec<(u64, usize)> {
+fn ours(variant: HciVariant, g: Guard, reqs: &[Vec<Req>]) -> Vec<(u64, usize)> {
     let geom = TcdmGeometry {
         base: BASE,
         size: SIZE,
@@ -79,10 +101,10 @@ fn ours(max_stall: u32, invert: bool, reqs: &[Vec<Req>]) -> Vec<(u64, usize)> {
         .map(|i| Rc::new(NarrowPort::new(format!("n{i}"))))
         .collect();
     let wide = vec![Rc::new(WidePort::new("w"))];
-    let ctrl = max_stall | if invert { ctrl_bits::INVERT_PRIO } else { 0 };
+    let ctrl = g.max_stall | if g.invert { ctrl_bits::INVERT_PRIO } else { 0 };
     let set = HciSettings {
-        variant: HciVariant::Pinned,
-        prio: None,
+        variant,
+        prio: (variant == HciVariant::V2_4).then_some((g.max_stall as u16, g.den as u16)),
         wide_words: 9,
     };
     let mut hci = Hci::new(
@@ -146,14 +168,8 @@ fn ours(max_stall: u32, invert: bool, reqs: &[Vec<Req>]) -> Vec<(u64, usize)> {
 }
 
 /// The grants of the RTL simulator `sim` (components/interconnect/tests/rtl/hci_tb.cpp).
-fn rtl(
-    sim: &Path,
-    file: &Path,
-    max_stall: u32,
-    invert: bool,
-    reqs: &[Vec<Req>],
-) -> Vec<(u64, usize)> {
-    let mut s = format!("{max_stall} {}\n", invert as u32);
+fn rtl(sim: &Path, file: &Path, g: Guard, reqs: &[Vec<Req>]) -> Vec<(u64, usize)> {
+    let mut s = format!("{} {} {}\n", g.max_stall, g.invert as u32, g.den);
     for (p, rs) in reqs.iter().enumerate() {
         for r in rs {
             s += &format!("{p} {:x} {} {}\n", r.addr, r.write as u32, r.gap);
@@ -171,23 +187,23 @@ fn rtl(
         .collect()
 }
 
-#[test]
-fn random_traffic_is_granted_as_by_the_rtl() {
-    let Some(sim) = std::env::var_os("HCI_SIM") else {
-        eprintln!("skipped: HCI_SIM is not set (components/interconnect/tests/rtl/build.sh)");
+/// Compare `HCI_RUNS` (100) random runs on the simulator named by `var` with `variant`.
+fn compare(var: &str, variant: HciVariant) {
+    let Some(sim) = std::env::var_os(var) else {
+        eprintln!("skipped: {var} is not set (components/interconnect/tests/rtl/build.sh)");
         return;
     };
     let runs: u64 = std::env::var("HCI_RUNS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(100);
-    let file = std::env::temp_dir().join(format!("hci_rtl_{}.txt", std::process::id()));
+    let file = std::env::temp_dir().join(format!("hci_rtl_{var}_{}.txt", std::process::id()));
     let mut failures = vec![];
     let mut grants = 0;
     for seed in 1..=runs {
-        let (ms, inv, reqs) = stimulus(seed);
-        let a = ours(ms, inv, &reqs);
-        let b = rtl(Path::new(&sim), &file, ms, inv, &reqs);
+        let (g, reqs) = stimulus(seed);
+        let a = ours(variant, g, &reqs);
+        let b = rtl(Path::new(&sim), &file, g, &reqs);
         grants += b.len();
         if a != b {
             let k = a
@@ -196,7 +212,7 @@ fn random_traffic_is_granted_as_by_the_rtl() {
                 .position(|(x, y)| x != y)
                 .unwrap_or(a.len().min(b.len()));
             failures.push(format!(
-                "seed {seed} (max_stall {ms}, invert {inv}): first difference at grant {k}: ours {:?}, RTL {:?}",
+                "seed {seed} ({g:?}): first difference at grant {k}: ours {:?}, RTL {:?}",
                 a.get(k),
                 b.get(k)
             ));
@@ -209,5 +225,16 @@ fn random_traffic_is_granted_as_by_the_rtl() {
         failures.len(),
         failures.join("\n")
     );
+    // (the runs do something)
     assert!(grants > 1000 * runs as usize, "{grants}");
+}
+
+#[test]
+fn random_traffic_is_granted_as_by_the_rtl_pinned() {
+    compare("HCI_SIM", HciVariant::Pinned);
+}
+
+#[test]
+fn random_traffic_is_granted_as_by_the_rtl_v2_4() {
+    compare("HCI_SIM_V24", HciVariant::V2_4);
 }

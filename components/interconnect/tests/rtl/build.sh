@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Build the HCI RTL (not part of this repository) with the testbench beside it:
-#   build.sh HCI CLUSTER_INTERCONNECT COMMON_CELLS HWPE_STREAM OUT_DIR
+#   build.sh [--v24] HCI CLUSTER_INTERCONNECT COMMON_CELLS HWPE_STREAM OUT_DIR
 # with checkouts of pulp-platform/hci at 2a5a508 (as pinned by pulp_cluster) and the
 # versions its Bender.yml names: cluster_interconnect 1284def, common_cells v1.24.0,
 # hwpe-stream v1.9.0. Gives OUT_DIR/sim; set HCI_SIM to it and run
 # `cargo test -p vp-interconnect rtl_compare` (HCI_RUNS sets the number of random runs).
+# With --v24: an hci checkout with the v2.4 guard (1bcd802 on; checked with d6a4872 and
+# hwpe-stream v1.10.0); set HCI_SIM_V24 to that build.
 # Needs Verilator 5 (checked with Debian's 5.006).
 #
 # Two work-arounds, neither touching the checkouts:
@@ -13,6 +15,11 @@
 # - Verilator 5.006 at -O2 leaves the LIC's bank requests stale inside hci_interconnect
 #   (the xbar's arbiters request, the interconnect's outputs never change): -O0 is right.
 set -euo pipefail
+define=()
+if [ "${1:-}" = --v24 ]; then
+    define=(-DHCI_V24)
+    shift
+fi
 hci=$(cd "$1" && pwd); ci=$(cd "$2" && pwd); cc=$(cd "$3" && pwd); hs=$(cd "$4" && pwd)
 out=$(mkdir -p "$5" && cd "$5" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
@@ -31,12 +38,16 @@ files=(
     "$hci/rtl/core/hci_core_assign.sv" "$hci/rtl/core/hci_core_fifo.sv"
     "$hci/rtl/core/hci_core_split.sv" "$hci/rtl/core/hci_core_r_valid_filter.sv"
     "$hci/rtl/core/hci_core_r_id_filter.sv" "$hci/rtl/interco/hci_log_interconnect.sv"
-    "$hci/rtl/interco/hci_log_interconnect_l2.sv" "$hci/rtl/interco/hci_arbiter.sv"
-    "$hci/rtl/interco/hci_arbiter_tree.sv" "$hci/rtl/interco/hci_router_reorder.sv"
-    "$out/hci_router.sv" "$hci/rtl/hci_interconnect.sv" "$here/hci_tb_top.sv"
+    "$hci/rtl/interco/hci_arbiter.sv" "$hci/rtl/interco/hci_arbiter_tree.sv"
+    "$hci/rtl/interco/hci_router_reorder.sv" "$out/hci_router.sv"
+    "$hci/rtl/hci_interconnect.sv" "$here/hci_tb_top.sv"
 )
+# (files that only some versions have)
+for f in "$hci/rtl/core/hci_core_cut.sv" "$hci/rtl/interco/hci_log_interconnect_l2.sv"; do
+    if [ -f "$f" ]; then files+=("$f"); fi
+done
 verilator --cc --exe --build -j 2 -O0 -Wno-fatal -Wno-lint -Wno-style -Wno-BLKANDNBLK \
-    -Wno-MULTIDRIVEN -DSYNTHESIS -I"$hci/rtl/common" -I"$cc/include" --top-module hci_tb_top \
+    -Wno-MULTIDRIVEN -DSYNTHESIS "${define[@]}" -I"$hci/rtl/common" -I"$cc/include" --top-module hci_tb_top \
     "${files[@]}" "$here/hci_tb.cpp" -Mdir "$out/obj" -o ../sim > "$out/build.log" 2>&1 ||
     { tail -20 "$out/build.log"; exit 1; }
 echo "built $out/sim"

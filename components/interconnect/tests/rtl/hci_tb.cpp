@@ -1,6 +1,7 @@
 // Drives hci_tb_top (hci_interconnect, 16 narrow ports + one 9-word wide port) from a
 // stimulus file and prints every grant as "G <cycle> <port>" (port 16: the wide one).
-// Stimulus: first line "<max_stall> <invert_prio>", then per request
+// Stimulus: first line "<max_stall> <invert_prio> <denominator>" (for the v2.4 build
+// max_stall is the guard's numerator), then per request
 // "<port> <addr hex> <write 0/1> <gap>": each port's requests in order, the next one
 // raised <gap> cycles after the cycle following the previous grant.
 #include "Vhci_tb_top.h"
@@ -16,14 +17,14 @@ int main(int argc, char** argv) {
     Verilated::commandArgs(argc, argv);
     FILE* f = fopen(argv[1], "r");
     if (!f) return 2;
-    unsigned ms, inv;
-    if (fscanf(f, "%u %u", &ms, &inv) != 2) return 2;
+    unsigned ms, inv, den;
+    if (fscanf(f, "%u %u %u", &ms, &inv, &den) != 3) return 2;
     std::vector<std::deque<R>> q(17);
     int port; unsigned a; int w, g;
     while (fscanf(f, "%d %x %d %d", &port, &a, &w, &g) == 4) q[port].push_back({a, w, g});
     fclose(f);
     Vhci_tb_top* t = new Vhci_tb_top;
-    t->max_stall_i = ms; t->invert_prio_i = inv;
+    t->max_stall_i = ms; t->invert_prio_i = inv; t->den_i = den;
     t->rst_ni = 0; t->clk_i = 0; t->n_req_i = 0; t->w_req_i = 0; t->eval();
     for (int k = 0; k < 4; k++) { t->clk_i = 1; t->eval(); t->clk_i = 0; t->eval(); }
     t->rst_ni = 1; t->eval();

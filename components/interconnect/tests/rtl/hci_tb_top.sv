@@ -6,7 +6,8 @@ module hci_tb_top
 (
   input  logic        clk_i,
   input  logic        rst_ni,
-  input  logic [7:0]  max_stall_i,
+  input  logic [7:0]  max_stall_i,   // pinned: low_prio_max_stall; v2.4: the numerator
+  input  logic [7:0]  den_i,         // v2.4: the denominator
   input  logic        invert_prio_i,
   input  logic [15:0] n_req_i,
   input  logic [31:0] n_add_i [16],
@@ -25,7 +26,12 @@ module hci_tb_top
   hci_interconnect_ctrl_t ctrl;
   assign ctrl.arb_policy = '0;
   assign ctrl.invert_prio = invert_prio_i;
+`ifdef HCI_V24
+  assign ctrl.priority_cnt_numerator = max_stall_i;
+  assign ctrl.priority_cnt_denominator = den_i;
+`else
   assign ctrl.low_prio_max_stall = max_stall_i;
+`endif
 
   hci_core_intf #(.DW(32), .AW(32), .BW(8), .UW(1), .IW(8), .EW(1), .EHW(1)) cores [0:7] (.clk(clk_i));
   hci_core_intf #(.DW(32), .AW(32), .BW(8), .UW(1), .IW(8), .EW(1), .EHW(1)) dma [0:3] (.clk(clk_i));
