@@ -31,6 +31,18 @@ struct Req {
 
 /// Narrow ports, then the wide one.
 const PORTS: usize = 17;
+
+/// The bank count and wide-port words the simulators were built for (`HCI_BANKS`,
+/// `HCI_WORDS`; build.sh `--banks` / `--words`), the cluster's 16 and 9 by default.
+fn shape() -> (u32, u8) {
+    let get = |k: &str, d: u32| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
+    (get("HCI_BANKS", 16), get("HCI_WORDS", 9) as u8)
+}
 const BASE: u32 = 0x1000_0000;
 const SIZE: u32 = 0x2_0000;
 
@@ -45,6 +57,7 @@ struct Guard {
 
 /// A random run: the guard setting and each port's requests.
 fn stimulus(seed: u64) -> (Guard, Vec<Vec<Req>>) {
+    let (banks, _) = shape();
     let mut x = XorShift(seed);
     let max_stall = x.below(9) as u32;
     let invert = x.chance(25);
@@ -53,7 +66,7 @@ fn stimulus(seed: u64) -> (Guard, Vec<Vec<Req>>) {
     } else {
         max_stall + 1 + x.below(8) as u32
     };
-    let hot = x.next_u64() as u32 & 0xFFFF | 1;
+    let hot = x.next_u64() | 1;
     let mut ports = vec![vec![]; PORTS];
     for (p, reqs) in ports.iter_mut().enumerate() {
         let wide = p == 16;
@@ -65,11 +78,12 @@ fn stimulus(seed: u64) -> (Guard, Vec<Vec<Req>>) {
             let addr = if wide {
                 BASE + 4 * x.below(SIZE as u64 / 4) as u32
             } else {
-                let mut b = x.below(16) as u32;
+                let mut b = x.below(banks as u64) as u32;
                 while hot >> b & 1 == 0 {
-                    b = x.below(16) as u32;
+                    b = x.below(banks as u64) as u32;
                 }
-                BASE + 4 * (16 * x.below(SIZE as u64 / 64) as u32 + b)
+                let rows = (SIZE / 4 / banks) as u64;
+                BASE + 4 * (banks * x.below(rows) as u32 + b)
             };
             let gap = if x.below(100) < busy { 0 } else { x.below(4) };
             reqs.push(Req {
@@ -91,10 +105,11 @@ fn stimulus(seed: u64) -> (Guard, Vec<Vec<Req>>) {
 
 /// The grants (cycle, port) of our pass, in cycle then port order.
 fn ours(variant: HciVariant, g: Guard, reqs: &[Vec<Req>]) -> Vec<(u64, usize)> {
+    let (banks, words) = shape();
     let geom = TcdmGeometry {
         base: BASE,
         size: SIZE,
-        banks: 16,
+        banks,
     };
     let tcdm = Rc::new(Tcdm::new(geom));
     let narrow: Vec<Rc<NarrowPort>> = (0..16)
@@ -105,7 +120,7 @@ fn ours(variant: HciVariant, g: Guard, reqs: &[Vec<Req>]) -> Vec<(u64, usize)> {
     let set = HciSettings {
         variant,
         prio: (variant == HciVariant::V2_4).then_some((g.max_stall as u16, g.den as u16)),
-        wide_words: 9,
+        wide_words: words,
     };
     let mut hci = Hci::new(
         "t".into(),
@@ -115,7 +130,7 @@ fn ours(variant: HciVariant, g: Guard, reqs: &[Vec<Req>]) -> Vec<(u64, usize)> {
         Rc::new(Cell::new(ctrl)),
         set,
     );
-    let mut next = vec![0usize; PORTS];
+    let mut next = [0usize; PORTS];
     let mut from: Vec<u64> = reqs
         .iter()
         .map(|r| r.first().map_or(0, |q| q.gap))
@@ -143,7 +158,7 @@ fn ours(variant: HciVariant, g: Guard, reqs: &[Vec<Req>]) -> Vec<(u64, usize)> {
                     },
                 );
             } else if p == 16 && !wide[0].busy() {
-                let mut w = WideReq::read(r.addr, 9);
+                let mut w = WideReq::read(r.addr, words);
                 w.write = r.write;
                 wide[0].request(c, w);
             }

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Build the HCI RTL (not part of this repository) with the testbench beside it:
-#   build.sh [--v24] HCI CLUSTER_INTERCONNECT COMMON_CELLS HWPE_STREAM OUT_DIR
+#   build.sh [--v24] [--banks N --words W] HCI CLUSTER_INTERCONNECT COMMON_CELLS HWPE_STREAM OUT_DIR
 # with checkouts of pulp-platform/hci at 2a5a508 (as pinned by pulp_cluster) and the
 # versions its Bender.yml names: cluster_interconnect 1284def, common_cells v1.24.0,
 # hwpe-stream v1.9.0. Gives OUT_DIR/sim; set HCI_SIM to it and run
 # `cargo test -p vp-interconnect rtl_compare` (HCI_RUNS sets the number of random runs).
 # With --v24: an hci checkout with the v2.4 guard (1bcd802 on; checked with d6a4872 and
-# hwpe-stream v1.10.0); set HCI_SIM_V24 to that build.
+# hwpe-stream v1.10.0); set HCI_SIM_V24 to that build. --banks / --words give another
+# bank count / wide-port width than the cluster's 16 / 9; the test reads them from
+# HCI_BANKS / HCI_WORDS.
 # Needs Verilator 5 (checked with Debian's 5.006).
 #
 # Two work-arounds, neither touching the checkouts:
@@ -16,10 +18,14 @@
 #   (the xbar's arbiters request, the interconnect's outputs never change): -O0 is right.
 set -euo pipefail
 define=()
-if [ "${1:-}" = --v24 ]; then
-    define=(-DHCI_V24)
-    shift
-fi
+while [ "${1:-}" != "" ] && [ "${1#--}" != "$1" ]; do
+    case "$1" in
+        --v24) define+=(-DHCI_V24); shift ;;
+        --banks) define+=(-GNMEM="$2"); shift 2 ;;
+        --words) define+=(-GWORDS="$2"); shift 2 ;;
+        *) echo "unknown option $1" >&2; exit 2 ;;
+    esac
+done
 hci=$(cd "$1" && pwd); ci=$(cd "$2" && pwd); cc=$(cd "$3" && pwd); hs=$(cd "$4" && pwd)
 out=$(mkdir -p "$5" && cd "$5" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)

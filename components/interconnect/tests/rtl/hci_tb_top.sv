@@ -1,9 +1,13 @@
 // Test wrapper (ours): pulp-platform/hci hci_interconnect as pulp_cluster instantiates it
-// (8 cores, 4 external and 4 DMA ports in the LIC, 16 banks, one 9-word HWPE port) with flat
-// ports for hci_tb.cpp; the banks always grant and answer the next cycle.
+// (8 cores, 4 external and 4 DMA ports in the LIC, NMEM banks of a 128 KiB TCDM, one
+// HWPE port of WORDS words; 16 and 9 in the cluster) with flat ports for hci_tb.cpp; the
+// banks always grant and answer the next cycle.
 module hci_tb_top
   import hci_package::*;
-(
+#(
+  parameter int unsigned NMEM  = 16,
+  parameter int unsigned WORDS = 9
+) (
   input  logic        clk_i,
   input  logic        rst_ni,
   input  logic [7:0]  max_stall_i,   // pinned: low_prio_max_stall; v2.4: the numerator
@@ -17,11 +21,13 @@ module hci_tb_top
   input  logic [31:0] w_add_i,
   input  logic        w_wen_i,
   output logic        w_gnt_o,
-  output logic [15:0] m_req_o
+  output logic [NMEM-1:0] m_req_o
 );
+  // bank address width in bytes: log2 of the words per bank, + 2
+  localparam int unsigned AWM = $clog2(128 * 1024 / 4 / NMEM) + 2;
   localparam hci_size_parameter_t HCI_SIZE_cores = '{DW: 32, AW: 32, BW: 8, UW: 1, IW: 8, EW: 1, EHW: 1};
-  localparam hci_size_parameter_t HCI_SIZE_mems  = '{DW: 32, AW: 13, BW: 8, UW: 1, IW: 17, EW: 1, EHW: 1};
-  localparam hci_size_parameter_t HCI_SIZE_hwpe  = '{DW: 288, AW: 32, BW: 8, UW: 1, IW: 8, EW: 1, EHW: 1};
+  localparam hci_size_parameter_t HCI_SIZE_mems  = '{DW: 32, AW: AWM, BW: 8, UW: 1, IW: 17, EW: 1, EHW: 1};
+  localparam hci_size_parameter_t HCI_SIZE_hwpe  = '{DW: 32 * WORDS, AW: 32, BW: 8, UW: 1, IW: 8, EW: 1, EHW: 1};
 
   hci_interconnect_ctrl_t ctrl;
   assign ctrl.arb_policy = '0;
@@ -36,8 +42,8 @@ module hci_tb_top
   hci_core_intf #(.DW(32), .AW(32), .BW(8), .UW(1), .IW(8), .EW(1), .EHW(1)) cores [0:7] (.clk(clk_i));
   hci_core_intf #(.DW(32), .AW(32), .BW(8), .UW(1), .IW(8), .EW(1), .EHW(1)) dma [0:3] (.clk(clk_i));
   hci_core_intf #(.DW(32), .AW(32), .BW(8), .UW(1), .IW(8), .EW(1), .EHW(1)) ext [0:3] (.clk(clk_i));
-  hci_core_intf #(.DW(32), .AW(13), .BW(8), .UW(1), .IW(17), .EW(1), .EHW(1)) mems [0:15] (.clk(clk_i));
-  hci_core_intf #(.DW(288), .AW(32), .BW(8), .UW(1), .IW(8), .EW(1), .EHW(1)) hwpe [0:0] (.clk(clk_i));
+  hci_core_intf #(.DW(32), .AW(AWM), .BW(8), .UW(1), .IW(17), .EW(1), .EHW(1)) mems [0:NMEM-1] (.clk(clk_i));
+  hci_core_intf #(.DW(32 * WORDS), .AW(32), .BW(8), .UW(1), .IW(8), .EW(1), .EHW(1)) hwpe [0:0] (.clk(clk_i));
 
   for (genvar i = 0; i < 8; i++) begin : g_cores
     assign cores[i].req = n_req_i[i];
@@ -69,7 +75,7 @@ module hci_tb_top
   assign w_gnt_o = hwpe[0].gnt;
 
   // banks: always grant, answer the next cycle
-  for (genvar b = 0; b < 16; b++) begin : g_mems
+  for (genvar b = 0; b < NMEM; b++) begin : g_mems
     logic rv;
     always_ff @(posedge clk_i or negedge rst_ni) if (!rst_ni) rv <= 1'b0; else rv <= mems[b].req;
     assign mems[b].gnt = 1'b1;
@@ -80,7 +86,7 @@ module hci_tb_top
   end
 
   hci_interconnect #(
-    .N_HWPE(1), .N_CORE(8), .N_DMA(4), .N_EXT(4), .N_MEM(16), .TS_BIT(21), .IW(17), .EXPFIFO(0), .SEL_LIC(0),
+    .N_HWPE(1), .N_CORE(8), .N_DMA(4), .N_EXT(4), .N_MEM(NMEM), .TS_BIT(21), .IW(17), .EXPFIFO(0), .SEL_LIC(0),
     .HCI_SIZE_cores(HCI_SIZE_cores), .HCI_SIZE_mems(HCI_SIZE_mems), .HCI_SIZE_hwpe(HCI_SIZE_hwpe)
   ) i_hci (
     .clk_i, .rst_ni, .clear_i(1'b0), .ctrl_i(ctrl),
