@@ -143,54 +143,20 @@ fn rtl(sim: &Path, dir: &Path, code: &[u16], data: &[u8], delay: u64) -> Result<
     }
 }
 
-#[test]
-fn random_programs_take_as_many_cycles_as_on_the_rtl() {
-    let Some(sim) = std::env::var_os("CV32E40P_SIM").map(PathBuf::from) else {
-        eprintln!("skipped: CV32E40P_SIM is not set (components/core/tests/rtl/build.sh)");
+/// Run `runs` random programs per grant delay (0 to 3) on our hart and on the simulator
+/// named by `var`, program `seed` of delay `d` drawn from seed `seed_of(seed, d)`; all must
+/// take as many cycles.
+fn compare(var: &str, opts: &Opts, runs: u64, seed_of: impl Fn(u64, u64) -> u64) {
+    let Some(sim) = std::env::var_os(var).map(PathBuf::from) else {
+        eprintln!("skipped: {var} is not set (components/core/tests/rtl/build.sh)");
         return;
     };
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("rtl_compare");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("rtl_compare_{var}"));
     std::fs::create_dir_all(&dir).unwrap();
-    let mut failures = vec![];
-    for delay in 0..4u64 {
-        for seed in 1..=100u64 {
-            let (code, data) = program(seed + 1000 * delay, 80, &OPTS);
-            match (
-                ours(&code, &data, delay),
-                rtl(&sim, &dir, &code, &data, delay),
-            ) {
-                (Ok(a), Ok(b)) if a == b => {}
-                (a, b) => failures.push(format!(
-                    "seed {seed}, grant delay {delay}: ours {a:?}, RTL {b:?}"
-                )),
-            }
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of 400 programs differ:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
-}
-
-/// Programs with F instructions on the FPU build (`CV32E40P_SIM_FPU=OUT/fpu/sim`).
-#[test]
-fn random_fp_programs_take_as_many_cycles_as_on_the_rtl() {
-    let Some(sim) = std::env::var_os("CV32E40P_SIM_FPU").map(PathBuf::from) else {
-        eprintln!("skipped: CV32E40P_SIM_FPU is not set (components/core/tests/rtl/build.sh)");
-        return;
-    };
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("rtl_compare_fp");
-    std::fs::create_dir_all(&dir).unwrap();
-    let runs: u64 = std::env::var("RTL_FP_RUNS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100);
     let mut failures = vec![];
     for delay in 0..4u64 {
         for seed in 1..=runs {
-            let (code, data) = program(seed + 1000 * delay + 50_000, 80, &FP_OPTS);
+            let (code, data) = program(seed_of(seed, delay), 80, opts);
             match (
                 ours(&code, &data, delay),
                 rtl(&sim, &dir, &code, &data, delay),
@@ -209,4 +175,23 @@ fn random_fp_programs_take_as_many_cycles_as_on_the_rtl() {
         4 * runs,
         failures.join("\n")
     );
+}
+
+#[test]
+fn random_programs_take_as_many_cycles_as_on_the_rtl() {
+    compare("CV32E40P_SIM", &OPTS, 100, |seed, delay| {
+        seed + 1000 * delay
+    });
+}
+
+/// Programs with F instructions on the FPU build (`CV32E40P_SIM_FPU=OUT/fpu/sim`).
+#[test]
+fn random_fp_programs_take_as_many_cycles_as_on_the_rtl() {
+    let runs = std::env::var("RTL_FP_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
+    compare("CV32E40P_SIM_FPU", &FP_OPTS, runs, |seed, delay| {
+        50_000 + seed + 100_000 * delay
+    });
 }
