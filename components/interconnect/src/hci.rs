@@ -17,9 +17,9 @@
 //!   suppressed; the low side gets every other bank. `invert_prio` swaps the sides.
 //!   Starvation guard: pinned (one counter of cycles where both sides request anything) or
 //!   v2.4 (one counter of conflict cycles with a numerator/denominator window).
-//! * `hci_arbiter_tree.sv`: several wide ports meet in a tree of `hci_arbiter`s with the
-//!   lower index on the high side; we model that as fixed priority by index, with no
-//!   starvation guard between wide ports (an approximation).
+//! * `hci_arbiter_tree.sv`: several wide ports meet in a binary tree of `hci_arbiter`s
+//!   (the lower index on the high side), each with its own guard counter and swapped by
+//!   `invert_prio` like the HCI's (`Hci::wide_tree`).
 //!
 //! Departures from the RTL, all invisible in the data the initiators see:
 //! * A wide access refused on some of its banks performs no bank access at all. In the RTL
@@ -195,6 +195,17 @@ pub(crate) struct Hci {
     cnt: u16,
     /// The cycle of the last pass (`u64::MAX` before the first).
     last_pass: u64,
+    /// hci_arbiter_tree.sv's arbiters between the wide ports (none for one), bottom-up:
+    /// (high input, low input), each a wide port `j` or an arbiter `MAX_WIDE_PORTS + k`.
+    tree: Vec<(usize, usize)>,
+    /// The tree's output (a port or an arbiter, as above).
+    tree_root: usize,
+    /// The tree arbiters' guard counters (as `cnt`).
+    tcnt: [u16; MAX_WIDE_PORTS],
+    /// Some pinned tree counter is not zero (it could suppress a request alone).
+    tcnt_pinned: bool,
+    /// Per wide port, the banks the tree lets it have this cycle (see `wide_tree`).
+    wide_path: [u64; MAX_WIDE_PORTS],
     /// The `rr_arb_tree` decision for up to 8 ports (3 levels): entry `req << 3 | rr_q`
     /// holds the granted index (low byte) and `rr_d` (high byte). Empty above 8 ports.
     arb_lut: Box<[u16]>,
@@ -249,6 +260,23 @@ impl Hci {
         let nb = g.banks as usize;
         let nn = narrow.len();
         debug_assert!(nn <= MAX_NARROW_PORTS && wide.len() <= MAX_WIDE_PORTS);
+        // hci_arbiter_tree.sv: level by level, neighbours pair up (the lower index on the
+        // high side); an odd one out passes to the next level.
+        let mut tree = vec![];
+        let mut level: Vec<usize> = (0..wide.len()).collect();
+        while level.len() > 1 {
+            let mut up = vec![];
+            for pair in level.chunks(2) {
+                if let [h, l] = *pair {
+                    tree.push((h, l));
+                    up.push(MAX_WIDE_PORTS + tree.len() - 1);
+                } else {
+                    up.push(pair[0]);
+                }
+            }
+            level = up;
+        }
+        let tree_root = level.first().copied().unwrap_or(0);
         let levels = if nn <= 1 {
             0
         } else {
@@ -272,6 +300,11 @@ impl Hci {
             lock_req: [0; 64],
             cnt: 0,
             last_pass: u64::MAX,
+            tree,
+            tree_root,
+            tcnt: [0; MAX_WIDE_PORTS],
+            wide_path: [0; MAX_WIDE_PORTS],
+            tcnt_pinned: false,
             arb_lut: arb_lut(levels),
             bank_req: [0; 64],
             wreq: [WideReq::read(0, 1); MAX_WIDE_PORTS],
@@ -330,42 +363,57 @@ impl Hci {
     /// Updates the guard counter; returns (high side wins, guard fired).
     #[inline]
     fn side_decision(&mut self, ctrl: u32, hmask: u64, lmask: u64) -> (u64, bool) {
-        match self.set.variant {
+        let mut cnt = self.cnt;
+        let r = guard(self.set, ctrl, &mut cnt, hmask, lmask);
+        self.cnt = cnt;
+        r
+    }
+}
+
+/// One `hci_arbiter` (hci_arbiter.sv) with guard counter `cnt`, for the banks `hmask` the
+/// high side and `lmask` the low side request this cycle: the banks the high side wins, and
+/// whether the guard fired. Updates the counter.
+#[inline(always)]
+fn guard(set: HciSettings, ctrl: u32, cnt: &mut u16, hmask: u64, lmask: u64) -> (u64, bool) {
+    {
+        match set.variant {
             HciVariant::Pinned => {
                 // hci_arbiter.sv @2a5a508: hs_req_d forced to 0 when ls_stall_ctr_d >= max_stall.
                 let m = (ctrl & ctrl_bits::MAX_STALL_MASK) as u16;
-                let sup = m > 0 && self.cnt >= m;
+                let sup = m > 0 && *cnt >= m;
                 let hs_req = hmask != 0 && !sup;
                 // hci_arbiter.sv @2a5a508: the counter counts cycles with hs_req_d & ls_req_d, else 0.
-                self.cnt = if hs_req && lmask != 0 {
-                    (self.cnt + 1) & 0xFF
+                *cnt = if hs_req && lmask != 0 {
+                    (*cnt + 1) & 0xFF
                 } else {
                     0
                 };
                 (if hs_req { hmask } else { 0 }, sup && hmask != 0)
             }
             HciVariant::V2_4 => {
-                let (num, den) = self.set.prio.unwrap_or_else(|| {
+                let (num, den) = set.prio.unwrap_or_else(|| {
                     let m = (ctrl & ctrl_bits::MAX_STALL_MASK) as u16;
                     (m, m + 1)
                 });
                 // hci_arbiter.sv @1bcd802: bank_conflict = hs_req_in & ls_req_in.
                 let conflict = hmask & lmask;
                 // hci_arbiter.sv @1bcd802: suppress in num <= cnt < den, only on real conflicts.
-                let sup = num > 0 && self.cnt >= num && self.cnt < den && conflict != 0;
+                let sup = num > 0 && *cnt >= num && *cnt < den && conflict != 0;
                 // hci_arbiter.sv @1bcd802: the counter advances only in conflict cycles, wraps at den-1.
                 if conflict != 0 {
-                    self.cnt = if self.cnt == den.wrapping_sub(1) & 0xFF {
+                    *cnt = if *cnt == den.wrapping_sub(1) & 0xFF {
                         0
                     } else {
-                        (self.cnt + 1) & 0xFF
+                        (*cnt + 1) & 0xFF
                     };
                 }
                 (if sup { 0 } else { hmask }, sup)
             }
         }
     }
+}
 
+impl Hci {
     /// A snapshot of the statistics.
     pub(crate) fn stats(&self) -> Stats {
         let mut s = self.stats.clone();
@@ -430,7 +478,10 @@ impl Hci {
             if ctrl & ctrl_bits::INVERT_PRIO == 0 && m > 0 && self.pinned_cnt_at(cycle) >= m {
                 return None;
             }
+            // (and the wide-port tree's counters: nothing there requests)
             self.cnt = 0;
+            self.tcnt = [0; MAX_WIDE_PORTS];
+            self.tcnt_pinned = false;
         }
         // v2.4: no conflict, so no suppression and the counter holds.
         let b = ((r.addr >> 2) & self.bank_mask) as usize & 63;
@@ -532,7 +583,14 @@ impl Hci {
             if ctrl & ctrl_bits::INVERT_PRIO != 0 && m > 0 && self.pinned_cnt_at(cycle) >= m {
                 return false;
             }
+            // (its way through the wide-port tree: alone, suppressed only where its side
+            // is the high one; every counter then clears)
+            if self.tree_refuses_alone(j, cycle, ctrl) {
+                return false;
+            }
             self.cnt = 0;
+            self.tcnt = [0; MAX_WIDE_PORTS];
+            self.tcnt_pinned = false;
         }
         let j = j % MAX_WIDE_PORTS;
         self.stats.active_cycles += 1;
@@ -542,6 +600,77 @@ impl Hci {
         self.count_wide(r.addr, r.words);
         self.ww[j].add(0);
         true
+    }
+
+    /// hci_arbiter_tree.sv for the wide ports' requests this cycle (`pend_w`, masks in
+    /// `wmask`): the banks whose requests reach the HCI arbiter; per port the banks it may
+    /// have on its way there go to `wide_path`. Each arbiter decides as the HCI's (hci_arbiter.sv, with
+    /// its own guard counter, `invert_prio` swapping its sides too); under the v2.4 guard
+    /// with the window fixed at 1/2 (hci_interconnect.sv @1bcd802+ `ctrl_arbiter_tree`:
+    /// "perfectly fair"), under the pinned one with the HCI's max_stall.
+    #[inline(never)]
+    fn wide_tree(&mut self, ctrl: u32, pend_w: u64) -> u64 {
+        let invert = ctrl & ctrl_bits::INVERT_PRIO != 0;
+        let set = match self.set.variant {
+            HciVariant::Pinned => self.set,
+            HciVariant::V2_4 => HciSettings {
+                prio: Some((1, 2)),
+                ..self.set
+            },
+        };
+        let mut mask = [0u64; 2 * MAX_WIDE_PORTS];
+        for (j, m) in mask.iter_mut().enumerate().take(self.wide.len()) {
+            if pend_w >> j & 1 != 0 {
+                *m = self.wmask[j];
+            }
+        }
+        // bottom-up: each arbiter's decision and output; (high, low) side's banks
+        let mut sides = [(0u64, 0u64); MAX_WIDE_PORTS];
+        for (k, &(h, l)) in self.tree.iter().enumerate() {
+            let (hm, lm) = (mask[h], mask[l]);
+            let (hmask, lmask) = if invert { (lm, hm) } else { (hm, lm) };
+            let (high_wins, _) = guard(set, ctrl, &mut self.tcnt[k], hmask, lmask);
+            let (h_ok, l_ok) = if invert {
+                (!high_wins, high_wins)
+            } else {
+                (high_wins, !high_wins)
+            };
+            sides[k] = (h_ok, l_ok);
+            mask[MAX_WIDE_PORTS + k] = (hm & h_ok) | (lm & l_ok);
+        }
+        // top-down: the banks each input may have
+        let mut ok = [u64::MAX; 2 * MAX_WIDE_PORTS];
+        for (k, &(h, l)) in self.tree.iter().enumerate().rev() {
+            let o = ok[MAX_WIDE_PORTS + k];
+            ok[h] = o & sides[k].0;
+            ok[l] = o & sides[k].1;
+        }
+        self.wide_path.copy_from_slice(&ok[..MAX_WIDE_PORTS]);
+        self.tcnt_pinned =
+            self.set.variant == HciVariant::Pinned && self.tcnt != [0; MAX_WIDE_PORTS];
+        mask[self.tree_root]
+    }
+
+    /// Whether wide port `j` alone in `cycle` is suppressed on its way through the tree: on
+    /// an arbiter where its side is the high one (after `invert_prio`) and the pinned
+    /// counter is saturated.
+    fn tree_refuses_alone(&self, j: usize, cycle: u64, ctrl: u32) -> bool {
+        let m = (ctrl & ctrl_bits::MAX_STALL_MASK) as u16;
+        if m == 0 || cycle != self.last_pass.wrapping_add(1) {
+            return false;
+        }
+        let invert = ctrl & ctrl_bits::INVERT_PRIO != 0;
+        let mut cur = j;
+        for (k, &(h, l)) in self.tree.iter().enumerate() {
+            if cur != h && cur != l {
+                continue;
+            }
+            if (cur == h) != invert && self.tcnt[k] >= m {
+                return true;
+            }
+            cur = MAX_WIDE_PORTS + k;
+        }
+        false
     }
 
     /// The pinned stall counter as a pass in `cycle` sees it: cleared after a cycle
@@ -727,8 +856,10 @@ impl Hci {
         // hci_arbiter.sv @2a5a508: the stall counter clears in every cycle in which the
         // two sides do not both request, so after any cycle without a pass (nothing was
         // requested) too. (Found by the RTL comparison, hci/rtl_compare.rs.)
-        if self.set.variant == HciVariant::Pinned {
-            self.cnt = self.pinned_cnt_at(cycle);
+        if self.set.variant == HciVariant::Pinned && cycle != self.last_pass.wrapping_add(1) {
+            self.cnt = 0;
+            self.tcnt = [0; MAX_WIDE_PORTS];
+            self.tcnt_pinned = false;
         }
         self.last_pass = cycle;
 
@@ -793,6 +924,8 @@ impl Hci {
             self.held_w = 0;
             if self.set.variant == HciVariant::Pinned {
                 self.cnt = 0;
+                self.tcnt = [0; MAX_WIDE_PORTS];
+                self.tcnt_pinned = false;
             }
             if tracing_on {
                 self.trace(0, 0, 0, false);
@@ -816,12 +949,24 @@ impl Hci {
             self.seen_w[j] = cycle;
         }
 
+        // --- several wide ports: the tree picks per bank the request that reaches the HCI
+        // arbiter, and which banks each port may have
+        // (one request alone goes through unchanged, and leaves the counters as they are,
+        // unless a pinned counter could suppress it)
+        let tree =
+            !self.tree.is_empty() && (pend_w & pend_w.wrapping_sub(1) != 0 || self.tcnt_pinned);
+        let wreach = if tree {
+            self.wide_tree(ctrl, pend_w)
+        } else {
+            wbanks
+        };
+
         // --- HCI: wide vs narrow per bank (hci_interconnect.sv: LIC = in_high, HWPE = in_low)
         let invert = ctrl & ctrl_bits::INVERT_PRIO != 0;
         let (hmask, lmask) = if invert {
-            (wbanks, nbanks)
+            (wreach, nbanks)
         } else {
-            (nbanks, wbanks)
+            (nbanks, wreach)
         };
         if hmask & lmask != 0 {
             self.stats.side_conflict_cycles += 1;
@@ -841,7 +986,6 @@ impl Hci {
         let mut granted_w = 0u64;
         let mut busy = 0u64;
         if pend_w != 0 {
-            let mut claimed = 0u64;
             let mut bits = pend_w;
             while bits != 0 {
                 let j = bits.trailing_zeros() as usize % MAX_WIDE_PORTS;
@@ -856,8 +1000,8 @@ impl Hci {
                     ahead = ahead.min(d.due);
                     continue;
                 }
-                // hci_arbiter_tree.sv: a lower-index wide port takes its banks first.
-                if m & claimed == 0 && m & !wide_ok == 0 {
+                let path = if tree { self.wide_path[j] } else { u64::MAX };
+                if m & !(path & wide_ok) == 0 {
                     granted_w |= 1 << j;
                     busy |= m;
                     self.ww[j].add(cycle - self.seen_w[j]);
@@ -873,7 +1017,6 @@ impl Hci {
                     self.woke |= !d.from_queue;
                     ahead = ahead.min(d.due);
                 }
-                claimed |= m;
             }
         }
 
@@ -1287,43 +1430,44 @@ mod tests {
     /// [`fingerprint`]s of [`random_run`] with seeds 1 to 60, recorded from the pass as it
     /// was before the table and the branch-free bank access (commit c98c3a9: the same test
     /// code run on that pass; not derived by hand), and re-recorded when the pinned stall
-    /// counter learned to clear in cycles without requests (found by `rtl_compare`; the
-    /// runs of the other seeds did not change).
+    /// counter learned to clear in cycles without requests and when several wide ports
+    /// met in hci_arbiter_tree.sv's tree instead of a fixed priority (both found by
+    /// `rtl_compare`; the runs of the other seeds did not change).
     const RECORDED: [u64; 60] = [
         0x0e7236cbe807e7e6,
         0xbecc3296b9d90f07,
         0x775294788d3eef90,
-        0x763375d716ee8cfa,
+        0xe3e0c8c124438bf0,
         0xbfafd92b342e0001,
         0x7aff8f3f355fc867,
         0x4afc1b89b002643c,
-        0x7e8c95b97919b67d,
-        0x10cc1b8c0ad326fa,
+        0x98ec9fbe0c53ff38,
+        0xb5288bbdced64a19,
         0xc7ae0a1c0f332ae1,
-        0xc1437107f2da5e66,
-        0x3cde3e50f2eaeb05,
+        0x1d8c96edff941918,
+        0x562e74a325016130,
         0x7c6eccadf9505791,
-        0xc152582ba604d010,
+        0x51d63f745123de30,
         0xf8dbe06b45fe1b3e,
         0xab358d436509e5a5,
         0x060f0cbc6d71cf71,
-        0x6a923f4beddafe95,
+        0x7ac25ea449628ba8,
         0x13e000f1cc0ef285,
-        0x0cdd5d342e7a7ea7,
+        0x80b9befa9d8c5825,
         0xc111dd6e3bf30fe6,
-        0xbc9ad8a1151646b9,
-        0x775218d2eb3bdb3d,
+        0x3ba54806c31a88c7,
+        0x15e32ab2a9ac12f2,
         0xc8995297c02194c2,
-        0x678cdac819e136c7,
-        0xbb81d40668b43a9e,
+        0x1a416073611e1160,
+        0xe27be891a6f2d345,
         0xc4674236fe71af99,
         0xddde27382c7b72fe,
         0x0d33b9ac8a384b5c,
         0x38ed022d6564ecee,
-        0x1a3da2fee4645f2f,
+        0x294092e0447667df,
         0xe4be69cf22804b61,
         0xaff2bf5ed4969c41,
-        0x60ca6c1977107ee1,
+        0x18ae7ccf28a98c6e,
         0x2a4260730ba9b720,
         0x026722d95ba9514a,
         0xdc4ac8d59846c6be,
@@ -1331,25 +1475,25 @@ mod tests {
         0x371ddabc5a15c2ff,
         0xe9e2b9c0164c0db2,
         0x5ddcf596a323f614,
-        0x770c7a2183f26d97,
+        0x6f81b5d0f841202b,
         0xc0c76046b5e1d2b9,
-        0xb8d0c3d3f8c48b2c,
+        0xdf27d1c67ee34c8b,
         0x5152dbc95717fdea,
         0x1bbf2f55e772692c,
-        0xa0f7490e4d55644b,
+        0xcf4f6e35911f0217,
         0x154564f5f4a12720,
-        0x2202c507cb94cbb3,
+        0xc6e64f3a3cebe595,
         0xe17b131c52b51a32,
         0xc6e2464d313dbb0b,
-        0x45a93ce6bc6b8f51,
+        0x70534433fe5e80de,
         0xbffe178c4871abe8,
         0xbc4084aefe385bd4,
-        0x70c4ef79c1097044,
+        0x187af609ff521a3c,
         0x1713ec68d3dabfab,
-        0xabda52acde7fe757,
+        0x72cad296697df2d2,
         0x7595ce6d47192b6e,
-        0x23fac770cdf2eb1a,
-        0x3024f4336a403d25,
+        0x2f53656a2a393f95,
+        0x5a5d9f6010844047,
     ];
 
     #[test]

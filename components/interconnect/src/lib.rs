@@ -32,8 +32,9 @@
 //! ## Exports
 //! * `narrow`: each call hands out a new narrow initiator port (kind "narrow", an
 //!   `Rc<NarrowPort>`); its index is its position in the round-robin trees (export order).
-//! * `wide`: the same for wide ports (kind "wide", `Rc<WidePort>`); with several, the
-//!   lower index has priority.
+//! * `wide`: the same for wide ports (kind "wide", `Rc<WidePort>`); several meet in
+//!   hci_arbiter_tree.sv's binary tree of arbiters (neighbours pair up in export order,
+//!   the lower index on the high side; guard and `invert_prio` as the HCI's, see `hci`).
 //! * `tcdm`: a "target" port for zero-time / loosely-timed access to the storage (loaders,
 //!   checkers). Relative offsets and absolute addresses both work.
 //! * `hci_config`: a "target" port of the 4-byte cluster-control register at 0x10200018

@@ -29,20 +29,26 @@ struct Req {
     gap: u64,
 }
 
-/// Narrow ports, then the wide one.
-const PORTS: usize = 17;
+/// Narrow ports (the wide ones follow).
+const NARROW: usize = 16;
 
-/// The bank count and wide-port words the simulators were built for (`HCI_BANKS`,
-/// `HCI_WORDS`; build.sh `--banks` / `--words`), the cluster's 16 and 9 by default.
-fn shape() -> (u32, u8) {
+/// The bank count, wide-port words and wide ports the simulators were built for
+/// (`HCI_BANKS`, `HCI_WORDS`, `HCI_WIDE`; build.sh `--banks` / `--words` / `--wide`), the
+/// cluster's 16, 9 and 1 by default.
+fn shape() -> (u32, u8, usize) {
     let get = |k: &str, d: u32| {
         std::env::var(k)
             .ok()
             .and_then(|v| v.parse().ok())
             .unwrap_or(d)
     };
-    (get("HCI_BANKS", 16), get("HCI_WORDS", 9) as u8)
+    (
+        get("HCI_BANKS", 16),
+        get("HCI_WORDS", 9) as u8,
+        get("HCI_WIDE", 1) as usize,
+    )
 }
+
 const BASE: u32 = 0x1000_0000;
 const SIZE: u32 = 0x2_0000;
 
@@ -57,7 +63,7 @@ struct Guard {
 
 /// A random run: the guard setting and each port's requests.
 fn stimulus(seed: u64) -> (Guard, Vec<Vec<Req>>) {
-    let (banks, _) = shape();
+    let (banks, _, nw) = shape();
     let mut x = XorShift(seed);
     let max_stall = x.below(9) as u32;
     let invert = x.chance(25);
@@ -67,9 +73,9 @@ fn stimulus(seed: u64) -> (Guard, Vec<Vec<Req>>) {
         max_stall + 1 + x.below(8) as u32
     };
     let hot = x.next_u64() | 1;
-    let mut ports = vec![vec![]; PORTS];
+    let mut ports = vec![vec![]; NARROW + nw];
     for (p, reqs) in ports.iter_mut().enumerate() {
-        let wide = p == 16;
+        let wide = p >= NARROW;
         if !wide && !x.chance(70) {
             continue;
         }
@@ -105,17 +111,20 @@ fn stimulus(seed: u64) -> (Guard, Vec<Vec<Req>>) {
 
 /// The grants (cycle, port) of our pass, in cycle then port order.
 fn ours(variant: HciVariant, g: Guard, reqs: &[Vec<Req>]) -> Vec<(u64, usize)> {
-    let (banks, words) = shape();
+    let (banks, words, nw) = shape();
+    let ports = NARROW + nw;
     let geom = TcdmGeometry {
         base: BASE,
         size: SIZE,
         banks,
     };
     let tcdm = Rc::new(Tcdm::new(geom));
-    let narrow: Vec<Rc<NarrowPort>> = (0..16)
+    let narrow: Vec<Rc<NarrowPort>> = (0..NARROW)
         .map(|i| Rc::new(NarrowPort::new(format!("n{i}"))))
         .collect();
-    let wide = vec![Rc::new(WidePort::new("w"))];
+    let wide: Vec<Rc<WidePort>> = (0..nw)
+        .map(|j| Rc::new(WidePort::new(format!("w{j}"))))
+        .collect();
     let ctrl = g.max_stall | if g.invert { ctrl_bits::INVERT_PRIO } else { 0 };
     let set = HciSettings {
         variant,
@@ -130,24 +139,24 @@ fn ours(variant: HciVariant, g: Guard, reqs: &[Vec<Req>]) -> Vec<(u64, usize)> {
         Rc::new(Cell::new(ctrl)),
         set,
     );
-    let mut next = [0usize; PORTS];
+    let mut next = vec![0usize; ports];
     let mut from: Vec<u64> = reqs
         .iter()
         .map(|r| r.first().map_or(0, |q| q.gap))
         .collect();
     let mut log = vec![];
     for c in 0..200_000u64 {
-        if (0..PORTS).all(|p| next[p] >= reqs[p].len()) {
+        if (0..ports).all(|p| next[p] >= reqs[p].len()) {
             break;
         }
-        for p in 0..PORTS {
+        for p in 0..ports {
             let Some(r) = reqs[p].get(next[p]) else {
                 continue;
             };
             if from[p] > c {
                 continue;
             }
-            if p < 16 && !narrow[p].busy() {
+            if p < NARROW && !narrow[p].busy() {
                 narrow[p].request(
                     c,
                     NarrowReq {
@@ -157,18 +166,18 @@ fn ours(variant: HciVariant, g: Guard, reqs: &[Vec<Req>]) -> Vec<(u64, usize)> {
                         wdata: 0,
                     },
                 );
-            } else if p == 16 && !wide[0].busy() {
+            } else if p >= NARROW && !wide[p - NARROW].busy() {
                 let mut w = WideReq::read(r.addr, words);
                 w.write = r.write;
-                wide[0].request(c, w);
+                wide[p - NARROW].request(c, w);
             }
         }
         hci.pass_for_test(c);
-        for p in 0..PORTS {
-            let granted = if p < 16 {
+        for p in 0..ports {
+            let granted = if p < NARROW {
                 narrow[p].take_response().is_some()
             } else {
-                wide[0].take_response().is_some()
+                wide[p - NARROW].take_response().is_some()
             };
             if granted {
                 log.push((c, p));

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Build the HCI RTL (not part of this repository) with the testbench beside it:
-#   build.sh [--v24] [--banks N --words W] HCI CLUSTER_INTERCONNECT COMMON_CELLS HWPE_STREAM OUT_DIR
+#   build.sh [--v24] [--banks N] [--words W] [--wide P] HCI CLUSTER_INTERCONNECT COMMON_CELLS HWPE_STREAM OUT_DIR
 # with checkouts of pulp-platform/hci at 2a5a508 (as pinned by pulp_cluster) and the
 # versions its Bender.yml names: cluster_interconnect 1284def, common_cells v1.24.0,
 # hwpe-stream v1.9.0. Gives OUT_DIR/sim; set HCI_SIM to it and run
 # `cargo test -p vp-interconnect rtl_compare` (HCI_RUNS sets the number of random runs).
 # With --v24: an hci checkout with the v2.4 guard (1bcd802 on; checked with d6a4872 and
 # hwpe-stream v1.10.0); set HCI_SIM_V24 to that build. --banks / --words give another
-# bank count / wide-port width than the cluster's 16 / 9; the test reads them from
-# HCI_BANKS / HCI_WORDS.
+# bank count / wide-port width than the cluster's 16 / 9, --wide P wide ports instead of
+# one; the test reads them from HCI_BANKS / HCI_WORDS / HCI_WIDE.
 # Needs Verilator 5 (checked with Debian's 5.006).
 #
 # Two work-arounds, neither touching the checkouts:
@@ -23,6 +23,7 @@ while [ "${1:-}" != "" ] && [ "${1#--}" != "$1" ]; do
         --v24) define+=(-DHCI_V24); shift ;;
         --banks) define+=(-GNMEM="$2"); shift 2 ;;
         --words) define+=(-GWORDS="$2"); shift 2 ;;
+        --wide) define+=(-GNHWPE="$2" -CFLAGS "-DNHWPE=$2"); shift 2 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done

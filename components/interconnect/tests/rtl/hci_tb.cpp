@@ -1,5 +1,5 @@
-// Drives hci_tb_top (hci_interconnect, 16 narrow ports + one 9-word wide port) from a
-// stimulus file and prints every grant as "G <cycle> <port>" (port 16: the wide one).
+// Drives hci_tb_top (hci_interconnect, 16 narrow ports + NHWPE wide ports) from a
+// stimulus file and prints every grant as "G <cycle> <port>" (ports 16..: the wide ones).
 // Stimulus: first line "<max_stall> <invert_prio> <denominator>" (for the v2.4 build
 // max_stall is the guard's numerator), then per request
 // "<port> <addr hex> <write 0/1> <gap>": each port's requests in order, the next one
@@ -11,6 +11,10 @@
 #include <vector>
 #include <deque>
 
+#ifndef NHWPE
+#define NHWPE 1
+#endif
+
 struct R { unsigned addr; int write; int gap; };
 
 int main(int argc, char** argv) {
@@ -19,7 +23,7 @@ int main(int argc, char** argv) {
     if (!f) return 2;
     unsigned ms, inv, den;
     if (fscanf(f, "%u %u %u", &ms, &inv, &den) != 3) return 2;
-    std::vector<std::deque<R>> q(17);
+    std::vector<std::deque<R>> q(16 + NHWPE);
     int port; unsigned a; int w, g;
     while (fscanf(f, "%d %x %d %d", &port, &a, &w, &g) == 4) q[port].push_back({a, w, g});
     fclose(f);
@@ -29,8 +33,8 @@ int main(int argc, char** argv) {
     for (int k = 0; k < 4; k++) { t->clk_i = 1; t->eval(); t->clk_i = 0; t->eval(); }
     t->rst_ni = 1; t->eval();
     // per port: cycle from which the head request is raised
-    std::vector<long> from(17, 0);
-    for (int p = 0; p < 17; p++) if (!q[p].empty()) from[p] = q[p].front().gap;
+    std::vector<long> from(16 + NHWPE, 0);
+    for (int p = 0; p < 16 + NHWPE; p++) if (!q[p].empty()) from[p] = q[p].front().gap;
     for (long c = 0; c < 200000; c++) {
         bool any = false;
         unsigned req = 0, wen = 0;
@@ -43,10 +47,16 @@ int main(int argc, char** argv) {
             }
         }
         t->n_req_i = req; t->n_wen_i = wen;
-        bool wreq = !q[16].empty() && from[16] <= c;
-        if (!q[16].empty()) any = true;
-        t->w_req_i = wreq;
-        if (wreq) { t->w_add_i = q[16].front().addr; t->w_wen_i = !q[16].front().write; }
+        unsigned wreq = 0, wwen = 0;
+        for (int j = 0; j < NHWPE; j++) {
+            if (q[16 + j].empty()) continue;
+            any = true;
+            if (from[16 + j] > c) continue;
+            wreq |= 1u << j;
+            t->w_add_i[j] = q[16 + j].front().addr;
+            if (!q[16 + j].front().write) wwen |= 1u << j;
+        }
+        t->w_req_i = wreq; t->w_wen_i = wwen;
         if (!any) break;
         t->clk_i = 0; t->eval();
         unsigned gnt = t->n_gnt_o;
@@ -57,10 +67,13 @@ int main(int argc, char** argv) {
                 if (!q[p].empty()) from[p] = c + 1 + q[p].front().gap;
             }
         }
-        if (wreq && t->w_gnt_o) {
-            printf("G %ld 16\n", c);
-            q[16].pop_front();
-            if (!q[16].empty()) from[16] = c + 1 + q[16].front().gap;
+        unsigned wgnt = t->w_gnt_o;
+        for (int j = 0; j < NHWPE; j++) {
+            if ((wreq >> j & 1) && (wgnt >> j & 1)) {
+                printf("G %ld %d\n", c, 16 + j);
+                q[16 + j].pop_front();
+                if (!q[16 + j].empty()) from[16 + j] = c + 1 + q[16 + j].front().gap;
+            }
         }
         t->clk_i = 1; t->eval();
     }

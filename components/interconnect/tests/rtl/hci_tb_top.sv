@@ -1,12 +1,13 @@
 // Test wrapper (ours): pulp-platform/hci hci_interconnect as pulp_cluster instantiates it
 // (8 cores, 4 external and 4 DMA ports in the LIC, NMEM banks of a 128 KiB TCDM, one
-// HWPE port of WORDS words; 16 and 9 in the cluster) with flat ports for hci_tb.cpp; the
-// banks always grant and answer the next cycle.
+// or NHWPE HWPE ports of WORDS words; 16, 1 and 9 in the cluster) with flat ports for
+// hci_tb.cpp; the banks always grant and answer the next cycle.
 module hci_tb_top
   import hci_package::*;
 #(
   parameter int unsigned NMEM  = 16,
-  parameter int unsigned WORDS = 9
+  parameter int unsigned WORDS = 9,
+  parameter int unsigned NHWPE = 1
 ) (
   input  logic        clk_i,
   input  logic        rst_ni,
@@ -17,10 +18,10 @@ module hci_tb_top
   input  logic [31:0] n_add_i [16],
   input  logic [15:0] n_wen_i,
   output logic [15:0] n_gnt_o,
-  input  logic        w_req_i,
-  input  logic [31:0] w_add_i,
-  input  logic        w_wen_i,
-  output logic        w_gnt_o,
+  input  logic [NHWPE-1:0] w_req_i,
+  input  logic [31:0]      w_add_i [NHWPE],
+  input  logic [NHWPE-1:0] w_wen_i,
+  output logic [NHWPE-1:0] w_gnt_o,
   output logic [NMEM-1:0] m_req_o
 );
   // bank address width in bytes: log2 of the words per bank, + 2
@@ -43,7 +44,7 @@ module hci_tb_top
   hci_core_intf #(.DW(32), .AW(32), .BW(8), .UW(1), .IW(8), .EW(1), .EHW(1)) dma [0:3] (.clk(clk_i));
   hci_core_intf #(.DW(32), .AW(32), .BW(8), .UW(1), .IW(8), .EW(1), .EHW(1)) ext [0:3] (.clk(clk_i));
   hci_core_intf #(.DW(32), .AW(AWM), .BW(8), .UW(1), .IW(17), .EW(1), .EHW(1)) mems [0:NMEM-1] (.clk(clk_i));
-  hci_core_intf #(.DW(32 * WORDS), .AW(32), .BW(8), .UW(1), .IW(8), .EW(1), .EHW(1)) hwpe [0:0] (.clk(clk_i));
+  hci_core_intf #(.DW(32 * WORDS), .AW(32), .BW(8), .UW(1), .IW(8), .EW(1), .EHW(1)) hwpe [0:NHWPE-1] (.clk(clk_i));
 
   for (genvar i = 0; i < 8; i++) begin : g_cores
     assign cores[i].req = n_req_i[i];
@@ -67,12 +68,14 @@ module hci_tb_top
     assign ext[i].r_ready = 1'b1; assign ext[i].ecc = '0; assign ext[i].ereq = '0; assign ext[i].r_eready = '0;
     assign n_gnt_o[8+i] = ext[i].gnt;
   end
-  assign hwpe[0].req = w_req_i;
-  assign hwpe[0].add = w_add_i;
-  assign hwpe[0].wen = w_wen_i;
-  assign hwpe[0].data = '0; assign hwpe[0].be = '1; assign hwpe[0].user = '0; assign hwpe[0].id = '0;
-  assign hwpe[0].r_ready = 1'b1; assign hwpe[0].ecc = '0; assign hwpe[0].ereq = '0; assign hwpe[0].r_eready = '0;
-  assign w_gnt_o = hwpe[0].gnt;
+  for (genvar j = 0; j < NHWPE; j++) begin : g_hwpe
+    assign hwpe[j].req = w_req_i[j];
+    assign hwpe[j].add = w_add_i[j];
+    assign hwpe[j].wen = w_wen_i[j];
+    assign hwpe[j].data = '0; assign hwpe[j].be = '1; assign hwpe[j].user = '0; assign hwpe[j].id = '0;
+    assign hwpe[j].r_ready = 1'b1; assign hwpe[j].ecc = '0; assign hwpe[j].ereq = '0; assign hwpe[j].r_eready = '0;
+    assign w_gnt_o[j] = hwpe[j].gnt;
+  end
 
   // banks: always grant, answer the next cycle
   for (genvar b = 0; b < NMEM; b++) begin : g_mems
@@ -86,7 +89,7 @@ module hci_tb_top
   end
 
   hci_interconnect #(
-    .N_HWPE(1), .N_CORE(8), .N_DMA(4), .N_EXT(4), .N_MEM(NMEM), .TS_BIT(21), .IW(17), .EXPFIFO(0), .SEL_LIC(0),
+    .N_HWPE(NHWPE), .N_CORE(8), .N_DMA(4), .N_EXT(4), .N_MEM(NMEM), .TS_BIT(21), .IW(17), .EXPFIFO(0), .SEL_LIC(0),
     .HCI_SIZE_cores(HCI_SIZE_cores), .HCI_SIZE_mems(HCI_SIZE_mems), .HCI_SIZE_hwpe(HCI_SIZE_hwpe)
   ) i_hci (
     .clk_i, .rst_ni, .clear_i(1'b0), .ctrl_i(ctrl),
