@@ -363,10 +363,7 @@ impl Hci {
     /// Updates the guard counter; returns (high side wins, guard fired).
     #[inline]
     fn side_decision(&mut self, ctrl: u32, hmask: u64, lmask: u64) -> (u64, bool) {
-        let mut cnt = self.cnt;
-        let r = guard(self.set, ctrl, &mut cnt, hmask, lmask);
-        self.cnt = cnt;
-        r
+        guard(self.set, ctrl, &mut self.cnt, hmask, lmask)
     }
 }
 
@@ -375,40 +372,38 @@ impl Hci {
 /// whether the guard fired. Updates the counter.
 #[inline(always)]
 fn guard(set: HciSettings, ctrl: u32, cnt: &mut u16, hmask: u64, lmask: u64) -> (u64, bool) {
-    {
-        match set.variant {
-            HciVariant::Pinned => {
-                // hci_arbiter.sv @2a5a508: hs_req_d forced to 0 when ls_stall_ctr_d >= max_stall.
+    match set.variant {
+        HciVariant::Pinned => {
+            // hci_arbiter.sv @2a5a508: hs_req_d forced to 0 when ls_stall_ctr_d >= max_stall.
+            let m = (ctrl & ctrl_bits::MAX_STALL_MASK) as u16;
+            let sup = m > 0 && *cnt >= m;
+            let hs_req = hmask != 0 && !sup;
+            // hci_arbiter.sv @2a5a508: the counter counts cycles with hs_req_d & ls_req_d, else 0.
+            *cnt = if hs_req && lmask != 0 {
+                (*cnt + 1) & 0xFF
+            } else {
+                0
+            };
+            (if hs_req { hmask } else { 0 }, sup && hmask != 0)
+        }
+        HciVariant::V2_4 => {
+            let (num, den) = set.prio.unwrap_or_else(|| {
                 let m = (ctrl & ctrl_bits::MAX_STALL_MASK) as u16;
-                let sup = m > 0 && *cnt >= m;
-                let hs_req = hmask != 0 && !sup;
-                // hci_arbiter.sv @2a5a508: the counter counts cycles with hs_req_d & ls_req_d, else 0.
-                *cnt = if hs_req && lmask != 0 {
-                    (*cnt + 1) & 0xFF
-                } else {
+                (m, m + 1)
+            });
+            // hci_arbiter.sv @1bcd802: bank_conflict = hs_req_in & ls_req_in.
+            let conflict = hmask & lmask;
+            // hci_arbiter.sv @1bcd802: suppress in num <= cnt < den, only on real conflicts.
+            let sup = num > 0 && *cnt >= num && *cnt < den && conflict != 0;
+            // hci_arbiter.sv @1bcd802: the counter advances only in conflict cycles, wraps at den-1.
+            if conflict != 0 {
+                *cnt = if *cnt == den.wrapping_sub(1) & 0xFF {
                     0
+                } else {
+                    (*cnt + 1) & 0xFF
                 };
-                (if hs_req { hmask } else { 0 }, sup && hmask != 0)
             }
-            HciVariant::V2_4 => {
-                let (num, den) = set.prio.unwrap_or_else(|| {
-                    let m = (ctrl & ctrl_bits::MAX_STALL_MASK) as u16;
-                    (m, m + 1)
-                });
-                // hci_arbiter.sv @1bcd802: bank_conflict = hs_req_in & ls_req_in.
-                let conflict = hmask & lmask;
-                // hci_arbiter.sv @1bcd802: suppress in num <= cnt < den, only on real conflicts.
-                let sup = num > 0 && *cnt >= num && *cnt < den && conflict != 0;
-                // hci_arbiter.sv @1bcd802: the counter advances only in conflict cycles, wraps at den-1.
-                if conflict != 0 {
-                    *cnt = if *cnt == den.wrapping_sub(1) & 0xFF {
-                        0
-                    } else {
-                        (*cnt + 1) & 0xFF
-                    };
-                }
-                (if sup { 0 } else { hmask }, sup)
-            }
+            (if sup { 0 } else { hmask }, sup)
         }
     }
 }
@@ -604,8 +599,9 @@ impl Hci {
 
     /// hci_arbiter_tree.sv for the wide ports' requests this cycle (`pend_w`, masks in
     /// `wmask`): the banks whose requests reach the HCI arbiter; per port the banks it may
-    /// have on its way there go to `wide_path`. Each arbiter decides as the HCI's (hci_arbiter.sv, with
-    /// its own guard counter, `invert_prio` swapping its sides too); under the v2.4 guard
+    /// have on its way there go to `wide_path`. Each arbiter decides as the HCI's
+    /// (hci_arbiter.sv, with its own guard counter, `invert_prio` swapping its sides too);
+    /// under the v2.4 guard
     /// with the window fixed at 1/2 (hci_interconnect.sv @1bcd802+ `ctrl_arbiter_tree`:
     /// "perfectly fair"), under the pinned one with the HCI's max_stall.
     #[inline(never)]
