@@ -281,8 +281,9 @@ pub struct Hart {
     prev_rd: u8,
     /// Cycle in which the last instruction that held EX for more than one cycle
     /// (mulh*, div/rem, a misaligned access split in two, an access that waited for its
-    /// grant or wait states) retired: a jump right after it waited in ID meanwhile, and
-    /// its target fetch overlapped the wait.
+    /// grant or wait states, an FP op that waited for the FPU: `held_ex`; an instruction
+    /// that lost the write port to an FPU result: `fpu_wb_entry`) retired: a jump right
+    /// after it waited in ID meanwhile, and its target fetch overlapped the wait.
     multi_retired_at: u64,
     /// Cycle at which the target of the last fetch redirect (jump, taken branch,
     /// mret, fence.i, trap) enters EX.
@@ -1031,7 +1032,7 @@ impl Hart {
     }
 
     /// Note whether the instruction retiring now held EX for more than one cycle (see
-    /// `multi_retired_at`, which only this sets).
+    /// `multi_retired_at`; the FPU write-back's port contention sets it too).
     #[inline(always)]
     fn held_ex(&mut self, held: bool) {
         if held {
