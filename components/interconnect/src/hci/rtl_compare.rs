@@ -53,12 +53,15 @@ const BASE: u32 = 0x1000_0000;
 const SIZE: u32 = 0x2_0000;
 
 /// The guard setting of a run: max_stall (v2.4: the numerator), invert_prio, the v2.4
-/// denominator.
-#[derive(Clone, Copy, Debug)]
+/// denominator; and writes of the control register during the run (cycle, max_stall,
+/// invert_prio), as firmware makes them through cluster control 0x10200018. With those
+/// the v2.4 window is the register's (max_stall, max_stall + 1), as in the model.
+#[derive(Clone, Debug)]
 struct Guard {
     max_stall: u32,
     invert: bool,
     den: u32,
+    changes: Vec<(u64, u32, bool)>,
 }
 
 /// A random run: the guard setting and each port's requests.
@@ -99,18 +102,29 @@ fn stimulus(seed: u64) -> (Guard, Vec<Vec<Req>>) {
             });
         }
     }
+    let mut changes = vec![];
+    let mut den = den;
+    if x.chance(30) {
+        den = max_stall + 1;
+        let mut at = 0;
+        for _ in 0..1 + x.below(4) {
+            at += 1 + x.below(150);
+            changes.push((at, x.below(9) as u32, x.chance(30)));
+        }
+    }
     (
         Guard {
             max_stall,
             invert,
             den,
+            changes,
         },
         ports,
     )
 }
 
 /// The grants (cycle, port) of our pass, in cycle then port order.
-fn ours(variant: HciVariant, g: Guard, reqs: &[Vec<Req>]) -> Vec<(u64, usize)> {
+fn ours(variant: HciVariant, g: &Guard, reqs: &[Vec<Req>]) -> Vec<(u64, usize)> {
     let (banks, words, nw) = shape();
     let ports = NARROW + nw;
     let geom = TcdmGeometry {
@@ -125,10 +139,13 @@ fn ours(variant: HciVariant, g: Guard, reqs: &[Vec<Req>]) -> Vec<(u64, usize)> {
     let wide: Vec<Rc<WidePort>> = (0..nw)
         .map(|j| Rc::new(WidePort::new(format!("w{j}"))))
         .collect();
-    let ctrl = g.max_stall | if g.invert { ctrl_bits::INVERT_PRIO } else { 0 };
+    let word = |ms: u32, inv: bool| ms | if inv { ctrl_bits::INVERT_PRIO } else { 0 };
+    let ctrl_reg = Rc::new(Cell::new(0));
+    ctrl_reg.set(word(g.max_stall, g.invert));
     let set = HciSettings {
         variant,
-        prio: (variant == HciVariant::V2_4).then_some((g.max_stall as u16, g.den as u16)),
+        prio: (variant == HciVariant::V2_4 && g.changes.is_empty())
+            .then_some((g.max_stall as u16, g.den as u16)),
         wide_words: words,
     };
     let mut hci = Hci::new(
@@ -136,7 +153,7 @@ fn ours(variant: HciVariant, g: Guard, reqs: &[Vec<Req>]) -> Vec<(u64, usize)> {
         tcdm,
         narrow.clone(),
         wide.clone(),
-        Rc::new(Cell::new(ctrl)),
+        ctrl_reg.clone(),
         set,
     );
     let mut next = vec![0usize; ports];
@@ -172,6 +189,11 @@ fn ours(variant: HciVariant, g: Guard, reqs: &[Vec<Req>]) -> Vec<(u64, usize)> {
                 wide[p - NARROW].request(c, w);
             }
         }
+        for &(at, ms, inv) in &g.changes {
+            if at == c {
+                ctrl_reg.set(word(ms, inv));
+            }
+        }
         hci.pass_for_test(c);
         for p in 0..ports {
             let granted = if p < NARROW {
@@ -192,8 +214,11 @@ fn ours(variant: HciVariant, g: Guard, reqs: &[Vec<Req>]) -> Vec<(u64, usize)> {
 }
 
 /// The grants of the RTL simulator `sim` (components/interconnect/tests/rtl/hci_tb.cpp).
-fn rtl(sim: &Path, file: &Path, g: Guard, reqs: &[Vec<Req>]) -> Vec<(u64, usize)> {
+fn rtl(sim: &Path, file: &Path, g: &Guard, reqs: &[Vec<Req>]) -> Vec<(u64, usize)> {
     let mut s = format!("{} {} {}\n", g.max_stall, g.invert as u32, g.den);
+    for &(at, ms, inv) in &g.changes {
+        s += &format!("C {at} {ms} {} {}\n", inv as u32, ms + 1);
+    }
     for (p, rs) in reqs.iter().enumerate() {
         for r in rs {
             s += &format!("{p} {:x} {} {}\n", r.addr, r.write as u32, r.gap);
@@ -226,8 +251,8 @@ fn compare(var: &str, variant: HciVariant) {
     let mut grants = 0;
     for seed in 1..=runs {
         let (g, reqs) = stimulus(seed);
-        let a = ours(variant, g, &reqs);
-        let b = rtl(Path::new(&sim), &file, g, &reqs);
+        let a = ours(variant, &g, &reqs);
+        let b = rtl(Path::new(&sim), &file, &g, &reqs);
         grants += b.len();
         if a != b {
             let k = a

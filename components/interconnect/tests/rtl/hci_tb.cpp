@@ -1,7 +1,9 @@
 // Drives hci_tb_top (hci_interconnect, 16 narrow ports + NHWPE wide ports) from a
 // stimulus file and prints every grant as "G <cycle> <port>" (ports 16..: the wide ones).
 // Stimulus: first line "<max_stall> <invert_prio> <denominator>" (for the v2.4 build
-// max_stall is the guard's numerator), then per request
+// max_stall is the guard's numerator), then control-register changes
+// "C <cycle> <max_stall> <invert_prio> <denominator>" (in cycle order, from that cycle on),
+// then per request
 // "<port> <addr hex> <write 0/1> <gap>": each port's requests in order, the next one
 // raised <gap> cycles after the cycle following the previous grant.
 #include "Vhci_tb_top.h"
@@ -16,6 +18,7 @@
 #endif
 
 struct R { unsigned addr; int write; int gap; };
+struct Ctrl { long cycle; unsigned ms, inv, den; };
 
 int main(int argc, char** argv) {
     Verilated::commandArgs(argc, argv);
@@ -24,6 +27,9 @@ int main(int argc, char** argv) {
     unsigned ms, inv, den;
     if (fscanf(f, "%u %u %u", &ms, &inv, &den) != 3) return 2;
     std::vector<std::deque<R>> q(16 + NHWPE);
+    std::deque<Ctrl> ctrl;
+    Ctrl cc;
+    while (fscanf(f, " C %ld %u %u %u", &cc.cycle, &cc.ms, &cc.inv, &cc.den) == 4) ctrl.push_back(cc);
     int port; unsigned a; int w, g;
     while (fscanf(f, "%d %x %d %d", &port, &a, &w, &g) == 4) q[port].push_back({a, w, g});
     fclose(f);
@@ -36,6 +42,11 @@ int main(int argc, char** argv) {
     std::vector<long> from(16 + NHWPE, 0);
     for (int p = 0; p < 16 + NHWPE; p++) if (!q[p].empty()) from[p] = q[p].front().gap;
     for (long c = 0; c < 200000; c++) {
+        while (!ctrl.empty() && ctrl.front().cycle <= c) {
+            t->max_stall_i = ctrl.front().ms; t->invert_prio_i = ctrl.front().inv;
+            t->den_i = ctrl.front().den;
+            ctrl.pop_front();
+        }
         bool any = false;
         unsigned req = 0, wen = 0;
         for (int p = 0; p < 16; p++) {
