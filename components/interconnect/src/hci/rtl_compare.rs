@@ -1,7 +1,8 @@
 //! The pass against the HCI RTL under Verilator: random traffic from 16 narrow ports (the
-//! LIC's 8 cores, 4 external and 4 DMA inputs, in the LIC's order) and one 9-word wide
-//! port on 16 banks must be granted in the same cycles, request for request, with the
-//! starvation guard at random settings: the pinned one (hci 2a5a508, as pulp_cluster pins
+//! LIC's 8 cores, 4 external and 4 DMA inputs, in the LIC's order) and the wide ports (one
+//! of 9 words on 16 banks as in the cluster, or the shape `shape` reads) must be granted in
+//! the same cycles, request for request, with the starvation guard at random settings,
+//! sometimes rewritten during the run: the pinned guard (hci 2a5a508, as pulp_cluster pins
 //! it) and the v2.4 one (1bcd802 on).
 //!
 //! The RTL is not part of this repository. `components/interconnect/tests/rtl/build.sh`
