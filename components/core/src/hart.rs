@@ -28,7 +28,8 @@
 //! | FPU result usable after add/mul/fma, others, div/sqrt | lat + 1 = 3, 1, 19 ([`Timing`]) | pipeline.rst "Floating-Point" rows |
 //! | FPU instruction while the FPU is busy | waits | pipeline.rst "as long as they are not FPU ones" |
 //! | CSR instruction while a multicycle FPU result is outstanding | waits until 1 cycle after it is usable | id_stage `csr_apu_stall`, RTL run |
-//! | single-cycle ALU instruction in EX when a multicycle FPU result is written back | +1 | ex_stage `wb_contention`, RTL run |
+//! | instruction writing through the ALU port (a jump's link included) in EX in the last of its cycles when a multicycle FPU result takes that port | +1; the result itself waits while the instruction in EX writes the port as a data response arrives, during a split access, a mulh past its first cycle or a jalr in ID | ex_stage `apu_valid` / `wb_contention`, RTL run (`fpu_wb_entry`) |
+//! | taken branch flushing a CSR instruction held in ID by an outstanding FPU result | +1 | RTL run |
 
 use crate::bus::{BusRequest, DataBus, PendingAccess, Route, TimedNow};
 use crate::decode::{decode, flags, DecodeCache, Instr, Op};
@@ -835,10 +836,7 @@ impl Hart {
     /// (cv32e40p_id_stage.sv `csr_apu_stall`, while a multicycle FPU result is outstanding).
     #[inline(never)]
     fn csr_stalls(&self, i: &Instr, now: u64) -> u64 {
-        if matches!(
-            i.op,
-            Op::Csrrw | Op::Csrrs | Op::Csrrc | Op::Csrrwi | Op::Csrrsi | Op::Csrrci
-        ) {
+        if is_csr(i) {
             return self.csr_after.saturating_sub(now);
         }
         0
@@ -932,10 +930,7 @@ impl Hart {
                 None => return 0,
             },
         };
-        matches!(
-            next.op,
-            Op::Csrrw | Op::Csrrs | Op::Csrrc | Op::Csrrwi | Op::Csrrsi | Op::Csrrci
-        ) as u64
+        is_csr(&next) as u64
     }
 
     /// A mulh in EX from `ex` (5 cycles) and the outstanding result: taken in the first
@@ -1014,7 +1009,7 @@ impl Hart {
             }
             // Operand dependencies hold the instruction in ID; a busy FPU holds it in EX
             // (cv32e40p_apu_disp.sv sits in EX), so a jump after it overlaps that wait.
-            if f & flags::FPU != 0 && self.fpu_free > until {
+            if fpu && self.fpu_free > until {
                 until = self.fpu_free;
                 self.fp_ex_wait = true;
             }
@@ -1989,11 +1984,12 @@ fn rounds(op: Op) -> bool {
     )
 }
 
-/// Whether a register `i` writes counts as written through the ALU port, for the
-/// load-use WAW stall and the FPU write-back contention: not for loads (LSU port), jumps'
-/// links and FPU results (measured on the RTL: `lw a2; jal a2, ...`,
-/// `flw fs1; fadd.s fs1, ...` and `lw a2; fcvt.w.s a2, ...` do not stall,
-/// `lw a2; addi a2, ...` does).
+/// Whether a register `i` writes counts as written through the ALU port for the
+/// load-use WAW stall: not for loads (LSU port), jumps' links and FPU results (measured
+/// on the RTL: `lw a2; jal a2, ...`, `flw fs1; fadd.s fs1, ...` and
+/// `lw a2; fcvt.w.s a2, ...` do not stall, `lw a2; addi a2, ...` does). The FPU
+/// write-back's port contention asks [`alu_we`] instead, in which jumps do write through
+/// the port.
 #[inline]
 fn writes_via_alu_port(i: &Instr) -> bool {
     i.flags & flags::FPU == 0
@@ -2001,6 +1997,15 @@ fn writes_via_alu_port(i: &Instr) -> bool {
             i.op,
             Op::Lb | Op::Lh | Op::Lw | Op::Lbu | Op::Lhu | Op::Flw | Op::Jal | Op::Jalr
         )
+}
+
+/// Whether `i` is a CSR instruction.
+#[inline]
+fn is_csr(i: &Instr) -> bool {
+    matches!(
+        i.op,
+        Op::Csrrw | Op::Csrrs | Op::Csrrc | Op::Csrrwi | Op::Csrrsi | Op::Csrrci
+    )
 }
 
 /// Whether `i` is a load or store.

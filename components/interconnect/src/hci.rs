@@ -202,8 +202,6 @@ pub(crate) struct Hci {
     tree_root: usize,
     /// The tree arbiters' guard counters (as `cnt`).
     tcnt: [u16; MAX_WIDE_PORTS],
-    /// Some pinned tree counter is not zero (it could suppress a request alone).
-    tcnt_pinned: bool,
     /// Per wide port, the banks the tree lets it have this cycle (see `wide_tree`).
     wide_path: [u64; MAX_WIDE_PORTS],
     /// The `rr_arb_tree` decision for up to 8 ports (3 levels): entry `req << 3 | rr_q`
@@ -304,7 +302,6 @@ impl Hci {
             tree_root,
             tcnt: [0; MAX_WIDE_PORTS],
             wide_path: [0; MAX_WIDE_PORTS],
-            tcnt_pinned: false,
             arb_lut: arb_lut(levels),
             bank_req: [0; 64],
             wreq: [WideReq::read(0, 1); MAX_WIDE_PORTS],
@@ -474,9 +471,7 @@ impl Hci {
                 return None;
             }
             // (and the wide-port tree's counters: nothing there requests)
-            self.cnt = 0;
-            self.tcnt = [0; MAX_WIDE_PORTS];
-            self.tcnt_pinned = false;
+            self.clear_pinned();
         }
         // v2.4: no conflict, so no suppression and the counter holds.
         let b = ((r.addr >> 2) & self.bank_mask) as usize & 63;
@@ -583,9 +578,7 @@ impl Hci {
             if self.tree_refuses_alone(j, cycle, ctrl) {
                 return false;
             }
-            self.cnt = 0;
-            self.tcnt = [0; MAX_WIDE_PORTS];
-            self.tcnt_pinned = false;
+            self.clear_pinned();
         }
         let j = j % MAX_WIDE_PORTS;
         self.stats.active_cycles += 1;
@@ -642,8 +635,6 @@ impl Hci {
             ok[l] = o & sides[k].1;
         }
         self.wide_path.copy_from_slice(&ok[..MAX_WIDE_PORTS]);
-        self.tcnt_pinned =
-            self.set.variant == HciVariant::Pinned && self.tcnt != [0; MAX_WIDE_PORTS];
         mask[self.tree_root]
     }
 
@@ -652,7 +643,7 @@ impl Hci {
     /// counter is saturated.
     fn tree_refuses_alone(&self, j: usize, cycle: u64, ctrl: u32) -> bool {
         let m = (ctrl & ctrl_bits::MAX_STALL_MASK) as u16;
-        if m == 0 || cycle != self.last_pass.wrapping_add(1) {
+        if m == 0 || !self.counters_live(cycle) {
             return false;
         }
         let invert = ctrl & ctrl_bits::INVERT_PRIO != 0;
@@ -669,15 +660,30 @@ impl Hci {
         false
     }
 
-    /// The pinned stall counter as a pass in `cycle` sees it: cleared after a cycle
-    /// without a pass (see [`Hci::pass`]).
+    /// Whether the pinned counters hold their values in `cycle`: a pass ran in the cycle
+    /// before it. After a cycle without a pass (nothing was requested) they are clear, as
+    /// the RTL clears them in every cycle in which the two sides do not both request.
+    #[inline]
+    fn counters_live(&self, cycle: u64) -> bool {
+        cycle == self.last_pass.wrapping_add(1)
+    }
+
+    /// The pinned stall counter as a pass in `cycle` sees it (see `counters_live`).
     #[inline]
     fn pinned_cnt_at(&self, cycle: u64) -> u16 {
-        if cycle == self.last_pass.wrapping_add(1) {
+        if self.counters_live(cycle) {
             self.cnt
         } else {
             0
         }
+    }
+
+    /// Clear the pinned counters, the HCI's and the wide-port tree's: a cycle in which
+    /// no arbiter has both sides requesting.
+    #[inline]
+    fn clear_pinned(&mut self) {
+        self.cnt = 0;
+        self.tcnt = [0; MAX_WIDE_PORTS];
     }
 
     /// The `rr_arb_tree` of a bank: the index granted among `req` (not empty) with
@@ -852,10 +858,8 @@ impl Hci {
         // hci_arbiter.sv @2a5a508: the stall counter clears in every cycle in which the
         // two sides do not both request, so after any cycle without a pass (nothing was
         // requested) too. (Found by the RTL comparison, hci/rtl_compare.rs.)
-        if self.set.variant == HciVariant::Pinned && cycle != self.last_pass.wrapping_add(1) {
-            self.cnt = 0;
-            self.tcnt = [0; MAX_WIDE_PORTS];
-            self.tcnt_pinned = false;
+        if self.set.variant == HciVariant::Pinned && !self.counters_live(cycle) {
+            self.clear_pinned();
         }
         self.last_pass = cycle;
 
@@ -919,9 +923,7 @@ impl Hci {
             self.held_n = 0;
             self.held_w = 0;
             if self.set.variant == HciVariant::Pinned {
-                self.cnt = 0;
-                self.tcnt = [0; MAX_WIDE_PORTS];
-                self.tcnt_pinned = false;
+                self.clear_pinned();
             }
             if tracing_on {
                 self.trace(0, 0, 0, false);
@@ -949,8 +951,9 @@ impl Hci {
         // arbiter, and which banks each port may have
         // (one request alone goes through unchanged, and leaves the counters as they are,
         // unless a pinned counter could suppress it)
-        let tree =
-            !self.tree.is_empty() && (pend_w & pend_w.wrapping_sub(1) != 0 || self.tcnt_pinned);
+        let tree = !self.tree.is_empty()
+            && (pend_w & pend_w.wrapping_sub(1) != 0
+                || self.set.variant == HciVariant::Pinned && self.tcnt != [0; MAX_WIDE_PORTS]);
         let wreach = if tree {
             self.wide_tree(ctrl, pend_w)
         } else {
@@ -1182,6 +1185,18 @@ impl Hci {
     }
 }
 
+/// `nn` narrow and `nw` wide ports for a test (`n0`.., `w0`..).
+#[cfg(test)]
+fn test_ports(nn: usize, nw: usize) -> (Vec<Rc<NarrowPort>>, Vec<Rc<WidePort>>) {
+    let narrow = (0..nn)
+        .map(|i| Rc::new(NarrowPort::new(format!("n{i}"))))
+        .collect();
+    let wide = (0..nw)
+        .map(|j| Rc::new(WidePort::new(format!("w{j}"))))
+        .collect();
+    (narrow, wide)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1301,12 +1316,7 @@ mod tests {
         let tcdm = Rc::new(Tcdm::new(geom));
         let nn = 1 + x.below(8) as usize;
         let nw = x.below(3) as usize;
-        let narrow: Vec<Rc<NarrowPort>> = (0..nn)
-            .map(|i| Rc::new(NarrowPort::new(format!("n{i}"))))
-            .collect();
-        let wide: Vec<Rc<WidePort>> = (0..nw)
-            .map(|j| Rc::new(WidePort::new(format!("w{j}"))))
-            .collect();
+        let (narrow, wide) = super::test_ports(nn, nw);
         let ctrl_word = |x: &mut vp_kernel::testkit::XorShift| {
             x.below(9) as u32
                 | if x.chance(30) {

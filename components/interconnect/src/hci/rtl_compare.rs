@@ -15,7 +15,7 @@ use std::path::Path;
 use std::process::Command;
 use std::rc::Rc;
 
-use vp_kernel::port::{NarrowPort, NarrowReq, WidePort, WideReq};
+use vp_kernel::port::{NarrowReq, WideReq};
 use vp_kernel::testkit::XorShift;
 
 use super::{ctrl_bits, Hci, HciSettings, HciVariant};
@@ -134,15 +134,9 @@ fn ours(variant: HciVariant, g: &Guard, reqs: &[Vec<Req>]) -> Vec<(u64, usize)> 
         banks,
     };
     let tcdm = Rc::new(Tcdm::new(geom));
-    let narrow: Vec<Rc<NarrowPort>> = (0..NARROW)
-        .map(|i| Rc::new(NarrowPort::new(format!("n{i}"))))
-        .collect();
-    let wide: Vec<Rc<WidePort>> = (0..nw)
-        .map(|j| Rc::new(WidePort::new(format!("w{j}"))))
-        .collect();
+    let (narrow, wide) = super::test_ports(NARROW, nw);
     let word = |ms: u32, inv: bool| ms | if inv { ctrl_bits::INVERT_PRIO } else { 0 };
-    let ctrl_reg = Rc::new(Cell::new(0));
-    ctrl_reg.set(word(g.max_stall, g.invert));
+    let ctrl_reg = Rc::new(Cell::new(word(g.max_stall, g.invert)));
     let set = HciSettings {
         variant,
         prio: (variant == HciVariant::V2_4 && g.changes.is_empty())
