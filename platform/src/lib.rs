@@ -9,6 +9,7 @@
 pub mod assembly;
 pub mod bench;
 pub mod cli;
+pub mod floor;
 pub mod gemm;
 pub mod run_elf;
 pub mod scenario;

@@ -104,8 +104,9 @@ const HIST_LUT: [u8; 66] = {
     t
 };
 
+/// The [`HIST_LABELS`] bucket of a wait.
 #[inline]
-fn hist_bucket(wait: u64) -> usize {
+pub fn hist_bucket(wait: u64) -> usize {
     HIST_LUT[wait.min(65) as usize] as usize
 }
 
@@ -742,7 +743,7 @@ pub(crate) fn tree_select(req: u64, rr: u32, levels: u32) -> u32 {
 /// `rr_arb_tree.sv` (LockIn, FairArb) for one requested bank: the index granted among
 /// `req` (not empty) with priority `rr_q` = `rr` and `levels` levels, and `rr_d`.
 #[inline]
-pub(crate) fn arbitrate_tree(req: u64, rr: u32, levels: u32) -> (u32, u32) {
+pub fn arbitrate_tree(req: u64, rr: u32, levels: u32) -> (u32, u32) {
     if req & (req - 1) == 0 {
         // one requester: granted, and rr_d = its index
         let g = req.trailing_zeros();
