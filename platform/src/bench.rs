@@ -231,7 +231,7 @@ fn bench_contention_floor(_reg: &Registry) -> Result<BenchResult, String> {
     let wall = t0.elapsed().as_secs_f64();
     Ok(BenchResult {
         name: "contention-floor",
-        cycles: r.active_cycles,
+        cycles: r.stats.active_cycles,
         wall_s: wall,
         extra: vec![],
     })

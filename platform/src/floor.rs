@@ -23,9 +23,9 @@
 
 use rand_core::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
-use serde_json::{json, Map, Value};
-use vp_interconnect::hci::{arbitrate_tree, hist_bucket};
-use vp_interconnect::HIST_LABELS;
+use serde_json::Value;
+use vp_interconnect::hci::{arbitrate_tree, Waits};
+use vp_interconnect::Stats;
 
 /// Narrow generators (LIC ports 0..7).
 pub const NARROW: usize = 8;
@@ -62,121 +62,21 @@ impl FloorSetup {
     }
 }
 
-/// One port's figures, as the interconnect's statistics give them.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct PortFigures {
-    pub requests: u64,
-    pub grants: u64,
-    pub stall_cycles: u64,
-    pub max_wait: u64,
-    pub wait_hist: [u64; 9],
-}
-
-/// A port's grants by wait, one increment each (as vp_interconnect's `Waits`); the
-/// figures are sums over it.
-#[derive(Clone, Copy)]
-struct Waits {
-    requests: u64,
-    /// Grants that waited `w` cycles, `w` <= 64 (the histogram's last bucket starts at
-    /// 65); the last entry counts the longer waits.
-    short: [u64; 66],
-    long_sum: u64,
-    long_max: u64,
-}
-
-impl Default for Waits {
-    fn default() -> Self {
-        Waits {
-            requests: 0,
-            short: [0; 66],
-            long_sum: 0,
-            long_max: 0,
-        }
-    }
-}
-
-impl Waits {
-    #[inline(always)]
-    fn grant(&mut self, wait: u64) {
-        if wait < 65 {
-            self.short[wait as usize] += 1;
-        } else {
-            self.short[65] += 1;
-            self.long_sum += wait;
-            self.long_max = self.long_max.max(wait);
-        }
-    }
-
-    fn figures(&self) -> PortFigures {
-        let mut f = PortFigures {
-            requests: self.requests,
-            grants: self.short[65],
-            stall_cycles: self.long_sum,
-            max_wait: self.long_max,
-            wait_hist: [0; 9],
-        };
-        f.wait_hist[hist_bucket(65)] += self.short[65];
-        for (w, &n) in self.short[..65].iter().enumerate() {
-            if n > 0 {
-                let w = w as u64;
-                f.grants += n;
-                f.stall_cycles += n * w;
-                f.max_wait = f.max_wait.max(w);
-                f.wait_hist[hist_bucket(w)] += n;
-            }
-        }
-        f
-    }
-}
-
 /// What a run computed.
 #[derive(Clone, Debug)]
 pub struct FloorResult {
-    /// Cycles with some request pending (the interconnect's `active_cycles`).
-    pub active_cycles: u64,
-    pub narrow: Vec<PortFigures>,
-    pub wide: PortFigures,
-    pub bank_accesses: [u64; BANKS],
-    pub bank_conflicts: [u64; BANKS],
-    pub wide_wait_cycles: u64,
-    pub guard_firings: u64,
-    pub side_conflict_cycles: u64,
+    /// The interconnect's statistics (its narrow ports in order, then the wide port).
+    pub stats: Stats,
     /// The TCDM's words at the end.
     pub tcdm: Vec<u32>,
 }
 
 impl FloorResult {
-    /// The interconnect's statistics in the model's JSON layout (`--stats json`'s
-    /// `interconnect` entry, without its configuration), for comparing with it.
+    /// The statistics in the model's JSON layout (`--stats json`'s `interconnect` entry
+    /// without its configuration; the wide port named `wide0`), for comparing with it.
     pub fn interconnect_json(&self) -> Value {
-        let port = |p: &PortFigures| {
-            let mut h = Map::new();
-            for (l, n) in HIST_LABELS.iter().zip(p.wait_hist.iter()) {
-                h.insert((*l).to_string(), json!(n));
-            }
-            json!({
-                "requests": p.requests,
-                "grants": p.grants,
-                "stall_cycles": p.stall_cycles,
-                "max_wait": p.max_wait,
-                "wait_hist": Value::Object(h),
-            })
-        };
-        let mut n = Map::new();
-        for (i, p) in self.narrow.iter().enumerate() {
-            n.insert(format!("narrow{i}"), port(p));
-        }
-        json!({
-            "active_cycles": self.active_cycles,
-            "banks": { "accesses": self.bank_accesses, "conflicts": self.bank_conflicts },
-            "narrow": Value::Object(n),
-            "wide": { "wide0": port(&self.wide) },
-            "hci": {
-                "wide_wait_cycles": self.wide_wait_cycles,
-                "guard_firings": self.guard_firings,
-                "side_conflict_cycles": self.side_conflict_cycles,
-            },
-        })
+        let narrow: Vec<String> = (0..NARROW).map(|i| format!("narrow{i}")).collect();
+        self.stats.to_json(&narrow, &["wide0".to_string()])
     }
 }
 
@@ -222,17 +122,10 @@ pub fn run(s: &FloorSetup) -> FloorResult {
     const WIDE_THR: u64 = write_threshold(0.1);
     // the TCDM's words and a scratch word
     let mut mem = vec![0u32; WORDS + 1];
-    let mut r = FloorResult {
-        active_cycles: 0,
-        narrow: vec![],
-        wide: PortFigures::default(),
-        bank_accesses: [0; BANKS],
-        bank_conflicts: [0; BANKS],
-        wide_wait_cycles: 0,
-        guard_firings: 0,
-        side_conflict_cycles: 0,
-        tcdm: vec![],
-    };
+    // statistics: per bank, and the cycle counts
+    let mut acc = [0u64; BANKS];
+    let mut conf = [0u64; BANKS];
+    let (mut active, mut guard, mut side, mut wide_wait) = (0u64, 0u64, 0u64, 0u64);
     // --- the generators' first requests, in cycle 0
     let mut gens: [Narrow; NARROW] = std::array::from_fn(|i| Narrow {
         rng: Pcg64Mcg::seed_from_u64(s.narrow_seeds[i]),
@@ -270,10 +163,6 @@ pub fn run(s: &FloorSetup) -> FloorResult {
     };
     if s.duration > 0 {
         wide = Some(next_wide(0));
-        wfig.requests += 1;
-        for p in figs.iter_mut() {
-            p.requests += 1;
-        }
     }
     let mut rr = [0u8; BANKS];
     let mut locked = 0u64;
@@ -282,7 +171,7 @@ pub fn run(s: &FloorSetup) -> FloorResult {
     let m = s.max_stall;
     let mut cycle = 0u64;
     while nbanks != 0 || wide.is_some() {
-        r.active_cycles += 1;
+        active += 1;
         let wmask = match wide {
             Some((a, _, _)) => {
                 let b0 = (a >> 2) % BANKS as u32;
@@ -305,15 +194,15 @@ pub fn run(s: &FloorSetup) -> FloorResult {
             0
         };
         let narrow_ok = if hs_req { nbanks } else { 0 };
-        r.guard_firings += (sup && nbanks != 0) as u64;
-        r.side_conflict_cycles += (nbanks & wmask != 0) as u64;
+        guard += (sup && nbanks != 0) as u64;
+        side += (nbanks & wmask != 0) as u64;
         // --- the wide access: all its banks or none
         if let Some((a, write, posted)) = wide {
             if wmask & narrow_ok == 0 {
-                wfig.grant(cycle - posted);
+                wfig.add(cycle - posted);
                 let b0 = ((a >> 2) % BANKS as u32) as usize;
                 for k in 0..WIDE_WORDS as usize {
-                    r.bank_accesses[(b0 + k) % BANKS] += 1;
+                    acc[(b0 + k) % BANKS] += 1;
                 }
                 if write {
                     // vp_traffic wide_request: each word's address mixed with the sequence
@@ -325,9 +214,8 @@ pub fn run(s: &FloorSetup) -> FloorResult {
                 }
                 wseq += 1;
                 wide = (cycle + 1 < s.duration).then(|| next_wide(cycle + 1));
-                wfig.requests += wide.is_some() as u64;
             } else {
-                r.wide_wait_cycles += 1;
+                wide_wait += 1;
             }
         }
         // --- the LIC: one rr_arb_tree per requested bank
@@ -358,9 +246,9 @@ pub fn run(s: &FloorSetup) -> FloorResult {
             let e = lut[(req as usize) << 3 | rr[b] as usize];
             let g = (e & 0xFF) as usize % NARROW;
             rr[b] = (e >> 8) as u8;
-            r.bank_accesses[b] += 1;
+            acc[b] += 1;
             let gen = &mut gens[g];
-            figs[g].grant(cycle - gen.posted);
+            figs[g].add(cycle - gen.posted);
             // vp_traffic narrow_request: a write stores the address mixed with the
             // sequence number; a read has no effect (without a branch: it stores to the
             // scratch word past the end)
@@ -374,7 +262,6 @@ pub fn run(s: &FloorSetup) -> FloorResult {
             if cycle + 1 < s.duration {
                 drawn[nd] = (g, gen.draw(cycle + 1));
                 nd += 1;
-                figs[g].requests += 1;
             }
         }
         locked = lk & !(requested & narrow_ok);
@@ -385,20 +272,33 @@ pub fn run(s: &FloorSetup) -> FloorResult {
         while conflicts != 0 {
             let b = conflicts.trailing_zeros() as usize % BANKS;
             conflicts &= conflicts - 1;
-            r.bank_conflicts[b] += 1;
+            conf[b] += 1;
         }
         cycle += 1;
     }
-    r.narrow = figs.iter().map(Waits::figures).collect();
-    r.wide = wfig.figures();
     mem.truncate(WORDS);
-    r.tcdm = mem;
-    r
+    FloorResult {
+        // (every request drawn was posted, seen and granted)
+        stats: Stats {
+            active_cycles: active,
+            bank_accesses: acc.to_vec(),
+            bank_conflicts: conf.to_vec(),
+            narrow: (0..NARROW)
+                .map(|i| figs[i].port_stats(gens[i].seq))
+                .collect(),
+            wide: vec![wfig.port_stats(wseq)],
+            wide_wait_cycles: wide_wait,
+            guard_firings: guard,
+            side_conflict_cycles: side,
+        },
+        tcdm: mem,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
     use std::path::Path;
     use vp_kernel::tlm::Payload;
 
@@ -438,7 +338,7 @@ mod tests {
             let want = model_stats(duration);
             assert_eq!(f.interconnect_json(), want, "duration {duration}");
             if duration > 0 {
-                assert!(f.wide.grants > 0 && f.guard_firings > 0 || duration < 10);
+                assert!(f.stats.wide[0].grants > 0 && f.stats.guard_firings > 0 || duration < 10);
             }
         }
     }
@@ -470,7 +370,12 @@ mod tests {
             });
             assert_eq!(
                 b.grants(),
-                f.narrow.iter().map(|p| p.grants).sum::<u64>() + f.wide.grants
+                f.stats
+                    .narrow
+                    .iter()
+                    .chain(&f.stats.wide)
+                    .map(|p| p.grants)
+                    .sum::<u64>()
             );
             let maps = b.interconnect.mappings();
             let m = maps.iter().find(|m| m.base == BASE as u64).unwrap();

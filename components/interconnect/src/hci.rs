@@ -104,9 +104,8 @@ const HIST_LUT: [u8; 66] = {
     t
 };
 
-/// The [`HIST_LABELS`] bucket of a wait.
 #[inline]
-pub fn hist_bucket(wait: u64) -> usize {
+fn hist_bucket(wait: u64) -> usize {
     HIST_LUT[wait.min(65) as usize] as usize
 }
 
@@ -125,7 +124,8 @@ pub struct PortStats {
 }
 
 impl PortStats {
-    fn to_json(&self) -> Value {
+    /// As `--stats json` gives it.
+    pub fn to_json(&self) -> Value {
         let mut h = Map::new();
         for (l, n) in HIST_LABELS.iter().zip(self.wait_hist.iter()) {
             h.insert((*l).to_string(), json!(n));
@@ -791,7 +791,7 @@ pub(crate) fn next_after(req: u64, rr: u32) -> u32 {
 /// Grants of one port by cycles waited, one increment per grant; [`PortStats`] derives
 /// from it (grants, stall cycles, histogram and maximum are sums over it).
 #[derive(Clone, Copy, Debug)]
-struct Waits {
+pub struct Waits {
     /// Grants that waited `w` cycles, for `w` up to 64 (the histogram's last bucket
     /// starts at 65).
     short: [u64; 65],
@@ -815,7 +815,7 @@ impl Default for Waits {
 impl Waits {
     /// A grant that waited `w` cycles.
     #[inline]
-    fn add(&mut self, w: u64) {
+    pub fn add(&mut self, w: u64) {
         if w < 65 {
             self.short[w as usize] += 1;
         } else {
@@ -826,7 +826,7 @@ impl Waits {
     }
 
     /// The statistics of a port that saw `requests` requests.
-    fn port_stats(&self, requests: u64) -> PortStats {
+    pub fn port_stats(&self, requests: u64) -> PortStats {
         let mut s = PortStats {
             requests,
             grants: self.long_n,
@@ -1149,7 +1149,8 @@ impl Clocked for Hci {
 }
 
 impl Stats {
-    pub(crate) fn to_json(&self, narrow_names: &[String], wide_names: &[String]) -> Value {
+    /// As `--stats json` gives it, the ports under these names.
+    pub fn to_json(&self, narrow_names: &[String], wide_names: &[String]) -> Value {
         let mut n = Map::new();
         for (name, s) in narrow_names.iter().zip(self.narrow.iter()) {
             n.insert(name.clone(), s.to_json());
