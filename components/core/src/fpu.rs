@@ -28,6 +28,7 @@ pub mod fflags {
     pub const NV: u8 = 16;
 }
 use fflags::*;
+use std::cmp::Ordering;
 
 /// Rounding modes (`frm` / instruction `rm` encodings).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,10 +92,55 @@ fn step(r: f32, up: bool) -> f32 {
     f32::from_bits(if away { b + 1 } else { b - 1 })
 }
 
+/// The sign of `a + hi + lo`, exactly, for `a` a multiple of 2^-151 with |a| <= 2^-148
+/// and `hi + lo` a TwoSum pair with |hi| <= 2^-150: if the rounded `a + hi` is not zero,
+/// its sign is the sum's (a large cancellation is exact and then exceeds `lo`).
+fn sign_sum3(a: f64, hi: f64, lo: f64) -> Ordering {
+    let (s, e) = two_sum(a, hi);
+    if s != 0.0 {
+        return s.partial_cmp(&0.0).unwrap_or(Ordering::Equal);
+    }
+    (e + lo).partial_cmp(&0.0).unwrap_or(Ordering::Equal)
+}
+
+/// Was a result rounded to `res` = +-2^-126 (the smallest normal) tiny? RISC-V detects
+/// tininess after rounding: the exact value rounded to 24 bits with an unbounded
+/// exponent lies below 2^-126 (IEEE 754-2019, 7.5). Near 2^-126 that grid's neighbours
+/// are 2^-126 and `q` = 2^-126 - 2^-150. `vs(t)` is the sign of exact - t.
+fn tiny_at_min(res: f32, mode: Rounding, vs: &impl Fn(f64) -> Ordering) -> bool {
+    let m = f32::MIN_POSITIVE as f64;
+    let q = m - f64::powi(2.0, -150);
+    let mid = m - f64::powi(2.0, -151);
+    // (the checks on the magnitude, mirrored for a negative result)
+    let sg = if res > 0.0 { 1.0 } else { -1.0 };
+    let mag = |t: f64| {
+        let o = vs(sg * t);
+        if sg > 0.0 {
+            o
+        } else {
+            o.reverse()
+        }
+    };
+    if mag(m) != Ordering::Less {
+        return false; // |exact| >= 2^-126
+    }
+    let up = match mode {
+        Rounding::Rup => res > 0.0,
+        Rounding::Rdn => res < 0.0,
+        Rounding::Rtz => false,
+        // to nearest: below the midpoint of q and 2^-126 (the tie goes to 2^-126, even
+        // for RNE, away for RMM)
+        Rounding::Rne | Rounding::Rmm => return mag(mid) == Ordering::Less,
+    };
+    // rounding away from zero reaches 2^-126 from above q only; towards zero stays below
+    !up || mag(q) != Ordering::Greater
+}
+
 /// Apply the rounding mode to `r`, the RNE rounding of an exact value whose error
-/// relative to `r` is `hi + lo` (exact - r), computed exactly in sign.
+/// relative to `r` is `hi + lo` (exact - r), computed exactly in sign; `vs(t)` is the sign
+/// of exact - t for a `t` near 2^-126 (the underflow decision there).
 /// Returns the final result and its flags (NX, UF, OF).
-fn finish(r: f32, hi: f64, lo: f64, mode: Rounding) -> (f32, u8) {
+fn finish(r: f32, hi: f64, lo: f64, mode: Rounding, vs: impl Fn(f64) -> Ordering) -> (f32, u8) {
     if r.is_infinite() {
         // Overflow from finite operands (callers only get here in that case).
         let pos = r > 0.0;
@@ -155,9 +201,12 @@ fn finish(r: f32, hi: f64, lo: f64, mode: Rounding) -> (f32, u8) {
     if res.is_infinite() {
         fl |= OF;
     }
-    // Tininess is detected on the rounded result (|result| < 2^-126); this differs
-    // from IEEE after-rounding detection only for results rounding to +-2^-126.
-    if res.abs() < f32::MIN_POSITIVE {
+    // Tininess after rounding: a result below 2^-126 was tiny; one rounded to 2^-126
+    // may have been too (found by the RTL comparison: fmadd in RUP reaching 2^-126 from
+    // just above the largest subnormal sets UF on the RTL).
+    if res.abs() < f32::MIN_POSITIVE
+        || (res.abs() == f32::MIN_POSITIVE && tiny_at_min(res, mode, &vs))
+    {
         fl |= UF;
     }
     (res, fl)
@@ -196,10 +245,10 @@ pub fn add(a: f32, b: f32, mode: Rounding) -> FpResult {
         return (if neg { -0.0 } else { 0.0 }, 0);
     }
     if r.is_infinite() {
-        return finish(r, 0.0, 0.0, mode);
+        return finish(r, 0.0, 0.0, mode, |_| Ordering::Greater);
     }
     let (hi, lo) = two_sum(s - r as f64, e);
-    finish(r, hi, lo, mode)
+    finish(r, hi, lo, mode, |t| sign_sum3(r as f64 - t, hi, lo))
 }
 
 /// `a - b` rounded with `mode`.
@@ -224,9 +273,11 @@ pub fn mul(a: f32, b: f32, mode: Rounding) -> FpResult {
     }
     let exact = a as f64 * b as f64; // exact: 24 x 24 bit significands
     if r.is_infinite() {
-        return finish(r, 0.0, 0.0, mode);
+        return finish(r, 0.0, 0.0, mode, |_| Ordering::Greater);
     }
-    finish(r, exact - r as f64, 0.0, mode)
+    finish(r, exact - r as f64, 0.0, mode, |t| {
+        exact.partial_cmp(&t).unwrap_or(Ordering::Equal)
+    })
 }
 
 /// `a / b` rounded with `mode`.
@@ -245,12 +296,15 @@ pub fn div(a: f32, b: f32, mode: Rounding) -> FpResult {
         return (r, 0);
     }
     if r.is_infinite() {
-        return finish(r, 0.0, 0.0, mode);
+        return finish(r, 0.0, 0.0, mode, |_| Ordering::Greater);
     }
     // sign(a/b - r) = sign((a - r*b) / b); r*b is exact in binary64 and the
-    // binary64 subtraction keeps the sign.
+    // binary64 subtraction keeps the sign (so for t*b, t of up to 25 bits).
     let resid = (a as f64 - r as f64 * b as f64) / b as f64;
-    finish(r, resid, 0.0, mode)
+    finish(r, resid, 0.0, mode, |t| {
+        let d = (a as f64 - t * b as f64) / b as f64;
+        d.partial_cmp(&0.0).unwrap_or(Ordering::Equal)
+    })
 }
 
 /// `sqrt(a)` rounded with `mode`.
@@ -265,9 +319,13 @@ pub fn sqrt(a: f32, mode: Rounding) -> FpResult {
     if a.is_infinite() || a == 0.0 {
         return (r, 0);
     }
-    // sign(sqrt(a) - r) = sign(a - r*r); r*r exact in binary64.
+    // sign(sqrt(a) - r) = sign(a - r*r); r*r exact in binary64 (t*t too).
     let resid = a as f64 - r as f64 * r as f64;
-    finish(r, resid, 0.0, mode)
+    finish(r, resid, 0.0, mode, |t| {
+        (a as f64 - t * t)
+            .partial_cmp(&0.0)
+            .unwrap_or(Ordering::Equal)
+    })
 }
 
 /// Fused `a * b + c` rounded once with `mode`.
@@ -302,10 +360,10 @@ pub fn fma(a: f32, b: f32, c: f32, mode: Rounding) -> FpResult {
         return (r, 0);
     }
     if r.is_infinite() {
-        return finish(r, 0.0, 0.0, mode);
+        return finish(r, 0.0, 0.0, mode, |_| Ordering::Greater);
     }
     let (hi, lo) = two_sum(s - r as f64, e);
-    finish(r, hi, lo, mode)
+    finish(r, hi, lo, mode, |t| sign_sum3(r as f64 - t, hi, lo))
 }
 
 /// RISC-V fmin/fmax (2.2 semantics: a NaN operand yields the other operand,
@@ -439,7 +497,9 @@ pub fn to_int(a: f32, signed: bool, mode: Rounding) -> (u32, u8) {
 pub fn from_int(v: u32, signed: bool, mode: Rounding) -> FpResult {
     let x = if signed { v as i32 as f64 } else { v as f64 }; // exact
     let r = x as f32; // RNE
-    finish(r, x - r as f64, 0.0, mode)
+    finish(r, x - r as f64, 0.0, mode, |t| {
+        x.partial_cmp(&t).unwrap_or(Ordering::Equal)
+    })
 }
 
 /// Raw ops on bits: fsgnj / fsgnjn / fsgnjx.

@@ -66,6 +66,35 @@ fn fma_rounds_once() {
 }
 
 #[test]
+fn a_result_rounded_up_to_the_smallest_normal_may_still_underflow() {
+    // Tininess after rounding (RISC-V, IEEE 754-2019 7.5): rounded to 24 bits with an
+    // unbounded exponent, is the exact value below 2^-126? There the grid below 2^-126
+    // has the step 2^-150, half the subnormals'.
+    let m = f32::MIN_POSITIVE;
+    let sub_max = f32::from_bits(0x007f_ffff); // 2^-126 - 2^-149
+                                               // (1 - 2^-24) 2^-126 = 2^-126 - 2^-150 exactly: a tie between the largest subnormal
+                                               // and 2^-126 (RNE: 2^-126, even), but on the unbounded grid it is itself: tiny.
+    let (r, fl) = fpu::mul(1.0 - f32::powi(2.0, -24), m, Rounding::Rne);
+    assert_eq!((r, fl), (m, UF | NX));
+    // The largest subnormal plus a tiny product, rounded up: 2^-126, but 2^-126 - 2^-150
+    // on the unbounded grid: tiny (the RTL comparison's case, fmadd in RUP).
+    let (r, fl) = fpu::fma(-sub_max, -sub_max, sub_max, Rounding::Rup);
+    assert_eq!((r, fl), (m, UF | NX));
+    // 2^-126 less a tiny product: 2^-126 on both grids in RNE and RUP, not tiny; RDN
+    // gives the largest subnormal, tiny.
+    let tiny = f32::powi(2.0, -100);
+    assert_eq!(fpu::fma(-tiny, tiny, m, Rounding::Rne), (m, NX));
+    assert_eq!(fpu::fma(-tiny, tiny, m, Rounding::Rup), (m, NX));
+    assert_eq!(fpu::fma(-tiny, tiny, m, Rounding::Rdn), (sub_max, UF | NX));
+    // and mirrored for negative results
+    assert_eq!(
+        fpu::fma(sub_max, -sub_max, -sub_max, Rounding::Rdn),
+        (-m, UF | NX)
+    );
+    assert_eq!(fpu::fma(tiny, tiny, -m, Rounding::Rdn), (-m, NX));
+}
+
+#[test]
 fn static_rounding_modes_select_the_neighbour() {
     let one = f(1.0);
     let tiny = f(f32::powi(2.0, -24)); // half an ulp of 1.0: a tie
