@@ -28,7 +28,8 @@
 //! | FPU result usable after add/mul/fma, others, div/sqrt | lat + 1 = 3, 1, 19 ([`Timing`]) | pipeline.rst "Floating-Point" rows |
 //! | FPU instruction while the FPU is busy | waits | pipeline.rst "as long as they are not FPU ones" |
 //! | CSR instruction while a multicycle FPU result is outstanding | waits until 1 cycle after it is usable | id_stage `csr_apu_stall`, RTL run |
-//! | instruction writing through the ALU port (a jump's link included) in EX in the last of its cycles when a multicycle FPU result takes that port | +1; the result itself waits while the instruction in EX writes the port as a data response arrives, during a split access, a mulh past its first cycle or a jalr in ID | ex_stage `apu_valid` / `wb_contention`, RTL run (`fpu_wb_entry`) |
+//! | instruction writing through the ALU port (a jump's link included) in EX in the last of its cycles when a multicycle FPU result takes that port | +1; the result itself waits while the instruction in EX writes the port as a data response arrives, during a split access, a mulh past its first cycle, or while the decoder holds a jalr that does not read the result (the jalr's own EX cycle included: taken in the bubble after it) | ex_stage `apu_valid` / `wb_contention`, RTL run (`fpu_wb_entry`, `fpu_wb_jump`) |
+//! | jump right after a jump of the previous row that an FPU result held in EX | 1 instead of 2 | RTL run |
 //! | taken branch flushing a CSR instruction held in ID by an outstanding FPU result | +1 | RTL run |
 
 use crate::bus::{BusRequest, DataBus, PendingAccess, Route, TimedNow};
@@ -305,9 +306,6 @@ pub struct Hart {
     fpu_wb_at: u64,
     /// Scoreboard register of that result.
     fpu_wb_reg: u8,
-    /// Cycle in which the last instruction that [`Hart::fpu_wb_entry`] held in EX
-    /// retired.
-    wb_held_at: u64,
     /// Cycle in which the response of the last data access arrives (`data_rvalid`): the
     /// cycle after its grant, in which the next instruction enters EX if it follows
     /// without a bubble.
@@ -381,7 +379,6 @@ impl Hart {
             fp_quiet: 0,
             fpu_wb_at: u64::MAX,
             fpu_wb_reg: 0,
-            wb_held_at: u64::MAX,
             mem_wb_at: 0,
             csr_after: 0,
             fp_ex_wait: false,
@@ -727,7 +724,7 @@ impl Hart {
             let start = self.cycle;
             // Stalls that depend on the previous instructions.
             if start <= self.hazard_until {
-                self.cycle += self.entry_stalls(&instr);
+                self.cycle += self.entry_stalls(bus, &instr);
             }
             let ex = self.cycle;
             // Without counters and trace hook, the bus may perform timed accesses at once.
@@ -802,7 +799,7 @@ impl Hart {
     /// pipeline.rst "Hazards" and cv32e40p_controller.sv (load_stall_o, jr_stall_o,
     /// apu_stall_o), plus the fetch penalty after a redirect.
     #[inline(always)]
-    fn entry_stalls(&mut self, i: &Instr) -> u64 {
+    fn entry_stalls<B: DataBus + ?Sized>(&mut self, bus: &mut B, i: &Instr) -> u64 {
         let mut stall = 0u64;
         // pipeline.rst, Jump/Branch rows: a target that is a non-word-aligned
         // 32-bit instruction costs one more cycle (two fetches for one instruction).
@@ -827,7 +824,7 @@ impl Hart {
         if self.cycle + stall < self.fp_quiet {
             stall += self.fpu_stalls(i, self.cycle + stall);
             stall += self.csr_stalls(i, self.cycle + stall);
-            stall += self.fpu_wb_entry(i, self.cycle + stall);
+            stall += self.fpu_wb_entry(bus, i, self.cycle + stall);
         }
         stall
     }
@@ -850,11 +847,13 @@ impl Hart {
     /// (`data_misaligned*`) and is not a mulh in its later cycles (`mulh_active`); until
     /// then it waits, and so do its readers and the FPU. If the instruction in EX writes
     /// through the port, that instruction stays in EX a cycle more (`wb_contention`) when
-    /// the cycle was its last. Here: a result offered before `now` was written in a bubble;
+    /// the cycle was its last; unless a jalr that does not read the result is in ID: then
+    /// the result waits instead (`BRANCH_JALR`), through the jalr's EX cycle
+    /// (`fpu_wb_jump`). Here: a result offered before `now` was written in a bubble;
     /// one offered at `now` to a single-cycle instruction is decided here; mulh, div/rem
     /// and accesses decide it themselves (`fpu_wb_mulh`, `fpu_wb_div`, `fpu_wb_split`).
     #[inline(never)]
-    fn fpu_wb_entry(&mut self, i: &Instr, now: u64) -> u64 {
+    fn fpu_wb_entry<B: DataBus + ?Sized>(&mut self, bus: &mut B, i: &Instr, now: u64) -> u64 {
         let w = self.fpu_wb_at;
         if w > now {
             return 0;
@@ -883,15 +882,33 @@ impl Hart {
             self.fpu_wb_at = u64::MAX;
             return 0;
         }
-        if self.mem_wb_at == now {
+        if self.mem_wb_at == now || self.jalr_next_waits(bus, i) {
+            // (with the jalr: offered again in the next cycle, a bubble if the jalr
+            // waits in ID, else the jalr's EX cycle, see fpu_wb_jump)
             self.fpu_wb_defer(now + 1);
             return 0;
         }
         self.fpu_wb_at = u64::MAX;
         // (held EX: a jump right after overlaps the extra cycle, as after a mulh)
         self.multi_retired_at = now + 2;
-        self.wb_held_at = now + 2;
         1
+    }
+
+    /// Is the instruction after `i` (in ID while `i` is in EX) a jalr that does not read
+    /// the outstanding FPU result? cv32e40p_ex_stage.sv `apu_valid`: the result is not
+    /// written while `ctrl_transfer_insn_in_dec_i == BRANCH_JALR`, the instruction in EX
+    /// writes the ALU port and `~apu_read_dep_for_jalr_o` (found by the RTL comparison,
+    /// tests/rtl_compare.rs: a `ret` after an FP instruction).
+    fn jalr_next_waits<B: DataBus + ?Sized>(&self, bus: &mut B, i: &Instr) -> bool {
+        let pc = self.pc.wrapping_add(i.len as u32);
+        let next = match self.cache.get(pc) {
+            Some(n) => *n,
+            None => match bus.fetch(pc) {
+                Some(w) => decode(w),
+                None => return false,
+            },
+        };
+        next.op == Op::Jalr && (next.rs1 == 0 || next.rs1 != self.fpu_wb_reg)
     }
 
     /// The outstanding result waits until `at` (see [`Hart::fpu_wb_entry`]): so do its
@@ -906,13 +923,17 @@ impl Hart {
     }
 
     /// A jump in EX in cycle `ex` (after its ID stalls) and the outstanding result: the
-    /// cycle the jump stays in EX longer (it writes its link through the ALU port).
-    fn fpu_wb_jump(&mut self, ex: u64) -> u64 {
+    /// cycle the jump stays in EX longer (it writes its link through the ALU port). A
+    /// jalr is still what the decoder sees in its EX cycle (the ID register keeps it until
+    /// the target arrives, and the jalr there reads nothing: `is_decoding` is low), so the
+    /// result waits through it (`apu_valid`, BRANCH_JALR) and is written in the bubble
+    /// after it.
+    fn fpu_wb_jump(&mut self, ex: u64, jalr: bool) -> u64 {
         let w = self.fpu_wb_at;
         if w > ex {
             return 0;
         }
-        if w == ex && self.mem_wb_at == ex {
+        if w == ex && (self.mem_wb_at == ex || jalr) {
             self.fpu_wb_defer(ex + 1);
             return 0;
         }
@@ -1161,14 +1182,6 @@ impl Hart {
                     if load_hit && start == self.load_wb_at {
                         // load in EX (load-use stall, charged on entry), then in WB
                         id_stall = 1;
-                    } else if self.prev_rd == r && start == self.wb_held_at {
-                        // that instruction did not lose the write port to an FPU result
-                        // after all: the result waits while a jalr is in ID
-                        // (cv32e40p_ex_stage.sv apu_valid, BRANCH_JALR), and takes the
-                        // port in this stall cycle instead
-                        cost -= 1;
-                        id_stall = 1;
-                        self.multi_retired_at = u64::MAX;
                     } else if self.prev_rd == r || (load_hit && start == self.load_wb_at + 1) {
                         // forwarded from EX, or a load two back still in WB because
                         // the instruction in between took a single cycle
@@ -1187,21 +1200,33 @@ impl Hart {
                 //   that wait: 1 cycle, unless it is a jalr waiting on that instruction's
                 //   result (above);
                 // - otherwise a jalr whose link register is its own base register
-                //   (`jalr s9, 8(s9)`, `c.jalr ra`) takes 1 more cycle.
+                //   (`jalr s9, 8(s9)`, `c.jalr ra`) takes 1 more cycle. (Consistent with
+                //   the RTL: the ID register keeps the jalr while it is in EX, the
+                //   decoder still reports BRANCH_JALR, and jr_stall_o sees its base
+                //   register written through the ALU port, by the jalr itself.)
                 // (Not after a load into the jump's own link register, x0 included:
                 // the load-use WAW term of load_stall_o holds the jump instead.)
                 let link = if rd == 0 { X0_LOAD } else { rd as u8 };
                 let link_waw = start == self.load_wb_at && self.load_reg == link;
-                if cost == 2 && start == self.multi_retired_at && !link_waw {
+                let fetched_early = cost == 2 && start == self.multi_retired_at && !link_waw;
+                if fetched_early {
                     cost = 1;
                 } else if i.op == Op::Jalr && i.rs1 != 0 && i.rd == i.rs1 {
                     cost += 1;
                 }
+                let mut held = 0;
                 if self.fpu_wb_at <= self.cycle + id_stall {
-                    cost += self.fpu_wb_jump(self.cycle + id_stall);
+                    held = self.fpu_wb_jump(self.cycle + id_stall, i.op == Op::Jalr);
+                    cost += held;
                 }
                 self.set_xreg(rd, self.pc.wrapping_add(i.len as u32));
                 self.retire_jump(target, cost, rd as u8);
+                if fetched_early && held > 0 {
+                    // Its target (in ID already) was decided while the FPU result held
+                    // this jump in EX: a jump there has its own target fetched during
+                    // that cycle, as after a mulh (RTL run: fadd; mulh; jal; jal).
+                    self.multi_retired_at = self.cycle;
+                }
                 Flow::Next
             }
             Op::Beq | Op::Bne | Op::Blt | Op::Bge | Op::Bltu | Op::Bgeu => {

@@ -379,6 +379,31 @@ mod fp {
     }
 
     #[test]
+    fn a_jump_held_by_an_fp_write_back_after_a_mulh_lets_the_next_jump_overlap() {
+        // lui 3; fadd at 4 (offered after the mulh); mulh 5..9; jal ra at 10, decided in
+        // ID during the mulh (1 cycle), loses the port to the result: 10..11; the jal at
+        // its target, in ID since 10, is decided while the first holds EX and has its
+        // own target fetched then: 1 cycle at 12 -> ebreak at 13, as without the FPU
+        // result (jal ra 10, jal t0 11..12).
+        let (h, _) = exec(&fp_prog(&[
+            lui(A4, 0x1c008),
+            fadd(12, 10, 11, RNE),
+            mulh(A1, A2, A3),
+            jal(RA, 4),
+            jal(T0, 4),
+        ]));
+        assert_eq!(h.cycle, 13);
+        let (h, _) = exec(&fp_prog(&[
+            lui(A4, 0x1c008),
+            NOP,
+            mulh(A1, A2, A3),
+            jal(RA, 4),
+            jal(T0, 4),
+        ]));
+        assert_eq!(h.cycle, 13);
+    }
+
+    #[test]
     fn an_fp_write_back_waits_while_a_data_response_arrives() {
         // lui 3; fadd at 4 (offered at 6); sw at 5; the nop at 6 writes through the port
         // while the store's response arrives (data_rvalid): refused, offered again at 7.
@@ -445,6 +470,36 @@ mod fp {
             addi(A5, A5, 16),
             NOP,
             jalr(ZERO, A5, 0),
+            EBREAK,
+        ]));
+        assert_eq!(h.cycle, 10);
+    }
+
+    #[test]
+    fn an_fp_write_back_waits_through_a_jalr_instead_of_holding_it() {
+        // The decoder still holds the jalr in its EX cycle (the ID register keeps it until
+        // the target arrives), so a result offered then waits (BRANCH_JALR in decode)
+        // and is taken in the bubble after: auipc a5 3; fadd 4 (offered at 6); nop 5;
+        // jalr 6..7 with either link -> ebreak (auipc + 16) at 8, as a jal would take 9.
+        for link in [RA, ZERO] {
+            let (h, _) = exec(&fp_prog(&[
+                auipc(A5, 0),
+                fadd(12, 10, 11, RNE),
+                NOP,
+                jalr(link, A5, 16),
+                EBREAK,
+            ]));
+            assert_eq!(h.cycle, 8, "link x{link}");
+        }
+        // Offered while a nop is in EX and a jalr linking its own base register in ID:
+        // the nop keeps the port (6), the result waits through the jalr (7..9, +1 for
+        // the link) -> ebreak (auipc + 20) at 10.
+        let (h, _) = exec(&fp_prog(&[
+            auipc(A5, 0),
+            fadd(12, 10, 11, RNE),
+            NOP,
+            NOP,
+            jalr(A5, A5, 20),
             EBREAK,
         ]));
         assert_eq!(h.cycle, 10);

@@ -332,13 +332,16 @@ pub fn transfer_len(form: u32) -> usize {
         0 | 1 | 3 => 4,
         2 | 4 => 2,
         5 => 8,
-        _ => 10,
+        6 => 10,
+        7 => 12,
+        _ => 14,
     }
 }
 
 /// A forward branch or jump over the next `skip` bytes (conditional branches, jal, jalr
 /// through an auipc, and the compressed forms), linking into a writable register; `form`
-/// (0..7) picks which.
+/// (0..9) picks which. Forms 7 and 8 are jalrs that link their own base register, one
+/// instruction after it was written (cv32e40p_controller.sv's jalr stall rules).
 pub fn transfer(g: &mut Rng, c: &mut Code, form: u32, skip: i32) {
     let (rs1, rs2, rd) = (g.below(32), g.below(32), g.xd());
     let rt = loop {
@@ -403,11 +406,30 @@ pub fn transfer(g: &mut Rng, c: &mut Code, form: u32, skip: i32) {
             c.w((rt << 7) | 0x17);
             c.w(i(8 + skip, rt, 0, rd, 0x67));
         }
-        _ => {
+        6 => {
             // auipc rt, 0; addi rt, rt, 10 + skip; c.jr rt / c.jalr rt (links x1)
             c.w((rt << 7) | 0x17);
             c.w(i(10 + skip, rt, 0, rt, 0x13));
             c.c((4 << 13) | (g.below(2) << 12) | (rt << 7) | 2);
+        }
+        7 => {
+            // auipc rt, 0; addi ry, ry, 1 (ry != rt, or a nop); jalr rt, 12 + skip (rt)
+            c.w((rt << 7) | 0x17);
+            let ry = loop {
+                let r = g.xd();
+                if r != rt {
+                    break r;
+                }
+            };
+            c.w(i(1, ry, 0, ry, 0x13));
+            c.w(i(12 + skip, rt, 0, rt, 0x67));
+        }
+        _ => {
+            // auipc ra, 0; addi ra, ra, 14 + skip; nop; c.jalr ra
+            c.w((1 << 7) | 0x17);
+            c.w(i(14 + skip, 1, 0, 1, 0x13));
+            c.w(i(0, 0, 0, 0, 0x13));
+            c.c((4 << 13) | (1 << 12) | (1 << 7) | 2);
         }
     }
     debug_assert_eq!(2 * (c.0.len() - at), transfer_len(form));
@@ -426,7 +448,7 @@ pub fn body(g: &mut Rng, n: usize, o: &Opts) -> Code {
         let mut it = Code::default();
         full(g, &mut it, o);
         if g.below(8) == 0 {
-            units.push(Unit::Transfer(g.below(7), g.below(4) as usize));
+            units.push(Unit::Transfer(g.below(9), g.below(4) as usize));
         }
         units.push(Unit::Body(it.0));
     }
