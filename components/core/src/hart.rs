@@ -284,8 +284,9 @@ pub struct Hart {
     /// Cycle in which the last instruction that held EX for more than one cycle
     /// (mulh*, div/rem, a misaligned access split in two, an access that waited for its
     /// grant or wait states, an FP op that waited for the FPU: `held_ex`; an instruction
-    /// that lost the write port to an FPU result: `fpu_wb_entry`) retired: a jump right
-    /// after it waited in ID meanwhile, and its target fetch overlapped the wait.
+    /// that lost the write port to an FPU result: `fpu_wb_entry`, a 1-cycle jump that did:
+    /// the jump branch of `execute`) retired: a jump right after it waited in ID
+    /// meanwhile, and its target fetch overlapped the wait.
     multi_retired_at: u64,
     /// Cycle at which the target of the last fetch redirect (jump, taken branch,
     /// mret, fence.i, trap) enters EX.
