@@ -32,9 +32,13 @@ impl Opts {
 }
 
 /// Registers the generator never writes: x2 (sp, base of c.lwsp/c.swsp), x9 (s1, base
-/// of c.lw/c.sw), x27 (s11, base of the other loads and stores), x31 (left to the test:
-/// a dump or marker pointer). They are read like any other.
-pub const RESERVED: [u32; 4] = [2, 9, 27, 31];
+/// of c.lw/c.sw), x26 (s10, the counter of [`looped`]), x27 (s11, base of the other
+/// loads and stores), x31 (left to the test: a dump or marker pointer). They are read
+/// like any other.
+pub const RESERVED: [u32; 5] = [2, 9, 26, 27, 31];
+
+/// The loop counter of [`looped`].
+pub const LOOP_REG: u32 = 26;
 
 /// splitmix64: the test's own seeded generator.
 pub struct Rng(pub u64);
@@ -435,9 +439,32 @@ pub fn transfer(g: &mut Rng, c: &mut Code, form: u32, skip: i32) {
     debug_assert_eq!(2 * (c.0.len() - at), transfer_len(form));
 }
 
+/// A loop run 1 to 3 times: `li s10, k`, 1 to 3 random instructions, `addi s10, s10,
+/// -1` and `bne s10, x0` back to the first of them (a backward branch, taken k - 1
+/// times).
+pub fn looped(g: &mut Rng, c: &mut Code, o: &Opts) {
+    let k = 1 + g.below(3);
+    c.w(i(k as i32, 0, 0, LOOP_REG, 0x13));
+    let start = c.0.len();
+    for _ in 0..1 + g.below(3) {
+        full(g, c, o);
+    }
+    c.w(i(-1, LOOP_REG, 0, LOOP_REG, 0x13));
+    // bne: imm[12|10:5] rs2 rs1 f3 imm[4:1|11], back to `start`
+    let off = (-2 * (c.0.len() - start) as i32) as u32;
+    c.w((((off >> 12) & 1) << 31)
+        | (((off >> 5) & 0x3f) << 25)
+        | (LOOP_REG << 15)
+        | (1 << 12)
+        | (((off >> 1) & 0xf) << 8)
+        | (((off >> 11) & 1) << 7)
+        | 0x63);
+}
+
 /// `n` random instructions with a forward branch or jump over the next 0..3 units
-/// (instructions or transfers) before about every eighth one. A transfer's own size
-/// depends only on its form, known before the offsets are.
+/// (instructions, loops or transfers) before about every eighth one, and a loop
+/// ([`looped`]) in place of about every sixteenth. A transfer's own size depends only
+/// on its form, known before the offsets are.
 pub fn body(g: &mut Rng, n: usize, o: &Opts) -> Code {
     enum Unit {
         Body(Vec<u16>),
@@ -446,7 +473,11 @@ pub fn body(g: &mut Rng, n: usize, o: &Opts) -> Code {
     let mut units = Vec::new();
     for _ in 0..n {
         let mut it = Code::default();
-        full(g, &mut it, o);
+        if g.below(16) == 0 {
+            looped(g, &mut it, o);
+        } else {
+            full(g, &mut it, o);
+        }
         if g.below(8) == 0 {
             units.push(Unit::Transfer(g.below(9), g.below(4) as usize));
         }
