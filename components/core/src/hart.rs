@@ -29,7 +29,7 @@
 //! | FPU instruction while the FPU is busy | waits | pipeline.rst "as long as they are not FPU ones" |
 //! | CSR instruction while a multicycle FPU result is outstanding | waits until 1 cycle after it is usable | id_stage `csr_apu_stall`, RTL run |
 //! | instruction writing through the ALU port (a jump's link included) in EX in the last of its cycles when a multicycle FPU result takes that port | +1; the result itself waits while the instruction in EX writes the port as a data response arrives, during a split access, a mulh past its first cycle, or while the decoder holds a jalr that does not read the result (the jalr's own EX cycle included: taken in the bubble after it) | ex_stage `apu_valid` / `wb_contention`, RTL run (`fpu_wb_entry`, `fpu_wb_jump`) |
-//! | jump right after a jump of the previous row that an FPU result held in EX | 1 instead of 2 | RTL run |
+//! | jump right after a 1-cycle jump of the previous row that an FPU result held in EX, unless a 32-bit target at pc % 4 = 2 | 1 instead of 2 | RTL run |
 //! | taken branch flushing a CSR instruction held in ID by an outstanding FPU result | +1 | RTL run |
 
 use crate::bus::{BusRequest, DataBus, PendingAccess, Route, TimedNow};
@@ -942,6 +942,17 @@ impl Hart {
         (w == ex) as u64
     }
 
+    /// Is the instruction at `pc` a 32-bit one at pc % 4 = 2 (fetched in two parts)?
+    fn split_fetch<B: DataBus + ?Sized>(&self, bus: &mut B, pc: u32) -> bool {
+        if pc & 2 == 0 {
+            return false;
+        }
+        match self.cache.get(pc) {
+            Some(n) => n.len == 4,
+            None => bus.fetch(pc).is_none_or(|w| w & 3 == 3),
+        }
+    }
+
     /// 1 if the instruction at `pc` is a CSR access (0 if not, or not readable).
     #[inline(never)]
     fn csr_held_in_id<B: DataBus + ?Sized>(&self, bus: &mut B, pc: u32) -> u64 {
@@ -1222,10 +1233,11 @@ impl Hart {
                 }
                 self.set_xreg(rd, self.pc.wrapping_add(i.len as u32));
                 self.retire_jump(target, cost, rd as u8);
-                if fetched_early && held > 0 {
+                if fetched_early && held > 0 && !self.split_fetch(bus, target) {
                     // Its target (in ID already) was decided while the FPU result held
                     // this jump in EX: a jump there has its own target fetched during
-                    // that cycle, as after a mulh (RTL run: fadd; mulh; jal; jal).
+                    // that cycle, as after a mulh (RTL run: fadd; mulh; jal; jal). Not
+                    // a 32-bit target at pc % 4 = 2: its second fetch takes that cycle.
                     self.multi_retired_at = self.cycle;
                 }
                 Flow::Next
