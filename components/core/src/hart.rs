@@ -901,15 +901,17 @@ impl Hart {
     /// writes the ALU port and `~apu_read_dep_for_jalr_o` (found by the RTL comparison,
     /// tests/rtl_compare.rs: a `ret` after an FP instruction).
     fn jalr_next_waits<B: DataBus + ?Sized>(&self, bus: &mut B, i: &Instr) -> bool {
-        let pc = self.pc.wrapping_add(i.len as u32);
-        let next = match self.cache.get(pc) {
-            Some(n) => *n,
-            None => match bus.fetch(pc) {
-                Some(w) => decode(w),
-                None => return false,
-            },
-        };
-        next.op == Op::Jalr && (next.rs1 == 0 || next.rs1 != self.fpu_wb_reg)
+        self.peek(bus, self.pc.wrapping_add(i.len as u32))
+            .is_some_and(|n| n.op == Op::Jalr && (n.rs1 == 0 || n.rs1 != self.fpu_wb_reg))
+    }
+
+    /// The instruction at `pc` (the decode cache's, else fetched and decoded without
+    /// filling the cache), to look ahead at what is in ID; `None` if not readable.
+    fn peek<B: DataBus + ?Sized>(&self, bus: &mut B, pc: u32) -> Option<Instr> {
+        match self.cache.get(pc) {
+            Some(n) => Some(*n),
+            None => bus.fetch(pc).map(decode),
+        }
     }
 
     /// The outstanding result waits until `at` (see [`Hart::fpu_wb_entry`]): so do its
@@ -944,26 +946,13 @@ impl Hart {
 
     /// Is the instruction at `pc` a 32-bit one at pc % 4 = 2 (fetched in two parts)?
     fn split_fetch<B: DataBus + ?Sized>(&self, bus: &mut B, pc: u32) -> bool {
-        if pc & 2 == 0 {
-            return false;
-        }
-        match self.cache.get(pc) {
-            Some(n) => n.len == 4,
-            None => bus.fetch(pc).is_none_or(|w| w & 3 == 3),
-        }
+        pc & 2 != 0 && self.peek(bus, pc).is_none_or(|n| n.len == 4)
     }
 
     /// 1 if the instruction at `pc` is a CSR access (0 if not, or not readable).
     #[inline(never)]
     fn csr_held_in_id<B: DataBus + ?Sized>(&self, bus: &mut B, pc: u32) -> u64 {
-        let next = match self.cache.get(pc) {
-            Some(n) => *n,
-            None => match bus.fetch(pc) {
-                Some(w) => decode(w),
-                None => return 0,
-            },
-        };
-        is_csr(&next) as u64
+        self.peek(bus, pc).is_some_and(|n| is_csr(&n)) as u64
     }
 
     /// A mulh in EX from `ex` (5 cycles) and the outstanding result: taken in the first
