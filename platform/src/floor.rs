@@ -14,7 +14,7 @@
 //! and the TCDM contents), so that it is the same work:
 //! * eight random narrow generators, 25 % writes, full intensity, in port order;
 //! * one 9-word sequential wide generator, 10 % writes;
-//! * 16 banks of 128 KiB;
+//! * 16 banks, 128 KiB in all;
 //! * the pinned starvation guard.
 //!
 //! The rules it restates are cited where the model has them: the generators'
