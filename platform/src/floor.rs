@@ -24,7 +24,8 @@
 use rand_core::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 use serde_json::Value;
-use vp_interconnect::hci::{arbitrate_tree, Waits};
+use vp_interconnect::hci::{arb_lut, guard, wide_mask_from, HciSettings, Waits};
+use vp_interconnect::HciVariant;
 use vp_interconnect::Stats;
 
 /// Narrow generators (LIC ports 0..7).
@@ -44,8 +45,8 @@ pub struct FloorSetup {
     pub wide_seed: u64,
     /// Cycles the generators issue in (their `duration`).
     pub duration: u64,
-    /// The guard's `low_prio_max_stall`.
-    pub max_stall: u16,
+    /// The guard's `low_prio_max_stall` (the register's 8 bits).
+    pub max_stall: u8,
 }
 
 impl FloorSetup {
@@ -111,21 +112,15 @@ impl Narrow {
 
 /// Run the workload until every request is granted.
 pub fn run(s: &FloorSetup) -> FloorResult {
-    // rr_arb_tree of 8 ports: entry `req << 3 | rr` = grant | next rr << 8
-    let mut lut = vec![0u16; 256 * 8];
-    for req in 1..256u64 {
-        for rr in 0..8u32 {
-            let (g, n) = arbitrate_tree(req, rr, 3);
-            lut[(req as usize) << 3 | rr as usize] = (g | n << 8) as u16;
-        }
-    }
+    // rr_arb_tree of 8 ports (3 levels): entry `req << 3 | rr` = grant | next rr << 8
+    let lut = arb_lut(3);
     const WIDE_THR: u64 = write_threshold(0.1);
     // the TCDM's words and a scratch word
     let mut mem = vec![0u32; WORDS + 1];
     // statistics: per bank, and the cycle counts
     let mut acc = [0u64; BANKS];
     let mut conf = [0u64; BANKS];
-    let (mut active, mut guard, mut side, mut wide_wait) = (0u64, 0u64, 0u64, 0u64);
+    let (mut active, mut fired_n, mut side, mut wide_wait) = (0u64, 0u64, 0u64, 0u64);
     // --- the generators' first requests, in cycle 0
     let mut gens: [Narrow; NARROW] = std::array::from_fn(|i| Narrow {
         rng: Pcg64Mcg::seed_from_u64(s.narrow_seeds[i]),
@@ -167,34 +162,29 @@ pub fn run(s: &FloorSetup) -> FloorResult {
     let mut rr = [0u8; BANKS];
     let mut locked = 0u64;
     let mut lock_req = [0u64; BANKS];
+    // the pinned guard, and its counter
+    let set = HciSettings {
+        variant: HciVariant::Pinned,
+        prio: None,
+        wide_words: WIDE_WORDS as u8,
+    };
+    let ctrl = s.max_stall as u32;
     let mut cnt = 0u16;
-    let m = s.max_stall;
     let mut cycle = 0u64;
     while nbanks != 0 || wide.is_some() {
         active += 1;
         let wmask = match wide {
-            Some((a, _, _)) => {
-                let b0 = (a >> 2) % BANKS as u32;
-                let m9 = (1u64 << WIDE_WORDS) - 1;
-                let hi = if b0 == 0 {
-                    0
-                } else {
-                    m9 >> (BANKS as u32 - b0)
-                };
-                ((m9 << b0) | hi) & ((1 << BANKS) - 1)
-            }
+            Some((a, _, _)) => wide_mask_from(
+                (a >> 2) % BANKS as u32,
+                WIDE_WORDS as u8,
+                BANKS as u32,
+                (1 << BANKS) - 1,
+            ),
             None => 0,
         };
-        // hci_arbiter.sv @2a5a508 (vp_interconnect::hci::guard, pinned): narrow = high side
-        let sup = m > 0 && cnt >= m;
-        let hs_req = nbanks != 0 && !sup;
-        cnt = if hs_req && wmask != 0 {
-            (cnt + 1) & 0xFF
-        } else {
-            0
-        };
-        let narrow_ok = if hs_req { nbanks } else { 0 };
-        guard += (sup && nbanks != 0) as u64;
+        // hci_arbiter.sv: the narrow side is the high one
+        let (narrow_ok, fired) = guard(set, ctrl, &mut cnt, nbanks, wmask);
+        fired_n += fired as u64;
         side += (nbanks & wmask != 0) as u64;
         // --- the wide access: all its banks or none
         if let Some((a, write, posted)) = wide {
@@ -288,7 +278,7 @@ pub fn run(s: &FloorSetup) -> FloorResult {
                 .collect(),
             wide: vec![wfig.port_stats(wseq)],
             wide_wait_cycles: wide_wait,
-            guard_firings: guard,
+            guard_firings: fired_n,
             side_conflict_cycles: side,
         },
         tcdm: mem,

@@ -161,7 +161,7 @@ pub struct Stats {
 
 /// Static settings of the arbiter (the register part lives in the shared control word).
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct HciSettings {
+pub struct HciSettings {
     pub variant: HciVariant,
     /// v2.4 numerator/denominator when pinned by the scenario; otherwise derived from
     /// `low_prio_max_stall` M as (M, M + 1).
@@ -347,9 +347,7 @@ impl Hci {
     /// [`Hci::wide_mask`] from the first bank `b0`.
     #[inline]
     fn wide_mask_from(&self, b0: u32, words: u8) -> u64 {
-        let m = (1u64 << words) - 1;
-        let hi = if b0 == 0 { 0 } else { m >> (self.banks - b0) };
-        ((m << b0) | hi) & self.all_banks
+        wide_mask_from(b0, words, self.banks, self.all_banks)
     }
 
     #[inline]
@@ -365,11 +363,20 @@ impl Hci {
     }
 }
 
+/// Banks driven by a wide access of `words` words from bank `b0` among `banks` (mask
+/// `all_banks`): hci_router.sv's adjacent banks, wrapping around.
+#[inline(always)]
+pub fn wide_mask_from(b0: u32, words: u8, banks: u32, all_banks: u64) -> u64 {
+    let m = (1u64 << words) - 1;
+    let hi = if b0 == 0 { 0 } else { m >> (banks - b0) };
+    ((m << b0) | hi) & all_banks
+}
+
 /// One `hci_arbiter` (hci_arbiter.sv) with guard counter `cnt`, for the banks `hmask` the
 /// high side and `lmask` the low side request this cycle: the banks the high side wins, and
 /// whether the guard fired. Updates the counter.
 #[inline(always)]
-fn guard(set: HciSettings, ctrl: u32, cnt: &mut u16, hmask: u64, lmask: u64) -> (u64, bool) {
+pub fn guard(set: HciSettings, ctrl: u32, cnt: &mut u16, hmask: u64, lmask: u64) -> (u64, bool) {
     match set.variant {
         HciVariant::Pinned => {
             // hci_arbiter.sv @2a5a508: hs_req_d forced to 0 when ls_stall_ctr_d >= max_stall.
@@ -761,7 +768,7 @@ pub fn arbitrate_tree(req: u64, rr: u32, levels: u32) -> (u32, u32) {
 
 /// [`arbitrate_tree`] as a table for up to 8 ports (`levels` <= 3): entry `req << 3 | rr`
 /// holds the grant (low byte) and the next `rr` (high byte); empty for more ports.
-fn arb_lut(levels: u32) -> Box<[u16]> {
+pub fn arb_lut(levels: u32) -> Box<[u16]> {
     if levels > 3 {
         return Box::new([]);
     }
