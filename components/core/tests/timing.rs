@@ -405,11 +405,6 @@ mod fp {
         // that cycle, and it costs 2 (+1 for the held cycle, as the RTL: 16 with the FPU
         // result, 15 without).
         let run = |first: u32| {
-            let halves = |ws: &[u32]| -> Vec<u16> {
-                ws.iter()
-                    .flat_map(|&w| [w as u16, (w >> 16) as u16])
-                    .collect()
-            };
             let hs = [
                 halves(&[lui(A0, 0x3f800), fmv_w_x(10, A0), fmv_w_x(11, A0)]),
                 halves(&[lui(A4, 0x1c008), first, mulh(A1, A2, A3), jal(RA, 6)]),
