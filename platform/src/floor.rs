@@ -24,7 +24,7 @@
 use rand_core::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 use serde_json::Value;
-use vp_interconnect::hci::{arb_lut, guard, wide_mask_from, HciSettings, Waits};
+use vp_interconnect::hci::{arb_lut, arbiter, wide_mask_from, HciSettings, Waits};
 use vp_interconnect::HciVariant;
 use vp_interconnect::Stats;
 
@@ -182,8 +182,8 @@ pub fn run(s: &FloorSetup) -> FloorResult {
             ),
             None => 0,
         };
-        // hci_arbiter.sv: the narrow side is the high one
-        let (narrow_ok, fired) = guard(set, ctrl, &mut cnt, nbanks, wmask);
+        // hci_arbiter.sv: the narrow side is the high one (no invert_prio in `ctrl`)
+        let (narrow_ok, _, fired) = arbiter(set, ctrl, &mut cnt, nbanks, wmask);
         fired_n += fired as u64;
         side += (nbanks & wmask != 0) as u64;
         // --- the wide access: all its banks or none

@@ -354,13 +354,6 @@ impl Hci {
     fn wide_valid(&self, r: &WideReq) -> bool {
         r.words >= 1 && r.words <= self.set.wide_words && self.tcdm.geometry().in_window(r.addr)
     }
-
-    /// The HCI side decision (hci_arbiter.sv) for this cycle: banks the high side wins.
-    /// Updates the guard counter; returns (high side wins, guard fired).
-    #[inline]
-    fn side_decision(&mut self, ctrl: u32, hmask: u64, lmask: u64) -> (u64, bool) {
-        guard(self.set, ctrl, &mut self.cnt, hmask, lmask)
-    }
 }
 
 /// Banks driven by a wide access of `words` words from bank `b0` among `banks` (mask
@@ -376,7 +369,7 @@ pub fn wide_mask_from(b0: u32, words: u8, banks: u32, all_banks: u64) -> u64 {
 /// high side and `lmask` the low side request this cycle: the banks the high side wins, and
 /// whether the guard fired. Updates the counter.
 #[inline(always)]
-pub fn guard(set: HciSettings, ctrl: u32, cnt: &mut u16, hmask: u64, lmask: u64) -> (u64, bool) {
+fn guard(set: HciSettings, ctrl: u32, cnt: &mut u16, hmask: u64, lmask: u64) -> (u64, bool) {
     match set.variant {
         HciVariant::Pinned => {
             // hci_arbiter.sv @2a5a508: hs_req_d forced to 0 when ls_stall_ctr_d >= max_stall.
@@ -410,6 +403,21 @@ pub fn guard(set: HciSettings, ctrl: u32, cnt: &mut u16, hmask: u64, lmask: u64)
             }
             (if sup { 0 } else { hmask }, sup)
         }
+    }
+}
+
+/// One `hci_arbiter` between its `in_high` input requesting the banks `a` and its
+/// `in_low` input requesting `b`, with guard counter `cnt`: the banks each input may
+/// have this cycle (`a`'s, `b`'s), and whether the guard fired. `invert_prio` in `ctrl`
+/// swaps the sides (hs_pass = (hs_req_d & hs_req_in) ^ invert_prio).
+#[inline(always)]
+pub fn arbiter(set: HciSettings, ctrl: u32, cnt: &mut u16, a: u64, b: u64) -> (u64, u64, bool) {
+    if ctrl & ctrl_bits::INVERT_PRIO != 0 {
+        let (b_wins, fired) = guard(set, ctrl, cnt, b, a);
+        (!b_wins, b_wins, fired)
+    } else {
+        let (a_wins, fired) = guard(set, ctrl, cnt, a, b);
+        (a_wins, !a_wins, fired)
     }
 }
 
@@ -471,7 +479,7 @@ impl Hci {
         debug_assert!(self.held_n | self.held_w == 0);
         let ctrl = self.ctrl.get();
         if self.set.variant == HciVariant::Pinned {
-            // side_decision with the narrow side alone: under default priority the LIC is
+            // the arbiter with the narrow side alone: under default priority the LIC is
             // the high side and a saturated stall counter suppresses it for this cycle
             // (refused: let the pass do it); otherwise the counter clears (no low request).
             let m = (ctrl & ctrl_bits::MAX_STALL_MASK) as u16;
@@ -575,7 +583,7 @@ impl Hci {
         debug_assert!(self.held_n | self.held_w == 0);
         let ctrl = self.ctrl.get();
         if self.set.variant == HciVariant::Pinned {
-            // side_decision with the wide side alone: with invert_prio it is the high side
+            // the arbiter with the wide side alone: with invert_prio it is the high side
             // and a saturated counter suppresses it (refused); otherwise the counter clears.
             let m = (ctrl & ctrl_bits::MAX_STALL_MASK) as u16;
             if ctrl & ctrl_bits::INVERT_PRIO != 0 && m > 0 && self.pinned_cnt_at(cycle) >= m {
@@ -607,7 +615,6 @@ impl Hci {
     /// "perfectly fair"), under the pinned one with the HCI's max_stall.
     #[inline(never)]
     fn wide_tree(&mut self, ctrl: u32, pend_w: u64) -> u64 {
-        let invert = ctrl & ctrl_bits::INVERT_PRIO != 0;
         let set = match self.set.variant {
             HciVariant::Pinned => self.set,
             HciVariant::V2_4 => HciSettings {
@@ -625,13 +632,7 @@ impl Hci {
         let mut sides = [(0u64, 0u64); MAX_WIDE_PORTS];
         for (k, &(h, l)) in self.tree.iter().enumerate() {
             let (hm, lm) = (mask[h], mask[l]);
-            let (hmask, lmask) = if invert { (lm, hm) } else { (hm, lm) };
-            let (high_wins, _) = guard(set, ctrl, &mut self.tcnt[k], hmask, lmask);
-            let (h_ok, l_ok) = if invert {
-                (!high_wins, high_wins)
-            } else {
-                (high_wins, !high_wins)
-            };
+            let (h_ok, l_ok, _) = arbiter(set, ctrl, &mut self.tcnt[k], hm, lm);
             sides[k] = (h_ok, l_ok);
             mask[MAX_WIDE_PORTS + k] = (hm & h_ok) | (lm & l_ok);
         }
@@ -969,25 +970,13 @@ impl Hci {
         };
 
         // --- HCI: wide vs narrow per bank (hci_interconnect.sv: LIC = in_high, HWPE = in_low)
-        let invert = ctrl & ctrl_bits::INVERT_PRIO != 0;
-        let (hmask, lmask) = if invert {
-            (wreach, nbanks)
-        } else {
-            (nbanks, wreach)
-        };
-        if hmask & lmask != 0 {
+        if nbanks & wreach != 0 {
             self.stats.side_conflict_cycles += 1;
         }
-        let (high_wins, fired) = self.side_decision(ctrl, hmask, lmask);
+        let (narrow_ok, wide_ok, fired) = arbiter(self.set, ctrl, &mut self.cnt, nbanks, wreach);
         if fired {
             self.stats.guard_firings += 1;
         }
-        // hci_arbiter.sv: hs_pass = (hs_req_d & hs_req_in) ^ invert_prio selects the LIC.
-        let (narrow_ok, wide_ok) = if invert {
-            (!high_wins, high_wins)
-        } else {
-            (high_wins, !high_wins)
-        };
 
         // --- wide grants: all banks or none (hci_router_reorder.sv: in_gnt = &(~out_req | out_gnt))
         let mut granted_w = 0u64;
