@@ -328,6 +328,91 @@ pub fn sqrt(a: f32, mode: Rounding) -> FpResult {
     })
 }
 
+/// Cycles from issue until the result of an fdiv.s (`sqrt` false: `a / b`) or fsqrt.s
+/// (`sqrt(a)`) is usable, on the CV32E40P's divide/square-root unit
+/// (fpnew_divsqrt_th_32.sv around T-Head's pa_fdsu_*; `PulpDivsqrt = 0` in
+/// cv32e40p_fp_wrapper.sv). The unit's latency depends on the operands; the cycles here
+/// are the unit's plus one, as for the other FPU lanes (an add through FPU_ADDMUL_LAT = 2
+/// registers: 2 + 1):
+/// * a result the operands decide (a NaN, infinite or zero operand, the root of a
+///   negative number: pa_fdsu_special.v `ex1_srt_skip`) comes in 3, like an add;
+/// * a division whose exponents differ by 129 or more, or by less than -150 (subnormals
+///   normalized first), overflows or underflows without iterating
+///   (pa_fdsu_srt_single.v `ex2_expnt_of`, `ex2_id_nor_srt_skip`): 5;
+/// * otherwise the radix-4 SRT runs at most 15 rounds (pa_fdsu_ctrl.v `srt_cnt_ini`) and
+///   stops after the round that leaves a zero partial remainder (`srt_remainder_zero`):
+///   an exact quotient or root whose significand has `d` bits after the binary point
+///   (the quotient of the significands lies in (0.5, 2), the root in [1, 2)) takes
+///   6 + min((d + 1) / 2, 13); an inexact one takes the full 19 (pipeline.rst: "19").
+///
+/// A subnormal divisor also delays the unit's grant ([`divsqrt_grant_wait`]). Measured
+/// on the RTL under Verilator (rtl_compare.rs `divsqrt_against_the_rtl`: 40,000
+/// operations of every kind above agreed).
+pub fn divsqrt_cycles(sqrt: bool, a: u32, b: u32) -> u32 {
+    const FULL: u32 = 19;
+    /// 6 + one cycle per two fraction bits of an exact result's significand.
+    fn rounds(d: u32) -> u32 {
+        6 + d.div_ceil(2).min(13)
+    }
+    let exp = |u: u32| (u >> 23) & 0xFF;
+    let zero = |u: u32| u & 0x7FFF_FFFF == 0;
+    if sqrt {
+        if exp(a) == 0xFF || zero(a) || a >> 31 != 0 {
+            return 3;
+        }
+        let (m, x) = significand(a);
+        // the root of m * 2^(x - 23): its significand is the root of n / 2^23, with the
+        // exponent made even
+        let n = if x & 1 != 0 { 2 * m as u64 } else { m as u64 };
+        let t = n.trailing_zeros().min(23);
+        let (n, d) = (n >> t, 23 - t);
+        let r = n.isqrt();
+        if d % 2 != 0 || r * r != n {
+            return FULL;
+        }
+        return rounds(d / 2);
+    }
+    if exp(a) == 0xFF || exp(b) == 0xFF || zero(a) || zero(b) {
+        return 3;
+    }
+    let ((ma, xa), (mb, xb)) = (significand(a), significand(b));
+    let e = xa - xb;
+    if !(-150..129).contains(&e) {
+        return 5;
+    }
+    // ma / mb as n / 2^d in lowest terms, when the odd part of mb divides ma
+    let tb = mb.trailing_zeros();
+    let odd = mb >> tb;
+    if ma % odd != 0 {
+        return FULL;
+    }
+    let n = ma / odd;
+    rounds(tb - n.trailing_zeros().min(tb))
+}
+
+/// Cycles an fdiv.s (`sqrt` false) waits for the divide/square-root unit to take it:
+/// 1 for a subnormal divisor of a division the operands do not decide (the unit
+/// normalizes it first: pa_fdsu_ctrl.v `fdsu_dn_stall` holds its input stage, and the
+/// grant, a cycle), else 0. Measured with [`divsqrt_cycles`].
+pub fn divsqrt_grant_wait(sqrt: bool, a: u32, b: u32) -> u32 {
+    let exp = |u: u32| (u >> 23) & 0xFF;
+    let subnormal_b = exp(b) == 0 && b & 0x7F_FFFF != 0;
+    let a_decides = exp(a) == 0xFF || a & 0x7FFF_FFFF == 0;
+    (!sqrt && subnormal_b && !a_decides) as u32
+}
+
+/// The significand of a finite non-zero `u` as an integer in [2^23, 2^24) and its
+/// exponent (subnormals normalized).
+fn significand(u: u32) -> (u32, i32) {
+    let (e, m) = ((u >> 23) & 0xFF, u & 0x7F_FFFF);
+    if e == 0 {
+        let shift = m.leading_zeros() - 8;
+        (m << shift, -126 - shift as i32)
+    } else {
+        (m | 1 << 23, e as i32 - 127)
+    }
+}
+
 /// Fused `a * b + c` rounded once with `mode`.
 pub fn fma(a: f32, b: f32, c: f32, mode: Rounding) -> FpResult {
     let prod_invalid = (a.is_infinite() && b == 0.0) || (a == 0.0 && b.is_infinite());
@@ -510,4 +595,40 @@ pub fn sign_inject(a: u32, b: u32, kind: u8) -> u32 {
         _ => (a ^ b) & 0x8000_0000,
     };
     (a & 0x7fff_ffff) | s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::divsqrt_cycles;
+
+    #[test]
+    fn divsqrt_cycles_are_the_units_measured_on_the_rtl() {
+        // (sqrt, a, b, the unit's cycles on the RTL: rtl/divsqrt_tb.cpp); usable one later
+        let measured: [(bool, u32, u32, u32); 16] = [
+            (false, 0x40c0_0000, 0x4000_0000, 6), // 6 / 2 = 1.1b x 2: one fraction bit
+            (false, 0x3f80_0000, 0x4040_0000, 18), // 1 / 3, inexact: 15 rounds
+            (false, 0x3ff5_4c87, 0x3e80_0000, 17), // 24-bit quotient of a quarter: 23 bits
+            (false, 0x3edb_0591, 0x3f00_0000, 17),
+            (false, 0x0a1a_4f80, 0x4e52_2000, 8), // exact, subnormal quotient
+            (false, 0x3f80_0000, 0x0000_0000, 2), // 1 / 0
+            (false, 0x7fc0_0000, 0x3f80_0000, 2), // NaN
+            (false, 0xc9ff_b190, 0x0033_5db5, 4), // overflow by the exponents, subnormal b
+            (false, 0x647c_0000, 0x9e5f_550a, 4), // overflow
+            (false, 0x2360_0000, 0x71ce_5396, 4), // underflow by the exponents (to 0)
+            (false, 0x0110_0000, 0x5e40_0000, 4), // (to the smallest subnormal, RUP)
+            (true, 0x4080_0000, 0, 5),            // sqrt(4) = 2
+            (true, 0x4000_0000, 0, 18),           // sqrt(2)
+            (true, 0x0080_0000, 0, 5),            // sqrt(2^-126) = 2^-63
+            (true, 0xbf80_0000, 0, 2),            // sqrt(-1)
+            (true, 0x8000_0000, 0, 2),            // sqrt(-0)
+        ];
+        for (sqrt, a, b, unit) in measured {
+            assert_eq!(
+                divsqrt_cycles(sqrt, a, b),
+                unit + 1,
+                "{} {a:08x} {b:08x}",
+                if sqrt { "sqrt" } else { "div" }
+            );
+        }
+    }
 }

@@ -81,9 +81,10 @@ pub struct Timing {
     pub fpu_addmul_lat: u32,
     /// `FPU_OTHERS_LAT`: pipeline registers of the compare/convert/classify lanes.
     pub fpu_others_lat: u32,
-    /// Cycles until an fdiv.s/fsqrt.s result is usable (pipeline.rst: "1..19"; the
-    /// iterative unit's operand-dependent latency is not modelled, the maximum is used).
-    pub fpu_divsqrt_cycles: u32,
+    /// Cycles until an fdiv.s/fsqrt.s result is usable, for every operand; `None` (the
+    /// default): the divide/square-root unit's own, which depends on the operands
+    /// ([`fpu::divsqrt_cycles`], 3 to 19).
+    pub fpu_divsqrt_cycles: Option<u32>,
 }
 
 impl Default for Timing {
@@ -92,7 +93,7 @@ impl Default for Timing {
         Timing {
             fpu_addmul_lat: 2,
             fpu_others_lat: 0,
-            fpu_divsqrt_cycles: 19,
+            fpu_divsqrt_cycles: None,
         }
     }
 }
@@ -1901,8 +1902,16 @@ impl Hart {
             Op::FmsubS => (fpu::fma(fa, fb, -fc, mode), t.fpu_addmul_lat + 1),
             Op::FnmsubS => (fpu::fma(-fa, fb, fc, mode), t.fpu_addmul_lat + 1),
             Op::FnmaddS => (fpu::fma(-fa, fb, -fc, mode), t.fpu_addmul_lat + 1),
-            Op::FdivS => (fpu::div(fa, fb, mode), t.fpu_divsqrt_cycles),
-            Op::FsqrtS => (fpu::sqrt(fa, mode), t.fpu_divsqrt_cycles),
+            Op::FdivS => (
+                fpu::div(fa, fb, mode),
+                t.fpu_divsqrt_cycles
+                    .unwrap_or_else(|| fpu::divsqrt_cycles(false, fa.to_bits(), fb.to_bits())),
+            ),
+            Op::FsqrtS => (
+                fpu::sqrt(fa, mode),
+                t.fpu_divsqrt_cycles
+                    .unwrap_or_else(|| fpu::divsqrt_cycles(true, fa.to_bits(), 0)),
+            ),
             Op::FminS => (fpu::min_max(fa, fb, false), t.fpu_others_lat + 1),
             Op::FmaxS => (fpu::min_max(fa, fb, true), t.fpu_others_lat + 1),
             _ => (fpu::add(0.0, 0.0, Rounding::Rne), 0),
@@ -1940,6 +1949,15 @@ impl Hart {
             }
             _ => (Res::F(res.0, res.1), lat),
         };
+        // The divider takes a subnormal divisor a cycle late: the instruction waits for
+        // the grant in EX, as for a busy FPU (cv32e40p_apu_disp.sv).
+        let gnt_wait = match i.op {
+            Op::FdivS if t.fpu_divsqrt_cycles.is_none() => {
+                fpu::divsqrt_grant_wait(false, fa.to_bits(), fb.to_bits())
+            }
+            _ => 0,
+        };
+        self.cycle += gnt_wait as u64;
         let issue = self.cycle;
         let ready = issue + lat as u64;
         let out_reg = match out {
@@ -1988,7 +2006,7 @@ impl Hart {
         // The FPU instruction itself occupies EX for one cycle (APU request).
         self.retire(i, 1);
         let waited = std::mem::take(&mut self.fp_ex_wait);
-        self.held_ex(waited);
+        self.held_ex(waited || gnt_wait > 0);
         Flow::Next
     }
 }

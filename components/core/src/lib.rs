@@ -78,9 +78,8 @@
 //!
 //! # Not modelled yet
 //! Interrupts (the event unit's IRQ lines, `mie`/`mip`), Xpulp instructions
-//! (hardware loops, post-increment loads, SIMD, `p.elw`), debug mode, PMP,
-//! operand-dependent fdiv/fsqrt latency, the APU performance
-//! events of a cluster with a shared FPU.
+//! (hardware loops, post-increment loads, SIMD, `p.elw`), debug mode, PMP, the APU
+//! performance events of a cluster with a shared FPU.
 
 #![warn(missing_docs)]
 

@@ -613,12 +613,52 @@ mod fp {
         assert_eq!(h.cycle, 7);
     }
 
+    /// Cycles of `li a0, A; li a1, B; fmv fa0, a0; fmv fa1, a1; OP fa2; fmv.x.w a2, fa2`
+    /// (the fmv.x.w waits for the result), and the result read.
+    fn divsqrt_after(a: f32, b: f32, op: u32) -> (u64, u32) {
+        let p = prog(&[
+            &li(A0, a.to_bits()),
+            &li(A1, b.to_bits()),
+            &[
+                fmv_w_x(10, A0),
+                fmv_w_x(11, A1),
+                op,
+                fmv_x_w(A2, 12),
+                EBREAK,
+            ],
+        ]);
+        let (h, _) = exec(&p);
+        (h.cycle, h.x[A2 as usize])
+    }
+
     #[test]
-    fn fdiv_result_is_usable_after_19_cycles() {
-        // fdiv issued at 3, result at 22; fmv.x.w reads it at 22 -> 23
-        let (h, _) = exec(&fp_prog(&[fdiv(12, 10, 11, RNE), fmv_x_w(A1, 12)]));
-        assert_eq!(h.cycle, 23);
-        assert_eq!(h.x[A1 as usize], 1.0f32.to_bits());
+    fn fdiv_and_fsqrt_take_as_long_as_their_operands_need() {
+        // fpu::divsqrt_cycles (the unit's latency + 1, measured on the RTL): li, li (2
+        // each), fmv, fmv; OP issues at 6, its result is usable `n` cycles later, when
+        // fmv.x.w reads it: ebreak at 6 + n + 1.
+        let div = fdiv(12, 10, 11, RNE);
+        let sqrt = fsqrt(12, 10, RNE);
+        // 1/3: inexact, all 15 SRT rounds: 19 -> 26
+        assert_eq!(divsqrt_after(1.0, 3.0, div), (26, (1.0f32 / 3.0).to_bits()));
+        // 1/1 = 1.0 exact, no fraction bits: 6 -> 13
+        assert_eq!(divsqrt_after(1.0, 1.0, div), (13, 1.0f32.to_bits()));
+        // 6/4 = 1.5 = 1.1b, one fraction bit: 6 + 1 -> 14
+        assert_eq!(divsqrt_after(6.0, 4.0, div), (14, 1.5f32.to_bits()));
+        // 1/1.25 = 0.8: inexact -> 26
+        assert_eq!(divsqrt_after(1.0, 1.25, div).0, 26);
+        // 1/0: decided from the operands, 3, like an add -> 10 (inf)
+        assert_eq!(divsqrt_after(1.0, 0.0, div), (10, f32::INFINITY.to_bits()));
+        // 2^127 / 2^-2: the exponents differ by 129, overflow without iterating: 5 -> 12
+        let big = f32::from_bits(0x7f00_0000);
+        assert_eq!(divsqrt_after(big, 0.25, div), (12, f32::INFINITY.to_bits()));
+        // 2^-130 / 2^-140 = 2^10, exact: 6; the subnormal divisor delays the unit's grant
+        // a cycle, which the fdiv waits in EX (fpu::divsqrt_grant_wait): 6 + 1 + 6 + 1
+        let (a, b) = (f32::from_bits(0x0002_0000), f32::from_bits(0x80));
+        assert_eq!(divsqrt_after(a, b, div), (14, 1024.0f32.to_bits()));
+        // sqrt(2.25) = 1.5 exact: 7 -> 14; sqrt(2): 19 -> 26; sqrt(-1): NaN at once, 3 -> 10
+        assert_eq!(divsqrt_after(2.25, 0.0, sqrt), (14, 1.5f32.to_bits()));
+        assert_eq!(divsqrt_after(2.0, 0.0, sqrt).0, 26);
+        assert_eq!(divsqrt_after(-1.0, 0.0, sqrt), (10, 0x7fc0_0000));
     }
 
     #[test]
@@ -724,8 +764,11 @@ fn timing_parameters_load_from_a_scenario_with_defaults() {
     let t: vp_core::Timing = serde_yaml::from_str("fpu_addmul_lat: 1\n").expect("valid");
     assert_eq!(
         (t.fpu_addmul_lat, t.fpu_others_lat, t.fpu_divsqrt_cycles),
-        (1, 0, 19)
+        (1, 0, None)
     );
+    // a fixed divider latency instead of the unit's operand-dependent one
+    let t: vp_core::Timing = serde_yaml::from_str("fpu_divsqrt_cycles: 12\n").expect("valid");
+    assert_eq!(t.fpu_divsqrt_cycles, Some(12));
     assert!(
         serde_yaml::from_str::<vp_core::Timing>("fpu_lat: 1\n").is_err(),
         "unknown field"
