@@ -354,12 +354,10 @@ pub fn divsqrt_cycles(sqrt: bool, a: u32, b: u32) -> u32 {
     fn rounds(d: u32) -> u32 {
         6 + d.div_ceil(2).min(13)
     }
-    let exp = |u: u32| (u >> 23) & 0xFF;
-    let zero = |u: u32| u & 0x7FFF_FFFF == 0;
+    if decided_by_operands(sqrt, a, b) {
+        return 3;
+    }
     if sqrt {
-        if exp(a) == 0xFF || zero(a) || a >> 31 != 0 {
-            return 3;
-        }
         let (m, x) = significand(a);
         // the root of m * 2^(x - 23): its significand is the root of n / 2^23, with the
         // exponent made even
@@ -371,9 +369,6 @@ pub fn divsqrt_cycles(sqrt: bool, a: u32, b: u32) -> u32 {
             return FULL;
         }
         return rounds(d / 2);
-    }
-    if exp(a) == 0xFF || exp(b) == 0xFF || zero(a) || zero(b) {
-        return 3;
     }
     let ((ma, xa), (mb, xb)) = (significand(a), significand(b));
     let e = xa - xb;
@@ -395,10 +390,23 @@ pub fn divsqrt_cycles(sqrt: bool, a: u32, b: u32) -> u32 {
 /// normalizes it first: pa_fdsu_ctrl.v `fdsu_dn_stall` holds its input stage, and the
 /// grant, a cycle), else 0. Measured with [`divsqrt_cycles`].
 pub fn divsqrt_grant_wait(sqrt: bool, a: u32, b: u32) -> u32 {
-    let exp = |u: u32| (u >> 23) & 0xFF;
-    let subnormal_b = exp(b) == 0 && b & 0x7F_FFFF != 0;
-    let a_decides = exp(a) == 0xFF || a & 0x7FFF_FFFF == 0;
-    (!sqrt && subnormal_b && !a_decides) as u32
+    let subnormal_b = f32::from_bits(b).is_subnormal();
+    (!sqrt && subnormal_b && !decided_by_operands(sqrt, a, b)) as u32
+}
+
+/// Whether the operands decide an fdiv.s/fsqrt.s result without iterating: a NaN,
+/// infinite or zero operand, or the root of a negative number (pa_fdsu_special.v
+/// `ex1_srt_skip`).
+fn decided_by_operands(sqrt: bool, a: u32, b: u32) -> bool {
+    let special = |u: u32| {
+        let x = f32::from_bits(u);
+        !x.is_finite() || x == 0.0
+    };
+    if sqrt {
+        special(a) || a >> 31 != 0
+    } else {
+        special(a) || special(b)
+    }
 }
 
 /// The significand of a finite non-zero `u` as an integer in [2^23, 2^24) and its

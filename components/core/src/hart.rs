@@ -1893,6 +1893,11 @@ impl Hart {
             X(u32, u8),
         }
         let t = self.timing;
+        // the divider's latency, unless the scenario fixes one
+        let divsqrt = |sqrt| {
+            t.fpu_divsqrt_cycles
+                .unwrap_or_else(|| fpu::divsqrt_cycles(sqrt, fa.to_bits(), fb.to_bits()))
+        };
         // pipeline.rst Floating-Point rows: results usable after lat + 1 cycles.
         let (res, lat) = match i.op {
             Op::FaddS => (fpu::add(fa, fb, mode), t.fpu_addmul_lat + 1),
@@ -1902,16 +1907,8 @@ impl Hart {
             Op::FmsubS => (fpu::fma(fa, fb, -fc, mode), t.fpu_addmul_lat + 1),
             Op::FnmsubS => (fpu::fma(-fa, fb, fc, mode), t.fpu_addmul_lat + 1),
             Op::FnmaddS => (fpu::fma(-fa, fb, -fc, mode), t.fpu_addmul_lat + 1),
-            Op::FdivS => (
-                fpu::div(fa, fb, mode),
-                t.fpu_divsqrt_cycles
-                    .unwrap_or_else(|| fpu::divsqrt_cycles(false, fa.to_bits(), fb.to_bits())),
-            ),
-            Op::FsqrtS => (
-                fpu::sqrt(fa, mode),
-                t.fpu_divsqrt_cycles
-                    .unwrap_or_else(|| fpu::divsqrt_cycles(true, fa.to_bits(), 0)),
-            ),
+            Op::FdivS => (fpu::div(fa, fb, mode), divsqrt(false)),
+            Op::FsqrtS => (fpu::sqrt(fa, mode), divsqrt(true)),
             Op::FminS => (fpu::min_max(fa, fb, false), t.fpu_others_lat + 1),
             Op::FmaxS => (fpu::min_max(fa, fb, true), t.fpu_others_lat + 1),
             _ => (fpu::add(0.0, 0.0, Rounding::Rne), 0),

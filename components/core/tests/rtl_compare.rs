@@ -210,10 +210,10 @@ fn divsqrt_case(g: &mut Rng) -> (bool, u32, u32, u8) {
     let rm = g.below(5) as u8;
     let bits = |g: &mut Rng| g.next() as u32;
     let enc = |s: u32, e: u32, m: u32| s << 31 | e << 23 | (m & 0x7F_FFFF);
-    // a significand of `k` bits (its lowest set), as value bits with exponent `e`
+    // an integer significand of exactly `k` bits (its highest and lowest set)
     let sig = |g: &mut Rng, k: u32| -> u64 {
         let top = 1u64 << (k - 1);
-        (top | (g.next() & (top - 1)) | 1) >> (k == 1) as u32 | (k == 1) as u64
+        top | (g.next() & (top - 1)) | 1
     };
     match g.below(6) {
         0 => {
