@@ -291,7 +291,10 @@ pub struct Hart {
     multi_retired_at: u64,
     /// Cycle at which the target of the last fetch redirect (jump, taken branch,
     /// mret, fence.i, trap) enters EX.
-    redirect_at: u64,
+    pub(crate) redirect_at: u64,
+    /// Cycles that target waited in IF, fetched, before it could enter ID (a taken branch
+    /// over a held CSR access): an instruction-fetch stall of the target overlaps them.
+    pub(crate) redirect_held: u64,
     /// Instructions starting at a cycle `<= hazard_until` take the slow path that
     /// checks hazards (load-use, redirect target, FPU scoreboard).
     hazard_until: u64,
@@ -375,6 +378,7 @@ impl Hart {
             prev_rd: 0,
             multi_retired_at: u64::MAX,
             redirect_at: 0,
+            redirect_held: 0,
             hazard_until: 0,
             ready: [0; 64],
             fpu_free: 0,
@@ -471,6 +475,7 @@ impl Hart {
     #[inline(always)]
     fn redirect(&mut self, at: u64) {
         self.redirect_at = at;
+        self.redirect_held = 0;
         if self.pc & 2 != 0 && self.cache.get(self.pc).is_none_or(|i| i.len == 4) {
             self.hazard_until = self.hazard_until.max(at);
         }
@@ -950,10 +955,10 @@ impl Hart {
         pc & 2 != 0 && self.peek(bus, pc).is_none_or(|n| n.len == 4)
     }
 
-    /// 1 if the instruction at `pc` is a CSR access (0 if not, or not readable).
+    /// Is the instruction at `pc` a CSR access (false if not readable)?
     #[inline(never)]
-    fn csr_held_in_id<B: DataBus + ?Sized>(&self, bus: &mut B, pc: u32) -> u64 {
-        self.peek(bus, pc).is_some_and(|n| is_csr(&n)) as u64
+    fn csr_held_in_id<B: DataBus + ?Sized>(&self, bus: &mut B, pc: u32) -> bool {
+        self.peek(bus, pc).is_some_and(|n| is_csr(&n))
     }
 
     /// A mulh in EX from `ex` (5 cycles) and the outstanding result: taken in the first
@@ -1242,15 +1247,25 @@ impl Hart {
                     _ => xa!() >= xb!(),
                 };
                 if taken {
-                    // pipeline.rst Branch (taken): 3, decided in EX, flushes IF and ID;
-                    // one more while the instruction it flushes from ID is a CSR access
-                    // held there by an outstanding FPU result for this cycle and the
-                    // next (csr_apu_stall; measured on the RTL under Verilator).
+                    // pipeline.rst Branch (taken): 3, decided in EX, flushes IF and ID.
+                    // The flush clears only the ID register's valid bit: the instruction
+                    // stays in it, and if that is a CSR access held by an outstanding
+                    // multicycle FPU result, the decoder's csr_access still raises
+                    // `csr_apu_stall` and with it holds `id_ready` low
+                    // (cv32e40p_id_stage.sv), so the target, fetched meanwhile, enters ID
+                    // only when the CSR access would have entered EX (`csr_after`), and
+                    // EX a cycle later. Found by the RTL comparison (fadd or fdiv, beq,
+                    // csrrs) and seen in its waveform.
+                    // The target's fetch was issued with the branch: a fetch stall
+                    // overlaps the wait (`redirect_held`, see ifetch.rs).
                     let mut cost = 3;
-                    if self.csr_after >= self.cycle + 3 {
-                        cost += self.csr_held_in_id(bus, self.pc.wrapping_add(i.len as u32));
+                    if self.csr_after >= self.cycle + 3
+                        && self.csr_held_in_id(bus, self.pc.wrapping_add(i.len as u32))
+                    {
+                        cost = self.csr_after + 1 - self.cycle;
                     }
                     self.retire_jump(self.pc.wrapping_add(imm), cost, 0);
+                    self.redirect_held = cost - 3;
                 } else {
                     // pipeline.rst Branch (not taken): 1.
                     self.retire(i, 1);

@@ -12,7 +12,11 @@
 //! counts `imiss_i & ~pc_set_i`, "cycles waiting for instruction fetches, excluding jumps and
 //! branches" (`imiss_i` is the IF stage's fetch-not-valid), which are exactly these waits; the
 //! refetch bubble of a taken jump or branch is part of its cost in the timing tables and, as
-//! in the RTL, not counted.
+//! in the RTL, not counted. One wait overlaps another: a taken branch's target that must
+//! wait in IF before it may enter ID (the branch flushed a CSR access held in ID, see the
+//! hart's branch arm) was fetched with the branch, so its stall delays it only by what is
+//! left after that wait; IMISS counts the stall whole, as the IF stage has no valid
+//! instruction meanwhile.
 //!
 //! How the check costs nothing while no hook is installed: the hart's decode cache answers
 //! every instruction it has seen without fetching, and the hook is consulted on the fetch path
@@ -148,13 +152,22 @@ impl Hart {
             h.cache.flush();
         }
         if !h.valid || pc & h.mask != h.block {
-            let (stall, log2) = h.sink.fetch(pc, self.cycle);
+            // A redirect's target that waited in IF before it could enter ID was fetched
+            // that much earlier, and its stall overlaps the wait (IMISS counts it whole:
+            // the IF stage has no valid instruction meanwhile).
+            let held = if self.cycle == self.redirect_at {
+                self.redirect_held
+            } else {
+                0
+            };
+            let (stall, log2) = h.sink.fetch(pc, self.cycle - held);
             h.mask = if log2 >= 32 { 0 } else { !((1u32 << log2) - 1) };
             h.block = pc & h.mask;
             h.valid = true;
             if stall != 0 {
-                h.stall_cycles += stall;
-                self.cycle += stall;
+                let paid = stall.saturating_sub(held);
+                h.stall_cycles += paid;
+                self.cycle += paid;
                 self.perf.add(IMISS, stall);
             }
         }

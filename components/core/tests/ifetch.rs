@@ -117,3 +117,54 @@ fn new_code_generations_are_decoded_again() {
     run_until_stop(&mut h, &mut bus, 0);
     assert_eq!(h.x[A0 as usize], 3);
 }
+
+/// `stall` cycles for every 32-byte block entered.
+struct Blocks(u64);
+
+impl LineFetch for Blocks {
+    fn fetch(&mut self, _pc: u32, _cycle: u64) -> (u64, u8) {
+        (self.0, 5)
+    }
+}
+
+#[test]
+fn a_branch_target_waiting_in_if_has_its_fetch_stall_overlap_the_wait() {
+    // Block 0: fa0 = fa1 = 1.0; fdiv 1/1 at 3 (exact: usable at 9, CSR accesses wait
+    // until 10); beq at 4 over a csrrs held in ID: the target, in block 1, is fetched with
+    // the branch but waits in IF until it enters EX at 11 (hart.rs, the branch arm): 4
+    // cycles past the branch's own 3. Hooked, with 5 cycles per block: +5 for block 0,
+    // then block 1's 5 overlap those 4 -> +1; IMISS counts both whole (10).
+    let w = [
+        lui(A0, 0x3f800),
+        fmv_w_x(10, A0),
+        fmv_w_x(11, A0),
+        fdiv(12, 10, 11, 0),
+        beq(ZERO, ZERO, 16),
+        csrrs(A1, 0x340, ZERO),
+        NOP,
+        NOP,
+        EBREAK,
+    ];
+    let cycles = |stall: u64, held: bool| {
+        let mut w = w;
+        if !held {
+            w[5] = NOP;
+        }
+        let (mut h, mut bus) = setup(&w);
+        h.set_fetch_hook(Some(FetchHook::new(Box::new(Blocks(stall)))));
+        h.perf.pcer = 1 << IMISS;
+        assert!(matches!(
+            run_until_stop(&mut h, &mut bus, 0),
+            Stop::Ebreak { .. }
+        ));
+        let imiss = h.perf.pccr[IMISS] as u64;
+        (h.cycle, imiss, h.fetch_hook().unwrap().stall_cycles)
+    };
+    assert_eq!(cycles(0, true).0, 11);
+    assert_eq!(cycles(5, true), (17, 10, 6));
+    // A longer stall shows past the wait: 9 -> +5 +5.
+    assert_eq!(cycles(9, true), (11 + 9 + 5, 18, 14));
+    // Over a nop the beq costs 3 and nothing overlaps: 7 + 5 + 5.
+    assert_eq!(cycles(0, false).0, 7);
+    assert_eq!(cycles(5, false), (17, 10, 10));
+}

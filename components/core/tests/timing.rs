@@ -526,10 +526,12 @@ mod fp {
     }
 
     #[test]
-    fn a_taken_branch_flushing_a_held_csr_access_costs_one_more() {
-        // fadd at 3 (CSR accesses wait until 7); beq at 4 taken over the csrrs behind it,
-        // which csr_apu_stall holds in ID this cycle and the next: 4 cycles -> ebreak at
-        // 8. Over a nop: 3 -> 7.
+    fn a_taken_branch_flushing_a_held_csr_access_waits_for_it() {
+        // The flush leaves the csrrs in the ID register (not valid), where csr_apu_stall
+        // still holds id_ready low: the branch's target enters ID when the csrrs would
+        // have entered EX, and EX a cycle later (seen in the RTL's waveform).
+        // fadd at 3 (CSR accesses wait until 7); beq at 4 taken over the csrrs: the
+        // target enters EX at 8, not 7 -> ebreak at 8. Over a nop: 3 -> 7.
         let (h, _) = exec(&fp_prog(&[
             fadd(12, 10, 11, RNE),
             beq(ZERO, ZERO, 8),
@@ -537,6 +539,19 @@ mod fp {
         ]));
         assert_eq!(h.cycle, 8);
         let (h, _) = exec(&fp_prog(&[fadd(12, 10, 11, RNE), beq(ZERO, ZERO, 8), NOP]));
+        assert_eq!(h.cycle, 7);
+        // fdiv 1/1 at 3: exact, 6 cycles, usable at 9, CSR accesses wait until 10. A
+        // beq at 4 over the csrrs: the target enters EX at 11, wherever the beq is (the
+        // RTL's cycles for 0 to 4 nops before it); over a nop, the beq costs its 3.
+        let div = fdiv(12, 10, 11, RNE);
+        for nops in 0..=4 {
+            let mut body = vec![div];
+            body.extend(std::iter::repeat_n(NOP, nops));
+            body.extend([beq(ZERO, ZERO, 8), csrrs(A1, 0x340, ZERO)]);
+            let (h, _) = exec(&fp_prog(&body));
+            assert_eq!(h.cycle, 11.max(4 + nops as u64 + 3), "{nops} nops");
+        }
+        let (h, _) = exec(&fp_prog(&[div, beq(ZERO, ZERO, 8), NOP]));
         assert_eq!(h.cycle, 7);
     }
 
