@@ -60,7 +60,7 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use serde::Deserialize;
 use serde_json::json;
@@ -157,6 +157,9 @@ struct CoreUnit {
     suspensions: u64,
     /// Cycles spent suspended (completed suspensions).
     sleep_cycles: u64,
+    /// The cycle after a wait-clear access was granted, in which the core's next access
+    /// is not (event_unit_core.sv `wait_clear_access_SP`).
+    bubble_at: Option<u64>,
 }
 
 #[derive(Default)]
@@ -202,6 +205,8 @@ pub struct EuState {
     raised: BTreeMap<u32, u64>,
     unknown: u64,
     deferred: u64,
+    /// This state, for the processes of events raised for a later cycle.
+    me: Weak<RefCell<EuState>>,
 }
 
 fn hex(v: u32) -> String {
@@ -240,6 +245,24 @@ impl EuState {
         }
     }
 
+    /// Raise `line` for the cores of `mask` in `cycle`: at once if that cycle is not
+    /// ahead of the first cycle not ticked yet, else by a process at that cycle's edge.
+    fn raise_at(&mut self, mask: u32, line: u32, cycle: u64) {
+        if cycle <= self.now_cycle() {
+            self.raise_now(mask, line, cycle);
+            return;
+        }
+        self.deferred += 1;
+        let (sim, clock, me) = (self.sim.clone(), self.clock, self.me.clone());
+        // Not a daemon: a pending event is work that must happen before the run may end.
+        self.sim.spawn("event_unit.deferred_event", async move {
+            sim.wait_until(clock.time_of(cycle)).await;
+            if let Some(st) = me.upgrade() {
+                st.borrow_mut().raise_now(mask, line, cycle);
+            }
+        });
+    }
+
     fn check_wake(&mut self, c: u32, cycle: u64) {
         let u = &mut self.core[c as usize];
         if u.buffer & u.mask != 0 {
@@ -275,9 +298,12 @@ impl EuState {
             let target = b.target_mask;
             event!(target: "vp", Level::TRACE, track = TRACK, ev = "instant", name = "barrier",
                 id = id as u64, targets = target as u64);
-            let cycle = self.now_cycle();
+            // hw_barrier_unit.sv registers the arrivals (trigger_status_DP) and fires from
+            // them: the event line rises the cycle after the last arrival, and reaches the
+            // cores' buffers a cycle later (see `raise_at`).
+            let cycle = self.now_cycle() + 1;
             if target != 0 {
-                self.raise_now(target, EVT_BARRIER, cycle);
+                self.raise_at(target, EVT_BARRIER, cycle);
             }
         }
     }
@@ -314,16 +340,17 @@ impl EuState {
     }
 
     /// hw_dispatch: look for an entry for core `c` from its read pointer; raise event 18
-    /// when there is one.
-    fn dispatch_try(&mut self, c: u32) {
+    /// when there is one. hw_dispatch.sv raises the line (`dispatch_event_o`) from its
+    /// registered state: in the cycle a pop request arrives, or the cycle after a push
+    /// (`line_at`); the buffer has it a cycle later (see `raise_at`).
+    fn dispatch_try(&mut self, c: u32, line_at: u64) {
         let d = &mut self.dispatch;
         let depth = d.fifo.len();
         let ci = c as usize;
         loop {
             let r = d.rptr[ci];
             if d.stat[r] & (1 << c) != 0 {
-                let cycle = self.now_cycle();
-                self.raise_now(1 << c, EVT_DISPATCH, cycle);
+                self.raise_at(1 << c, EVT_DISPATCH, line_at + 1);
                 return;
             }
             if r == d.wptr {
@@ -344,7 +371,8 @@ impl EuState {
             if matches!(&self.core[c as usize].pending, Some(p) if p.kind == WaitKind::Dispatch)
                 && self.core[c as usize].buffer & (1 << EVT_DISPATCH) == 0
             {
-                self.dispatch_try(c);
+                let now = self.sim.cycle_now(self.domain);
+                self.dispatch_try(c, now + 1);
             }
         }
     }
@@ -483,7 +511,8 @@ impl EuState {
 
     // ---------------------------------------------------------------- per-core alias
 
-    fn demux_access(&mut self, p: &mut Payload, debug: bool) {
+    /// Returns the cycles the access waits for its grant beyond the first.
+    fn demux_access(&mut self, p: &mut Payload, debug: bool) -> u64 {
         let c = match p.initiator {
             Some(c) if c < self.cores => c,
             other => {
@@ -494,14 +523,41 @@ impl EuState {
                     other.map_or("an unknown initiator".to_string(), |i| format!("initiator {i}")),
                     self.cores);
                 p.response = Response::GenericError;
-                return;
+                return 0;
             }
         };
         let off = (p.address as u32) & 0x3FC;
+        if !debug && self.core[c as usize].bubble_at.take() == Some(self.sim.cycle_now(self.domain))
+        {
+            // event_unit_core.sv: the cycle after a wait-clear access (core EVENT_WAIT_CLEAR,
+            // a software-event or barrier wait-clear, a mutex lock, a dispatch pop) was
+            // granted, `wait_clear_access_SP` withholds the core's grant: the access is
+            // granted, and takes effect, a cycle later. A load is answered Incomplete and
+            // its core woken for that cycle, a write is performed then by a process and
+            // its core told to wait the cycle (measured on the RTL, tests/rtl_compare.rs).
+            let next = self.sim.next_tick_cycle(self.domain);
+            if p.command == Command::Write {
+                let (sim, clock, me, q) =
+                    (self.sim.clone(), self.clock, self.me.clone(), p.clone());
+                self.sim.spawn("event_unit.withheld_write", async move {
+                    sim.wait_until(clock.time_of(next)).await;
+                    if let Some(st) = me.upgrade() {
+                        st.borrow_mut().demux_write(c, off, q.data_u32(), &q, false);
+                    }
+                });
+                p.response = Response::Ok;
+                return 1;
+            }
+            if let Some(w) = p.sleeper.clone() {
+                w.at(next);
+                p.response = Response::Incomplete;
+                return 0;
+            }
+        }
         if p.command == Command::Write {
             self.demux_write(c, off, p.data_u32(), p, debug);
             p.response = Response::Ok;
-            return;
+            return 0;
         }
         if debug {
             // Peek: no trigger, no sleep, no clear.
@@ -531,7 +587,7 @@ impl EuState {
             };
             p.set_data_u32(v);
             p.response = Response::Ok;
-            return;
+            return 0;
         }
         let masked = {
             let u = &self.core[c as usize];
@@ -546,7 +602,8 @@ impl EuState {
                 p.response = Response::Ok;
             }
             0x080 => self.wait(c, off, WaitKind::Dispatch, true, p, move |s| {
-                s.dispatch_try(c);
+                let now = s.sim.cycle_now(s.domain);
+                s.dispatch_try(c, now);
             }),
             0x084..=0x0BF => {
                 p.set_data_u32(0);
@@ -583,7 +640,7 @@ impl EuState {
                     self.warn_unknown("per-core alias", p, &format!("no barrier {id}"));
                     p.set_data_u32(0);
                     p.response = Response::Ok;
-                    return;
+                    return 0;
                 }
                 match reg {
                     0x14 => {
@@ -610,6 +667,7 @@ impl EuState {
                 p.response = Response::Ok;
             }
         }
+        0
     }
 
     fn demux_write(&mut self, c: u32, off: u32, d: u32, p: &Payload, debug: bool) {
@@ -708,6 +766,7 @@ impl EuState {
             u.sleeper = None;
             if clear {
                 u.buffer &= !u.mask;
+                u.bubble_at = Some(self.sim.cycle_now(self.domain) + 1);
             }
             p.set_data_u32(v);
             p.response = Response::Ok;
@@ -806,8 +865,12 @@ impl Target for GlobalView {
 }
 
 impl Target for DemuxView {
-    fn b_transport(&mut self, p: &mut Payload, _delay: &mut SimTime) {
-        self.0.borrow_mut().demux_access(p, false);
+    fn b_transport(&mut self, p: &mut Payload, delay: &mut SimTime) {
+        let mut s = self.0.borrow_mut();
+        let wait = s.demux_access(p, false);
+        if wait > 0 {
+            *delay += s.clock.cycles(wait);
+        }
     }
     fn debug_transport(&mut self, p: &mut Payload) -> usize {
         self.0.borrow_mut().demux_access(p, true);
@@ -820,25 +883,12 @@ impl Target for DemuxView {
 }
 
 impl EventSink for EuHandle {
-    /// Raise `line` for the cores of `core_mask` in `cycle`. A cycle after the first cycle
-    /// not yet ticked is applied by a process at that cycle's edge; otherwise at once.
+    /// Raise `line` for the cores of `core_mask` in `cycle`: the line is high in that
+    /// cycle, and the event reaches the cores' buffers in the next (event_unit_core.sv
+    /// registers them: `event_buffer_DP`), when a waiting core is granted (measured on the
+    /// RTL, tests/rtl_compare.rs). A cycle ahead is applied by a process at its edge.
     fn raise(&self, core_mask: u32, line: u32, cycle: u64) {
-        let (sim, clock, now) = {
-            let s = self.0.borrow();
-            (s.sim.clone(), s.clock, s.now_cycle())
-        };
-        if cycle <= now {
-            self.0.borrow_mut().raise_now(core_mask, line, cycle);
-            return;
-        }
-        self.0.borrow_mut().deferred += 1;
-        let st = self.0.clone();
-        let sim2 = sim.clone();
-        // Not a daemon: a pending event is work that must happen before the run may end.
-        sim.spawn("event_unit.deferred_event", async move {
-            sim2.wait_until(clock.time_of(cycle)).await;
-            st.borrow_mut().raise_now(core_mask, line, cycle);
-        });
+        self.0.borrow_mut().raise_at(core_mask, line, cycle + 1);
     }
 }
 
@@ -940,32 +990,35 @@ fn build(
         check_window(field, base, size)?;
     }
     let depth = p.dispatch_fifo_depth as usize;
-    let state = Rc::new(RefCell::new(EuState {
-        name: name.to_string(),
-        sim: ctx.sim.clone(),
-        domain: ctx.domain,
-        clock: ctx.clock,
-        cores: ctx.cores,
-        all: if ctx.cores >= 32 {
-            u32::MAX
-        } else {
-            (1u32 << ctx.cores) - 1
-        },
-        core: (0..ctx.cores).map(|_| CoreUnit::default()).collect(),
-        barriers: (0..barriers).map(|_| Barrier::default()).collect(),
-        mutexes: (0..p.mutexes).map(|_| Mutex::default()).collect(),
-        dispatch: Dispatch {
-            fifo: vec![0; depth],
-            stat: vec![0; depth],
-            conf: 0,
-            wptr: 0,
-            rptr: vec![0; ctx.cores as usize],
-            pushes: 0,
-        },
-        raised: BTreeMap::new(),
-        unknown: 0,
-        deferred: 0,
-    }));
+    let state = Rc::new_cyclic(|me| {
+        RefCell::new(EuState {
+            name: name.to_string(),
+            sim: ctx.sim.clone(),
+            domain: ctx.domain,
+            clock: ctx.clock,
+            cores: ctx.cores,
+            all: if ctx.cores >= 32 {
+                u32::MAX
+            } else {
+                (1u32 << ctx.cores) - 1
+            },
+            core: (0..ctx.cores).map(|_| CoreUnit::default()).collect(),
+            barriers: (0..barriers).map(|_| Barrier::default()).collect(),
+            mutexes: (0..p.mutexes).map(|_| Mutex::default()).collect(),
+            dispatch: Dispatch {
+                fifo: vec![0; depth],
+                stat: vec![0; depth],
+                conf: 0,
+                wptr: 0,
+                rptr: vec![0; ctx.cores as usize],
+                pushes: 0,
+            },
+            raised: BTreeMap::new(),
+            unknown: 0,
+            deferred: 0,
+            me: me.clone(),
+        })
+    });
     Ok(Box::new(EventUnit {
         base: p.base,
         demux_base: p.demux_base,
