@@ -160,6 +160,16 @@ struct CoreUnit {
     /// The cycle after a wait-clear access was granted, in which the core's next access
     /// is not (event_unit_core.sv `wait_clear_access_SP`).
     bubble_at: Option<u64>,
+    /// The buffer bits that wait-clear returned: still in the RTL's buffer register during
+    /// the bubble (it clears them at the end of it).
+    stale: u32,
+    /// Events raised for a cycle up to `drop_until` on the lines of `drop_mask` are lost:
+    /// the clear at the end of the bubble takes the lines of that cycle too.
+    drop_mask: u32,
+    drop_until: u64,
+    /// The pending wait access triggers its unit again when next issued (it was woken by
+    /// stale bits in a bubble: `trigger_release` is set again).
+    retrigger: bool,
 }
 
 #[derive(Default)]
@@ -188,6 +198,11 @@ struct Dispatch {
     wptr: usize,
     rptr: Vec<usize>,
     pushes: u64,
+    /// Per core: the first cycle its event line can rise again after a pop granted in
+    /// cycle g: g + 2 (hw_dispatch.sv acknowledges the pop with the grant, clears the
+    /// entry's status a cycle later and moves the read pointer a cycle after that,
+    /// `incr_rptr_del_SP`).
+    ready_at: Vec<u64>,
 }
 
 /// The state of the event unit, shared by its two views and its event sink.
@@ -207,6 +222,10 @@ pub struct EuState {
     deferred: u64,
     /// This state, for the processes of events raised for a later cycle.
     me: Weak<RefCell<EuState>>,
+    /// The access being performed is in its core's bubble (see `demux_access`).
+    in_bubble: bool,
+    /// Events raised for a later cycle, not applied yet: (cycle, cores, line).
+    later: Vec<(u64, u32, u32)>,
 }
 
 fn hex(v: u32) -> String {
@@ -214,11 +233,6 @@ fn hex(v: u32) -> String {
 }
 
 impl EuState {
-    /// The cycle at which an event raised now arrives (the first cycle not ticked yet).
-    fn now_cycle(&self) -> u64 {
-        self.sim.next_tick_cycle(self.domain)
-    }
-
     fn warn_unknown(&mut self, view: &str, p: &Payload, what: &str) {
         self.unknown += 1;
         warn!(target: "vp", track = TRACK,
@@ -239,28 +253,61 @@ impl EuState {
             line = line as u64, cores = mask as u64);
         for c in 0..self.cores {
             if mask & (1 << c) != 0 {
-                self.core[c as usize].buffer |= 1 << line;
+                let u = &mut self.core[c as usize];
+                if cycle <= u.drop_until && u.drop_mask & (1 << line) != 0 {
+                    // hw_dispatch.sv holds its line while the pop is pending: it is in
+                    // the buffer the cycle after the clear
+                    if line == EVT_DISPATCH {
+                        let at = u.drop_until + 1;
+                        self.raise_at(1 << c, line, at);
+                    }
+                    continue;
+                }
+                u.buffer |= 1 << line;
                 self.check_wake(c, cycle);
             }
         }
     }
 
-    /// Raise `line` for the cores of `mask` in `cycle`: at once if that cycle is not
-    /// ahead of the first cycle not ticked yet, else by a process at that cycle's edge.
+    /// Raise `line` for the cores of `mask` in `cycle` (in their buffers from that cycle):
+    /// at once if that cycle is not ahead of the current one, else by a process at that
+    /// cycle's edge, so that no core ticking later in the current cycle sees it early.
     fn raise_at(&mut self, mask: u32, line: u32, cycle: u64) {
-        if cycle <= self.now_cycle() {
+        if cycle <= self.sim.cycle_now(self.domain) {
             self.raise_now(mask, line, cycle);
             return;
         }
         self.deferred += 1;
+        self.later.push((cycle, mask, line));
         let (sim, clock, me) = (self.sim.clone(), self.clock, self.me.clone());
         // Not a daemon: a pending event is work that must happen before the run may end.
         self.sim.spawn("event_unit.deferred_event", async move {
             sim.wait_until(clock.time_of(cycle)).await;
             if let Some(st) = me.upgrade() {
-                st.borrow_mut().raise_now(mask, line, cycle);
+                let mut st = st.borrow_mut();
+                if let Some(k) = st.later.iter().position(|&e| e == (cycle, mask, line)) {
+                    st.later.swap_remove(k);
+                }
+                st.raise_now(mask, line, cycle);
             }
         });
+    }
+
+    /// Core `c`'s buffer as a load granted now reads it: event_unit_core.sv gives the data
+    /// in the response cycle, from the registers then, so events raised for the next
+    /// cycle are in it.
+    fn seen(&self, c: u32) -> u32 {
+        let u = &self.core[c as usize];
+        // (a load in its bubble is granted, and answered, a cycle later)
+        let next = self.sim.cycle_now(self.domain) + 1 + self.in_bubble as u64;
+        let mut b = u.buffer;
+        for &(cycle, mask, line) in &self.later {
+            let dropped = cycle <= u.drop_until && u.drop_mask & (1 << line) != 0;
+            if cycle <= next && mask & (1 << c) != 0 && !dropped {
+                b |= 1 << line;
+            }
+        }
+        b
     }
 
     fn check_wake(&mut self, c: u32, cycle: u64) {
@@ -278,8 +325,8 @@ impl EuState {
         } else {
             cores
         };
-        let cycle = self.now_cycle();
-        self.raise_now(mask, e & 7, cycle);
+        let cycle = self.sim.cycle_now(self.domain) + 1;
+        self.raise_at(mask, e & 7, cycle);
     }
 
     fn barrier_arrive(&mut self, id: usize, cores: u32) {
@@ -301,7 +348,7 @@ impl EuState {
             // hw_barrier_unit.sv registers the arrivals (trigger_status_DP) and fires from
             // them: the event line rises the cycle after the last arrival, and reaches the
             // cores' buffers a cycle later (see `raise_at`).
-            let cycle = self.now_cycle() + 1;
+            let cycle = self.sim.cycle_now(self.domain) + 2;
             if target != 0 {
                 self.raise_at(target, EVT_BARRIER, cycle);
             }
@@ -314,8 +361,8 @@ impl EuState {
             mx.locked = true;
             mx.owner = c;
             mx.locks += 1;
-            let cycle = self.now_cycle();
-            self.raise_now(1 << c, EVT_MUTEX, cycle);
+            let cycle = self.sim.cycle_now(self.domain) + 1;
+            self.raise_at(1 << c, EVT_MUTEX, cycle);
         } else {
             mx.waiting |= 1 << c;
         }
@@ -332,8 +379,8 @@ impl EuState {
             mx.waiting &= !(1 << next);
             mx.owner = next;
             mx.locks += 1;
-            let cycle = self.now_cycle();
-            self.raise_now(1 << next, EVT_MUTEX, cycle);
+            let cycle = self.sim.cycle_now(self.domain) + 1;
+            self.raise_at(1 << next, EVT_MUTEX, cycle);
         } else {
             mx.locked = false;
         }
@@ -350,7 +397,8 @@ impl EuState {
         loop {
             let r = d.rptr[ci];
             if d.stat[r] & (1 << c) != 0 {
-                self.raise_at(1 << c, EVT_DISPATCH, line_at + 1);
+                let line = line_at.max(d.ready_at[ci]);
+                self.raise_at(1 << c, EVT_DISPATCH, line + 1);
                 return;
             }
             if r == d.wptr {
@@ -385,6 +433,7 @@ impl EuState {
         if d.stat[r] & (1 << c) != 0 {
             d.stat[r] &= !(1 << c);
             d.rptr[ci] = (r + 1) % d.fifo.len();
+            d.ready_at[ci] = self.sim.cycle_now(self.domain) + 2;
         }
         v
     }
@@ -398,9 +447,9 @@ impl EuState {
             0x04 | 0x08 | 0x10 | 0x14 | 0x28 | 0x30 | 0x34 => 0,
             0x0C => u.irq_mask,
             0x18 => u32::from(u.pending.is_none()),
-            0x1C => u.buffer,
-            0x20 => u.buffer & u.mask,
-            0x24 => u.buffer & u.irq_mask,
+            0x1C => self.seen(c),
+            0x20 => self.seen(c) & u.mask,
+            0x24 => self.seen(c) & u.irq_mask,
             0x2C => u.sw_events_mask,
             _ => return None,
         })
@@ -425,7 +474,7 @@ impl EuState {
             0x18 | 0x1C | 0x20 | 0x24 | 0x38 | 0x3C => {}
             _ => return false,
         }
-        let cycle = self.now_cycle();
+        let cycle = self.sim.cycle_now(self.domain) + 1;
         self.check_wake(c, cycle);
         true
     }
@@ -527,33 +576,47 @@ impl EuState {
             }
         };
         let off = (p.address as u32) & 0x3FC;
-        if !debug && self.core[c as usize].bubble_at.take() == Some(self.sim.cycle_now(self.domain))
-        {
+        let now = self.sim.cycle_now(self.domain);
+        let bubble = !debug && self.core[c as usize].bubble_at.take() == Some(now);
+        if bubble && p.command == Command::Write {
             // event_unit_core.sv: the cycle after a wait-clear access (core EVENT_WAIT_CLEAR,
             // a software-event or barrier wait-clear, a mutex lock, a dispatch pop) was
-            // granted, `wait_clear_access_SP` withholds the core's grant: the access is
-            // granted, and takes effect, a cycle later. A load is answered Incomplete and
-            // its core woken for that cycle, a write is performed then by a process and
-            // its core told to wait the cycle (measured on the RTL, tests/rtl_compare.rs).
-            let next = self.sim.next_tick_cycle(self.domain);
-            if p.command == Command::Write {
-                let (sim, clock, me, q) =
-                    (self.sim.clone(), self.clock, self.me.clone(), p.clone());
-                self.sim.spawn("event_unit.withheld_write", async move {
-                    sim.wait_until(clock.time_of(next)).await;
-                    if let Some(st) = me.upgrade() {
-                        st.borrow_mut().demux_write(c, off, q.data_u32(), &q, false);
-                    }
-                });
-                p.response = Response::Ok;
-                return 1;
-            }
-            if let Some(w) = p.sleeper.clone() {
-                w.at(next);
-                p.response = Response::Incomplete;
-                return 0;
-            }
+            // granted, `wait_clear_access_SP` withholds the core's grant. A write acts on
+            // its request, not on its grant: it takes effect in that cycle and again in the
+            // next, when it is granted (a dispatch push is pushed twice, as on the RTL).
+            self.demux_write(c, off, p.data_u32(), p, false);
+            let (sim, clock, me, q) = (self.sim.clone(), self.clock, self.me.clone(), p.clone());
+            self.sim.spawn("event_unit.withheld_write", async move {
+                sim.wait_until(clock.time_of(now + 1)).await;
+                if let Some(st) = me.upgrade() {
+                    st.borrow_mut().demux_write(c, off, q.data_u32(), &q, false);
+                }
+            });
+            p.response = Response::Ok;
+            return 1;
         }
+        self.in_bubble = bubble;
+        let wait = self.demux_perform(c, off, p, debug);
+        self.in_bubble = false;
+        if bubble && off >= 0x200 && off & 0x1F == 0x14 {
+            // A barrier's TRIGGER_SELF is no sleeping load: its request, still there in
+            // the next cycle, arrives at the barrier again then (`trigger_release` stays
+            // set), as on the RTL.
+            let id = ((off >> 5) & 0xF) as usize;
+            let (sim, clock, me) = (self.sim.clone(), self.clock, self.me.clone());
+            self.sim.spawn("event_unit.withheld_arrival", async move {
+                sim.wait_until(clock.time_of(now + 1)).await;
+                if let Some(st) = me.upgrade() {
+                    st.borrow_mut().barrier_arrive(id, 1 << c);
+                }
+            });
+        }
+        // a load answered at once in the bubble: granted a cycle later
+        wait + (bubble && p.response.is_ok()) as u64
+    }
+
+    /// The access of [`EuState::demux_access`] out of a bubble, or a load in one.
+    fn demux_perform(&mut self, c: u32, off: u32, p: &mut Payload, debug: bool) -> u64 {
         if p.command == Command::Write {
             self.demux_write(c, off, p.data_u32(), p, debug);
             p.response = Response::Ok;
@@ -589,10 +652,7 @@ impl EuState {
             p.response = Response::Ok;
             return 0;
         }
-        let masked = {
-            let u = &self.core[c as usize];
-            u.buffer & u.mask
-        };
+        let masked = self.seen(c) & self.core[c as usize].mask;
         match off {
             0x038 => self.wait(c, off, WaitKind::Event, false, p, |_| {}),
             0x03C => self.wait(c, off, WaitKind::Event, true, p, |_| {}),
@@ -645,8 +705,7 @@ impl EuState {
                 match reg {
                     0x14 => {
                         self.barrier_arrive(id, 1 << c);
-                        let u = &self.core[c as usize];
-                        p.set_data_u32(u.buffer & u.mask);
+                        p.set_data_u32(self.seen(c) & self.core[c as usize].mask);
                         p.response = Response::Ok;
                     }
                     0x18 | 0x1C => {
@@ -727,15 +786,39 @@ impl EuState {
         let ci = c as usize;
         let first = !matches!(&self.core[ci].pending, Some(q) if q.offset == off);
         let before = self.core[ci].buffer & self.core[ci].mask;
+        let now = self.sim.cycle_now(self.domain);
         if first {
             self.core[ci].wait_loads += 1;
-            let since = self.sim.cycle_now(self.domain);
             self.core[ci].pending = Some(Pending {
                 offset: off,
                 kind,
-                since,
+                since: now,
             });
             trigger(self);
+        } else if std::mem::take(&mut self.core[ci].retrigger) {
+            trigger(self);
+        }
+        if self.in_bubble {
+            // In the bubble the RTL's buffer still holds the bits the wait-clear returned.
+            // With any of them (or a new event) in the mask, the core unit takes the access
+            // as woken but cannot grant it: a wait-clear access then clears again at the
+            // end of the next cycle, which is a bubble too, and the unit is triggered again
+            // then (`trigger_release`). Without, the core sleeps as usual.
+            let u = &mut self.core[ci];
+            let seen = (u.buffer | std::mem::take(&mut u.stale)) & u.mask;
+            if seen != 0 {
+                if clear {
+                    u.bubble_at = Some(now + 1);
+                    u.drop_until = now + 2;
+                    u.buffer &= !u.mask;
+                }
+                u.retrigger = true;
+                if let Some(w) = p.sleeper.clone() {
+                    w.at(now + 1);
+                    p.response = Response::Incomplete;
+                    return;
+                }
+            }
         }
         let masked = self.core[ci].buffer & self.core[ci].mask;
         if first && before == 0 && masked != 0 {
@@ -752,10 +835,11 @@ impl EuState {
         }
         if masked != 0 {
             let v = match kind {
-                WaitKind::Event => masked,
+                WaitKind::Event => self.seen(c) & self.core[ci].mask,
                 WaitKind::Mutex(m) => self.mutexes[m].msg,
                 WaitKind::Dispatch => self.dispatch_pop_value(c),
             };
+            let v_seen = self.seen(c) & self.core[ci].mask;
             let u = &mut self.core[ci];
             if let Some(q) = u.pending.take() {
                 if !first {
@@ -765,8 +849,11 @@ impl EuState {
             }
             u.sleeper = None;
             if clear {
+                u.stale = v_seen;
                 u.buffer &= !u.mask;
-                u.bubble_at = Some(self.sim.cycle_now(self.domain) + 1);
+                u.drop_mask = u.mask;
+                u.drop_until = now + 2;
+                u.bubble_at = Some(now + 1);
             }
             p.set_data_u32(v);
             p.response = Response::Ok;
@@ -1012,11 +1099,14 @@ fn build(
                 wptr: 0,
                 rptr: vec![0; ctx.cores as usize],
                 pushes: 0,
+                ready_at: vec![0; ctx.cores as usize],
             },
             raised: BTreeMap::new(),
             unknown: 0,
             deferred: 0,
             me: me.clone(),
+            in_bubble: false,
+            later: Vec::new(),
         })
     });
     Ok(Box::new(EventUnit {

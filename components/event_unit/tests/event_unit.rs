@@ -57,6 +57,7 @@ struct ScriptCore {
     ops: VecDeque<Op>,
     bus: Rc<AddressMap>,
     log: Log,
+    period_ps: u64,
 }
 
 impl Clocked for ScriptCore {
@@ -82,9 +83,11 @@ impl Clocked for ScriptCore {
                         return Next::Sleep;
                     }
                     assert!(p.response.is_ok(), "{:?} at {a:#x}", p.response);
-                    self.log.borrow_mut().push((cx.cycle, a, p.data_u32()));
+                    // granted `d` later (an annotated delay, as the cores take it)
+                    let granted = cx.cycle + d.ps().div_ceil(self.period_ps);
+                    self.log.borrow_mut().push((granted, a, p.data_u32()));
                     self.ops.pop_front();
-                    return Next::Cycle;
+                    return Next::At(granted + 1);
                 }
                 Op::W(a, v) => {
                     let mut p = Payload::write_u32(a, v).with_initiator(self.id);
@@ -92,7 +95,7 @@ impl Clocked for ScriptCore {
                     self.bus.b_transport(&mut p, &mut d);
                     assert!(p.response.is_ok(), "{:?} at {a:#x}", p.response);
                     self.ops.pop_front();
-                    return Next::Cycle;
+                    return Next::At(cx.cycle + d.ps().div_ceil(self.period_ps) + 1);
                 }
             }
         }
@@ -107,6 +110,7 @@ impl Harness {
             ops: ops.iter().copied().collect(),
             bus: self.bus.clone(),
             log: log.clone(),
+            period_ps: self.clock.period_ps(),
         };
         let w = self.sim.add_clocked(
             self.domain,

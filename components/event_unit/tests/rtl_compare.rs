@@ -14,12 +14,12 @@
 //! the delay it annotated) and each load's data; accesses still waiting at the end count
 //! as such on both.
 //!
-//! The directed scripts must agree: a software event, a barrier of all cores twice, the
-//! mutex, a dispatch, an accelerator event. Random scripts of every kind of access
-//! (`EVENT_UNIT_RUNS=N`, none by default) do not agree yet: the model is not exact for a
-//! second dispatch pop (the RTL grants it 2 cycles later), nor in the cases the random
-//! scripts show beyond that (waits and barriers among software events and mask changes,
-//! mutex messages). They are there to find what to model next.
+//! The directed scripts must agree (a software event, a barrier of all cores twice, the
+//! mutex, dispatch, an accelerator event), and so must random scripts of software events,
+//! waits, mask changes, buffer clears and accelerator events (`EVENT_UNIT_RUNS`, 200 by
+//! default). Random scripts that add mutex locks, barrier phases or dispatch phases are run
+//! and counted, not required to agree: the model is not exact there yet (the test prints
+//! how many differ; `EVENT_UNIT_SHOW=K` prints script K and both outcomes).
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -155,7 +155,8 @@ fn model(s: &Script) -> Outcome {
     logs.iter().map(|l| l.borrow().clone()).collect()
 }
 
-fn rtl(sim: &PathBuf, s: &Script) -> Outcome {
+/// The RTL's outcome, and the cycle of each access's first request.
+fn rtl(sim: &PathBuf, s: &Script) -> (Outcome, Vec<Vec<u64>>) {
     let mut child = Command::new(sim)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -168,12 +169,14 @@ fn rtl(sim: &PathBuf, s: &Script) -> Outcome {
     writer.join().unwrap().unwrap();
     assert!(out.status.success(), "{}: {}", sim.display(), out.status);
     let mut o: Outcome = vec![vec![]; 8];
+    let mut issued = vec![vec![]; 8];
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         let f: Vec<&str> = line.split_whitespace().collect();
         if f.get(1) == Some(&"STUCK") {
             continue;
         }
         let c: usize = f[0].parse().unwrap();
+        issued[c].push(f[1].parse().unwrap());
         let gnt: u64 = f[2].parse().unwrap();
         let data = u32::from_str_radix(f[4], 16).unwrap();
         o[c].push((gnt, data));
@@ -186,7 +189,7 @@ fn rtl(sim: &PathBuf, s: &Script) -> Outcome {
             }
         }
     }
-    o
+    (o, issued)
 }
 
 struct Rng(u64);
@@ -203,11 +206,18 @@ impl Rng {
     }
 }
 
-/// A random script: masks, then per core accesses of every kind at random cycles, with
-/// phases in which all cores arrive at barrier 0 and core 0 dispatches to the team.
+/// Kinds of random scripts, besides the software events, waits, masks and buffer clears
+/// every script has: mutex locks and unlocks, barrier phases, dispatch phases.
+const MUTEX: u32 = 1;
+const BARRIER: u32 = 2;
+const DISPATCH: u32 = 4;
+
+/// A random script: masks, then per core accesses at random cycles (software events,
+/// waits, masks, buffer clears, with `kinds`: the mutex), with `kinds`: phases in which
+/// all cores arrive at barrier 0, and in which core 0 dispatches to the team.
 // (per-core loops index the script and the cores' cycles alike)
 #[allow(clippy::needless_range_loop)]
-fn random(seed: u64) -> Script {
+fn random(seed: u64, kinds: u32) -> Script {
     let mut g = Rng(seed);
     let mut s = Script::new();
     let team = 0xFFu32;
@@ -226,7 +236,11 @@ fn random(seed: u64) -> Script {
         for c in 0..8 {
             for _ in 0..g.below(6) {
                 at[c] += g.below(5);
-                let op = match g.below(11) {
+                let mut k = g.below(11);
+                if kinds & MUTEX == 0 && (k == 8 || k == 9) {
+                    k = 10;
+                }
+                let op = match k {
                     0 => Op::R(DX + 0x1C),
                     1 => Op::R(DX + 0x38),
                     2 => Op::R(DX + 0x3C),
@@ -245,13 +259,13 @@ fn random(seed: u64) -> Script {
             }
         }
         // everybody arrives at barrier 0 (wait-clear, or arrive-and-go for some)
-        for c in 0..8 {
+        for c in (0..8).filter(|_| kinds & BARRIER != 0) {
             at[c] += g.below(8);
             let a = if g.below(4) == 0 { 0x214 } else { 0x21C };
             s.cores[c].push((at[c], Op::R(DX + a)));
         }
         // core 0 dispatches a value per phase; the team pops it
-        if phase < 2 {
+        if phase < 2 && kinds & DISPATCH != 0 {
             at[0] += g.below(6);
             s.cores[0].push((at[0], Op::W(DX + 0x80, 0x100 + phase)));
             for c in 1..8 {
@@ -261,6 +275,50 @@ fn random(seed: u64) -> Script {
         }
     }
     s
+}
+
+/// The one known race: the RTL gives a load's data in its response cycle, so it holds
+/// the events triggered in the load's grant cycle by other cores (a write, or a load that
+/// triggers: software-event and barrier waits, TRIGGER_SELF, mutex locks, dispatch pops);
+/// the model answers a load at once, before the accesses of the cores it ticks after. The
+/// data of loads of the event buffer granted in a cycle in which another core triggered
+/// is left out of the comparison (their grant cycles are compared). `issued`: the RTL's
+/// cycle of each access's first request.
+#[allow(clippy::needless_range_loop)]
+fn same_cycle_races(s: &Script, issued: &[Vec<u64>], m: &mut Outcome, r: &mut Outcome) {
+    let triggers = |o: usize, g: u64| {
+        r[o].iter()
+            .zip(&s.cores[o])
+            .zip(&issued[o])
+            .any(|((x, (_, op)), &i)| match *op {
+                // (a write withheld a cycle acts in that cycle too)
+                Op::W(..) => x.0 == g || x.0 == g + 1,
+                Op::R(a) => {
+                    let off = a - DX;
+                    let trig = matches!(off, 0x80 | 0xC0..=0xFF | 0x140..=0x1BF)
+                        || (off >= 0x200 && (0x14..=0x1C).contains(&(off & 0x1F)));
+                    trig && (i == g || x.0 == g)
+                }
+            })
+    };
+    let mut racy = vec![];
+    for c in 0..8 {
+        for (k, (_, op)) in s.cores[c].iter().enumerate() {
+            let Op::R(a) = op else { continue };
+            let off = a - DX;
+            let buffer = matches!(off, 0x1C..=0x24 | 0x38 | 0x3C | 0x140..=0x1FF | 0x200..=0x3FF);
+            let Some(&(g, _)) = r[c].get(k) else { continue };
+            if buffer && (0..8).any(|o| o != c && triggers(o, g)) {
+                racy.push((c, k));
+            }
+        }
+    }
+    for (c, k) in racy {
+        r[c][k].1 = 0;
+        if let Some(x) = m[c].get_mut(k) {
+            x.1 = 0;
+        }
+    }
 }
 
 /// Directed scripts (the model's tests in event_unit.rs, in this form).
@@ -336,15 +394,38 @@ fn scripted_cores_are_granted_as_on_the_rtl() {
     let runs: u64 = std::env::var("EVENT_UNIT_RUNS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    let mut scripts = directed();
+        .unwrap_or(200);
+    // (name, script, must agree)
+    let mut scripts: Vec<_> = directed().into_iter().map(|(n, s)| (n, s, true)).collect();
     for seed in 1..=runs {
-        scripts.push(("random", random(seed)));
+        for (name, kinds) in [
+            ("random: events", 0),
+            ("random: events, mutex", MUTEX),
+            ("random: events, barriers", BARRIER),
+            ("random: events, dispatch", DISPATCH),
+            ("random: all", MUTEX | BARRIER | DISPATCH),
+        ] {
+            scripts.push((name, random(seed, kinds), kinds == 0));
+        }
     }
     let mut failures = vec![];
-    for (k, (name, s)) in scripts.iter().enumerate() {
-        let (m, r) = (model(s), rtl(&sim, s));
+    let mut by_kind: std::collections::BTreeMap<&str, (u32, u32)> = Default::default();
+    for (k, (name, s, must)) in scripts.iter().enumerate() {
+        let (mut m, (mut r, issued)) = (model(s), rtl(&sim, s));
+        same_cycle_races(s, &issued, &mut m, &mut r);
+        if std::env::var("EVENT_UNIT_SHOW").is_ok_and(|v| v == k.to_string()) {
+            eprintln!("{}", s.text());
+            for c in 0..8 {
+                eprintln!("core {c}\n  model {:?}\n  RTL   {:?}", m[c], r[c]);
+            }
+        }
+        let e = by_kind.entry(name).or_default();
+        e.0 += 1;
         if m != r {
+            e.1 += 1;
+            if !must {
+                continue;
+            }
             let c = (0..8).find(|&c| m[c] != r[c]).unwrap();
             failures.push(format!(
                 "script {k} ({name}), core {c}:\n  ops   {:?}\n  model {:?}\n  RTL   {:?}",
@@ -352,11 +433,13 @@ fn scripted_cores_are_granted_as_on_the_rtl() {
             ));
         }
     }
+    for (name, (n, bad)) in &by_kind {
+        eprintln!("{name}: {bad} of {n} differ");
+    }
     assert!(
         failures.is_empty(),
-        "{} of {} scripts differ:\n{}",
+        "{} of the scripts that must agree differ:\n{}",
         failures.len(),
-        scripts.len(),
         failures.join("\n")
     );
 }

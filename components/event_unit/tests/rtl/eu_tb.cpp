@@ -2,8 +2,9 @@
 //   CORE CYCLE R ADDR        read (request held until granted)
 //   CORE CYCLE W ADDR DATA   write
 //   - CYCLE E CORE LINE      pulse accelerator event LINE (0..3) for CORE in that cycle
-// A core's op starts at max(CYCLE, the cycle after its previous op's response).
-// stdout per op: CORE ISSUE GNT RVALID RDATA (hex).
+// A core's op requests from max(CYCLE, the cycle after its previous op's grant).
+// stdout per op: CORE ISSUE GNT RVALID RDATA (hex); runs 2,000 cycles at most (rtl_compare.rs
+// HORIZON), then names the ops still requesting: CORE STUCK ISSUE.
 #include "Veu_tb_top.h"
 #include "verilated.h"
 #include <cstdio>
@@ -35,7 +36,7 @@ int main(int argc, char **argv) {
   std::vector<int> req_on(8, 0);
   std::vector<std::deque<std::pair<unsigned long long, unsigned long long>>> out(8);
   std::vector<unsigned long long> ready(8, 0), issue(8);
-  for (unsigned long long cyc = 0; cyc < 100000; cyc++) {
+  for (unsigned long long cyc = 0; cyc < 2000; cyc++) {
     t->clk_i = 0;
     unsigned acc = 0;
     for (auto &e : evs) if (e.cyc == cyc) acc |= 1u << (e.core * 4 + e.line);
