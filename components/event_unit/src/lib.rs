@@ -178,6 +178,9 @@ struct Barrier {
     target_mask: u32,
     status: u32,
     firings: u64,
+    /// The cycle the last firing is matched in the RTL (the one after its last arrival):
+    /// hw_barrier_unit.sv clears the status then, and arrivals in that cycle are lost.
+    matched_at: Option<u64>,
 }
 
 #[derive(Default)]
@@ -330,27 +333,32 @@ impl EuState {
     }
 
     fn barrier_arrive(&mut self, id: usize, cores: u32) {
+        let now = self.sim.cycle_now(self.domain);
         let Some(b) = self.barriers.get_mut(id) else {
             return;
         };
+        if b.matched_at == Some(now) {
+            return;
+        }
         b.status |= cores & self.all;
         self.barrier_check(id);
     }
 
     fn barrier_check(&mut self, id: usize) {
+        let now = self.sim.cycle_now(self.domain);
         let b = &mut self.barriers[id];
         if b.trigger_mask != 0 && b.status == b.trigger_mask {
             b.status = 0;
             b.firings += 1;
+            b.matched_at = Some(now + 1);
             let target = b.target_mask;
             event!(target: "vp", Level::TRACE, track = TRACK, ev = "instant", name = "barrier",
                 id = id as u64, targets = target as u64);
             // hw_barrier_unit.sv registers the arrivals (trigger_status_DP) and fires from
             // them: the event line rises the cycle after the last arrival, and reaches the
             // cores' buffers a cycle later (see `raise_at`).
-            let cycle = self.sim.cycle_now(self.domain) + 2;
             if target != 0 {
-                self.raise_at(target, EVT_BARRIER, cycle);
+                self.raise_at(target, EVT_BARRIER, now + 2);
             }
         }
     }
