@@ -280,7 +280,8 @@ fn random(seed: u64, kinds: u32) -> Script {
 
 /// The one known race: the RTL gives a load's data in its response cycle, so it holds
 /// the events triggered in the load's grant cycle by other cores (a write, or a load that
-/// triggers: software-event and barrier waits, TRIGGER_SELF, mutex locks, dispatch pops);
+/// triggers: software-event and barrier waits, TRIGGER_SELF, mutex locks, dispatch pops),
+/// and a mutex lock's data the message of an unlock in that cycle;
 /// the model answers a load at once, before the accesses of the cores it ticks after. The
 /// data of loads of the event buffer granted in a cycle in which another core triggered
 /// is left out of the comparison (their grant cycles are compared). `issued`: the RTL's
@@ -310,6 +311,16 @@ fn same_cycle_races(s: &Script, issued: &[Vec<u64>], m: &mut Outcome, r: &mut Ou
             let buffer = matches!(off, 0x1C..=0x24 | 0x38 | 0x3C | 0x140..=0x1FF | 0x200..=0x3FF);
             let Some(&(g, _)) = r[c].get(k) else { continue };
             if buffer && (0..8).any(|o| o != c && triggers(o, g)) {
+                racy.push((c, k));
+            }
+            // a mutex lock's data is the message register then: unlocks of that cycle
+            let unlocks = |o: usize| {
+                r[o].iter().zip(&s.cores[o]).any(|(x, (_, op))| {
+                    matches!(op, Op::W(a, _) if (0xC0..=0xFF).contains(&(a - DX)))
+                        && (x.0 == g || x.0 == g + 1)
+                })
+            };
+            if (0xC0..=0xFF).contains(&off) && (0..8).any(|o| o != c && unlocks(o)) {
                 racy.push((c, k));
             }
         }
