@@ -198,6 +198,9 @@ struct Mutex {
     waiting: u32,
     msg: u32,
     locks: u64,
+    /// The cycle of the last unlock: hw_mutex_unit.sv takes the unlocks of a cycle as one,
+    /// with the OR of their messages (event_unit_top.sv reduces the cores' write data).
+    unlocked_at: Option<u64>,
 }
 
 #[derive(Default)]
@@ -391,7 +394,13 @@ impl EuState {
     }
 
     fn mutex_unlock(&mut self, m: usize, msg: u32) {
+        let now = self.sim.cycle_now(self.domain);
         let mx = &mut self.mutexes[m];
+        if mx.unlocked_at == Some(now) {
+            mx.msg |= msg;
+            return;
+        }
+        mx.unlocked_at = Some(now);
         mx.msg = msg;
         if !mx.locked {
             return;
