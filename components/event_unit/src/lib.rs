@@ -203,20 +203,32 @@ struct Mutex {
     unlocked_at: Option<u64>,
 }
 
+/// hw_dispatch.sv, cycle by cycle: its registers, and the inputs of cycle `at` that the
+/// cores' accesses give while it runs; `EuState::dispatch_cycle` evaluates that cycle at
+/// the next one's edge, while anything can change.
 #[derive(Default)]
 struct Dispatch {
     fifo: Vec<u32>,
-    /// Cores that still have to read each entry.
+    /// Cores that still have to read each entry (`core_set_stat_DP`).
     stat: Vec<u32>,
     conf: u32,
     wptr: usize,
     rptr: Vec<usize>,
     pushes: u64,
-    /// Per core: the first cycle its event line can rise again after a pop granted in
-    /// cycle g: g + 2 (hw_dispatch.sv acknowledges the pop with the grant, clears the
-    /// entry's status a cycle later and moves the read pointer a cycle after that,
-    /// `incr_rptr_del_SP`).
-    ready_at: Vec<u64>,
+    /// Cores whose pop request is in progress (`req_in_progr_SP`).
+    in_progr: u32,
+    /// Cores whose read pointer moves on this cycle (`incr_rptr_del_SP`).
+    incr_del: u32,
+    /// The cycle whose inputs are collected, and them: pop requests, the cores' wake-ups
+    /// (`pop_ack_i`, event_unit_core.sv `wakeup_event`), the OR of the pushed values,
+    /// a team configuration.
+    at: u64,
+    pop_req: u32,
+    pop_ack: u32,
+    push: Option<u32>,
+    conf_w: Option<u32>,
+    /// An evaluation is scheduled at the edge after `at`.
+    scheduled: bool,
 }
 
 /// The state of the event unit, shared by its two views and its event sink.
@@ -269,12 +281,6 @@ impl EuState {
             if mask & (1 << c) != 0 {
                 let u = &mut self.core[c as usize];
                 if cycle <= u.drop_until && u.drop_mask & (1 << line) != 0 {
-                    // hw_dispatch.sv holds its line while the pop is pending: it is in
-                    // the buffer the cycle after the clear
-                    if line == EVT_DISPATCH {
-                        let at = u.drop_until + 1;
-                        self.raise_at(1 << c, line, at);
-                    }
                     continue;
                 }
                 u.buffer |= 1 << line;
@@ -327,7 +333,43 @@ impl EuState {
                 b |= 1 << line;
             }
         }
+        // the dispatcher's line of the cycle before (raised at the next edge, see
+        // dispatch_cycle)
+        let dropped = next <= u.drop_until && u.drop_mask & (1 << EVT_DISPATCH) != 0;
+        if self.dispatch_line(c, self.in_bubble) && !dropped {
+            b |= 1 << EVT_DISPATCH;
+        }
         b
+    }
+
+    /// Is core `c`'s dispatcher line high in the current cycle (`ahead`: in the next, from
+    /// the registers the current cycle's inputs give, without the next one's)?
+    fn dispatch_line(&self, c: u32, ahead: bool) -> bool {
+        let d = &self.dispatch;
+        let (ci, bit) = (c as usize, 1u32 << c);
+        let now = self.sim.cycle_now(self.domain);
+        let (pop_req, pop_ack) = if d.at == now {
+            (d.pop_req, d.pop_ack)
+        } else {
+            (0, 0)
+        };
+        let r = d.rptr[ci];
+        if !ahead {
+            return (pop_req | d.in_progr) & d.stat[r] & bit != 0;
+        }
+        let acked = d.in_progr & pop_ack & bit != 0;
+        let in_progr = ((pop_req | d.in_progr) & bit != 0) && !acked;
+        let moves = d.incr_del & bit != 0
+            || ((pop_req | d.in_progr) & bit != 0 && d.stat[r] & bit == 0 && r != d.wptr);
+        let r1 = if moves { (r + 1) % d.fifo.len() } else { r };
+        let mut stat = d.stat[r1];
+        if acked && r1 == r {
+            stat &= !bit;
+        }
+        if d.push.is_some() && r1 == d.wptr && d.at == now {
+            stat = d.conf;
+        }
+        in_progr && stat & bit != 0
     }
 
     fn check_wake(&mut self, c: u32, cycle: u64) {
@@ -417,56 +459,127 @@ impl EuState {
         }
     }
 
-    /// hw_dispatch: look for an entry for core `c` from its read pointer; raise event 18
-    /// when there is one. hw_dispatch.sv raises the line (`dispatch_event_o`) from its
-    /// registered state: in the cycle a pop request arrives, or the cycle after a push
-    /// (`line_at`); the buffer has it a cycle later (see `raise_at`).
-    fn dispatch_try(&mut self, c: u32, line_at: u64) {
+    /// An input to the dispatcher in the current cycle (see [`Dispatch`]).
+    fn dispatch_input(&mut self, f: impl FnOnce(&mut Dispatch)) {
+        let now = self.sim.cycle_now(self.domain);
         let d = &mut self.dispatch;
+        if d.at != now {
+            debug_assert!(
+                !d.scheduled || d.at > now,
+                "dispatcher cycle {} missed",
+                d.at
+            );
+            d.at = now;
+        }
+        f(d);
+        self.dispatch_schedule();
+    }
+
+    /// Evaluate the dispatcher's current cycle at the next edge, if not yet scheduled.
+    fn dispatch_schedule(&mut self) {
+        if self.dispatch.scheduled {
+            return;
+        }
+        self.dispatch.scheduled = true;
+        let at = self.dispatch.at;
+        self.at_cycle(at + 1, "event_unit.dispatch", move |st| {
+            st.dispatch_cycle(at)
+        });
+    }
+
+    /// hw_dispatch.sv in cycle `t`, at the edge of `t + 1`: each core whose pop is
+    /// requested or in progress raises its line if the entry at its read pointer is for it
+    /// (the buffers have it from `t + 1`), else moves the pointer on unless it is at the
+    /// write pointer; a wake-up of a core in progress acknowledges its pop (the entry is
+    /// cleared for it now, the pointer moves a cycle later); pushes and the team
+    /// configuration are written.
+    fn dispatch_cycle(&mut self, t: u64) {
+        let d = &mut self.dispatch;
+        d.scheduled = false;
+        let (pop_req, pop_ack) = if d.at == t {
+            (
+                std::mem::take(&mut d.pop_req),
+                std::mem::take(&mut d.pop_ack),
+            )
+        } else {
+            (0, 0)
+        };
+        let (push, conf_w) = if d.at == t {
+            (d.push.take(), d.conf_w.take())
+        } else {
+            (None, None)
+        };
         let depth = d.fifo.len();
-        let ci = c as usize;
-        loop {
-            let r = d.rptr[ci];
-            if d.stat[r] & (1 << c) != 0 {
-                let line = line_at.max(d.ready_at[ci]);
-                self.raise_at(1 << c, EVT_DISPATCH, line + 1);
-                return;
+        let mut lines = 0u32;
+        let mut in_progr = d.in_progr;
+        for (c, rptr) in d.rptr.iter_mut().enumerate() {
+            let bit = 1u32 << c;
+            let r = *rptr;
+            if (pop_req | d.in_progr) & bit != 0 {
+                in_progr |= bit;
+                if d.stat[r] & bit != 0 {
+                    lines |= bit;
+                } else if r != d.wptr {
+                    *rptr = (r + 1) % depth;
+                }
             }
-            if r == d.wptr {
-                return;
+            if d.in_progr & pop_ack & bit != 0 {
+                in_progr &= !bit;
+                d.stat[r] &= !bit;
             }
-            d.rptr[ci] = (r + 1) % depth;
+            if d.incr_del & bit != 0 {
+                *rptr = (r + 1) % depth;
+            }
+        }
+        d.incr_del = d.in_progr & pop_ack;
+        d.in_progr = in_progr;
+        if let Some(v) = push {
+            let w = d.wptr;
+            d.fifo[w] = v;
+            d.stat[w] = d.conf;
+            d.wptr = (w + 1) % depth;
+        }
+        if let Some(conf) = conf_w {
+            d.conf = conf;
+        }
+        d.at = t + 1;
+        if lines != 0 {
+            self.raise_now(lines, EVT_DISPATCH, t + 1);
+        }
+        // Run on while a pointer can move, a line is high, or a pop is acknowledged.
+        let d = &self.dispatch;
+        let busy = d.incr_del != 0
+            || (0..self.cores as usize).any(|c| {
+                let bit = 1u32 << c;
+                d.in_progr & bit != 0 && (d.stat[d.rptr[c]] & bit != 0 || d.rptr[c] != d.wptr)
+            });
+        if busy {
+            self.dispatch_schedule();
         }
     }
 
     fn dispatch_push(&mut self, v: u32) {
-        let d = &mut self.dispatch;
-        let w = d.wptr;
-        d.fifo[w] = v;
-        d.stat[w] = d.conf & self.all;
-        d.wptr = (w + 1) % d.fifo.len();
-        d.pushes += 1;
-        for c in 0..self.cores {
-            if matches!(&self.core[c as usize].pending, Some(p) if p.kind == WaitKind::Dispatch)
-                && self.core[c as usize].buffer & (1 << EVT_DISPATCH) == 0
-            {
-                let now = self.sim.cycle_now(self.domain);
-                self.dispatch_try(c, now + 1);
-            }
-        }
+        self.dispatch.pushes += 1;
+        self.dispatch_input(|d| d.push = Some(d.push.unwrap_or(0) | v));
     }
 
-    fn dispatch_pop_value(&mut self, c: u32) -> u32 {
-        let d = &mut self.dispatch;
-        let ci = c as usize;
+    /// The value a pop granted now reads: the entry at the core's read pointer in the
+    /// response cycle (`dispatch_value_o` then), which this cycle may move on (see
+    /// [`EuState::dispatch_cycle`]).
+    fn dispatch_pop_value(&self, c: u32) -> u32 {
+        let d = &self.dispatch;
+        let (ci, bit) = (c as usize, 1u32 << c);
+        let now = self.sim.cycle_now(self.domain);
+        let req = d.in_progr | if d.at == now { d.pop_req } else { 0 };
         let r = d.rptr[ci];
-        let v = d.fifo[r];
-        if d.stat[r] & (1 << c) != 0 {
-            d.stat[r] &= !(1 << c);
-            d.rptr[ci] = (r + 1) % d.fifo.len();
-            d.ready_at[ci] = self.sim.cycle_now(self.domain) + 2;
+        let moves =
+            d.incr_del & bit != 0 || (req & bit != 0 && d.stat[r] & bit == 0 && r != d.wptr);
+        let r = if moves { (r + 1) % d.fifo.len() } else { r };
+        match d.push {
+            // (an entry pushed this cycle is written by then)
+            Some(v) if d.at == now && r == d.wptr => v,
+            _ => d.fifo[r],
         }
-        v
     }
 
     /// A read of a core unit register (shared by both views; the wait registers are handled
@@ -686,8 +799,7 @@ impl EuState {
                 p.response = Response::Ok;
             }
             0x080 => self.wait(c, off, WaitKind::Dispatch, true, p, move |s| {
-                let now = s.sim.cycle_now(s.domain);
-                s.dispatch_try(c, now);
+                s.dispatch_input(|d| d.pop_req |= 1 << c);
             }),
             0x084..=0x0BF => {
                 p.set_data_u32(0);
@@ -765,7 +877,10 @@ impl EuState {
                 }
                 match off & 0xC {
                     0x0 => self.dispatch_push(d),
-                    0x4 => self.dispatch.conf = d & self.all,
+                    0x4 => {
+                        let conf = d & self.all;
+                        self.dispatch_input(|x| x.conf_w = Some(conf));
+                    }
                     _ => {}
                 }
             }
@@ -829,6 +944,8 @@ impl EuState {
             let u = &mut self.core[ci];
             let seen = (u.buffer | std::mem::take(&mut u.stale)) & u.mask;
             if seen != 0 {
+                self.dispatch_input(|d| d.pop_ack |= 1 << c);
+                let u = &mut self.core[ci];
                 if clear {
                     u.bubble_at = Some(now + 1);
                     u.drop_until = now + 2;
@@ -844,6 +961,8 @@ impl EuState {
         }
         let masked = self.core[ci].buffer & self.core[ci].mask;
         if masked != 0 {
+            // (event_unit_core.sv `wakeup_event`: the dispatcher's acknowledge)
+            self.dispatch_input(|d| d.pop_ack |= 1 << c);
             let v = match kind {
                 WaitKind::Event => self.seen(c) & self.core[ci].mask,
                 WaitKind::Mutex(m) => self.mutexes[m].msg,
@@ -1108,8 +1227,7 @@ fn build(
                 conf: 0,
                 wptr: 0,
                 rptr: vec![0; ctx.cores as usize],
-                pushes: 0,
-                ready_at: vec![0; ctx.cores as usize],
+                ..Dispatch::default()
             },
             raised: BTreeMap::new(),
             unknown: 0,

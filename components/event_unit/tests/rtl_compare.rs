@@ -16,11 +16,12 @@
 //!
 //! The directed scripts must agree (a software event, a barrier of all cores twice, the
 //! mutex, dispatch, an accelerator event), and so must random scripts of software events,
-//! waits, mask changes, buffer clears and accelerator events (`EVENT_UNIT_RUNS`, 200 by
-//! default). Random scripts that add mutex locks, barrier phases or dispatch phases are run
-//! and counted, not required to agree: the model is not exact there yet (the test prints
-//! how many differ, `EVENT_UNIT_ALL=1` where; `EVENT_UNIT_SHOW=K` prints script K and
-//! both outcomes).
+//! waits, mask changes, buffer clears and accelerator events, with and without dispatch
+//! phases (`EVENT_UNIT_RUNS`, 200 of each by default; of 1,000, 2 and 1 differ in a load's
+//! data). Random scripts that add mutex locks or barrier phases are run and counted, not
+//! required to agree: the model is not exact there yet (of 1,000, 51 and 29 differ). The
+//! test prints how many differ, `EVENT_UNIT_ALL=1` where; `EVENT_UNIT_SHOW=K` prints
+//! script K and both outcomes.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -417,7 +418,7 @@ fn scripted_cores_are_granted_as_on_the_rtl() {
             ("random: events, dispatch", DISPATCH),
             ("random: all", MUTEX | BARRIER | DISPATCH),
         ] {
-            scripts.push((name, random(seed, kinds), kinds == 0));
+            scripts.push((name, random(seed, kinds), kinds & !DISPATCH == 0));
         }
     }
     let mut failures = vec![];
