@@ -186,9 +186,10 @@ struct Barrier {
     target_mask: u32,
     status: u32,
     firings: u64,
-    /// The cycle the last firing is matched in the RTL (the one after its last arrival):
-    /// hw_barrier_unit.sv clears the status then, and arrivals in that cycle are lost.
-    matched_at: Option<u64>,
+    /// The cycle of the last firing's last arrival: hw_barrier_unit.sv registers the
+    /// arrivals of that cycle together (the later ones in the model's core order add
+    /// nothing) and clears the status in the next, where arrivals are lost.
+    fired_at: Option<u64>,
 }
 
 #[derive(Default)]
@@ -396,7 +397,7 @@ impl EuState {
         let Some(b) = self.barriers.get_mut(id) else {
             return;
         };
-        if b.matched_at == Some(now) {
+        if b.fired_at.is_some_and(|f| now == f || now == f + 1) {
             return;
         }
         b.status |= cores & self.all;
@@ -409,7 +410,7 @@ impl EuState {
         if b.trigger_mask != 0 && b.status == b.trigger_mask {
             b.status = 0;
             b.firings += 1;
-            b.matched_at = Some(now + 1);
+            b.fired_at = Some(now);
             let target = b.target_mask;
             event!(target: "vp", Level::TRACE, track = TRACK, ev = "instant", name = "barrier",
                 id = id as u64, targets = target as u64);
