@@ -202,6 +202,9 @@ struct Mutex {
     /// The cycle of the last unlock: hw_mutex_unit.sv takes the unlocks of a cycle as one,
     /// with the OR of their messages (event_unit_top.sv reduces the cores' write data).
     unlocked_at: Option<u64>,
+    /// The cycle it was locked from unlocked: its state register says so from the next
+    /// cycle, so an unlock in that cycle finds it unlocked and does nothing.
+    locked_at: Option<u64>,
 }
 
 /// hw_dispatch.sv, cycle by cycle: its registers, and the inputs of cycle `at` that the
@@ -424,13 +427,14 @@ impl EuState {
     }
 
     fn mutex_lock(&mut self, m: usize, c: u32) {
+        let now = self.sim.cycle_now(self.domain);
         let mx = &mut self.mutexes[m];
         if !mx.locked {
             mx.locked = true;
+            mx.locked_at = Some(now);
             mx.owner = c;
             mx.locks += 1;
-            let cycle = self.sim.cycle_now(self.domain) + 1;
-            self.raise_at(1 << c, EVT_MUTEX, cycle);
+            self.raise_at(1 << c, EVT_MUTEX, now + 1);
         } else {
             mx.waiting |= 1 << c;
         }
@@ -445,7 +449,7 @@ impl EuState {
         }
         mx.unlocked_at = Some(now);
         mx.msg = msg;
-        if !mx.locked {
+        if !mx.locked || mx.locked_at == Some(now) {
             return;
         }
         if mx.waiting != 0 {

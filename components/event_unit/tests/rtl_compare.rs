@@ -19,7 +19,7 @@
 //! waits, mask changes, buffer clears and accelerator events, with and without dispatch
 //! phases (`EVENT_UNIT_RUNS`, 200 of each by default; of 1,000, 2 and 1 differ in a load's
 //! data). Random scripts that add mutex locks or barrier phases are run and counted, not
-//! required to agree: the model is not exact there yet (of 1,000, 51 and 5 differ). The
+//! required to agree: the model is not exact there yet (of 1,000, 24 and 5 differ). The
 //! test prints how many differ, `EVENT_UNIT_ALL=1` where; `EVENT_UNIT_SHOW=K` prints
 //! script K and both outcomes.
 
