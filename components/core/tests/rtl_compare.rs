@@ -192,13 +192,18 @@ fn random_programs_take_as_many_cycles_as_on_the_rtl() {
     });
 }
 
+/// The count in environment variable `var`, else `default`.
+fn env_count(var: &str, default: u64) -> u64 {
+    std::env::var(var)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 /// Programs with F instructions on the FPU build (`CV32E40P_SIM_FPU=OUT/fpu/sim`).
 #[test]
 fn random_fp_programs_take_as_many_cycles_as_on_the_rtl() {
-    let runs = std::env::var("RTL_FP_RUNS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100);
+    let runs = env_count("RTL_FP_RUNS", 100);
     compare("fp", "CV32E40P_SIM_FPU", &FP_OPTS, runs, |seed, delay| {
         50_000 + seed + 100_000 * delay
     });
@@ -208,10 +213,7 @@ fn random_fp_programs_take_as_many_cycles_as_on_the_rtl() {
 /// flushing a CSR access held in ID waits for it (hart.rs, the branch arm).
 #[test]
 fn random_divsqrt_programs_take_as_many_cycles_as_on_the_rtl() {
-    let runs = std::env::var("RTL_DIVSQRT_PROGRAMS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100);
+    let runs = env_count("RTL_DIVSQRT_PROGRAMS", 100);
     let opts = Opts {
         divsqrt: true,
         ..FP_OPTS
@@ -326,10 +328,7 @@ fn divsqrt_against_the_rtl() {
         eprintln!("skipped: {var} is not set (components/core/tests/rtl/build.sh)");
         return;
     };
-    let runs: u64 = std::env::var("RTL_DIVSQRT_RUNS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(40_000);
+    let runs = env_count("RTL_DIVSQRT_RUNS", 40_000);
     let mut g = Rng(0xd1f5_0a7e);
     let cases: Vec<_> = (0..runs).map(|_| divsqrt_case(&mut g)).collect();
     let mut input = String::new();
