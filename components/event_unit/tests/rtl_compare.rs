@@ -16,12 +16,12 @@
 //!
 //! The directed scripts must agree (a software event, a barrier of all cores twice, the
 //! mutex, dispatch, an accelerator event), and so must random scripts of software events,
-//! waits, mask changes, buffer clears and accelerator events, with and without dispatch
-//! phases (`EVENT_UNIT_RUNS`, 200 of each by default; of 1,000, 2 and 1 differ in a load's
-//! data). Random scripts that add mutex locks or barrier phases are run and counted, not
-//! required to agree: the model is not exact there yet (of 1,000, 24 and 5 differ). The
-//! test prints how many differ, `EVENT_UNIT_ALL=1` where; `EVENT_UNIT_SHOW=K` prints
-//! script K and both outcomes.
+//! waits, mask changes, buffer clears and accelerator events, alone, with barrier phases
+//! and with dispatch phases (`EVENT_UNIT_RUNS`, 200 of each by default; of 1,000, 0, 1 and
+//! 1 differ, in a load's data). Random scripts that add mutex locks are run and counted,
+//! not required to agree: the model is not exact there yet (of 1,000, 21 differ; with
+//! everything mixed, 23). The test prints how many differ, `EVENT_UNIT_ALL=1` where;
+//! `EVENT_UNIT_SHOW=K` prints script K and both outcomes.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -285,7 +285,8 @@ fn random(seed: u64, kinds: u32) -> Script {
 /// and a mutex lock's data the message of an unlock in that cycle;
 /// the model answers a load at once, before the accesses of the cores it ticks after. The
 /// data of loads of the event buffer granted in a cycle in which another core triggered
-/// is left out of the comparison (their grant cycles are compared). `issued`: the RTL's
+/// (or in the cycle before, for a load the model answered then, in a bubble) is left out
+/// of the comparison (their grant cycles are compared). `issued`: the RTL's
 /// cycle of each access's first request.
 #[allow(clippy::needless_range_loop)]
 fn same_cycle_races(s: &Script, issued: &[Vec<u64>], m: &mut Outcome, r: &mut Outcome) {
@@ -311,7 +312,11 @@ fn same_cycle_races(s: &Script, issued: &[Vec<u64>], m: &mut Outcome, r: &mut Ou
             let off = a - DX;
             let buffer = matches!(off, 0x1C..=0x24 | 0x38 | 0x3C | 0x140..=0x1FF | 0x200..=0x3FF);
             let Some(&(g, _)) = r[c].get(k) else { continue };
-            if buffer && (0..8).any(|o| o != c && triggers(o, g)) {
+            // (a load issued the cycle before its grant may have been withheld a cycle
+            // after a wait-clear: the model answers it in its issue cycle, with a delay)
+            let early = issued[c][k] + 1 == g;
+            let raced = |o: usize| triggers(o, g) || (early && triggers(o, g - 1));
+            if buffer && (0..8).any(|o| o != c && raced(o)) {
                 racy.push((c, k));
             }
             // a mutex lock's data is the message register then: unlocks of that cycle
@@ -418,7 +423,7 @@ fn scripted_cores_are_granted_as_on_the_rtl() {
             ("random: events, dispatch", DISPATCH),
             ("random: all", MUTEX | BARRIER | DISPATCH),
         ] {
-            scripts.push((name, random(seed, kinds), kinds & !DISPATCH == 0));
+            scripts.push((name, random(seed, kinds), kinds & MUTEX == 0));
         }
     }
     let mut failures = vec![];
