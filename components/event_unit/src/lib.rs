@@ -11,7 +11,8 @@
 //! event raised in a cycle is seen from the next; a barrier fires the cycle after its last
 //! arrival; a load's data is read in its response cycle; after a wait-clear access is
 //! granted, the core's next access waits a cycle (the delay is annotated on a load answered
-//! at once and on a write; a wait is re-issued).
+//! at once and on a write; a wait is re-issued). The mutex and the dispatcher are modelled
+//! cycle by cycle, as their RTL is built, for the cycles in which something can change.
 //!
 //! Two memory-mapped views of one state:
 //!
@@ -192,19 +193,21 @@ struct Barrier {
     fired_at: Option<u64>,
 }
 
+/// hw_mutex_unit.sv, cycle by cycle (as [`Dispatch`]): its registers, and the inputs of
+/// cycle `at`: the cores' lock requests, and the OR of the messages of its unlocks
+/// (event_unit_top.sv reduces the cores' write data). `EuState::mutex_cycle` evaluates a
+/// cycle with inputs at the next one's edge.
 #[derive(Default)]
 struct Mutex {
     locked: bool,
-    owner: u32,
+    /// Cores waiting for it (`req_mask_DP`).
     waiting: u32,
     msg: u32,
     locks: u64,
-    /// The cycle of the last unlock: hw_mutex_unit.sv takes the unlocks of a cycle as one,
-    /// with the OR of their messages (event_unit_top.sv reduces the cores' write data).
-    unlocked_at: Option<u64>,
-    /// The cycle it was locked from unlocked: its state register says so from the next
-    /// cycle, so an unlock in that cycle finds it unlocked and does nothing.
-    locked_at: Option<u64>,
+    at: u64,
+    lock_req: u32,
+    unlock: Option<u32>,
+    scheduled: bool,
 }
 
 /// hw_dispatch.sv, cycle by cycle: its registers, and the inputs of cycle `at` that the
@@ -426,41 +429,67 @@ impl EuState {
         }
     }
 
-    fn mutex_lock(&mut self, m: usize, c: u32) {
+    /// An input to mutex `m` in the current cycle; its evaluation is scheduled.
+    fn mutex_input(&mut self, m: usize, f: impl FnOnce(&mut Mutex)) {
         let now = self.sim.cycle_now(self.domain);
         let mx = &mut self.mutexes[m];
-        if !mx.locked {
-            mx.locked = true;
-            mx.locked_at = Some(now);
-            mx.owner = c;
-            mx.locks += 1;
-            self.raise_at(1 << c, EVT_MUTEX, now + 1);
-        } else {
-            mx.waiting |= 1 << c;
+        if mx.at != now {
+            mx.at = now;
+        }
+        f(mx);
+        if !mx.scheduled {
+            mx.scheduled = true;
+            self.at_cycle(now + 1, "event_unit.mutex", move |st| {
+                st.mutex_cycle(m, now)
+            });
         }
     }
 
+    fn mutex_lock(&mut self, m: usize, c: u32) {
+        self.mutex_input(m, |mx| mx.lock_req |= 1 << c);
+    }
+
     fn mutex_unlock(&mut self, m: usize, msg: u32) {
-        let now = self.sim.cycle_now(self.domain);
+        self.mutex_input(m, |mx| mx.unlock = Some(mx.unlock.unwrap_or(0) | msg));
+    }
+
+    /// hw_mutex_unit.sv in cycle `t`, at the edge of `t + 1`: unlocked, a lock request
+    /// takes it; locked, an unlock hands it to a waiting or requesting core, else frees it;
+    /// the lowest core index first (`ff1`). The taker's event is in its buffer from `t + 1`.
+    fn mutex_cycle(&mut self, m: usize, t: u64) {
         let mx = &mut self.mutexes[m];
-        if mx.unlocked_at == Some(now) {
-            mx.msg |= msg;
-            return;
+        mx.scheduled = false;
+        let lock_req = std::mem::take(&mut mx.lock_req);
+        let unlock = mx.unlock.take();
+        if let Some(v) = unlock {
+            mx.msg = v;
         }
-        mx.unlocked_at = Some(now);
-        mx.msg = msg;
-        if !mx.locked || mx.locked_at == Some(now) {
-            return;
-        }
-        if mx.waiting != 0 {
-            let next = mx.waiting.trailing_zeros();
-            mx.waiting &= !(1 << next);
-            mx.owner = next;
-            mx.locks += 1;
-            let cycle = self.sim.cycle_now(self.domain) + 1;
-            self.raise_at(1 << next, EVT_MUTEX, cycle);
+        let candidates = mx.waiting | lock_req;
+        let take = if !mx.locked {
+            lock_req != 0
+        } else if unlock.is_some() {
+            mx.locked = candidates != 0;
+            candidates != 0
         } else {
-            mx.locked = false;
+            false
+        };
+        mx.waiting = candidates;
+        if take {
+            let bit = 1u32 << candidates.trailing_zeros();
+            mx.waiting &= !bit;
+            mx.locked = true;
+            mx.locks += 1;
+            self.raise_now(bit, EVT_MUTEX, t + 1);
+        }
+    }
+
+    /// Mutex `m`'s message as a lock granted now reads it: the register in the response
+    /// cycle, with this cycle's unlocks.
+    fn mutex_msg(&self, m: usize) -> u32 {
+        let mx = &self.mutexes[m];
+        match mx.unlock {
+            Some(v) if mx.at == self.sim.cycle_now(self.domain) => v,
+            _ => mx.msg,
         }
     }
 
@@ -970,7 +999,7 @@ impl EuState {
             self.dispatch_input(|d| d.pop_ack |= 1 << c);
             let v = match kind {
                 WaitKind::Event => self.seen(c) & self.core[ci].mask,
-                WaitKind::Mutex(m) => self.mutexes[m].msg,
+                WaitKind::Mutex(m) => self.mutex_msg(m),
                 WaitKind::Dispatch => self.dispatch_pop_value(c),
             };
             let v_seen = self.seen(c) & self.core[ci].mask;
