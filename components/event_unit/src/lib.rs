@@ -433,9 +433,7 @@ impl EuState {
     fn mutex_input(&mut self, m: usize, f: impl FnOnce(&mut Mutex)) {
         let now = self.sim.cycle_now(self.domain);
         let mx = &mut self.mutexes[m];
-        if mx.at != now {
-            mx.at = now;
-        }
+        mx.at = now;
         f(mx);
         if !mx.scheduled {
             mx.scheduled = true;
