@@ -238,6 +238,48 @@ struct Dispatch {
     scheduled: bool,
 }
 
+/// What hw_dispatch.sv does for one core in a cycle (see [`Dispatch::step`]).
+struct DispatchStep {
+    /// Its line is high.
+    line: bool,
+    /// Its read pointer in the next cycle.
+    rptr: usize,
+    /// Its pop is in progress in the next cycle.
+    in_progr: bool,
+    /// Its pop is acknowledged: the entry at its read pointer is cleared for it.
+    acked: bool,
+}
+
+impl Dispatch {
+    /// The pop requests and acknowledges collected for cycle `t` (none for another).
+    fn inputs(&self, t: u64) -> (u32, u32) {
+        if self.at == t {
+            (self.pop_req, self.pop_ack)
+        } else {
+            (0, 0)
+        }
+    }
+
+    /// Core `c` in a cycle with these inputs, from the registers: with its pop requested
+    /// or in progress, its line is high if the entry at its read pointer is for it, else
+    /// the pointer moves on unless it is at the write pointer; a wake-up while in progress
+    /// acknowledges the pop, and the pointer moves a cycle after an acknowledge.
+    fn step(&self, c: usize, pop_req: u32, pop_ack: u32) -> DispatchStep {
+        let bit = 1u32 << c;
+        let r = self.rptr[c];
+        let req = (pop_req | self.in_progr) & bit != 0;
+        let here = self.stat[r] & bit != 0;
+        let acked = self.in_progr & pop_ack & bit != 0;
+        let moves = self.incr_del & bit != 0 || (req && !here && r != self.wptr);
+        DispatchStep {
+            line: req && here,
+            rptr: if moves { (r + 1) % self.fifo.len() } else { r },
+            in_progr: req && !acked,
+            acked,
+        }
+    }
+}
+
 /// The state of the event unit, shared by its two views and its event sink.
 pub struct EuState {
     name: String,
@@ -353,30 +395,20 @@ impl EuState {
     /// the registers the current cycle's inputs give, without the next one's)?
     fn dispatch_line(&self, c: u32, ahead: bool) -> bool {
         let d = &self.dispatch;
-        let (ci, bit) = (c as usize, 1u32 << c);
         let now = self.sim.cycle_now(self.domain);
-        let (pop_req, pop_ack) = if d.at == now {
-            (d.pop_req, d.pop_ack)
-        } else {
-            (0, 0)
-        };
-        let r = d.rptr[ci];
+        let (pop_req, pop_ack) = d.inputs(now);
+        let st = d.step(c as usize, pop_req, pop_ack);
         if !ahead {
-            return (pop_req | d.in_progr) & d.stat[r] & bit != 0;
+            return st.line;
         }
-        let acked = d.in_progr & pop_ack & bit != 0;
-        let in_progr = ((pop_req | d.in_progr) & bit != 0) && !acked;
-        let moves = d.incr_del & bit != 0
-            || ((pop_req | d.in_progr) & bit != 0 && d.stat[r] & bit == 0 && r != d.wptr);
-        let r1 = if moves { (r + 1) % d.fifo.len() } else { r };
-        let mut stat = d.stat[r1];
-        if acked && r1 == r {
-            stat &= !bit;
+        let mut stat = d.stat[st.rptr];
+        if st.acked && st.rptr == d.rptr[c as usize] {
+            stat &= !(1 << c);
         }
-        if d.push.is_some() && r1 == d.wptr && d.at == now {
+        if d.push.is_some() && st.rptr == d.wptr && d.at == now {
             stat = d.conf;
         }
-        in_progr && stat & bit != 0
+        st.in_progr && stat & (1 << c) != 0
     }
 
     fn check_wake(&mut self, c: u32, cycle: u64) {
@@ -528,40 +560,34 @@ impl EuState {
     fn dispatch_cycle(&mut self, t: u64) {
         let d = &mut self.dispatch;
         d.scheduled = false;
-        let (pop_req, pop_ack) = if d.at == t {
-            (
-                std::mem::take(&mut d.pop_req),
-                std::mem::take(&mut d.pop_ack),
-            )
-        } else {
-            (0, 0)
-        };
+        let (pop_req, pop_ack) = d.inputs(t);
+        d.pop_req = 0;
+        d.pop_ack = 0;
         let (push, conf_w) = if d.at == t {
             (d.push.take(), d.conf_w.take())
         } else {
             (None, None)
         };
         let depth = d.fifo.len();
+        let steps: Vec<DispatchStep> = (0..d.rptr.len())
+            .map(|c| d.step(c, pop_req, pop_ack))
+            .collect();
         let mut lines = 0u32;
-        let mut in_progr = d.in_progr;
-        for (c, rptr) in d.rptr.iter_mut().enumerate() {
+        let mut in_progr = 0u32;
+        for (c, st) in steps.iter().enumerate() {
             let bit = 1u32 << c;
-            let r = *rptr;
-            if (pop_req | d.in_progr) & bit != 0 {
+            if st.line {
+                lines |= bit;
+            }
+            if st.in_progr {
                 in_progr |= bit;
-                if d.stat[r] & bit != 0 {
-                    lines |= bit;
-                } else if r != d.wptr {
-                    *rptr = (r + 1) % depth;
-                }
             }
-            if d.in_progr & pop_ack & bit != 0 {
-                in_progr &= !bit;
-                d.stat[r] &= !bit;
+            if st.acked {
+                d.stat[d.rptr[c]] &= !bit;
             }
-            if d.incr_del & bit != 0 {
-                *rptr = (r + 1) % depth;
-            }
+        }
+        for (r, st) in d.rptr.iter_mut().zip(&steps) {
+            *r = st.rptr;
         }
         d.incr_del = d.in_progr & pop_ack;
         d.in_progr = in_progr;
@@ -600,13 +626,9 @@ impl EuState {
     /// [`EuState::dispatch_cycle`]).
     fn dispatch_pop_value(&self, c: u32) -> u32 {
         let d = &self.dispatch;
-        let (ci, bit) = (c as usize, 1u32 << c);
         let now = self.sim.cycle_now(self.domain);
-        let req = d.in_progr | if d.at == now { d.pop_req } else { 0 };
-        let r = d.rptr[ci];
-        let moves =
-            d.incr_del & bit != 0 || (req & bit != 0 && d.stat[r] & bit == 0 && r != d.wptr);
-        let r = if moves { (r + 1) % d.fifo.len() } else { r };
+        let (pop_req, pop_ack) = d.inputs(now);
+        let r = d.step(c as usize, pop_req, pop_ack).rptr;
         match d.push {
             // (an entry pushed this cycle is written by then)
             Some(v) if d.at == now && r == d.wptr => v,
