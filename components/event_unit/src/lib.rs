@@ -338,12 +338,23 @@ impl EuState {
         }
     }
 
-    /// Run `f` on this state at `cycle`'s edge (a process; not a daemon: pending work must
-    /// happen before the run may end).
-    fn at_cycle(&self, cycle: u64, name: &str, f: impl FnOnce(&mut EuState) + 'static) {
+    /// Run `f` on this state at `cycle`'s edge, where the registers take their values for
+    /// that cycle (a process; not a daemon: pending work must happen before the run may
+    /// end). With `during`, after that: `f` is an access acting in the cycle, on the
+    /// registers as the edge left them (the events raised for the cycle included).
+    fn at_cycle(
+        &self,
+        cycle: u64,
+        during: bool,
+        name: &str,
+        f: impl FnOnce(&mut EuState) + 'static,
+    ) {
         let (sim, clock, me) = (self.sim.clone(), self.clock, self.me.clone());
         self.sim.spawn(name, async move {
             sim.wait_until(clock.time_of(cycle)).await;
+            if during {
+                sim.wait_delta().await;
+            }
             if let Some(st) = me.upgrade() {
                 f(&mut st.borrow_mut());
             }
@@ -360,7 +371,7 @@ impl EuState {
         }
         self.deferred += 1;
         self.later.push((cycle, mask, line));
-        self.at_cycle(cycle, "event_unit.deferred_event", move |st| {
+        self.at_cycle(cycle, false, "event_unit.deferred_event", move |st| {
             if let Some(k) = st.later.iter().position(|&e| e == (cycle, mask, line)) {
                 st.later.swap_remove(k);
             }
@@ -469,7 +480,7 @@ impl EuState {
         f(mx);
         if !mx.scheduled {
             mx.scheduled = true;
-            self.at_cycle(now + 1, "event_unit.mutex", move |st| {
+            self.at_cycle(now + 1, false, "event_unit.mutex", move |st| {
                 st.mutex_cycle(m, now)
             });
         }
@@ -546,7 +557,7 @@ impl EuState {
         }
         self.dispatch.scheduled = true;
         let at = self.dispatch.at;
-        self.at_cycle(at + 1, "event_unit.dispatch", move |st| {
+        self.at_cycle(at + 1, false, "event_unit.dispatch", move |st| {
             st.dispatch_cycle(at)
         });
     }
@@ -784,7 +795,7 @@ impl EuState {
             // next, when it is granted (a dispatch push is pushed twice, as on the RTL).
             self.demux_write(c, off, p.data_u32(), p, false);
             let q = p.clone();
-            self.at_cycle(now + 1, "event_unit.withheld_write", move |st| {
+            self.at_cycle(now + 1, true, "event_unit.withheld_write", move |st| {
                 st.demux_write(c, off, q.data_u32(), &q, false)
             });
             p.response = Response::Ok;
@@ -798,7 +809,7 @@ impl EuState {
             // the next cycle, arrives at the barrier again then (`trigger_release` stays
             // set), as on the RTL.
             let id = ((off >> 5) & 0xF) as usize;
-            self.at_cycle(now + 1, "event_unit.withheld_arrival", move |st| {
+            self.at_cycle(now + 1, true, "event_unit.withheld_arrival", move |st| {
                 st.barrier_arrive(id, 1 << c)
             });
         }
