@@ -24,6 +24,7 @@ use progen::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use vp_core::Stop;
+use vp_kernel::testkit::{env_count, pipe_through};
 
 /// Marker and end stores, through x31 (cv32e40p_tb.cpp MARK / END).
 const MARK: u32 = TCDM + 0xff0;
@@ -192,14 +193,6 @@ fn random_programs_take_as_many_cycles_as_on_the_rtl() {
     });
 }
 
-/// The count in environment variable `var`, else `default`.
-fn env_count(var: &str, default: u64) -> u64 {
-    std::env::var(var)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 /// Programs with F instructions on the FPU build (`CV32E40P_SIM_FPU=OUT/fpu/sim`).
 #[test]
 fn random_fp_programs_take_as_many_cycles_as_on_the_rtl() {
@@ -321,7 +314,6 @@ fn divsqrt_case(g: &mut Rng) -> (bool, u32, u32, u8) {
 /// and flags.
 #[test]
 fn divsqrt_against_the_rtl() {
-    use std::io::Write;
     use vp_core::fpu;
     let var = "CV32E40P_SIM_DIVSQRT";
     let Some(sim) = std::env::var_os(var).map(PathBuf::from) else {
@@ -335,15 +327,7 @@ fn divsqrt_against_the_rtl() {
     for &(sqrt, a, b, rm) in &cases {
         input += &format!("{} {a:08x} {b:08x} {rm}\n", if sqrt { 5 } else { 4 });
     }
-    let mut child = Command::new(&sim)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{}: {e}", sim.display()));
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap().unwrap();
+    let out = pipe_through(&sim, input);
     let text = String::from_utf8_lossy(&out.stdout);
     let lines: Vec<&str> = text.lines().collect();
     assert!(

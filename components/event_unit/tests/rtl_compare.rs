@@ -19,20 +19,18 @@
 //! (`EVENT_UNIT_RUNS`, 200 of each kind by default): software events, waits, mask
 //! changes, buffer clears and accelerator events, alone and with mutex locks and unlocks
 //! at random, barrier phases, dispatch phases, all of them; and cores taking turns on the
-//! mutex as firmware does. Of 1,000 of each, 2 scripts differ, in a load's value (one with
-//! barrier phases, one with dispatch phases). The test prints how many differ of each
+//! mutex as firmware does. Of 2,500 of each, one script differs, in a load's value (with
+//! barrier phases). The test prints how many differ of each
 //! kind; `EVENT_UNIT_SHOW=K` prints script K and both outcomes.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use vp_kernel::clocked::{Next, TickCtx};
 use vp_kernel::port::EventsRef;
-use vp_kernel::testkit::TestBench;
+use vp_kernel::testkit::{env_count, pipe_through, TestBench, XorShift};
 use vp_kernel::tlm::{AddressMap, Payload, Response};
 use vp_kernel::{Clocked, SimTime};
 
@@ -158,17 +156,8 @@ fn model(s: &Script) -> Outcome {
 }
 
 /// The RTL's outcome, and the cycle of each access's first request.
-fn rtl(sim: &PathBuf, s: &Script) -> (Outcome, Vec<Vec<u64>>) {
-    let mut child = Command::new(sim)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{}: {e}", sim.display()));
-    let input = s.text();
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap().unwrap();
+fn rtl(sim: &Path, s: &Script) -> (Outcome, Vec<Vec<u64>>) {
+    let out = pipe_through(sim, s.text());
     assert!(out.status.success(), "{}: {}", sim.display(), out.status);
     let mut o: Outcome = vec![vec![]; 8];
     let mut issued = vec![vec![]; 8];
@@ -194,20 +183,6 @@ fn rtl(sim: &PathBuf, s: &Script) -> (Outcome, Vec<Vec<u64>>) {
     (o, issued)
 }
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
 /// Kinds of random scripts, besides the software events, waits, masks and buffer clears
 /// every script has: mutex locks and unlocks, barrier phases, dispatch phases.
 const MUTEX: u32 = 1;
@@ -220,14 +195,14 @@ const DISPATCH: u32 = 4;
 // (per-core loops index the script and the cores' cycles alike)
 #[allow(clippy::needless_range_loop)]
 fn random(seed: u64, kinds: u32) -> Script {
-    let mut g = Rng(seed);
+    let mut g = XorShift(seed);
     let mut s = Script::new();
     let team = 0xFFu32;
     s.cores[0].push((0, Op::W(DX + 0x200, team))); // barrier 0 trigger mask
     s.cores[0].push((0, Op::W(DX + 0x20C, team))); // target mask
     s.cores[0].push((0, Op::W(DX + 0x84, team & !1))); // dispatch team: cores 1..7
     for c in 0..8 {
-        let mask = (g.next() as u32 & 0xFF) | 1 << 12 | 1 << 16 | 1 << 18;
+        let mask = (g.next_u64() as u32 & 0xFF) | 1 << 12 | 1 << 16 | 1 << 18;
         s.cores[c].push((0, Op::W(DX + 0x08, mask)));
         if g.below(2) == 0 {
             s.cores[c].push((0, Op::W(DX + 0x08, 1 << 17)));
@@ -246,12 +221,15 @@ fn random(seed: u64, kinds: u32) -> Script {
                     0 => Op::R(DX + 0x1C),
                     1 => Op::R(DX + 0x38),
                     2 => Op::R(DX + 0x3C),
-                    3 => Op::W(DX + 0x28, g.next() as u32 & 0xFF),
-                    4 | 5 => Op::W(DX + 0x100 + 4 * g.below(8) as u32, g.next() as u32 & 0xFF),
+                    3 => Op::W(DX + 0x28, g.next_u64() as u32 & 0xFF),
+                    4 | 5 => Op::W(
+                        DX + 0x100 + 4 * g.below(8) as u32,
+                        g.next_u64() as u32 & 0xFF,
+                    ),
                     6 => Op::W(DX + 0x08, 1 << g.below(8)),
                     7 => Op::W(DX + 0x04, 1 << g.below(8)),
                     8 => Op::R(DX + 0xC0),
-                    9 => Op::W(DX + 0xC0, g.next() as u32),
+                    9 => Op::W(DX + 0xC0, g.next_u64() as u32),
                     _ => Op::R(DX + 0x18),
                 };
                 s.cores[c].push((at[c], op));
@@ -343,7 +321,7 @@ fn same_cycle_races(s: &Script, issued: &[Vec<u64>], m: &mut Outcome, r: &mut Ou
 /// event alone, locks, does a few writes (software events, buffer clears), and unlocks
 /// with a message, a few times, at random cycles.
 fn random_mutex_protocol(seed: u64) -> Script {
-    let mut g = Rng(seed);
+    let mut g = XorShift(seed);
     let mut s = Script::new();
     for c in 0..8 {
         s.cores[c].push((0, Op::W(DX, 1 << 17)));
@@ -352,12 +330,15 @@ fn random_mutex_protocol(seed: u64) -> Script {
             s.cores[c].push((at, Op::R(DX + 0xC0)));
             for _ in 0..g.below(4) {
                 let op = match g.below(2) {
-                    0 => Op::W(DX + 0x100 + 4 * g.below(8) as u32, g.next() as u32 & 0xFF),
-                    _ => Op::W(DX + 0x28, g.next() as u32 & 0xFF),
+                    0 => Op::W(
+                        DX + 0x100 + 4 * g.below(8) as u32,
+                        g.next_u64() as u32 & 0xFF,
+                    ),
+                    _ => Op::W(DX + 0x28, g.next_u64() as u32 & 0xFF),
                 };
                 s.cores[c].push((0, op));
             }
-            s.cores[c].push((0, Op::W(DX + 0xC0, g.next() as u32)));
+            s.cores[c].push((0, Op::W(DX + 0xC0, g.next_u64() as u32)));
             at += g.below(30);
         }
     }
@@ -434,10 +415,7 @@ fn scripted_cores_are_granted_as_on_the_rtl() {
         eprintln!("skipped: {var} is not set (components/event_unit/tests/rtl/build.sh)");
         return;
     };
-    let runs: u64 = std::env::var("EVENT_UNIT_RUNS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(200);
+    let runs = env_count("EVENT_UNIT_RUNS", 200);
     let mut scripts = directed();
     for seed in 1..=runs {
         for (name, kinds) in [

@@ -91,6 +91,37 @@ impl TestBench {
     }
 }
 
+/// The count in environment variable `var`, else `default`: how many random cases a test
+/// runs (`HCI_RUNS=1000`, ...).
+pub fn env_count(var: &str, default: u64) -> u64 {
+    std::env::var(var)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Run `program` with `input` on its standard input and collect its output (a simulator
+/// of an RTL comparison). The input is written from a thread, so that a program answering
+/// as it reads cannot block on a full output pipe. Panics naming the program if it cannot
+/// be started.
+pub fn pipe_through(program: &Path, input: String) -> std::process::Output {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(program)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{}: {e}", program.display()));
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let out = child.wait_with_output().expect("the program's output");
+    writer
+        .join()
+        .expect("the input writer")
+        .expect("the program's input");
+    out
+}
+
 /// xorshift64*: a tiny, fixed, seedable stream for tests' random cases (the same cases on
 /// every run and machine; not for simulation, whose generators are seeded PCGs).
 #[derive(Clone, Debug)]

@@ -237,10 +237,7 @@ fn compare(var: &str, variant: HciVariant) {
         eprintln!("skipped: {var} is not set (components/interconnect/tests/rtl/build.sh)");
         return;
     };
-    let runs: u64 = std::env::var("HCI_RUNS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100);
+    let runs = vp_kernel::testkit::env_count("HCI_RUNS", 100);
     let file = std::env::temp_dir().join(format!("hci_rtl_{var}_{}.txt", std::process::id()));
     let mut failures = vec![];
     let mut grants = 0;
