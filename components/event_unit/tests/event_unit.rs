@@ -1,14 +1,14 @@
 //! Event unit: sleeping waits, software events, masks, barriers, event lines, mutex, dispatch.
 
-use std::cell::RefCell;
-use std::collections::VecDeque;
+mod common;
 use std::rc::Rc;
 
-use vp_kernel::clocked::{DomainId, Next, TickCtx};
+use common::{script_core, Log, Op};
+use vp_kernel::clocked::DomainId;
 use vp_kernel::port::EventsRef;
 use vp_kernel::testkit::TestBench;
 use vp_kernel::tlm::{AddressMap, Payload, Response};
-use vp_kernel::{Clock, Clocked, Component, RunEnd, Sim, SimTime, Wake};
+use vp_kernel::{Clock, Component, RunEnd, Sim, SimTime, Wake};
 
 const EU: u64 = 0x1020_0800;
 const DX: u64 = 0x1020_4000;
@@ -39,88 +39,9 @@ fn harness(params: &str) -> Harness {
     }
 }
 
-#[derive(Clone, Copy, Debug)]
-enum Op {
-    /// Load (re-issued after a wake while Incomplete).
-    R(u64),
-    W(u64, u32),
-    /// Idle until this cycle.
-    Until(u64),
-}
-
-type Log = Rc<RefCell<Vec<(u64, u64, u32)>>>;
-
-/// A scripted core: one access per cycle, sleeps on Incomplete, logs (cycle, addr, value)
-/// of every completed load.
-struct ScriptCore {
-    id: u32,
-    ops: VecDeque<Op>,
-    bus: Rc<AddressMap>,
-    log: Log,
-    period_ps: u64,
-}
-
-impl Clocked for ScriptCore {
-    fn tick(&mut self, cx: &mut TickCtx<'_>) -> Next {
-        loop {
-            let Some(op) = self.ops.front().copied() else {
-                return Next::Sleep;
-            };
-            match op {
-                Op::Until(c) => {
-                    if cx.cycle < c {
-                        return Next::At(c);
-                    }
-                    self.ops.pop_front();
-                }
-                Op::R(a) => {
-                    let mut p = Payload::read_u32(a)
-                        .with_initiator(self.id)
-                        .with_sleeper(cx.wake.clone());
-                    let mut d = SimTime::ZERO;
-                    self.bus.b_transport(&mut p, &mut d);
-                    if p.response == Response::Incomplete {
-                        return Next::Sleep;
-                    }
-                    assert!(p.response.is_ok(), "{:?} at {a:#x}", p.response);
-                    // granted `d` later (an annotated delay, as the cores take it)
-                    let granted = cx.cycle + d.ps().div_ceil(self.period_ps);
-                    self.log.borrow_mut().push((granted, a, p.data_u32()));
-                    self.ops.pop_front();
-                    return Next::At(granted + 1);
-                }
-                Op::W(a, v) => {
-                    let mut p = Payload::write_u32(a, v).with_initiator(self.id);
-                    let mut d = SimTime::ZERO;
-                    self.bus.b_transport(&mut p, &mut d);
-                    assert!(p.response.is_ok(), "{:?} at {a:#x}", p.response);
-                    self.ops.pop_front();
-                    return Next::At(cx.cycle + d.ps().div_ceil(self.period_ps) + 1);
-                }
-            }
-        }
-    }
-}
-
 impl Harness {
     fn core(&self, id: u32, ops: &[Op]) -> Log {
-        let log: Log = Rc::default();
-        let c = ScriptCore {
-            id,
-            ops: ops.iter().copied().collect(),
-            bus: self.bus.clone(),
-            log: log.clone(),
-            period_ps: self.clock.period_ps(),
-        };
-        let w = self.sim.add_clocked(
-            self.domain,
-            format!("core{id}"),
-            0,
-            false,
-            Rc::new(RefCell::new(c)),
-        );
-        w.at(0);
-        log
+        script_core(&self.sim, self.domain, self.clock, &self.bus, id, ops)
     }
     fn run(&self, cycles: u64) -> RunEnd {
         self.sim.run(Some(self.clock.time_of(cycles))).end
@@ -146,7 +67,7 @@ fn wait_suspends_and_wakes_on_the_event_cycle() {
     let _c1 = h.core(1, &[Op::Until(10), Op::W(DX + 0x10C, 1 << 0)]);
     let end = h.run(100);
     assert_eq!(end, RunEnd::Finished);
-    let log = c0.borrow().clone();
+    let log = c0.loads().clone();
     // the wait was issued in cycle 1 and completes in the cycle after the trigger
     assert_eq!(log[0], (11, DX + 0x38, 1 << 3));
     // wait (without clear) leaves the buffer as it was
@@ -172,7 +93,7 @@ fn wait_with_pending_event_does_not_sleep() {
         ],
     );
     h.run(100);
-    let log = c0.borrow().clone();
+    let log = c0.loads().clone();
     assert_eq!(log[0], (6, DX + 0x3C, 1));
     // wait-clear cleared the bits it returned; the read after it, issued in 7, is
     // granted in 8 (event_unit_core.sv wait_clear_access_SP, as on the RTL)
@@ -193,7 +114,7 @@ fn wait_clear_clears_only_masked_bits() {
         &[Op::Until(4), Op::W(DX + 0x114, 1), Op::W(DX + 0x108, 1)],
     );
     h.run(100);
-    let log = c0.borrow().clone();
+    let log = c0.loads().clone();
     assert_eq!(log[0].2, 1 << 2);
     assert_eq!(log[0].0, 6); // event 2 raised in cycle 5
     assert_eq!(log[1].2, 1 << 5);
@@ -216,7 +137,7 @@ fn mask_and_or() {
         ],
     );
     h.run(100);
-    let log: Vec<u32> = c0.borrow().iter().map(|e| e.2).collect();
+    let log: Vec<u32> = c0.loads().iter().map(|e| e.2).collect();
     assert_eq!(log, vec![0xFF, 0xC3, 0xC3, 0]);
     assert_eq!(h.peek(DX, 1), 0x100);
 }
@@ -255,9 +176,9 @@ fn barrier_fires_when_all_trigger_cores_arrived_only_to_targets() {
     );
     let c3 = h.core(3, &[Op::W(DX + 0x08, 1 << 16), Op::R(DX + 0x38)]);
     h.run(200);
-    let l0 = c0.borrow().clone();
-    let l1 = c1.borrow().clone();
-    let l2 = c2.borrow().clone();
+    let l0 = c0.loads().clone();
+    let l1 = c1.loads().clone();
+    let l2 = c2.loads().clone();
     assert_eq!(l2[0], (19, bar + 0x04, 0b011));
     // core 2 arrives in cycle 20: the barrier fires in 21 (hw_barrier_unit.sv registers
     // the arrivals), cores 0 and 1 are granted in 22 (the event buffer is a register too)
@@ -269,7 +190,7 @@ fn barrier_fires_when_all_trigger_cores_arrived_only_to_targets() {
     assert_eq!(l2[2].2, 0);
     assert_eq!(l2[3].2, 0, "status cleared after the firing");
     // core 3 (not a target) still sleeps
-    assert!(c3.borrow().is_empty());
+    assert!(c3.loads().is_empty());
     let s = h.stats();
     assert_eq!(s["barrier_firings"][2], 1);
     assert_eq!(s["sleeping"][0]["core"], 3);
@@ -291,7 +212,7 @@ fn barrier_never_fires_with_trigger_mask_zero() {
         ));
     }
     h.run(100);
-    assert!(logs.iter().all(|l| l.borrow().is_empty()));
+    assert!(logs.iter().all(|l| l.loads().is_empty()));
     assert_eq!(h.stats()["barrier_firings"][0], 0);
     assert_eq!(h.peek(bar + 0x04, 0), 0xFF);
 }
@@ -319,7 +240,7 @@ fn barrier_of_pulp_runtime_style_all_cores() {
     // last arrival (core 7) in cycle 31: everybody is granted in cycle 33, then again at
     // 102 (arrivals at 100: fired in 101, in the buffers in 102), as on the RTL
     for l in &logs {
-        let l = l.borrow();
+        let l = l.loads();
         assert_eq!(l.len(), 2);
         assert_eq!(l[0].0, 33);
         assert_eq!(l[1].0, 102);
@@ -349,7 +270,7 @@ fn accelerator_event_through_the_events_port() {
         ev2.0.raise(1 << 0, 12, 40);
     });
     h.run(100);
-    let log = c0.borrow().clone();
+    let log = c0.loads().clone();
     assert_eq!(log[0].2, 0, "not raised before cycle 40");
     // the line is high in cycle 40; the buffer has it from 41
     assert_eq!(log[1], (41, DX + 0x3C, 1 << 12));
@@ -383,8 +304,8 @@ fn mutex_lock_unlock_passes_the_message() {
         ],
     );
     h.run(100);
-    assert_eq!(c0.borrow()[0], (2, DX + 0xC0, 0), "a free mutex: one cycle");
-    assert_eq!(c1.borrow()[0], (21, DX + 0xC0, 0x55));
+    assert_eq!(c0.loads()[0], (2, DX + 0xC0, 0), "a free mutex: one cycle");
+    assert_eq!(c1.loads()[0], (21, DX + 0xC0, 0x55));
     assert_eq!(h.stats()["mutex_locks"][0], 2);
 }
 
@@ -413,7 +334,7 @@ fn dispatch_delivers_values_to_the_team() {
     }
     h.run(100);
     for l in &ls[1..] {
-        let l = l.borrow();
+        let l = l.loads();
         // pushed in 10: hw_dispatch.sv's entry is set in 11, its event line with it, the
         // buffers have it in 12 (as on the RTL)
         assert_eq!(l[0], (12, DX + 0x80, 0xAA));

@@ -23,16 +23,13 @@
 //! barrier phases). The test prints how many differ of each
 //! kind; `EVENT_UNIT_SHOW=K` prints script K and both outcomes.
 
-use std::cell::RefCell;
-use std::collections::VecDeque;
+mod common;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
 
-use vp_kernel::clocked::{Next, TickCtx};
+use common::{script_core, Op as CoreOp};
+
 use vp_kernel::port::EventsRef;
 use vp_kernel::testkit::{env_count, pipe_through, TestBench, XorShift};
-use vp_kernel::tlm::{AddressMap, Payload, Response};
-use vp_kernel::{Clocked, SimTime};
 
 const DX: u32 = 0x1020_4000;
 /// Cycles both sides run (a script's accesses all start well before).
@@ -80,46 +77,6 @@ impl Script {
     }
 }
 
-struct ScriptCore {
-    id: u32,
-    ops: VecDeque<(u64, Op)>,
-    bus: Rc<AddressMap>,
-    log: Rc<RefCell<Vec<(u64, u32)>>>,
-    period_ps: u64,
-}
-
-impl Clocked for ScriptCore {
-    fn tick(&mut self, cx: &mut TickCtx<'_>) -> Next {
-        let Some(&(at, op)) = self.ops.front() else {
-            return Next::Sleep;
-        };
-        if cx.cycle < at {
-            return Next::At(at);
-        }
-        let mut p = match op {
-            Op::R(a) => Payload::read_u32(a as u64).with_sleeper(cx.wake.clone()),
-            Op::W(a, d) => Payload::write_u32(a as u64, d),
-        }
-        .with_initiator(self.id);
-        let mut delay = SimTime::ZERO;
-        self.bus.b_transport(&mut p, &mut delay);
-        if p.response == Response::Incomplete {
-            return Next::Sleep;
-        }
-        assert!(p.response.is_ok(), "{:?} at {op:?}", p.response);
-        // an annotated delay: granted that many cycles later (as the cores take it)
-        let granted = cx.cycle + delay.ps().div_ceil(self.period_ps);
-        let d = if matches!(op, Op::R(_)) {
-            p.data_u32()
-        } else {
-            0
-        };
-        self.log.borrow_mut().push((granted, d));
-        self.ops.pop_front();
-        Next::At(granted + 1)
-    }
-}
-
 fn model(s: &Script) -> Outcome {
     let tb = TestBench::new(100.0);
     let mut eu = tb
@@ -128,31 +85,32 @@ fn model(s: &Script) -> Outcome {
     let bus = tb.elaborate(&mut [eu.as_mut()]).unwrap();
     let events = eu.export("events").unwrap();
     let events = events.get::<EventsRef>("events").unwrap();
-    let mut logs = vec![];
-    for (c, ops) in s.cores.iter().enumerate() {
-        let log = Rc::new(RefCell::new(vec![]));
-        let core = ScriptCore {
-            id: c as u32,
-            ops: ops.iter().copied().collect(),
-            bus: bus.clone(),
-            log: log.clone(),
-            period_ps: tb.clock.period_ps(),
-        };
-        let w = tb.sim.add_clocked(
-            tb.domain,
-            format!("core{c}"),
-            0,
-            false,
-            Rc::new(RefCell::new(core)),
-        );
-        w.at(0);
-        logs.push(log);
-    }
+    let logs: Vec<_> = s
+        .cores
+        .iter()
+        .enumerate()
+        .map(|(c, ops)| {
+            // each access not before its cycle
+            let ops: Vec<CoreOp> = ops
+                .iter()
+                .flat_map(|&(at, op)| {
+                    let op = match op {
+                        Op::R(a) => CoreOp::R(a as u64),
+                        Op::W(a, d) => CoreOp::W(a as u64, d),
+                    };
+                    [CoreOp::Until(at), op]
+                })
+                .collect();
+            script_core(&tb.sim, tb.domain, tb.clock, &bus, c as u32, &ops)
+        })
+        .collect();
     for &(at, c, l) in &s.events {
         events.0.raise(1 << c, 12 + l, at);
     }
     tb.sim.run(Some(tb.clock.time_of(HORIZON)));
-    logs.iter().map(|l| l.borrow().clone()).collect()
+    logs.iter()
+        .map(|l| l.accesses().iter().map(|a| (a.cycle, a.data)).collect())
+        .collect()
 }
 
 /// The RTL's outcome, and the cycle of each access's first request.
