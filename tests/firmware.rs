@@ -344,6 +344,40 @@ fn waiting_cores_deadlock_parked_cores_end() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+#[test]
+fn a_core_loads_what_the_cores_after_it_did_in_the_same_cycle() {
+    // Core 0 loads its event buffer in the cycle in which cores 1-7 trigger software event
+    // 0 (their not-taken branch and two nops take what core 0's taken branch takes, 3
+    // cycles). event_unit_core.sv answers in the response cycle, from the registers then:
+    // the event is in them. The model runs core 0 first in each cycle; the core collects
+    // the load's data, read at the end of the cycle, in the next (Settle). Core 0 returns
+    // the buffer.
+    let dir = tmpdir("race");
+    let elf = dir.join("race.elf");
+    let code = [
+        0xf140_2573, // csrr a0, mhartid
+        0x1020_42b7, // lui t0, 0x10204 (event unit, per-core alias)
+        0x0005_0a63, // beqz a0, core0
+        0x0000_0013, // nop
+        0x0000_0013, // nop
+        0x1002_a023, // sw zero, 0x100(t0): software event 0 for all cores
+        0x0000_006f, // j .
+        0x01c2_a383, // core0: lw t2, 0x1C(t0) (BUFFER)
+        0x1020_0e37, // lui t3, 0x10200 (cluster control)
+        0x8000_0eb7, // lui t4, 0x80000
+        0x01d3_e3b3, // or t2, t2, t4
+        0x107e_2023, // sw t2, 0x100(t3): RETURN
+        0x0010_0313, // li t1, 1
+        0x006e_2023, // sw t1, 0(t3): EOC
+        0x0000_006f, // j .
+    ];
+    std::fs::write(&elf, tiny_elf(&code)).unwrap();
+    let (code, v, err) = run_json(&elf, &[]);
+    assert_eq!(code, 1, "{err}");
+    eoc(&v);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 // --- hand-made programs
 
 fn tmpdir(tag: &str) -> PathBuf {

@@ -88,7 +88,7 @@ use std::rc::Weak;
 use vp_kernel::clocked::{Clocked, Next, TickCtx, Wake, PHASE_INITIATOR};
 use vp_kernel::component::{parse_params, ElabCtx, PortInfo};
 use vp_kernel::port::{GrantHook, NarrowPort, NarrowReq, Resp};
-use vp_kernel::tlm::{AddressMap, Command, Payload, Response, TargetRef};
+use vp_kernel::tlm::{AddressMap, Command, Payload, Response, Settle, TargetRef};
 use vp_kernel::{BuildCtx, Clock, Component, ComponentKind, PortRef, SimTime};
 
 use crate::bus::{BusRequest, DataBus, PendingAccess, Route, TimedNow};
@@ -267,6 +267,10 @@ enum Mode {
     Tcdm { posted: u64 },
     /// A bus access answered Incomplete at `since`; re-issue it when woken.
     Sleep { since: u64 },
+    /// A load granted in cycle `granted` whose data settles at the end of that cycle
+    /// ([`vp_kernel::tlm::Settle`], the event unit); issued again in the next to collect
+    /// it. `waited`: the cycles it waited for the grant from its issue.
+    Settle { granted: u64, waited: u64 },
     /// Stopped by a fault.
     Halted,
 }
@@ -703,6 +707,18 @@ impl CoreState {
         }
     }
 
+    /// A sleeping access is answered in cycle `now`: the sleep's accounting.
+    fn woken(&mut self, now: u64) {
+        if let Mode::Sleep { since } = self.mode {
+            let slept = now.saturating_sub(since);
+            self.bus.n.sleep_cycles += slept;
+            // The event unit gates the core's clock while it waits.
+            self.hart.clock_gated(slept);
+            self.set_busy(true);
+            self.mode = Mode::Run;
+        }
+    }
+
     /// Perform a non-TCDM access through the bus at `cycle`: `Ok(Some((rdata, delay)))`,
     /// `Ok(None)` when Incomplete, `Err(msg)` on an error response. Out of line: inlined,
     /// the constants of its vectorized byte loop were kept in registers reloaded after
@@ -732,6 +748,12 @@ impl CoreState {
         }
         p.response = Response::Incomplete;
         p.initiator = Some(self.index);
+        // a load takes its data settled at the end of the grant cycle (the event unit)
+        p.settle = if req.write {
+            Settle::No
+        } else {
+            Settle::Accepted
+        };
         if p.sleeper.is_none() {
             p.sleeper = Some(wake.clone());
         }
@@ -949,7 +971,7 @@ impl CoreState {
                     return next;
                 }
             }
-            Mode::Run | Mode::Sleep { .. } => {}
+            Mode::Run | Mode::Sleep { .. } | Mode::Settle { .. } => {}
         }
         // The cycle the run-ahead quantum counts from: this tick's, or after an access
         // granted alone in cycle g, g + 1 (the tick that would have collected it).
@@ -1030,18 +1052,32 @@ impl CoreState {
                     match done {
                         Ok(Some((rdata, delay))) => {
                             self.pending = None;
-                            if let Mode::Sleep { since } = self.mode {
-                                let slept = now.saturating_sub(since);
-                                self.bus.n.sleep_cycles += slept;
-                                // The event unit gates the core's clock while it waits.
-                                self.hart.clock_gated(slept);
-                                self.set_busy(true);
-                            }
+                            self.woken(now);
+                            let (delay, stall) = match self.mode {
+                                Mode::Settle { granted, waited } => {
+                                    (waited, granted.saturating_sub(p.cycle))
+                                }
+                                _ => (delay, late + delay),
+                            };
                             self.count(&p.req);
                             self.bus.n.bus_accesses += 1;
                             self.bus.n.stall_cycles += delay;
                             self.mode = Mode::Run;
-                            let _ = self.hart.complete_access(rdata, late + delay);
+                            let _ = self.hart.complete_access(rdata, stall);
+                        }
+                        Ok(None) if matches!(self.payload.settle, Settle::Granted(_)) => {
+                            // Granted; its data is collected in the cycle after the grant.
+                            let Settle::Granted(t) = self.payload.settle else {
+                                unreachable!()
+                            };
+                            let granted = self.clock.cycle_at(t).max(now);
+                            self.woken(now);
+                            self.pending = Some(p);
+                            self.mode = Mode::Settle {
+                                granted,
+                                waited: granted - now,
+                            };
+                            return Next::At(granted + 1);
                         }
                         Ok(None) => {
                             self.pending = Some(p);
@@ -1356,7 +1392,7 @@ impl Component for Core {
         let state = match s.mode {
             _ if s.uncollected.is_some() => "waiting for TCDM",
             Mode::WaitFetch => "not fetch-enabled",
-            Mode::Run => "running",
+            Mode::Run | Mode::Settle { .. } => "running",
             Mode::Tcdm { .. } if u.yes => "running",
             Mode::Tcdm { .. } => "waiting for TCDM",
             Mode::Sleep { .. } => {

@@ -7,12 +7,14 @@
 //! with the register layout of pulp-runtime `include/archi/eu/eu_v3.h`.
 //!
 //! Its timing is compared with the RTL's on the per-core ports (tests/rtl_compare.rs, see
-//! there for what agrees and what does not yet): the event buffer is a register, so an
-//! event raised in a cycle is seen from the next; a barrier fires the cycle after its last
-//! arrival; a load's data is read in its response cycle; after a wait-clear access is
-//! granted, the core's next access waits a cycle (the delay is annotated on a load answered
-//! at once and on a write; a wait is re-issued). The mutex and the dispatcher are modelled
-//! cycle by cycle, as their RTL is built, for the cycles in which something can change.
+//! there for what agrees): the event buffer is a register, so an event raised in a cycle is
+//! seen from the next; a barrier fires the cycle after its last arrival; a load's data is
+//! the registers' content in its response cycle, so it holds what every core did in its
+//! grant cycle (read at that cycle's end, see [`vp_kernel::tlm::Settle`]); after a
+//! wait-clear access is granted, the core's next access waits a cycle (the delay is
+//! annotated on a write; a load is granted a cycle later, a wait is re-issued). The mutex
+//! and the dispatcher are modelled cycle by cycle, as their RTL is built, for the cycles in
+//! which something can change.
 //!
 //! Two memory-mapped views of one state:
 //!
@@ -50,7 +52,13 @@
 //!    polling) and, when ticked again, issue the same load at the same address; repeat until
 //!    the response is `Ok`. Incomplete is not an error. An access answered with a delay
 //!    annotated was granted that much later.
-//! 3. Optionally bind the `sleep_info` export (kind "sleep_info", type [`SleepInfo`]) and
+//! 3. For exact read data, issue loads also `.with_settle()` ([`vp_kernel::tlm::Settle`]):
+//!    a load the unit grants is then answered Incomplete with `Settle::Granted(time)`; it
+//!    counts as granted then, and the core issues it again in the next cycle (it is woken)
+//!    to collect its data, read at the end of the grant cycle, after the other cores'
+//!    accesses of that cycle. Without, a load is answered at once, with the data as far as
+//!    the cycle has gone: it misses what cores the model runs later do in that cycle.
+//! 4. Optionally bind the `sleep_info` export (kind "sleep_info", type [`SleepInfo`]) and
 //!    return its description from `Clocked::blocked_on` while suspended, so that a deadlock
 //!    report says e.g. "core 3 sleeps on event unit wait (EVENT_WAIT), mask 0x00010000, ...".
 //!    pulp-runtime and our crt0 park finished cores on a wait with an empty mask
@@ -74,11 +82,11 @@ use std::rc::{Rc, Weak};
 use serde::Deserialize;
 use serde_json::json;
 use tracing::{event, warn, Level};
-use vp_kernel::clocked::DomainId;
+use vp_kernel::clocked::{DomainId, Next, TickCtx, PHASE_MONITOR};
 use vp_kernel::component::{check_window, parse_params, MapEntry};
 use vp_kernel::port::{EventSink, EventsRef};
-use vp_kernel::tlm::{Command, Payload, Response, Target};
-use vp_kernel::{BuildCtx, Clock, Component, ComponentKind, PortRef, Sim, SimTime, Wake};
+use vp_kernel::tlm::{Command, Payload, Response, Settle, Target};
+use vp_kernel::{BuildCtx, Clock, Clocked, Component, ComponentKind, PortRef, Sim, SimTime, Wake};
 
 /// Track of the event unit's timeline events and warnings.
 pub const TRACK: &str = "cluster.event_unit";
@@ -179,6 +187,37 @@ struct CoreUnit {
     /// The pending wait access triggers its unit again when next issued (it was woken by
     /// stale bits in a bubble: `trigger_release` is set again).
     retrigger: bool,
+    /// A load granted, whose data settles at the end of its grant cycle.
+    settling: Option<Settling>,
+}
+
+/// A load granted to a core that takes its data settled ([`Settle`]): event_unit_core.sv
+/// gives the data in the response cycle, from the registers then, so it holds what the
+/// other cores did in the grant cycle, whichever order the model runs them in. The
+/// settler (a participant ticking after the cores) reads it at the end of that cycle.
+struct Settling {
+    offset: u32,
+    granted: u64,
+    what: SettleRead,
+    /// The data, once settled.
+    data: Option<u32>,
+    sleeper: Wake,
+}
+
+/// What a settling load reads.
+#[derive(Clone, Copy)]
+enum SettleRead {
+    /// A register without side effects on read.
+    Plain,
+    /// The buffer under the mask (a wait, TRIGGER_SELF).
+    Masked,
+    /// A wait-clear's: its register still held `first` (under `mask`) when answered, and
+    /// it cleared them; events raised since for the response cycle are in it too.
+    Cleared { first: u32, mask: u32 },
+    /// The mutex's message.
+    Mutex(usize),
+    /// The dispatcher's entry.
+    Dispatch,
 }
 
 #[derive(Default)]
@@ -208,6 +247,21 @@ struct Mutex {
     lock_req: u32,
     unlock: Option<u32>,
     scheduled: bool,
+}
+
+impl Mutex {
+    /// The core (its bit) that takes the mutex at the edge after the cycle of the inputs
+    /// collected: unlocked, a lock request takes it; locked, an unlock hands it to a
+    /// waiting or requesting core, else frees it; the lowest core index first (`ff1`).
+    fn taker(&self) -> Option<u32> {
+        let candidates = self.waiting | self.lock_req;
+        let take = if self.locked {
+            self.unlock.is_some() && candidates != 0
+        } else {
+            self.lock_req != 0
+        };
+        take.then(|| 1u32 << candidates.trailing_zeros())
+    }
 }
 
 /// hw_dispatch.sv, cycle by cycle: its registers, and the inputs of cycle `at` that the
@@ -301,6 +355,8 @@ pub struct EuState {
     in_bubble: bool,
     /// Events raised for a later cycle, not applied yet: (cycle, cores, line).
     later: Vec<(u64, u32, u32)>,
+    /// The settler's wake (see [`Settling`]).
+    settler: Wake,
 }
 
 fn hex(v: u32) -> String {
@@ -393,11 +449,40 @@ impl EuState {
                 b |= 1 << line;
             }
         }
+        // the mutex events of the next edge (see mutex_cycle)
+        let now = self.sim.cycle_now(self.domain);
+        let dropped = now < u.drop_until && u.drop_mask & (1 << EVT_MUTEX) != 0;
+        if !dropped && self.mutex_event_next(c) {
+            b |= 1 << EVT_MUTEX;
+        }
         // the dispatcher's line of the cycle before (raised at the next edge, see
         // dispatch_cycle)
         let dropped = next <= u.drop_until && u.drop_mask & (1 << EVT_DISPATCH) != 0;
         if self.dispatch_line(c, self.in_bubble) && !dropped {
             b |= 1 << EVT_DISPATCH;
+        }
+        b
+    }
+
+    /// Does core `c` take a mutex at the next edge, from this cycle's inputs (its event is
+    /// in the buffer then)?
+    fn mutex_event_next(&self, c: u32) -> bool {
+        let now = self.sim.cycle_now(self.domain);
+        let taken = |mx: &Mutex| mx.scheduled && mx.at == now && mx.taker() == Some(1 << c);
+        self.mutexes.iter().any(taken)
+    }
+
+    /// The lines raised for core `c`'s buffer in the next cycle, not applied yet (whether
+    /// or not a wait-clear will drop them).
+    fn raised_next(&self, c: u32) -> u32 {
+        let next = self.sim.cycle_now(self.domain) + 1;
+        let mut b = self
+            .later
+            .iter()
+            .filter(|&&(t, m, _)| t <= next && m & (1 << c) != 0)
+            .fold(0, |b, &(_, _, line)| b | 1 << line);
+        if self.mutex_event_next(c) {
+            b |= 1 << EVT_MUTEX;
         }
         b
     }
@@ -494,10 +579,10 @@ impl EuState {
         self.mutex_input(m, |mx| mx.unlock = Some(mx.unlock.unwrap_or(0) | msg));
     }
 
-    /// hw_mutex_unit.sv in cycle `t`, at the edge of `t + 1`: unlocked, a lock request
-    /// takes it; locked, an unlock hands it to a waiting or requesting core, else frees it;
-    /// the lowest core index first (`ff1`). The taker's event is in its buffer from `t + 1`.
+    /// hw_mutex_unit.sv in cycle `t`, at the edge of `t + 1` (the taker: [`Mutex::taker`]).
+    /// The taker's event is in its buffer from `t + 1`.
     fn mutex_cycle(&mut self, m: usize, t: u64) {
+        let taker = self.mutexes[m].taker();
         let mx = &mut self.mutexes[m];
         mx.scheduled = false;
         let lock_req = std::mem::take(&mut mx.lock_req);
@@ -505,18 +590,11 @@ impl EuState {
         if let Some(v) = unlock {
             mx.msg = v;
         }
-        let candidates = mx.waiting | lock_req;
-        let take = if !mx.locked {
-            lock_req != 0
-        } else if unlock.is_some() {
-            mx.locked = candidates != 0;
-            candidates != 0
-        } else {
-            false
-        };
-        mx.waiting = candidates;
-        if take {
-            let bit = 1u32 << candidates.trailing_zeros();
+        mx.waiting |= lock_req;
+        if unlock.is_some() {
+            mx.locked = false;
+        }
+        if let Some(bit) = taker {
             mx.waiting &= !bit;
             mx.locked = true;
             mx.locks += 1;
@@ -786,6 +864,24 @@ impl EuState {
         };
         let off = (p.address as u32) & 0x3FC;
         let now = self.sim.cycle_now(self.domain);
+        if !debug && p.command == Command::Read {
+            // the same load again, to collect its settled data (no access: before the
+            // bubble's turn, which is the next access's)
+            let u = &mut self.core[c as usize];
+            if let Some(Settling {
+                offset,
+                data: Some(v),
+                ..
+            }) = u.settling
+            {
+                if offset == off {
+                    u.settling = None;
+                    p.set_data_u32(v);
+                    p.response = Response::Ok;
+                    return 0;
+                }
+            }
+        }
         let bubble = !debug && self.core[c as usize].bubble_at.take() == Some(now);
         if bubble && p.command == Command::Write {
             // event_unit_core.sv: the cycle after a wait-clear access (core EVENT_WAIT_CLEAR,
@@ -802,6 +898,7 @@ impl EuState {
             return 1;
         }
         self.in_bubble = bubble;
+        let mask = self.core[c as usize].mask;
         self.demux_perform(c, off, p, debug);
         self.in_bubble = false;
         if bubble && off >= 0x200 && off & 0x1F == 0x14 {
@@ -813,8 +910,108 @@ impl EuState {
                 st.barrier_arrive(id, 1 << c)
             });
         }
+        let settles = !debug && p.command == Command::Read && p.settle == Settle::Accepted;
+        if settles && p.response.is_ok() {
+            if let Some(w) = p.sleeper.clone() {
+                // Granted now (in a bubble: a cycle later); the data is read at the end of
+                // that cycle, when every core has had its turn.
+                let granted = now + bubble as u64;
+                let what = self.settle_read_of(off, p.data_u32(), mask);
+                self.core[c as usize].settling = Some(Settling {
+                    offset: off,
+                    granted,
+                    what,
+                    data: None,
+                    sleeper: w,
+                });
+                self.settler.at(granted);
+                p.settle = Settle::Granted(self.clock.time_of(granted));
+                p.response = Response::Incomplete;
+                return 0;
+            }
+        }
         // a load answered at once in the bubble: granted a cycle later
         (bubble && p.response.is_ok()) as u64
+    }
+
+    /// What the load at `off` reads, for its data to settle (`first`: its data now; `mask`:
+    /// the core's event mask when it was performed).
+    fn settle_read_of(&self, off: u32, first: u32, mask: u32) -> SettleRead {
+        let barrier = |reg: u32| {
+            let id = ((off >> 5) & 0xF) as usize;
+            match reg {
+                _ if id >= self.barriers.len() => SettleRead::Plain,
+                0x14 | 0x18 => SettleRead::Masked,
+                0x1C => SettleRead::Cleared { first, mask },
+                _ => SettleRead::Plain,
+            }
+        };
+        match off {
+            0x038 | 0x140..=0x17F => SettleRead::Masked,
+            0x03C | 0x180..=0x1BF => SettleRead::Cleared { first, mask },
+            0x080 => SettleRead::Dispatch,
+            0x0C0..=0x0FF if (((off >> 2) & 0xF) as usize) < self.mutexes.len() => {
+                SettleRead::Mutex(((off >> 2) & 0xF) as usize)
+            }
+            0x200..=0x3FF => barrier(off & 0x1F),
+            _ => SettleRead::Plain,
+        }
+    }
+
+    /// A per-core alias register without side effects on read (the other loads are
+    /// [`EuState::demux_perform`]'s).
+    fn plain_read(&self, c: u32, off: u32) -> u32 {
+        match off {
+            0x000..=0x03F => self.core_read(c, off).unwrap_or(0),
+            0x100..=0x1FF => self.seen(c) & self.core[c as usize].mask,
+            0x200..=0x3FF => {
+                let id = ((off >> 5) & 0xF) as usize;
+                if id < self.barriers.len() {
+                    self.barrier_read(id, off & 0x1F)
+                } else {
+                    0
+                }
+            }
+            _ => 0,
+        }
+    }
+
+    /// The settler's turn in `cycle`, after the cores': the data of the loads granted in
+    /// it, from the registers of the next (see [`Settling`]). Returns when it is next due.
+    fn settle_cycle(&mut self, cycle: u64) -> Next {
+        let mut next = u64::MAX;
+        for c in 0..self.cores {
+            let Some(st) = &self.core[c as usize].settling else {
+                continue;
+            };
+            if st.data.is_some() {
+                continue;
+            }
+            if st.granted > cycle {
+                next = next.min(st.granted);
+                continue;
+            }
+            let (off, what) = (st.offset, st.what);
+            let v = match what {
+                SettleRead::Plain => self.plain_read(c, off),
+                SettleRead::Masked => self.seen(c) & self.core[c as usize].mask,
+                SettleRead::Cleared { first, mask } => {
+                    // (the clear took these off the buffer; the RTL clears at the end of
+                    // the response cycle)
+                    first | self.raised_next(c) & mask
+                }
+                SettleRead::Mutex(m) => self.mutex_msg(m),
+                SettleRead::Dispatch => self.dispatch_pop_value(c),
+            };
+            let st = self.core[c as usize].settling.as_mut().unwrap();
+            st.data = Some(v);
+            st.sleeper.at(cycle + 1);
+        }
+        if next == u64::MAX {
+            Next::Sleep
+        } else {
+            Next::At(next)
+        }
     }
 
     /// The access of [`EuState::demux_access`] out of a bubble, or a load in one.
@@ -1300,8 +1497,17 @@ fn build(
             me: me.clone(),
             in_bubble: false,
             later: Vec::new(),
+            settler: Wake::new(),
         })
     });
+    let settler = Rc::new(RefCell::new(Settler(Rc::downgrade(&state))));
+    state.borrow_mut().settler = ctx.sim.add_clocked(
+        ctx.domain,
+        format!("{name}.settler"),
+        PHASE_MONITOR,
+        false,
+        settler,
+    );
     Ok(Box::new(EventUnit {
         base: p.base,
         demux_base: p.demux_base,
@@ -1309,6 +1515,18 @@ fn build(
         demux: Rc::new(RefCell::new(DemuxView(state.clone()))),
         state,
     }))
+}
+
+/// Reads the data of settling loads after the cores' turns in a cycle (see [`Settling`]).
+struct Settler(Weak<RefCell<EuState>>);
+
+impl Clocked for Settler {
+    fn tick(&mut self, cx: &mut TickCtx<'_>) -> Next {
+        match self.0.upgrade() {
+            Some(st) => st.borrow_mut().settle_cycle(cx.cycle),
+            None => Next::Sleep,
+        }
+    }
 }
 
 /// The kinds this crate provides.

@@ -80,6 +80,60 @@ fn wait_suspends_and_wakes_on_the_event_cycle() {
 }
 
 #[test]
+fn a_load_holds_what_cores_run_after_it_did_in_its_grant_cycle() {
+    // event_unit_core.sv answers a load in its response cycle from the registers then:
+    // software event 2 triggered by core 1 in cycle 5 is in core 0's buffer from cycle 6,
+    // so core 0's load granted in cycle 5 returns it, although the model runs core 0
+    // first in each cycle (it reads the data at the end of the cycle).
+    let h = harness("");
+    let c0 = h.core(0, &[Op::Until(5), Op::R(DX + 0x1C), Op::R(DX + 0x1C)]);
+    let _c1 = h.core(1, &[Op::Until(5), Op::W(DX + 0x108, 1 << 0)]);
+    assert_eq!(h.run(100), RunEnd::Finished);
+    assert_eq!(
+        c0.loads(),
+        vec![(5, DX + 0x1C, 1 << 2), (6, DX + 0x1C, 1 << 2)]
+    );
+}
+
+#[test]
+fn a_load_holds_the_mutex_event_of_an_unlock_in_its_grant_cycle() {
+    // Core 1's lock request stays registered after another event (software event 1)
+    // ended its wait. Core 0's unlock in cycle 10 hands the mutex to core 1, whose event
+    // (17) rises in that cycle (hw_mutex_unit.sv) and is in its buffer from cycle 11: core
+    // 1's load of its buffer granted in cycle 10 returns it, the mutex being decided only
+    // at the end of the cycle.
+    let h = harness("");
+    let c0 = h.core(
+        0,
+        &[
+            Op::W(DX + 0x08, 1 << 17),
+            Op::R(DX + 0xC0),
+            Op::Until(10),
+            Op::W(DX + 0xC0, 0x55),
+        ],
+    );
+    let c1 = h.core(
+        1,
+        &[
+            Op::W(DX + 0x08, 1 << 17 | 1 << 1),
+            Op::Until(3),
+            Op::R(DX + 0xC0),
+            Op::Until(10),
+            Op::R(DX + 0x1C),
+            Op::R(DX + 0x1C),
+        ],
+    );
+    let _c2 = h.core(2, &[Op::Until(5), Op::W(DX + 0x104, 1 << 1)]);
+    assert_eq!(h.run(100), RunEnd::Finished);
+    assert_eq!(c0.loads(), vec![(2, DX + 0xC0, 0)]);
+    let log = c1.loads();
+    // the lock load ends with event 1 (raised for cycle 6), not owning the mutex
+    assert_eq!(log[0], (6, DX + 0xC0, 0));
+    assert_eq!(log[1], (10, DX + 0x1C, 1 << 17));
+    assert_eq!(log[2], (11, DX + 0x1C, 1 << 17));
+}
+
+#[test]
 fn wait_with_pending_event_does_not_sleep() {
     let h = harness("");
     let _c1 = h.core(1, &[Op::W(DX + 0x100, 0x1)]);

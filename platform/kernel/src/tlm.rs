@@ -59,6 +59,27 @@ pub struct Payload {
     /// [`Response::Incomplete`], keeps the handle, and wakes the initiator when the access
     /// can complete; the initiator then issues the same access again.
     pub sleeper: Option<crate::clocked::Wake>,
+    /// Read data that settles after the grant (see [`Settle`]).
+    pub settle: Settle,
+}
+
+/// Read data that settles after the grant: the RTL of some targets (the event unit) gives
+/// a load the registers' content of its response cycle, so it holds what other initiators
+/// do in the grant cycle, after this one was answered. An initiator that can take such
+/// data (a core) issues its load with [`Settle::Accepted`] and a sleeper. The target may
+/// then answer [`Response::Incomplete`] with [`Settle::Granted`]: the access was granted
+/// at that time (it is performed; it is no wait). The target wakes the initiator once the
+/// data has settled, and the initiator issues the same access again to collect it: it is
+/// answered Ok with the data, not performed again, and counts as granted then.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Settle {
+    /// The initiator needs the data at once (the default).
+    #[default]
+    No,
+    /// The initiator can take data settled after the grant.
+    Accepted,
+    /// Set by the target: granted at this time; the data follows.
+    Granted(SimTime),
 }
 
 impl Payload {
@@ -72,6 +93,7 @@ impl Payload {
             response: Response::Incomplete,
             initiator: None,
             sleeper: None,
+            settle: Settle::No,
         }
     }
     pub fn write(address: u64, data: &[u8]) -> Payload {
@@ -84,6 +106,7 @@ impl Payload {
             response: Response::Incomplete,
             initiator: None,
             sleeper: None,
+            settle: Settle::No,
         }
     }
     pub fn read_u32(address: u64) -> Payload {
@@ -95,6 +118,11 @@ impl Payload {
     /// Let the target put the initiator to sleep (see [`Payload::sleeper`]).
     pub fn with_sleeper(mut self, w: crate::clocked::Wake) -> Payload {
         self.sleeper = Some(w);
+        self
+    }
+    /// Take read data that settles after the grant (see [`Settle`]).
+    pub fn with_settle(mut self) -> Payload {
+        self.settle = Settle::Accepted;
         self
     }
     pub fn with_initiator(mut self, id: u32) -> Payload {

@@ -1,7 +1,8 @@
 //! Scripted cores for the event unit's tests (event_unit.rs, rtl_compare.rs): each issues
 //! its accesses in order, one per cycle at most, as a core does: it sleeps on a load
 //! answered Incomplete and issues it again when woken, and takes an annotated delay as
-//! that many cycles more before the grant.
+//! that many cycles more before the grant. Its loads take data settled after the grant
+//! ([`Settle`]), as the cores' do.
 
 #![allow(dead_code)] // (each test crate uses part of it)
 
@@ -10,7 +11,7 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 
 use vp_kernel::clocked::{DomainId, Next, TickCtx};
-use vp_kernel::tlm::{AddressMap, Payload, Response};
+use vp_kernel::tlm::{AddressMap, Payload, Response, Settle};
 use vp_kernel::{Clock, Clocked, Sim, SimTime};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,6 +57,8 @@ struct ScriptCore {
     bus: Rc<AddressMap>,
     log: Log,
     period_ps: u64,
+    /// The cycle the load being collected was granted in (its data settles).
+    granted: Option<u64>,
 }
 
 impl Clocked for ScriptCore {
@@ -72,17 +75,25 @@ impl Clocked for ScriptCore {
                     self.ops.pop_front();
                     continue;
                 }
-                Op::R(a) => Payload::read_u32(a).with_sleeper(cx.wake.clone()),
+                Op::R(a) => Payload::read_u32(a)
+                    .with_sleeper(cx.wake.clone())
+                    .with_settle(),
                 Op::W(a, v) => Payload::write_u32(a, v),
             }
             .with_initiator(self.id);
             let mut d = SimTime::ZERO;
             self.bus.b_transport(&mut p, &mut d);
             if p.response == Response::Incomplete {
+                if let Settle::Granted(t) = p.settle {
+                    let g = t.ps() / self.period_ps;
+                    self.granted = Some(g);
+                    return Next::At(g + 1);
+                }
                 return Next::Sleep;
             }
             assert!(p.response.is_ok(), "{:?} at {op:?}", p.response);
-            let cycle = cx.cycle + d.ps().div_ceil(self.period_ps);
+            let settled = self.granted.take();
+            let cycle = settled.unwrap_or(cx.cycle + d.ps().div_ceil(self.period_ps));
             let (addr, write, data) = match op {
                 Op::R(a) => (a, false, p.data_u32()),
                 Op::W(a, _) => (a, true, 0),
@@ -95,6 +106,9 @@ impl Clocked for ScriptCore {
                 data,
             });
             self.ops.pop_front();
+            if settled.is_some() {
+                continue; // collected in the cycle after the grant: the next op's turn
+            }
             return Next::At(cycle + 1);
         }
     }
@@ -116,6 +130,7 @@ pub fn script_core(
         bus: bus.clone(),
         log: log.clone(),
         period_ps: clock.period_ps(),
+        granted: None,
     };
     let w = sim.add_clocked(
         domain,
