@@ -425,6 +425,14 @@ impl Platform {
     }
 }
 
+impl Drop for Platform {
+    /// The simulation and the components hold each other; let go of the simulation's
+    /// side so that both are freed (see [`Sim::release`]).
+    fn drop(&mut self) {
+        self.sim.release();
+    }
+}
+
 /// Bind `from.port` to the port `peer` exports as `export`.
 fn wire(
     components: &mut IndexMap<String, Box<dyn Component>>,

@@ -455,6 +455,14 @@ impl Domain {
         self.cyc.next_unticked.set(c + 1);
     }
 
+    /// Every participant, removed (see [`Sim::release`]).
+    pub(crate) fn release_parts(&mut self) -> Vec<Part> {
+        self.cyc.awake.set(0);
+        let mut p = std::mem::take(&mut self.parts);
+        p.append(&mut self.added);
+        p
+    }
+
     pub(crate) fn take_parts(&mut self) -> Vec<Part> {
         self.ticking = true;
         std::mem::take(&mut self.parts)

@@ -31,6 +31,6 @@ pub mod tlm;
 
 pub use clocked::{Clocked, Next, TickCtx, Wake};
 pub use component::{BuildCtx, Component, ComponentKind, PortRef, Registry};
-pub use sim::{RunEnd, RunReport, Sim, TaskId};
+pub use sim::{RunEnd, RunReport, Sim, TaskId, WeakSim};
 pub use sync::{Event, Fifo};
 pub use time::{Clock, SimTime};

@@ -154,6 +154,17 @@ pub struct Sim {
     pub(crate) inner: Rc<Inner>,
 }
 
+/// A handle to a simulation that does not keep it alive ([`Sim::downgrade`]).
+#[derive(Clone)]
+pub struct WeakSim(Weak<Inner>);
+
+impl WeakSim {
+    /// The simulation, if anything still holds it.
+    pub fn upgrade(&self) -> Option<Sim> {
+        self.0.upgrade().map(Sim::from_inner)
+    }
+}
+
 impl Default for Sim {
     fn default() -> Self {
         Sim::new()
@@ -190,6 +201,35 @@ impl Sim {
     }
     pub(crate) fn weak(&self) -> Weak<Inner> {
         Rc::downgrade(&self.inner)
+    }
+
+    /// A handle that does not keep the simulation alive (see [`WeakSim`]).
+    pub fn downgrade(&self) -> WeakSim {
+        WeakSim(Rc::downgrade(&self.inner))
+    }
+
+    /// Let go of everything the simulation holds: its processes, pending notifications,
+    /// clocked participants and shared state. Components keep handles to their
+    /// simulation, so a simulation and its components hold each other: without this, a
+    /// finished simulation is never freed (a sweep of thousands of runs in one process
+    /// would keep them all). The simulation cannot run afterwards; the components can
+    /// still be read (their statistics), and are freed with the last handle to them.
+    pub fn release(&self) {
+        let i = &self.inner;
+        // taken out first: dropping them may reach the simulation again
+        let tasks = std::mem::take(&mut *i.tasks.borrow_mut());
+        let timed = std::mem::take(&mut *i.timed.borrow_mut());
+        let delta = std::mem::take(&mut *i.delta_q.borrow_mut());
+        let shared = std::mem::take(&mut *i.shared.borrow_mut());
+        let parts: Vec<_> = i
+            .domains
+            .borrow_mut()
+            .iter_mut()
+            .map(|d| d.release_parts())
+            .collect();
+        i.ready.borrow_mut().clear();
+        i.live_tasks.set(0);
+        drop((tasks, timed, delta, shared, parts));
     }
 
     /// Current simulated time.
@@ -913,6 +953,42 @@ mod tests {
         assert_eq!(sim.shared::<Cell<u32>>("b").get(), 0);
         // Another simulation has its own.
         assert_eq!(Sim::new().shared::<Cell<u32>>("a").get(), 0);
+    }
+
+    /// A component's state: it keeps a handle to its simulation, as components do.
+    struct Holder {
+        _sim: Sim,
+    }
+
+    impl Clocked for Holder {
+        fn tick(&mut self, _: &mut TickCtx<'_>) -> Next {
+            Next::Sleep
+        }
+    }
+
+    #[test]
+    fn a_released_simulation_and_its_components_are_freed() {
+        // A participant, a process waiting for a time never reached, a pending
+        // notification and shared state, each holding the simulation: a cycle of handles
+        // that only `release` breaks.
+        let sim = Sim::new();
+        let d = sim.add_clock("clk", Clock::from_period_ps(1000));
+        let part = Rc::new(RefCell::new(Holder { _sim: sim.clone() }));
+        let probe = Rc::downgrade(&part);
+        sim.add_clocked(d, "holder", 0, false, part).at(3);
+        let (s2, held) = (sim.clone(), Rc::new(Holder { _sim: sim.clone() }));
+        let probe2 = Rc::downgrade(&held);
+        sim.spawn("waiter", async move {
+            s2.wait_until(SimTime(1_000_000)).await;
+            drop(held);
+        });
+        *sim.shared::<RefCell<Option<Sim>>>("loop").borrow_mut() = Some(sim.clone());
+        sim.run(Some(SimTime(10_000)));
+        let w = sim.downgrade();
+        sim.release();
+        drop(sim);
+        assert!(w.upgrade().is_none(), "the simulation is still held");
+        assert!(probe.upgrade().is_none() && probe2.upgrade().is_none());
     }
 
     /// Ticks in cycle 2, then in `stop_at` where it stops the run (if given).
