@@ -5,8 +5,10 @@
 //!
 //! A mutation replaces a `key: value` line's value, or a flow mapping's value, with a
 //! hostile one (negative, zero, huge, fractional, a string, a list, empty), deletes a line,
-//! or duplicates it. `SCENARIO_FUZZ_RUNS` sets how many mutations per scenario (default
-//! 60); the seeds are fixed, so a failure repeats.
+//! or duplicates it. `SCENARIO_FUZZ_RUNS` sets how many mutations per file (default 60);
+//! the seeds are fixed, so a failure repeats. `SCENARIO_FUZZ_SHOW` prints each rejection;
+//! `SCENARIO_FUZZ_TRACE` names each mutated ELF before it runs (for an abort that takes
+//! the test process down).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -204,6 +206,9 @@ fn mutated_elf_files_are_errors_or_runs_never_panics() {
                 }
                 w.join(" ")
             };
+            if std::env::var("SCENARIO_FUZZ_TRACE").is_ok() {
+                eprintln!("TRY {} {k} {what}", path.display());
+            }
             let file = tmp.join(format!("{f}_{k}.elf"));
             std::fs::write(&file, &b).unwrap();
             let yaml = redmule_vp::run_elf::scenario_yaml(&file, None, false);

@@ -1248,13 +1248,15 @@ impl Redmule {
             return Err("rows, cols and stages must be at least 1".into());
         }
         // redmule_pkg.sv: one 256-bit word feeds a row: cols x (stages + 1) FP16 values.
-        if geom.depth() * 2 + 4 > (WIDE_MAX_WORDS * 4) as u32 {
+        // (in 64 bits: the fields are any u32)
+        let depth = u64::from(p.cols) * (u64::from(p.stages) + 1);
+        if depth * 2 + 4 > (WIDE_MAX_WORDS * 4) as u64 {
             return Err(format!(
-                "cols x (stages + 1) = {} FP16 values do not fit a port of at most {} words",
-                geom.depth(),
+                "cols x (stages + 1) = {depth} FP16 values do not fit a port of at most {} words",
                 WIDE_MAX_WORDS
             ));
         }
+        // (cols x stages < the depth checked above: no overflow)
         if p.rows > p.cols * p.stages {
             return Err(format!(
                 "rows ({}) must not exceed cols x stages ({}): the RTL feeds one X row per CE pipeline slot",

@@ -695,6 +695,9 @@ impl Params {
         if g.rows == 0 || g.cols == 0 {
             return Err("geometry: rows and cols must be > 0".into());
         }
+        if u64::from(g.cols) * (u64::from(g.stages) + 1) > u64::from(u32::MAX) {
+            return Err("geometry: cols x (stages + 1) must fit 32 bits".into());
+        }
         if g.rows > g.cols * g.stages {
             return Err(format!(
                 "geometry: rows ({}) must be <= cols x stages ({})",
