@@ -44,6 +44,48 @@ const VALUES: &[&str] = &[
     "65535",
 ];
 
+type Outcome = std::thread::Result<Result<(), Box<dyn std::error::Error>>>;
+
+/// What the mutations came to: runs, rejections, and the panics (the failures).
+#[derive(Default)]
+struct Tally {
+    ran: u32,
+    rejected: u32,
+    panics: Vec<String>,
+}
+
+impl Tally {
+    fn record(&mut self, what: String, r: Outcome) {
+        match r {
+            Ok(Ok(())) => self.ran += 1,
+            Ok(Err(e)) => {
+                self.rejected += 1;
+                if std::env::var("SCENARIO_FUZZ_SHOW").is_ok() {
+                    eprintln!("{what}\n  => {e}");
+                }
+            }
+            Err(e) => {
+                let msg = e
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default();
+                self.panics.push(format!("{what}: {msg}"));
+            }
+        }
+    }
+
+    fn finish(self) {
+        eprintln!("{} ran, {} rejected", self.ran, self.rejected);
+        assert!(
+            self.panics.is_empty(),
+            "{} mutations panicked:\n{}",
+            self.panics.len(),
+            self.panics.join("\n")
+        );
+    }
+}
+
 fn scenarios() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
     let mut out = vec![];
@@ -106,8 +148,7 @@ fn mutate(text: &str, g: &mut XorShift) -> (String, String) {
 #[test]
 fn mutated_scenarios_are_errors_or_runs_never_panics() {
     let runs = env_count("SCENARIO_FUZZ_RUNS", 60);
-    let mut panics = vec![];
-    let mut counts = (0, 0);
+    let mut tally = Tally::default();
     for path in scenarios() {
         let text = std::fs::read_to_string(&path).unwrap();
         let dir = path.parent().unwrap();
@@ -136,32 +177,10 @@ fn mutated_scenarios_are_errors_or_runs_never_panics() {
                 p.run();
                 Ok::<(), Box<dyn std::error::Error>>(())
             }));
-            match r {
-                Ok(Ok(())) => counts.0 += 1,
-                Ok(Err(e)) => {
-                    counts.1 += 1;
-                    if std::env::var("SCENARIO_FUZZ_SHOW").is_ok() {
-                        eprintln!("{what}\n  => {e}");
-                    }
-                }
-                Err(e) => {
-                    let msg = e
-                        .downcast_ref::<String>()
-                        .cloned()
-                        .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
-                        .unwrap_or_default();
-                    panics.push(format!("{name} {what}: {msg}"));
-                }
-            }
+            tally.record(format!("{name} {what}"), r);
         }
     }
-    eprintln!("{} ran, {} rejected", counts.0, counts.1);
-    assert!(
-        panics.is_empty(),
-        "{} mutations panicked:\n{}",
-        panics.len(),
-        panics.join("\n")
-    );
+    tally.finish();
 }
 
 /// Bad firmware is an error or a stopped run, never a panic: the prebuilt ELF files with a
@@ -180,8 +199,7 @@ fn mutated_elf_files_are_errors_or_runs_never_panics() {
         .collect();
     files.sort();
     assert!(!files.is_empty());
-    let mut panics = vec![];
-    let mut counts = (0, 0);
+    let mut tally = Tally::default();
     for (f, path) in files.iter().enumerate() {
         let orig = std::fs::read(path).unwrap();
         for k in 0..runs {
@@ -223,30 +241,8 @@ fn mutated_elf_files_are_errors_or_runs_never_panics() {
                 Ok::<(), Box<dyn std::error::Error>>(())
             }));
             let _ = std::fs::remove_file(&file);
-            match r {
-                Ok(Ok(())) => counts.0 += 1,
-                Ok(Err(e)) => {
-                    counts.1 += 1;
-                    if std::env::var("SCENARIO_FUZZ_SHOW").is_ok() {
-                        eprintln!("{} {what}\n  => {e}", path.display());
-                    }
-                }
-                Err(e) => {
-                    let msg = e
-                        .downcast_ref::<String>()
-                        .cloned()
-                        .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
-                        .unwrap_or_default();
-                    panics.push(format!("{} {what}: {msg}", path.display()));
-                }
-            }
+            tally.record(format!("{} {what}", path.display()), r);
         }
     }
-    eprintln!("{} ran, {} rejected", counts.0, counts.1);
-    assert!(
-        panics.is_empty(),
-        "{} mutations panicked:\n{}",
-        panics.len(),
-        panics.join("\n")
-    );
+    tally.finish();
 }
