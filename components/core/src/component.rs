@@ -971,6 +971,8 @@ impl CoreState {
                     return next;
                 }
             }
+            // (woken before its load's data settled: not yet)
+            Mode::Settle { granted, .. } if now <= granted => return Next::At(granted + 1),
             Mode::Run | Mode::Sleep { .. } | Mode::Settle { .. } => {}
         }
         // The cycle the run-ahead quantum counts from: this tick's, or after an access

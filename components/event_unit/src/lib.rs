@@ -868,18 +868,29 @@ impl EuState {
             // the same load again, to collect its settled data (no access: before the
             // bubble's turn, which is the next access's)
             let u = &mut self.core[c as usize];
-            if let Some(Settling {
-                offset,
-                data: Some(v),
-                ..
-            }) = u.settling
-            {
-                if offset == off {
+            match u.settling {
+                Some(Settling {
+                    offset,
+                    data: Some(v),
+                    ..
+                }) if offset == off => {
                     u.settling = None;
                     p.set_data_u32(v);
                     p.response = Response::Ok;
                     return 0;
                 }
+                // issued again before its data settled: still the same load
+                Some(Settling {
+                    offset,
+                    granted,
+                    data: None,
+                    ..
+                }) if offset == off => {
+                    p.settle = Settle::Granted(self.clock.time_of(granted));
+                    p.response = Response::Incomplete;
+                    return 0;
+                }
+                _ => {}
             }
         }
         let bubble = !debug && self.core[c as usize].bubble_at.take() == Some(now);

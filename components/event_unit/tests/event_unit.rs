@@ -7,7 +7,7 @@ use common::{script_core, Log, Op};
 use vp_kernel::clocked::DomainId;
 use vp_kernel::port::EventsRef;
 use vp_kernel::testkit::TestBench;
-use vp_kernel::tlm::{AddressMap, Payload, Response};
+use vp_kernel::tlm::{AddressMap, Payload, Response, Settle};
 use vp_kernel::{Clock, Component, RunEnd, Sim, SimTime, Wake};
 
 const EU: u64 = 0x1020_0800;
@@ -394,6 +394,40 @@ fn dispatch_delivers_values_to_the_team() {
         assert_eq!(l[0], (12, DX + 0x80, 0xAA));
         assert_eq!(l[1].2, 0xBB);
     }
+}
+
+#[test]
+fn a_settling_load_issued_again_early_is_not_performed_again() {
+    // A trigger-and-wait load (software event 4, for core 1) whose event is already in
+    // core 0's buffer is granted at once: answered Incomplete with its grant time. Issued
+    // again before its data settled, it is the same load, not a second trigger; in the
+    // next cycle it is collected, with what core 1 did after it in the grant cycle.
+    let h = harness("");
+    let access = |mut p: Payload, core: u32| {
+        p = p
+            .with_initiator(core)
+            .with_sleeper(Wake::new())
+            .with_settle();
+        h.bus.b_transport(&mut p, &mut SimTime::ZERO.clone());
+        p
+    };
+    access(Payload::write_u32(DX + 0x08, 1 << 4 | 1 << 5), 0); // mask
+    access(Payload::write_u32(DX + 0x2C, 1 << 1), 0); // SW_EVENTS_MASK: core 1
+    access(Payload::write_u32(DX + 0x110, 1), 1); // event 4 for core 0
+    h.run(3);
+    let g = h.sim.cycle_now(h.domain);
+    for _ in 0..2 {
+        let p = access(Payload::read_u32(DX + 0x150), 0);
+        assert_eq!(p.response, Response::Incomplete);
+        assert_eq!(p.settle, Settle::Granted(h.clock.time_of(g)));
+    }
+    // core 1 raises event 5 for core 0 in that cycle, after core 0's load
+    access(Payload::write_u32(DX + 0x114, 1), 1);
+    h.run(g + 2);
+    let p = access(Payload::read_u32(DX + 0x150), 0);
+    assert_eq!((p.response, p.data_u32()), (Response::Ok, 1 << 4 | 1 << 5));
+    // raised by core 1's write and by the load, once
+    assert_eq!(h.stats()["events_raised"]["4"], 2);
 }
 
 #[test]
