@@ -968,9 +968,9 @@ mod tests {
 
     #[test]
     fn a_released_simulation_and_its_components_are_freed() {
-        // A participant, a process waiting for a time never reached, a pending
-        // notification and shared state, each holding the simulation: a cycle of handles
-        // that only `release` breaks.
+        // A participant, a process waiting for a time never reached (its timed
+        // notification pending) and shared state, each holding the simulation: cycles of
+        // handles that only `release` breaks.
         let sim = Sim::new();
         let d = sim.add_clock("clk", Clock::from_period_ps(1000));
         let part = Rc::new(RefCell::new(Holder { _sim: sim.clone() }));
