@@ -969,7 +969,8 @@ impl EuState {
         }
     }
 
-    /// A per-core alias register without side effects on read (the other loads are
+    /// A per-core alias register without side effects on read, as a load performed now
+    /// reads it, and as a settling load's data is read (the other loads are
     /// [`EuState::demux_perform`]'s).
     fn plain_read(&self, c: u32, off: u32) -> u32 {
         match off {
@@ -1062,22 +1063,12 @@ impl EuState {
             p.response = Response::Ok;
             return;
         }
-        let masked = self.seen(c) & self.core[c as usize].mask;
         match off {
             0x038 => self.wait(c, off, WaitKind::Event, false, p, |_| {}),
             0x03C => self.wait(c, off, WaitKind::Event, true, p, |_| {}),
-            0x000..=0x03F => {
-                let v = self.core_read(c, off).unwrap_or(0);
-                p.set_data_u32(v);
-                p.response = Response::Ok;
-            }
             0x080 => self.wait(c, off, WaitKind::Dispatch, true, p, move |s| {
                 s.dispatch_input(|d| d.pop_req |= 1 << c);
             }),
-            0x084..=0x0BF => {
-                p.set_data_u32(0);
-                p.response = Response::Ok;
-            }
             0x0C0..=0x0FF => {
                 let m = ((off >> 2) & 0xF) as usize;
                 if m >= self.mutexes.len() {
@@ -1098,8 +1089,8 @@ impl EuState {
                     s.sw_trigger(e, m);
                 });
             }
-            0x100..=0x1FF => {
-                p.set_data_u32(masked);
+            0x000..=0x03F | 0x084..=0x0BF | 0x100..=0x1FF => {
+                p.set_data_u32(self.plain_read(c, off));
                 p.response = Response::Ok;
             }
             0x200..=0x3FF => {
@@ -1123,8 +1114,7 @@ impl EuState {
                         });
                     }
                     _ => {
-                        let v = self.barrier_read(id, reg);
-                        p.set_data_u32(v);
+                        p.set_data_u32(self.plain_read(c, off));
                         p.response = Response::Ok;
                     }
                 }
