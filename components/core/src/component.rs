@@ -1067,22 +1067,18 @@ impl CoreState {
                             self.mode = Mode::Run;
                             let _ = self.hart.complete_access(rdata, stall);
                         }
-                        Ok(None) if matches!(self.payload.settle, Settle::Granted(_)) => {
-                            // Granted; its data is collected in the cycle after the grant.
-                            let Settle::Granted(t) = self.payload.settle else {
-                                unreachable!()
-                            };
-                            let granted = self.clock.cycle_at(t).max(now);
-                            self.woken(now);
-                            self.pending = Some(p);
-                            self.mode = Mode::Settle {
-                                granted,
-                                waited: granted - now,
-                            };
-                            return Next::At(granted + 1);
-                        }
                         Ok(None) => {
                             self.pending = Some(p);
+                            if let Settle::Granted(t) = self.payload.settle {
+                                // Granted; its data is collected in the cycle after.
+                                let granted = self.clock.cycle_at(t).max(now);
+                                self.woken(now);
+                                self.mode = Mode::Settle {
+                                    granted,
+                                    waited: granted - now,
+                                };
+                                return Next::At(granted + 1);
+                            }
                             if first_issue {
                                 self.mode = Mode::Sleep { since: now };
                                 self.set_busy(false);
