@@ -21,10 +21,10 @@ mod common;
 mod progen;
 use common::*;
 use progen::*;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use vp_core::Stop;
-use vp_kernel::testkit::{env_count, pipe_through};
+use vp_kernel::testkit::{env_count, pipe_through, rtl_sim};
 
 /// Marker and end stores, through x31 (cv32e40p_tb.cpp MARK / END).
 const MARK: u32 = TCDM + 0xff0;
@@ -156,8 +156,7 @@ fn rtl(sim: &Path, dir: &Path, code: &[u16], data: &[u8], delay: u64) -> Result<
 /// take as many cycles. `name` names the directory of the simulator's input files (one
 /// per test: the tests run at once).
 fn compare(name: &str, var: &str, opts: &Opts, runs: u64, seed_of: impl Fn(u64, u64) -> u64) {
-    let Some(sim) = std::env::var_os(var).map(PathBuf::from) else {
-        eprintln!("skipped: {var} is not set (components/core/tests/rtl/build.sh)");
+    let Some(sim) = rtl_sim(var, "components/core/tests/rtl/build.sh") else {
         return;
     };
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("rtl_compare_{name}"));
@@ -316,8 +315,7 @@ fn divsqrt_case(g: &mut Rng) -> (bool, u32, u32, u8) {
 fn divsqrt_against_the_rtl() {
     use vp_core::fpu;
     let var = "CV32E40P_SIM_DIVSQRT";
-    let Some(sim) = std::env::var_os(var).map(PathBuf::from) else {
-        eprintln!("skipped: {var} is not set (components/core/tests/rtl/build.sh)");
+    let Some(sim) = rtl_sim(var, "components/core/tests/rtl/build.sh") else {
         return;
     };
     let runs = env_count("RTL_DIVSQRT_RUNS", 40_000);

@@ -24,12 +24,12 @@
 //! of each kind; `EVENT_UNIT_SHOW=K` prints script K and both outcomes.
 
 mod common;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::{script_core, Op as CoreOp};
 
 use vp_kernel::port::EventsRef;
-use vp_kernel::testkit::{env_count, pipe_through, TestBench, XorShift};
+use vp_kernel::testkit::{env_count, pipe_through, rtl_sim, TestBench, XorShift};
 
 const DX: u32 = 0x1020_4000;
 /// Cycles both sides run (a script's accesses all start well before).
@@ -307,8 +307,7 @@ fn directed() -> Vec<(&'static str, Script)> {
 #[test]
 fn scripted_cores_are_granted_as_on_the_rtl() {
     let var = "EVENT_UNIT_SIM";
-    let Some(sim) = std::env::var_os(var).map(PathBuf::from) else {
-        eprintln!("skipped: {var} is not set (components/event_unit/tests/rtl/build.sh)");
+    let Some(sim) = rtl_sim(var, "components/event_unit/tests/rtl/build.sh") else {
         return;
     };
     let runs = env_count("EVENT_UNIT_RUNS", 200);

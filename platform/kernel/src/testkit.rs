@@ -91,6 +91,16 @@ impl TestBench {
     }
 }
 
+/// The RTL simulator named by environment variable `var`, for a comparison with the RTL;
+/// without it, says that the test was skipped and how to build one (`build`, the script).
+pub fn rtl_sim(var: &str, build: &str) -> Option<std::path::PathBuf> {
+    let sim = std::env::var_os(var).map(std::path::PathBuf::from);
+    if sim.is_none() {
+        eprintln!("skipped: {var} is not set ({build})");
+    }
+    sim
+}
+
 /// The count in environment variable `var`, else `default`: how many random cases a test
 /// runs (`HCI_RUNS=1000`, ...).
 pub fn env_count(var: &str, default: u64) -> u64 {

@@ -16,7 +16,7 @@ use std::process::Command;
 use std::rc::Rc;
 
 use vp_kernel::port::{NarrowReq, WideReq};
-use vp_kernel::testkit::XorShift;
+use vp_kernel::testkit::{env_count, rtl_sim, XorShift};
 
 use super::{ctrl_bits, Hci, HciSettings, HciVariant};
 use crate::tcdm::{Tcdm, TcdmGeometry};
@@ -233,11 +233,10 @@ fn rtl(sim: &Path, file: &Path, g: &Guard, reqs: &[Vec<Req>]) -> Vec<(u64, usize
 
 /// Compare `HCI_RUNS` (100) random runs on the simulator named by `var` with `variant`.
 fn compare(var: &str, variant: HciVariant) {
-    let Some(sim) = std::env::var_os(var) else {
-        eprintln!("skipped: {var} is not set (components/interconnect/tests/rtl/build.sh)");
+    let Some(sim) = rtl_sim(var, "components/interconnect/tests/rtl/build.sh") else {
         return;
     };
-    let runs = vp_kernel::testkit::env_count("HCI_RUNS", 100);
+    let runs = env_count("HCI_RUNS", 100);
     let file = std::env::temp_dir().join(format!("hci_rtl_{var}_{}.txt", std::process::id()));
     let mut failures = vec![];
     let mut grants = 0;
