@@ -75,6 +75,8 @@ pub struct Port<Q: Copy, D: Copy> {
     initiator_wake: OnceCell<Wake>,
     hook: Slot<dyn GrantHook<Q, D>>,
     alone: Slot<dyn AloneGrant<Q, D>>,
+    /// The initiator's index as targets know it (`Payload::initiator`), if it gave one.
+    initiator: Cell<Option<u32>>,
 }
 
 /// An initiator's grant hook (see [`Port::set_grant_hook`]): called by the interconnect
@@ -227,10 +229,21 @@ impl<Q: Copy, D: Copy> Port<Q, D> {
             initiator_wake: OnceCell::new(),
             hook: Slot(OnceCell::new()),
             alone: Slot(OnceCell::new()),
+            initiator: Cell::new(None),
         }
     }
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Tell the interconnect who the initiator is (a core's index): an interconnect that
+    /// forwards the requests to TLM targets names it in `Payload::initiator`.
+    pub fn set_initiator_id(&self, id: u32) {
+        self.initiator.set(Some(id));
+    }
+    /// The initiator's index, if it gave one ([`Port::set_initiator_id`]).
+    pub fn initiator_id(&self) -> Option<u32> {
+        self.initiator.get()
     }
 
     /// Bind the interconnect side: posting a request wakes it. A port has one
