@@ -14,7 +14,9 @@
 //! `hci_router.sv` / `hci_router_reorder.sv`, `hci_arbiter_tree.sv` (pulp-platform/hci);
 //! `tcdm_interconnect.sv`, `xbar.sv`, `addr_dec_resp_mux.sv` (pulp-platform/cluster_interconnect);
 //! `rr_arb_tree.sv` (pulp-platform/common_cells). See [`hci`] for the rules and [`tcdm`] for
-//! the storage and the address decoding.
+//! the storage and the address decoding. The cores' path to the peripherals
+//! (pulp_cluster's `xbar_pe_wrap.sv`, part of its `cluster_interconnect_wrap.sv`, with each
+//! core's `data_periph_demux.sv` FIFO and state machine) is [`periph`].
 //!
 //! ## Protocol
 //! Initiators post requests on their port (`vp_kernel::port`) in their tick (phase
@@ -35,6 +37,10 @@
 //! * `wide`: the same for wide ports (kind "wide", `Rc<WidePort>`); several meet in
 //!   hci_arbiter_tree.sv's binary tree of arbiters (neighbours pair up in export order,
 //!   the lower index on the high side; guard and `invert_prio` as the HCI's, see `hci`).
+//! * `periph`: each call hands out a core's port to the peripheral crossbar (kind "narrow";
+//!   see [`periph`]): the cores' accesses to the cluster peripherals, L2 and the SoC wait
+//!   there for their grant as in pulp_cluster (data_periph_demux.sv, xbar_pe_wrap.sv); the
+//!   crossbar performs them on the cluster bus. Export order is the arbiters' input order.
 //! * `tcdm`: a "target" port for zero-time / loosely-timed access to the storage (loaders,
 //!   checkers). Relative offsets and absolute addresses both work.
 //! * `hci_config`: a "target" port of the 4-byte cluster-control register at 0x10200018
@@ -47,6 +53,7 @@
 //! for loaders and peripherals; contention-accurate initiators use the narrow/wide ports.
 
 pub mod hci;
+pub mod periph;
 pub mod tcdm;
 
 use std::cell::{Cell, RefCell};
@@ -304,6 +311,10 @@ pub struct Interconnect {
     narrow: Vec<Rc<NarrowPort>>,
     wide: Vec<Rc<WidePort>>,
     core: Option<Rc<RefCell<Hci>>>,
+    /// The cores' ports to the peripheral crossbar, and the crossbar.
+    periph: Vec<Rc<NarrowPort>>,
+    xbar: Option<Rc<RefCell<periph::PeriphXbar>>>,
+    clock: Clock,
 }
 
 impl Interconnect {
@@ -326,6 +337,9 @@ impl Interconnect {
             narrow: Vec::new(),
             wide: Vec::new(),
             core: None,
+            periph: Vec::new(),
+            xbar: None,
+            clock,
         }
     }
 
@@ -370,6 +384,27 @@ impl Interconnect {
         }
         let p = Rc::new(NarrowPort::new(format!("narrow{}", self.narrow.len())));
         self.narrow.push(p.clone());
+        Ok(p)
+    }
+
+    /// A new port of a core to the peripheral crossbar (before elaboration; see
+    /// [`periph`]): its index is the core's input of the crossbar's arbiters.
+    pub fn periph_port(&mut self) -> Result<Rc<NarrowPort>, String> {
+        if self.core.is_some() {
+            return Err(format!(
+                "interconnect '{}': ports must be taken before elaboration",
+                self.name
+            ));
+        }
+        if self.periph.len() >= 64 - periph::NB_MPERIPHS {
+            return Err(format!(
+                "interconnect '{}': at most {} peripheral ports",
+                self.name,
+                64 - periph::NB_MPERIPHS
+            ));
+        }
+        let p = Rc::new(NarrowPort::new(format!("periph{}", self.periph.len())));
+        self.periph.push(p.clone());
         Ok(p)
     }
 
@@ -458,10 +493,11 @@ impl Component for Interconnect {
         match port {
             "narrow" => Ok(PortRef::new("narrow", self.narrow_port()?)),
             "wide" => Ok(PortRef::new("wide", self.wide_port()?)),
+            "periph" => Ok(PortRef::new("narrow", self.periph_port()?)),
             "tcdm" => Ok(PortRef::target(self.target.clone())),
             "hci_config" => Ok(PortRef::target(self.ctrl_target.clone())),
             _ => Err(format!(
-                "interconnect '{}' exports 'narrow', 'wide', 'tcdm' and 'hci_config', not '{port}'",
+                "interconnect '{}' exports 'narrow', 'wide', 'periph', 'tcdm' and 'hci_config', not '{port}'",
                 self.name
             )),
         }
@@ -477,7 +513,26 @@ impl Component for Interconnect {
     }
 
     fn elaborate(&mut self, cx: &mut ElabCtx<'_>) -> Result<(), String> {
-        self.start(cx.sim, cx.domain)
+        self.start(cx.sim, cx.domain)?;
+        if !self.periph.is_empty() {
+            let x = Rc::new(RefCell::new(periph::PeriphXbar::new(
+                self.periph.clone(),
+                cx.bus.clone(),
+                self.clock,
+            )));
+            let wake = cx.sim.add_clocked(
+                cx.domain,
+                format!("{}.periph", self.name),
+                PHASE_INTERCONNECT,
+                true,
+                x.clone(),
+            );
+            for p in &self.periph {
+                p.set_target_wake(wake.clone());
+            }
+            self.xbar = Some(x);
+        }
+        Ok(())
     }
 
     fn stats(&self) -> Value {
@@ -497,6 +552,23 @@ impl Component for Interconnect {
                 "wide_words": self.cfg.wide_words,
             },
         });
+        if let (Some(x), Value::Object(m)) = (&self.xbar, &mut v) {
+            let (ports, targets) = x.borrow().stats();
+            let mut pm = serde_json::Map::new();
+            for (p, s) in self.periph.iter().zip(ports) {
+                pm.insert(p.name().to_string(), s.to_json());
+            }
+            let mut tm = serde_json::Map::new();
+            for (t, &n) in targets.iter().enumerate() {
+                if n > 0 {
+                    tm.insert(periph::target_name(t), json!(n));
+                }
+            }
+            m.insert(
+                "periph".into(),
+                json!({ "ports": Value::Object(pm), "target_accesses": Value::Object(tm) }),
+            );
+        }
         if let (Some(core), Value::Object(m)) = (&self.core, &mut v) {
             let names_n: Vec<String> = self.narrow.iter().map(|p| p.name().to_string()).collect();
             let names_w: Vec<String> = self.wide.iter().map(|p| p.name().to_string()).collect();
@@ -520,8 +592,8 @@ fn build_kind(
 pub fn kind() -> ComponentKind {
     ComponentKind {
         name: "interconnect",
-        summary: "TCDM banks + logarithmic interconnect + HCI wide/narrow arbiter (per-cycle); \
-                  exports narrow, wide, tcdm, hci_config",
+        summary: "TCDM banks + logarithmic interconnect + HCI wide/narrow arbiter (per-cycle), \
+                  and the cores' peripheral crossbar; exports narrow, wide, periph, tcdm, hci_config",
         params: "banks: number of 32-bit banks, power of two (platform tcdm_banks, 16)\n\
                  size: bytes, power of two, multiple of banks*4 (platform tcdm_size_kib, 131072)\n\
                  base: TCDM base address (0x10000000)\n\
