@@ -54,6 +54,7 @@ pub const CLUSTER_WIRING: &[(&str, &str, &str, &str)] = &[
 /// Wiring of every core built for `program:`: (port, peer block, peer export).
 pub const CORE_WIRING: &[(&str, &str, &str)] = &[
     ("tcdm", "interconnect", "narrow"),
+    ("periph", "interconnect", "periph"),
     ("boot", "cluster_ctrl", "boot"),
     ("sleep_info", "event_unit", "sleep_info"),
     ("ifetch", "icache_ctrl", "ifetch"),

@@ -180,6 +180,7 @@ fn build(
         elf: Rc::new(elf),
         elf_path: path,
         tcdm: None,
+        periph: None,
         boot: None,
         sleep_info: None,
         ifetch: None,
@@ -206,6 +207,7 @@ pub struct Core {
     elf: Rc<Elf>,
     elf_path: PathBuf,
     tcdm: Option<Rc<NarrowPort>>,
+    periph: Option<Rc<NarrowPort>>,
     boot: Option<TargetRef>,
     sleep_info: Option<Rc<SleepInfo>>,
     ifetch: Option<Rc<dyn vp_kernel::port::FetchTiming>>,
@@ -265,6 +267,9 @@ enum Mode {
     Run,
     /// A TCDM request is posted; the grant wakes the core.
     Tcdm { posted: u64 },
+    /// A request is posted on the peripheral branch (see [`periph_path`]); the grant
+    /// wakes the core.
+    Periph { posted: u64 },
     /// A bus access answered Incomplete at `since`; re-issue it when woken.
     Sleep { since: u64 },
     /// A load granted in cycle `granted` whose data settles at the end of that cycle
@@ -302,7 +307,18 @@ enum Slice {
     None,
     Running,
     Stalled(u32),
+    StalledPeriph,
     Sleeping,
+}
+
+/// Does a data access to `addr` (not for the TCDM) take the peripheral branch of the
+/// core's demux (pulp_cluster data_periph_demux.sv, `destination = PE`)? Everything but
+/// the demux peripherals: `0x102x_xxxx` (or its alias `0x002x_xxxx`) with address bit 14
+/// set (the event unit's per-core view), which answer on their own port.
+#[inline]
+pub fn periph_path(addr: u32) -> bool {
+    let top = addr >> 20;
+    !((top == 0x102 || top == 0x002) && addr & (1 << 14) != 0)
 }
 
 /// The hart's view of the cluster.
@@ -450,6 +466,8 @@ struct CoreState {
     pending: Option<PendingAccess>,
     payload: Payload,
     port: Option<Rc<NarrowPort>>,
+    /// The port to the peripheral crossbar (see [`periph_path`]).
+    periph: Option<Rc<NarrowPort>>,
     boot: Option<TargetRef>,
     boot_payload: Payload,
     sleep_info: Option<Rc<SleepInfo>>,
@@ -640,6 +658,12 @@ impl CoreState {
                     start_ps = start,
                     bank = b as u64
                 ),
+                Slice::StalledPeriph => vp_traces::slice!(
+                    self.track.as_str(),
+                    "stalled on a peripheral",
+                    dur,
+                    start_ps = start
+                ),
                 Slice::Sleeping => vp_traces::slice!(
                     self.track.as_str(),
                     "sleeping on event",
@@ -807,6 +831,50 @@ impl CoreState {
         Next::Sleep
     }
 
+    /// Post access `p` for cycle `now` on the peripheral branch; the grant wakes the core
+    /// the cycle after.
+    fn post_periph(&mut self, p: &PendingAccess, now: u64) -> Next {
+        let Some(port) = self.periph.as_ref() else {
+            return Next::At(now);
+        };
+        port.request(now, p.req.narrow());
+        self.pending = Some(*p);
+        self.count(&p.req);
+        self.bus.n.bus_accesses += 1;
+        self.mode = Mode::Periph { posted: now };
+        Next::Sleep
+    }
+
+    /// Collect the response of the access posted on the peripheral branch and retire it.
+    /// `None`: retired (run on); `Some`: what to return (not granted yet, or a fault).
+    fn collect_periph(&mut self, cx: &TickCtx<'_>, posted: u64) -> Option<Next> {
+        let Some(r) = self.periph.as_ref().and_then(|p| p.take_response()) else {
+            return Some(Next::Sleep); // the grant wakes us
+        };
+        let Some(p) = self.pending else {
+            return Some(self.fault(cx, "internal: peripheral response without an access".into()));
+        };
+        if self.trace_on != Some(false) {
+            self.set_slice(Slice::StalledPeriph, posted);
+        }
+        if r.error {
+            self.pending = None;
+            let msg = format!(
+                "{} at {:#010x}: {}",
+                if p.req.write { "store" } else { "load" },
+                p.req.addr,
+                self.bus.map.describe_unmapped(p.req.addr as u64)
+            );
+            return Some(self.bus_error(cx, &p, msg));
+        }
+        self.pending = None;
+        let stall = r.waited + posted.saturating_sub(p.cycle);
+        self.bus.n.stall_cycles += stall;
+        let _ = self.hart.complete_access(r.rdata, stall);
+        self.mode = Mode::Run;
+        None
+    }
+
     /// The core's side of TCDM access `p`, posted for cycle `at`: it waits for the grant.
     #[inline(always)]
     fn posted(&mut self, p: &PendingAccess, at: u64) {
@@ -971,6 +1039,11 @@ impl CoreState {
                     return next;
                 }
             }
+            Mode::Periph { posted } => {
+                if let Some(next) = self.collect_periph(cx, posted) {
+                    return next;
+                }
+            }
             // (woken before its load's data settled: not yet)
             Mode::Settle { granted, .. } if now <= granted => return Next::At(granted + 1),
             Mode::Run | Mode::Sleep { .. } | Mode::Settle { .. } => {}
@@ -1039,6 +1112,14 @@ impl CoreState {
                             }
                         }
                         return self.post_tcdm(cx, &p, p.cycle.max(now));
+                    }
+                    // The peripheral branch: posted for its cycle, as a TCDM access.
+                    if !tcdm && self.periph.is_some() && periph_path(p.req.addr) {
+                        if p.cycle <= now || !cx.sim.stopping() {
+                            return self.post_periph(&p, p.cycle.max(now));
+                        }
+                        self.pending = Some(p);
+                        return Next::At(p.cycle);
                     }
                     // Other targets have side effects: performed in their own cycle.
                     if p.cycle > now {
@@ -1165,6 +1246,11 @@ impl Clocked for CoreState {
                 self.index,
                 self.pending.map_or(0, |p| p.req.addr)
             )),
+            Mode::Periph { posted } => Some(format!(
+                "core {} waits for the grant of a peripheral access at {:#010x} posted for cycle {posted}",
+                self.index,
+                self.pending.map_or(0, |p| p.req.addr)
+            )),
             _ => None,
         }
     }
@@ -1225,6 +1311,14 @@ impl Component for Core {
                 doc: "narrow initiator port of the TCDM interconnect",
             },
             PortInfo {
+                name: "periph",
+                kind: "narrow",
+                required: false,
+                doc: "port to the peripheral crossbar: accesses to the cluster peripherals, L2 \
+                      and the SoC wait there for their grant as in the RTL; unbound: performed \
+                      at once",
+            },
+            PortInfo {
                 name: "boot",
                 kind: "target",
                 required: false,
@@ -1248,13 +1342,14 @@ impl Component for Core {
     fn bind(&mut self, port: &str, peer: PortRef) -> Result<(), String> {
         match port {
             "tcdm" => self.tcdm = Some(peer.get::<NarrowPort>("narrow")?),
+            "periph" => self.periph = Some(peer.get::<NarrowPort>("narrow")?),
             "boot" => self.boot = Some(peer.get_target()?),
             "sleep_info" => self.sleep_info = Some(peer.get::<SleepInfo>("sleep_info")?),
             "ifetch" => self.ifetch = peer.get::<vp_kernel::port::FetchRef>("ifetch")?.0.clone(),
             _ => {
                 return Err(format!(
-                    "core has ports 'tcdm', 'boot', 'sleep_info' and 'ifetch', not '{port}'"
-                ))
+                "core has ports 'tcdm', 'periph', 'boot', 'sleep_info' and 'ifetch', not '{port}'"
+            ))
             }
         }
         Ok(())
@@ -1308,6 +1403,7 @@ impl Component for Core {
             pending: None,
             payload: Payload::read(0, 4),
             port: self.tcdm.clone(),
+            periph: self.periph.clone(),
             boot: self.boot.clone(),
             boot_payload: Payload::read(0, 4),
             sleep_info: self.sleep_info.clone(),
@@ -1333,6 +1429,10 @@ impl Component for Core {
             false,
             st.clone(),
         );
+        if let Some(p) = &self.periph {
+            p.set_initiator_wake(wake.clone());
+            p.set_initiator_id(self.index);
+        }
         if let Some(p) = &self.tcdm {
             p.set_initiator_wake(wake.clone());
             if self.grant_hooks {
@@ -1370,7 +1470,9 @@ impl Component for Core {
                 s.uncollected = Some(stall);
             }
         }
-        if let (Mode::Tcdm { posted }, Some(p), Some(w)) = (s.mode, s.pending, s.wake.as_ref()) {
+        if let (Mode::Tcdm { posted } | Mode::Periph { posted }, Some(p), Some(w)) =
+            (s.mode, s.pending, s.wake.as_ref())
+        {
             if !sim.reached_turn(d, w, posted) {
                 s.unreached = Unreached {
                     write: p.req.write,
@@ -1391,8 +1493,9 @@ impl Component for Core {
             _ if s.uncollected.is_some() => "waiting for TCDM",
             Mode::WaitFetch => "not fetch-enabled",
             Mode::Run | Mode::Settle { .. } => "running",
-            Mode::Tcdm { .. } if u.yes => "running",
+            Mode::Tcdm { .. } | Mode::Periph { .. } if u.yes => "running",
             Mode::Tcdm { .. } => "waiting for TCDM",
+            Mode::Periph { .. } => "waiting for a peripheral",
             Mode::Sleep { .. } => {
                 if s.blocked_on().is_none() {
                     "parked"
@@ -1451,5 +1554,38 @@ impl Component for Core {
             v["perf_counters"] = serde_json::Value::Object(m);
         }
         v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::periph_path;
+
+    #[test]
+    fn the_demux_peripherals_answer_apart_and_everything_else_takes_the_periph_path() {
+        // data_periph_demux.sv (no DEM_PER_BEFORE_TCDM_TS): in DEM_PER (0x102) and its alias
+        // (0x002), address bit 14 selects EXT (the event unit's per-core view); every other
+        // non-TCDM address is PE.
+        for a in [
+            0x1020_4000,
+            0x1020_4038,
+            0x1020_7FFC,
+            0x102F_C000,
+            0x0020_4000,
+        ] {
+            assert!(!periph_path(a), "{a:#x}");
+        }
+        for a in [
+            0x1020_0000, // cluster control
+            0x1020_0400, // timer
+            0x1020_0800, // the event unit's global view
+            0x1020_1000, // RedMulE's registers
+            0x1020_8000,
+            0x1C00_8080, // L2
+            0x4000_0000, // stdout
+            0x1A10_0000,
+        ] {
+            assert!(periph_path(a), "{a:#x}");
+        }
     }
 }
