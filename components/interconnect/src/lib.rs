@@ -315,6 +315,8 @@ pub struct Interconnect {
     periph: Vec<Rc<NarrowPort>>,
     xbar: Option<Rc<RefCell<periph::PeriphXbar>>>,
     clock: Clock,
+    /// The cluster's cores (0: unknown), for the crossbar's arbiters.
+    cores: u32,
 }
 
 impl Interconnect {
@@ -340,6 +342,7 @@ impl Interconnect {
             periph: Vec::new(),
             xbar: None,
             clock,
+            cores: 0,
         }
     }
 
@@ -353,7 +356,9 @@ impl Interconnect {
             parse_params(params).map_err(|e| format!("interconnect '{name}': params: {e}"))?;
         let cfg = InterconnectConfig::resolve(ctx, &p)
             .map_err(|e| format!("interconnect '{name}': {e}"))?;
-        Ok(Interconnect::new(name, cfg, ctx.clock))
+        let mut ic = Interconnect::new(name, cfg, ctx.clock);
+        ic.cores = ctx.cores;
+        Ok(ic)
     }
 
     pub fn config(&self) -> &InterconnectConfig {
@@ -519,6 +524,7 @@ impl Component for Interconnect {
                 self.periph.clone(),
                 cx.bus.clone(),
                 self.clock,
+                self.cores as usize,
             )));
             let wake = cx.sim.add_clocked(
                 cx.domain,

@@ -95,8 +95,15 @@ pub(crate) struct PeriphXbar {
     ports: Vec<Rc<NarrowPort>>,
     bus: Rc<AddressMap>,
     clock: Clock,
-    /// Levels of the arbiters (over the cores and `NB_MPERIPHS`).
+    /// The cluster's cores (`NB_CORES`: the arbiters have an input for each, whether it
+    /// runs or not); 0 when unknown (then the ports count).
+    cores: usize,
+    /// Levels of the arbiters (over the cores and `NB_MPERIPHS`), and each port's input:
+    /// its core's index (`Port::initiator_id`, known once the cores are elaborated), or
+    /// its position when a port has none or two share one. Set at the first tick.
     levels: u32,
+    input: Vec<u32>,
+    port_of: [u8; 64],
     /// `rr_q` of each target's arbiter.
     rr: [u32; TARGETS],
     payload: Payload,
@@ -108,21 +115,55 @@ pub(crate) struct PeriphXbar {
 }
 
 impl PeriphXbar {
-    pub(crate) fn new(ports: Vec<Rc<NarrowPort>>, bus: Rc<AddressMap>, clock: Clock) -> Self {
-        let inputs = ports.len() + NB_MPERIPHS;
-        let levels = usize::BITS - (inputs - 1).leading_zeros();
+    pub(crate) fn new(
+        ports: Vec<Rc<NarrowPort>>,
+        bus: Rc<AddressMap>,
+        clock: Clock,
+        cores: usize,
+    ) -> Self {
         let n = ports.len();
         PeriphXbar {
             ports,
             bus,
             clock,
-            levels,
+            cores,
+            levels: 0,
+            input: vec![],
+            port_of: [0; 64],
             rr: [0; TARGETS],
             payload: Payload::read(0, 4),
             requests: vec![0; n],
             waits: vec![Waits::default(); n],
             accesses: [0; TARGETS],
         }
+    }
+
+    /// The arbiters' inputs (see `input`), once.
+    fn map_inputs(&mut self) {
+        let n = self.ports.len();
+        let ids: Vec<Option<u32>> = self.ports.iter().map(|p| p.initiator_id()).collect();
+        let mut seen = 0u64;
+        let by_id = ids.iter().all(|id| {
+            let ok = id.is_some_and(|i| (i as usize) < 64 - NB_MPERIPHS && seen >> i & 1 == 0);
+            if let Some(i) = id.filter(|_| ok) {
+                seen |= 1 << i;
+            }
+            ok
+        });
+        self.input = (0..n)
+            .map(|i| if by_id { ids[i].unwrap_or(0) } else { i as u32 })
+            .collect();
+        for (i, &k) in self.input.iter().enumerate() {
+            self.port_of[k as usize % 64] = i as u8;
+        }
+        let top = self
+            .input
+            .iter()
+            .map(|&k| k as usize + 1)
+            .max()
+            .unwrap_or(0);
+        let inputs = top.max(self.cores).max(n) + NB_MPERIPHS;
+        self.levels = usize::BITS - (inputs - 1).leading_zeros();
     }
 
     /// Perform port `i`'s posted request on its target in `cycle`: the read data, whether
@@ -204,6 +245,9 @@ impl Clocked for PeriphXbar {
     /// its core 2 cycles (plus the target's delay) later.
     fn tick(&mut self, cx: &mut TickCtx<'_>) -> Next {
         let t = cx.cycle;
+        if self.input.len() != self.ports.len() {
+            self.map_inputs();
+        }
         let mut reqs = [0u64; TARGETS];
         let mut targets = 0u32;
         let mut next = u64::MAX;
@@ -220,14 +264,14 @@ impl Clocked for PeriphXbar {
             }
             let Some(r) = p.pending() else { continue };
             let k = pe_target(r.addr) as usize % TARGETS;
-            reqs[k] |= 1 << (i & 63);
+            reqs[k] |= 1 << (self.input[i] & 63);
             targets |= 1 << k;
         }
         while targets != 0 {
             let k = targets.trailing_zeros() as usize % TARGETS;
             targets &= targets - 1;
-            let (g, rr) = arbitrate_tree(reqs[k], self.rr[k], self.levels);
-            let g = g as usize % self.ports.len().max(1);
+            let (w, rr) = arbitrate_tree(reqs[k], self.rr[k], self.levels);
+            let g = self.port_of[w as usize % 64] as usize % self.ports.len().max(1);
             let Some((rdata, error, delay)) = self.perform(g) else {
                 // not granted by its target: asked again next cycle, the arbiter unchanged
                 next = next.min(t + 1);
@@ -244,7 +288,7 @@ impl Clocked for PeriphXbar {
             self.requests[g] += 1;
             self.waits[g].add(granted - posted.min(granted));
             p.grant(granted, rdata, error);
-            if reqs[k] & !(1 << g) != 0 {
+            if reqs[k] & !(1 << (w & 63)) != 0 {
                 next = next.min(t + 1);
             }
         }

@@ -93,11 +93,19 @@ impl Clocked for Scripted {
 
 /// Run the scripts (core `i` the `i`-th) on the model: each core's log.
 fn model(scripts: &[Vec<Access>], ext_lat: u64) -> Vec<Log> {
+    model_ids(scripts, ext_lat, &[])
+}
+
+/// [`model`] with the ports' initiator ids (the cores' indices; none when empty).
+fn model_ids(scripts: &[Vec<Access>], ext_lat: u64, ids: &[u32]) -> Vec<Log> {
     let sim = Sim::new();
     let clock = Clock::from_period_ps(1000);
     let domain = sim.add_clock("clk", clock);
     let mut ic = Interconnect::new("tcdm", InterconnectConfig::default(), clock);
     let ports: Vec<_> = (0..8).map(|_| ic.periph_port().unwrap()).collect();
+    for (p, &id) in ports.iter().zip(ids) {
+        p.set_initiator_id(id);
+    }
     let mut bus = AddressMap::new();
     let echo = |lat| {
         Rc::new(RefCell::new(Echo {
@@ -183,6 +191,19 @@ fn cores_on_one_target_take_turns_and_others_pass() {
         got[2],
         vec![(5, Some(TIMER ^ 3 << 16)), (9, Some(TIMER ^ 7 << 16))]
     );
+}
+
+#[test]
+fn the_arbiters_inputs_are_the_cores_indices() {
+    // Ports in the order of cores 5, 2, 0, 1, ... (only 5 and 2 request): the arbiters'
+    // inputs are the cores' indices, and rr_arb_tree (rr_q 0) grants the first requester
+    // from input 0 up, core 2, whatever the ports' order.
+    let s = || vec![(0, TIMER, false)];
+    let got = model_ids(&[s(), s()], 0, &[5, 2, 0, 1, 3, 4, 6, 7]);
+    assert_eq!((got[0][0].0, got[1][0].0), (4, 3));
+    // without ids, the ports' order
+    let got = model(&[s(), s()], 0);
+    assert_eq!((got[0][0].0, got[1][0].0), (3, 4));
 }
 
 #[test]
