@@ -800,6 +800,30 @@ fn cores_reading_l2_at_once_take_turns_at_the_peripheral_crossbar() {
 }
 
 #[test]
+fn a_peripheral_access_posted_past_the_end_of_the_run_is_not_counted() {
+    // 60 nops, then an L2 load: each core runs ahead to the load (cycle 60 or so) and posts
+    // it on the peripheral path for its cycle. The run stops at cycle 20: no core got there,
+    // so no access happened, as when the cores are ticked every cycle.
+    let mut prog = vec![0x0000_0013u32; 60]; // nop
+    prog.push(0x1c00_83b7); // lui t2, 0x1c008 (L2)
+    prog.push((7 << 15) | (2 << 12) | (11 << 7) | 0x03); // lw a1, 0(t2)
+    prog.push(0x0000_006f); // j .
+    let dir = tmpdir("unreached");
+    let elf = dir.join("unreached.elf");
+    std::fs::write(&elf, tiny_elf(&prog)).unwrap();
+    let (_, v, err) = run_json(&elf, &["--max-cycles", "20"]);
+    assert_eq!(v["end"]["kind"], "cycle_limit", "{err}");
+    for k in 0..8 {
+        let c = &v["components"][format!("core{k}")];
+        for f in ["loads", "stores", "tcdm_accesses", "bus_accesses"] {
+            assert_eq!(c[f], 0, "core{k} {f}: {c}");
+        }
+        assert_eq!(c["state"], "running", "core{k}");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
 fn pulp_performance_counters_count_tcdm_contention_and_external_loads() {
     // Every core: PCER = all (PCMR resets to active), one TCDM load of the same word, one L2
     // load, PCMR = 0, then park on an event wait with an empty mask.

@@ -286,6 +286,8 @@ enum Mode {
 struct Unreached {
     write: bool,
     yes: bool,
+    /// On the peripheral branch (counted among the bus accesses), not the TCDM.
+    periph: bool,
 }
 
 /// What [`CoreState::grant_alone`] did.
@@ -1477,6 +1479,7 @@ impl Component for Core {
                 s.unreached = Unreached {
                     write: p.req.write,
                     yes: true,
+                    periph: matches!(s.mode, Mode::Periph { .. }),
                 };
             }
         }
@@ -1512,8 +1515,10 @@ impl Component for Core {
             "sleep_cycles": s.bus.n.sleep_cycles,
             "loads": s.bus.n.loads - (u.yes && !u.write) as u64,
             "stores": s.bus.n.stores - (u.yes && u.write) as u64,
-            "tcdm_accesses": s.bus.n.loads + s.bus.n.stores - s.bus.n.bus_accesses - u.yes as u64,
-            "bus_accesses": s.bus.n.bus_accesses,
+            "tcdm_accesses": s.bus.n.loads + s.bus.n.stores
+                - s.bus.n.bus_accesses
+                - (u.yes && !u.periph) as u64,
+            "bus_accesses": s.bus.n.bus_accesses - (u.yes && u.periph) as u64,
             "alone_grants": s.bus.n.alone_grants,
             "faults": s.bus.n.faults,
             "state": state,
