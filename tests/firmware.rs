@@ -795,7 +795,7 @@ fn cores_reading_l2_at_once_take_turns_at_the_peripheral_crossbar() {
     }
     let ic = &v["components"]["interconnect"]["periph"];
     assert_eq!(ic["target_accesses"]["ext"], 8, "{ic}");
-    assert_eq!(ic["ports"]["periph7"]["max_wait"], 10, "{ic}");
+    assert_eq!(ic["ports"]["core7"]["max_wait"], 10, "{ic}");
     let _ = std::fs::remove_dir_all(dir);
 }
 

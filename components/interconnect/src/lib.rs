@@ -561,8 +561,12 @@ impl Component for Interconnect {
         if let (Some(x), Value::Object(m)) = (&self.xbar, &mut v) {
             let (ports, targets) = x.borrow().stats();
             let mut pm = serde_json::Map::new();
+            // (named by their core when it told its index)
             for (p, s) in self.periph.iter().zip(ports) {
-                pm.insert(p.name().to_string(), s.to_json());
+                let name = p
+                    .initiator_id()
+                    .map_or_else(|| p.name().to_string(), |i| format!("core{i}"));
+                pm.insert(name, s.to_json());
             }
             let mut tm = serde_json::Map::new();
             for (t, &n) in targets.iter().enumerate() {
