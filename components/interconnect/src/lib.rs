@@ -536,6 +536,7 @@ impl Component for Interconnect {
             for p in &self.periph {
                 p.set_target_wake(wake.clone());
             }
+            x.borrow_mut().wake = Some(wake);
             self.xbar = Some(x);
         }
         Ok(())

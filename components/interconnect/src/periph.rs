@@ -31,9 +31,10 @@
 //! Protocol: each core posts such requests on its own narrow port (export `periph` of the
 //! interconnect, in core order: the arbiters' input index); the crossbar, a participant of
 //! its own, performs them through the cluster bus (the same targets the cores' other
-//! accesses reach) and grants the port with the response. Departure: a target answering
-//! `Incomplete` is taken as not granting this cycle and asked again in the next (no target
-//! on this path does).
+//! accesses reach) and grants the port with the response. A target that cannot grant yet
+//! answers `Incomplete` and keeps the crossbar's wake handle (`Payload::sleeper`), as it
+//! would a core's: the crossbar asks again when woken (or when another request comes), the
+//! arbiter unchanged meanwhile (none of the platform's targets on this path does so).
 
 use std::rc::Rc;
 
@@ -107,6 +108,8 @@ pub(crate) struct PeriphXbar {
     /// `rr_q` of each target's arbiter.
     rr: [u32; TARGETS],
     payload: Payload,
+    /// Its own wake handle, for targets that answer `Incomplete`.
+    pub(crate) wake: Option<vp_kernel::clocked::Wake>,
     /// Per port: requests, and grants by cycles waited from the request to the grant.
     requests: Vec<u64>,
     waits: Vec<Waits>,
@@ -132,6 +135,7 @@ impl PeriphXbar {
             port_of: [0; 64],
             rr: [0; TARGETS],
             payload: Payload::read(0, 4),
+            wake: None,
             requests: vec![0; n],
             waits: vec![Waits::default(); n],
             accesses: [0; TARGETS],
@@ -196,7 +200,7 @@ impl PeriphXbar {
         p.response = Response::Incomplete;
         p.initiator = self.ports[i].initiator_id();
         p.settle = Settle::No;
-        p.sleeper = None;
+        p.sleeper = self.wake.clone();
         let mut delay = SimTime::ZERO;
         self.bus.b_transport(p, &mut delay);
         match p.response {
@@ -273,8 +277,8 @@ impl Clocked for PeriphXbar {
             let (w, rr) = arbitrate_tree(reqs[k], self.rr[k], self.levels);
             let g = self.port_of[w as usize % 64] as usize % self.ports.len().max(1);
             let Some((rdata, error, delay)) = self.perform(g) else {
-                // not granted by its target: asked again next cycle, the arbiter unchanged
-                next = next.min(t + 1);
+                // not granted by its target, which wakes the crossbar to ask again; the
+                // arbiter unchanged
                 continue;
             };
             // rr_arb_tree.sv: the priority moves on a grant only

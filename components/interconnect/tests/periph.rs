@@ -30,17 +30,26 @@ const L2: u32 = 0x1C00_0000;
 /// One access of a script: (gap, address, write).
 type Access = (u64, u32, bool);
 
-/// A target answering reads with `address ^ (cycle << 16)`, `lat` cycles late.
+/// A target answering reads with `address ^ (cycle << 16)`, `lat` cycles late; before
+/// cycle `busy_until` it cannot grant: it answers `Incomplete` and wakes the initiator then.
 struct Echo {
     sim: WeakSim,
     domain: DomainId,
     clock: Clock,
     lat: u64,
+    busy_until: u64,
 }
 
 impl Target for Echo {
     fn b_transport(&mut self, p: &mut Payload, delay: &mut SimTime) {
         let cycle = self.sim.upgrade().map_or(0, |s| s.cycle_now(self.domain));
+        if cycle < self.busy_until {
+            if let Some(w) = &p.sleeper {
+                w.at(self.busy_until);
+            }
+            p.response = Response::Incomplete;
+            return;
+        }
         if p.command == Command::Read {
             p.set_data_u32(p.global_address as u32 ^ ((cycle as u32) << 16));
         }
@@ -98,6 +107,11 @@ fn model(scripts: &[Vec<Access>], ext_lat: u64) -> Vec<Log> {
 
 /// [`model`] with the ports' initiator ids (the cores' indices; none when empty).
 fn model_ids(scripts: &[Vec<Access>], ext_lat: u64, ids: &[u32]) -> Vec<Log> {
+    run_model(scripts, ext_lat, ids, 0)
+}
+
+/// [`model_ids`] with the peripherals' window unable to grant before cycle `busy_until`.
+fn run_model(scripts: &[Vec<Access>], ext_lat: u64, ids: &[u32], busy_until: u64) -> Vec<Log> {
     let sim = Sim::new();
     let clock = Clock::from_period_ps(1000);
     let domain = sim.add_clock("clk", clock);
@@ -107,16 +121,19 @@ fn model_ids(scripts: &[Vec<Access>], ext_lat: u64, ids: &[u32]) -> Vec<Log> {
         p.set_initiator_id(id);
     }
     let mut bus = AddressMap::new();
-    let echo = |lat| {
+    let echo = |lat, busy_until| {
         Rc::new(RefCell::new(Echo {
             sim: sim.downgrade(),
             domain,
             clock,
             lat,
+            busy_until,
         }))
     };
-    bus.add("periph", 0x1020_0000, 0x4000, echo(0)).unwrap();
-    bus.add("l2", L2 as u64, 0x10_0000, echo(ext_lat)).unwrap();
+    bus.add("periph", 0x1020_0000, 0x4000, echo(0, busy_until))
+        .unwrap();
+    bus.add("l2", L2 as u64, 0x10_0000, echo(ext_lat, 0))
+        .unwrap();
     let bus = Rc::new(bus);
     let mut cx = ElabCtx {
         sim: &sim,
@@ -204,6 +221,16 @@ fn the_arbiters_inputs_are_the_cores_indices() {
     // without ids, the ports' order
     let got = model(&[s(), s()], 0);
     assert_eq!((got[0][0].0, got[1][0].0), (3, 4));
+}
+
+#[test]
+fn a_target_that_cannot_grant_yet_is_asked_again_when_it_says() {
+    // The timer cannot grant before cycle 6: the request reaching it in 1 is answered
+    // Incomplete, the target wakes the crossbar in 6, which asks again: granted there, the
+    // core 2 cycles later. The L2 access of another core passes meanwhile.
+    let got = run_model(&[vec![(0, TIMER, false)], vec![(0, L2, false)]], 0, &[], 6);
+    assert_eq!(got[0], vec![(8, Some(TIMER ^ 6 << 16))]);
+    assert_eq!(got[1], vec![(3, Some(L2 ^ 1 << 16))]);
 }
 
 #[test]
