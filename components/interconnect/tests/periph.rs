@@ -44,7 +44,8 @@ impl Target for Echo {
     fn b_transport(&mut self, p: &mut Payload, delay: &mut SimTime) {
         let cycle = self.sim.upgrade().map_or(0, |s| s.cycle_now(self.domain));
         if cycle < self.busy_until {
-            if let Some(w) = &p.sleeper {
+            // (u64::MAX: never; nothing is woken)
+            if let (Some(w), true) = (&p.sleeper, self.busy_until < u64::MAX) {
                 w.at(self.busy_until);
             }
             p.response = Response::Incomplete;
@@ -107,11 +108,18 @@ fn model(scripts: &[Vec<Access>], ext_lat: u64) -> Vec<Log> {
 
 /// [`model`] with the ports' initiator ids (the cores' indices; none when empty).
 fn model_ids(scripts: &[Vec<Access>], ext_lat: u64, ids: &[u32]) -> Vec<Log> {
-    run_model(scripts, ext_lat, ids, 0)
+    let (logs, end) = run_model(scripts, ext_lat, ids, 0);
+    assert!(matches!(end, RunEnd::Finished), "{end:?}");
+    logs
 }
 
 /// [`model_ids`] with the peripherals' window unable to grant before cycle `busy_until`.
-fn run_model(scripts: &[Vec<Access>], ext_lat: u64, ids: &[u32], busy_until: u64) -> Vec<Log> {
+fn run_model(
+    scripts: &[Vec<Access>],
+    ext_lat: u64,
+    ids: &[u32],
+    busy_until: u64,
+) -> (Vec<Log>, RunEnd) {
     let sim = Sim::new();
     let clock = Clock::from_period_ps(1000);
     let domain = sim.add_clock("clk", clock);
@@ -157,8 +165,7 @@ fn run_model(scripts: &[Vec<Access>], ext_lat: u64, ids: &[u32], busy_until: u64
         logs.push(log);
     }
     let r = sim.run(Some(clock.time_of(100_000)));
-    assert!(matches!(r.end, RunEnd::Finished), "{:?}", r.end);
-    logs.iter().map(|l| l.borrow().clone()).collect()
+    (logs.iter().map(|l| l.borrow().clone()).collect(), r.end)
 }
 
 #[test]
@@ -228,9 +235,18 @@ fn a_target_that_cannot_grant_yet_is_asked_again_when_it_says() {
     // The timer cannot grant before cycle 6: the request reaching it in 1 is answered
     // Incomplete, the target wakes the crossbar in 6, which asks again: granted there, the
     // core 2 cycles later. The L2 access of another core passes meanwhile.
-    let got = run_model(&[vec![(0, TIMER, false)], vec![(0, L2, false)]], 0, &[], 6);
+    let (got, end) = run_model(&[vec![(0, TIMER, false)], vec![(0, L2, false)]], 0, &[], 6);
+    assert!(matches!(end, RunEnd::Finished), "{end:?}");
     assert_eq!(got[0], vec![(8, Some(TIMER ^ 6 << 16))]);
     assert_eq!(got[1], vec![(3, Some(L2 ^ 1 << 16))]);
+    // One that never wakes the crossbar: a deadlock naming the waiting core, not a run to
+    // the cycle limit.
+    let (got, end) = run_model(&[vec![(0, TIMER, false)]], 0, &[], u64::MAX);
+    assert!(got[0].is_empty());
+    match end {
+        RunEnd::Deadlock(who) => assert!(who.iter().any(|w| w.contains("core0")), "{who:?}"),
+        e => panic!("{e:?}"),
+    }
 }
 
 #[test]
