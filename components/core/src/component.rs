@@ -752,26 +752,8 @@ impl CoreState {
     #[inline(never)]
     fn bus_access(&mut self, req: &BusRequest, wake: &Wake) -> Result<Option<(u32, u64)>, String> {
         // The exact bytes of the access: the enabled lanes (contiguous for RV32 accesses).
-        let be = req.be as u32;
-        let (first, len) = if be == 0 {
-            (0, 4)
-        } else {
-            let f = be.trailing_zeros();
-            let l = 32 - be.leading_zeros() - f;
-            (f, l)
-        };
         let p = &mut self.payload;
-        p.command = if req.write {
-            Command::Write
-        } else {
-            Command::Read
-        };
-        p.address = (req.addr + first) as u64;
-        p.data.resize(len as usize, 0);
-        let w = req.wdata >> (8 * first);
-        for (k, d) in p.data.iter_mut().enumerate() {
-            *d = if req.write { (w >> (8 * k)) as u8 } else { 0 };
-        }
+        let first = p.set_lanes(req.addr, req.be, req.write, req.wdata);
         p.response = Response::Incomplete;
         p.initiator = Some(self.index);
         // a load takes its data settled at the end of the grant cycle (the event unit)
@@ -787,11 +769,7 @@ impl CoreState {
         self.bus.map.b_transport(p, &mut delay);
         match p.response {
             Response::Ok => {
-                let mut v = 0u32;
-                for (k, d) in p.data.iter().enumerate().take(4) {
-                    v |= (*d as u32) << (8 * k);
-                }
-                let rdata = v << (8 * first);
+                let rdata = p.lanes_u32(first);
                 let period = self.clock.period_ps().max(1);
                 let dcycles = delay.ps().div_ceil(period);
                 Ok(Some((rdata, dcycles)))
@@ -800,8 +778,8 @@ impl CoreState {
             r => Err(format!(
                 "{} of {} byte(s) at {:#010x}: {:?}{}",
                 if req.write { "store" } else { "load" },
-                len,
-                req.addr + first,
+                p.data.len(),
+                (req.addr & !3).wrapping_add(first),
                 r,
                 if r == Response::AddressError {
                     format!(" ({})", self.bus.map.describe_unmapped(p.address))

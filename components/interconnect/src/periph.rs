@@ -40,7 +40,7 @@ use std::rc::Rc;
 
 use vp_kernel::clocked::{Clocked, Next, TickCtx};
 use vp_kernel::port::NarrowPort;
-use vp_kernel::tlm::{AddressMap, Command, Payload, Response, Settle};
+use vp_kernel::tlm::{AddressMap, Payload, Response, Settle};
 use vp_kernel::{Clock, SimTime};
 
 use crate::hci::{arbitrate_tree, PortStats, Waits};
@@ -175,27 +175,8 @@ impl PeriphXbar {
     /// target answered `Incomplete` (it does not grant).
     fn perform(&mut self, i: usize) -> Option<(u32, bool, u64)> {
         let r = self.ports[i].pending()?;
-        // The enabled byte lanes (contiguous for RV32 accesses), as the core's own bus
-        // accesses present them.
-        let be = r.be as u32;
-        let (first, len) = if be == 0 {
-            (0, 4)
-        } else {
-            let f = be.trailing_zeros();
-            (f, 32 - be.leading_zeros() - f)
-        };
         let p = &mut self.payload;
-        p.command = if r.write {
-            Command::Write
-        } else {
-            Command::Read
-        };
-        p.address = (r.addr & !3).wrapping_add(first) as u64;
-        p.data.resize(len as usize, 0);
-        let w = r.wdata >> (8 * first);
-        for (k, d) in p.data.iter_mut().enumerate() {
-            *d = if r.write { (w >> (8 * k)) as u8 } else { 0 };
-        }
+        let first = p.set_lanes(r.addr, r.be, r.write, r.wdata);
         p.byte_enable.clear();
         p.response = Response::Incomplete;
         p.initiator = self.ports[i].initiator_id();
@@ -206,12 +187,8 @@ impl PeriphXbar {
         match p.response {
             Response::Incomplete => None,
             Response::Ok => {
-                let mut v = 0u32;
-                for (k, d) in p.data.iter().enumerate().take(4) {
-                    v |= (*d as u32) << (8 * k);
-                }
                 let period = self.clock.period_ps().max(1);
-                Some((v << (8 * first), false, delay.ps().div_ceil(period)))
+                Some((p.lanes_u32(first), false, delay.ps().div_ceil(period)))
             }
             _ => Some((0, true, 0)),
         }

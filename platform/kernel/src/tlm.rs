@@ -143,6 +143,33 @@ impl Payload {
             *d = b[i];
         }
     }
+    /// Set up a 32-bit bus transaction on the word at `addr`: its enabled byte lanes `be`
+    /// (bit i for lane i, contiguous as RV32 accesses are; 0 for all four), a write of
+    /// `wdata` (its bytes in their lanes) or a read. The payload covers exactly the
+    /// enabled bytes, from the first lane's address. Returns that first lane, for
+    /// [`Payload::lanes_u32`].
+    pub fn set_lanes(&mut self, addr: u32, be: u8, write: bool, wdata: u32) -> u32 {
+        let be = be as u32;
+        let (first, len) = if be == 0 {
+            (0, 4)
+        } else {
+            let f = be.trailing_zeros();
+            (f, 32 - be.leading_zeros() - f)
+        };
+        self.command = if write { Command::Write } else { Command::Read };
+        self.address = (addr & !3).wrapping_add(first) as u64;
+        self.data.resize(len as usize, 0);
+        let w = wdata >> (8 * first);
+        for (k, d) in self.data.iter_mut().enumerate() {
+            *d = if write { (w >> (8 * k)) as u8 } else { 0 };
+        }
+        first
+    }
+    /// The data of a transaction set up with [`Payload::set_lanes`] (which returned
+    /// `first`), back in its lanes of the word.
+    pub fn lanes_u32(&self, first: u32) -> u32 {
+        self.data_u32() << (8 * first)
+    }
     /// Is byte `i` enabled?
     pub fn enabled(&self, i: usize) -> bool {
         self.byte_enable.get(i).copied().unwrap_or(true)
@@ -351,5 +378,37 @@ impl Target for Memory {
         }
         p.response = Response::Ok;
         n
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_word_access_covers_its_enabled_lanes() {
+        // (be, write data) -> (address, bytes); the read data back in its lanes
+        let mut p = Payload::read(0, 4);
+        let first = p.set_lanes(0x100, 0b0100, true, 0x00AB_0000);
+        assert_eq!(
+            (first, p.address, p.command, &p.data[..]),
+            (2, 0x102, Command::Write, &[0xAB][..])
+        );
+        let first = p.set_lanes(0x100, 0b1100, true, 0xBEEF_0000);
+        assert_eq!((p.address, &p.data[..]), (0x102, &[0xEF, 0xBE][..]));
+        assert_eq!(p.lanes_u32(first), 0xBEEF_0000);
+        let first = p.set_lanes(0x104, 0b1111, false, 0x1234_5678);
+        assert_eq!(
+            (first, p.address, p.command, &p.data[..]),
+            (0, 0x104, Command::Read, &[0; 4][..])
+        );
+        // no byte enables: the whole word
+        let first = p.set_lanes(0x108, 0, false, 0);
+        assert_eq!((first, p.data.len()), (0, 4));
+        p.data.copy_from_slice(&[1, 2, 3, 4]);
+        assert_eq!(p.lanes_u32(first), 0x0403_0201);
+        let first = p.set_lanes(0x10C, 0b0010, false, 0);
+        p.data[0] = 0x7F;
+        assert_eq!(p.lanes_u32(first), 0x7F00);
     }
 }
