@@ -839,11 +839,15 @@ impl CoreState {
         }
         if r.error {
             self.pending = None;
+            let a = p.req.addr as u64;
             let msg = format!(
-                "{} at {:#010x}: {}",
+                "{} at {:#010x} through the peripheral path: {}",
                 if p.req.write { "store" } else { "load" },
                 p.req.addr,
-                self.bus.map.describe_unmapped(p.req.addr as u64)
+                match self.bus.map.find(a) {
+                    Some(m) => format!("'{}' answered an error", m.name),
+                    None => self.bus.map.describe_unmapped(a),
+                }
             );
             return Some(self.bus_error(cx, &p, msg));
         }

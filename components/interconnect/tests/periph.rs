@@ -51,6 +51,10 @@ impl Target for Echo {
             p.response = Response::Incomplete;
             return;
         }
+        if p.global_address == 0x1020_0000 + ERR_OFF {
+            p.response = Response::GenericError;
+            return;
+        }
         if p.command == Command::Read {
             p.set_data_u32(p.global_address as u32 ^ ((cycle as u32) << 16));
         }
@@ -59,8 +63,13 @@ impl Target for Echo {
     }
 }
 
-/// What a core saw: per access, the grant cycle and (reads) the data.
+/// What a core saw: per access, the grant cycle and (reads) the data; an error response
+/// as data `0xE77`.
 type Log = Vec<(u64, Option<u32>)>;
+
+/// Offset in the peripherals' window (the cluster DMA's, which the random scripts leave
+/// alone) whose accesses the echo target refuses with an error.
+const ERR_OFF: u64 = 0x1800;
 
 struct Scripted {
     port: Rc<NarrowPort>,
@@ -74,9 +83,10 @@ impl Clocked for Scripted {
         if let Some(r) = self.port.take_response() {
             assert_eq!(cx.cycle, r.granted + 1);
             let read = !self.script[self.next - 1].2;
-            self.log
-                .borrow_mut()
-                .push((r.granted, read.then_some(r.rdata)));
+            self.log.borrow_mut().push((
+                r.granted,
+                (read || r.error).then_some(if r.error { 0xE77 } else { r.rdata }),
+            ));
         } else if self.port.busy() {
             return Next::Sleep;
         }
@@ -247,6 +257,16 @@ fn a_target_that_cannot_grant_yet_is_asked_again_when_it_says() {
         RunEnd::Deadlock(who) => assert!(who.iter().any(|w| w.contains("core0")), "{who:?}"),
         e => panic!("{e:?}"),
     }
+}
+
+#[test]
+fn an_error_response_comes_with_the_grant() {
+    // A register refusing the access: its error travels back as its response would, the
+    // core granted in 3 with the error flag; core 1's store to it, served after, in 4.
+    let a = 0x1020_0000 + ERR_OFF as u32;
+    let got = model(&[vec![(0, a, false)], vec![(0, a, true)]], 0);
+    assert_eq!(got[0], vec![(3, Some(0xE77))]);
+    assert_eq!(got[1], vec![(4, Some(0xE77))]);
 }
 
 #[test]
