@@ -29,7 +29,8 @@
 //! uncontended.
 //!
 //! Protocol: each core posts such requests on its own narrow port (export `periph` of the
-//! interconnect, in core order: the arbiters' input index); the crossbar, a participant of
+//! interconnect; the arbiters' input is the core's index, which the core gives its port
+//! with `Port::set_initiator_id`); the crossbar, a participant of
 //! its own, performs them through the cluster bus (the same targets the cores' other
 //! accesses reach) and grants the port with the response. A target that cannot grant yet
 //! answers `Incomplete` and keeps the crossbar's wake handle (`Payload::sleeper`), as it
