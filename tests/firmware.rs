@@ -184,13 +184,9 @@ fn exit_code_is_the_firmware_return_value() {
     );
     assert_eq!(v["components"]["cluster_ctrl"]["exit_code"], 0);
     // A firmware that returns 42 (hand-made: RETURN = 42 | 1 << 31, then EOC).
-    let dir = tmpdir("ret42");
-    let elf = dir.join("ret42.elf");
-    std::fs::write(&elf, tiny_elf(&ret_program(42))).unwrap();
-    let (code, v, err) = run_json(&elf, &[]);
+    let (code, v, err) = run_words("ret42", &ret_program(42), &[]);
     assert_eq!(code, 42, "{err}");
     eoc(&v);
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -322,11 +318,8 @@ fn wait_program(mask: u32) -> Vec<u32> {
 
 #[test]
 fn waiting_cores_deadlock_parked_cores_end() {
-    let dir = tmpdir("wait");
     // A wait on event 0 that nobody raises: a deadlock naming the sleeping cores.
-    let elf = dir.join("wait.elf");
-    std::fs::write(&elf, tiny_elf(&wait_program(1))).unwrap();
-    let (code, v, err) = run_json(&elf, &[]);
+    let (code, v, err) = run_words("wait", &wait_program(1), &[]);
     assert_eq!(code, 3, "{err}");
     assert_eq!(v["end"]["kind"], "deadlock");
     assert!(err.contains("DEADLOCK"), "{err}");
@@ -335,13 +328,10 @@ fn waiting_cores_deadlock_parked_cores_end() {
         "{err}"
     );
     // A wait with an empty mask parks the core: the run ends cleanly without EOC.
-    let elf = dir.join("park.elf");
-    std::fs::write(&elf, tiny_elf(&wait_program(0))).unwrap();
-    let (code, v, err) = run_json(&elf, &[]);
+    let (code, v, err) = run_words("park", &wait_program(0), &[]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(v["end"]["kind"], "finished");
     assert_eq!(v["components"]["core3"]["state"], "parked");
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -352,8 +342,6 @@ fn a_core_loads_what_the_cores_after_it_did_in_the_same_cycle() {
     // the event is in them. The model runs core 0 first in each cycle; the core collects
     // the load's data, read at the end of the cycle, in the next (Settle). Core 0 returns
     // the buffer.
-    let dir = tmpdir("race");
-    let elf = dir.join("race.elf");
     let code = [
         0xf140_2573, // csrr a0, mhartid
         0x1020_42b7, // lui t0, 0x10204 (event unit, per-core alias)
@@ -371,14 +359,28 @@ fn a_core_loads_what_the_cores_after_it_did_in_the_same_cycle() {
         0x006e_2023, // sw t1, 0(t3): EOC
         0x0000_006f, // j .
     ];
-    std::fs::write(&elf, tiny_elf(&code)).unwrap();
-    let (code, v, err) = run_json(&elf, &[]);
+    let (code, v, err) = run_words("race", &code, &[]);
     assert_eq!(code, 1, "{err}");
     eoc(&v);
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 // --- hand-made programs
+
+/// Run `words` as a hand-made firmware (an ELF at the L2 entry, written in a temporary
+/// folder named by `tag` and removed after) with `run_json`.
+fn run_words(tag: &str, words: &[u32], extra: &[&str]) -> (i32, Value, String) {
+    let dir = tmpdir(tag);
+    let elf = dir.join(format!("{tag}.elf"));
+    std::fs::write(&elf, tiny_elf(words)).unwrap();
+    let out = run_json(&elf, extra);
+    let _ = std::fs::remove_dir_all(dir);
+    out
+}
+
+/// An I-type instruction (loads, addi, CSR accesses).
+fn itype(imm: i32, rs1: u32, f3: u32, rd: u32, op: u32) -> u32 {
+    ((imm as u32) << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | op
+}
 
 fn tmpdir(tag: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("redmule-vp-fw-{tag}-{}", std::process::id()));
@@ -767,23 +769,17 @@ fn cores_reading_l2_at_once_take_turns_at_the_peripheral_crossbar() {
     // arbiter in c + 1, which serves one a cycle in round-robin order from core 0
     // (xbar_pe_wrap.sv rr_arb_tree): core k reaches L2 in c + 1 + k, its response comes in
     // c + 2 + k, and its demux grants it in c + 3 + k. So core k's load waits 3 + k cycles.
-    let i = |imm: i32, rs1: u32, f3: u32, rd: u32, op: u32| {
-        ((imm as u32) << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | op
-    };
     let prog = [
-        0x1c00_83b7,             // lui t2, 0x1c008 (L2: this code)
-        i(-1, 0, 0, 6, 0x13),    // li t1, -1
-        i(0xCC0, 6, 1, 0, 0x73), // csrw 0xcc0 (PCER), t1
-        i(0, 7, 2, 11, 0x03),    // lw a1, 0(t2)
-        i(0xCC1, 0, 5, 0, 0x73), // csrwi 0xcc1 (PCMR), 0
-        0x1020_42b7,             // lui t0, 0x10204 (event unit, per-core alias)
-        i(0x38, 5, 2, 7, 0x03),  // lw t2, 0x38(t0): EVENT_WAIT, mask 0 = parked
-        0x0000_006f,             // j .
+        0x1c00_83b7,                 // lui t2, 0x1c008 (L2: this code)
+        itype(-1, 0, 0, 6, 0x13),    // li t1, -1
+        itype(0xCC0, 6, 1, 0, 0x73), // csrw 0xcc0 (PCER), t1
+        itype(0, 7, 2, 11, 0x03),    // lw a1, 0(t2)
+        itype(0xCC1, 0, 5, 0, 0x73), // csrwi 0xcc1 (PCMR), 0
+        0x1020_42b7,                 // lui t0, 0x10204 (event unit, per-core alias)
+        itype(0x38, 5, 2, 7, 0x03),  // lw t2, 0x38(t0): EVENT_WAIT, mask 0 = parked
+        0x0000_006f,                 // j .
     ];
-    let dir = tmpdir("periph");
-    let elf = dir.join("periph.elf");
-    std::fs::write(&elf, tiny_elf(&prog)).unwrap();
-    let (code, v, err) = run_json(&elf, &[]);
+    let (code, v, err) = run_words("periph", &prog, &[]);
     assert_eq!(code, 0, "{err}");
     for k in 0..8u64 {
         let p = &v["components"][format!("core{k}")]["perf_counters"];
@@ -796,7 +792,6 @@ fn cores_reading_l2_at_once_take_turns_at_the_peripheral_crossbar() {
     let ic = &v["components"]["interconnect"]["periph"];
     assert_eq!(ic["target_accesses"]["ext"], 8, "{ic}");
     assert_eq!(ic["ports"]["core7"]["max_wait"], 10, "{ic}");
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -806,12 +801,9 @@ fn a_peripheral_access_posted_past_the_end_of_the_run_is_not_counted() {
     // so no access happened, as when the cores are ticked every cycle.
     let mut prog = vec![0x0000_0013u32; 60]; // nop
     prog.push(0x1c00_83b7); // lui t2, 0x1c008 (L2)
-    prog.push((7 << 15) | (2 << 12) | (11 << 7) | 0x03); // lw a1, 0(t2)
+    prog.push(itype(0, 7, 2, 11, 0x03)); // lw a1, 0(t2)
     prog.push(0x0000_006f); // j .
-    let dir = tmpdir("unreached");
-    let elf = dir.join("unreached.elf");
-    std::fs::write(&elf, tiny_elf(&prog)).unwrap();
-    let (_, v, err) = run_json(&elf, &["--max-cycles", "20"]);
+    let (_, v, err) = run_words("unreached", &prog, &["--max-cycles", "20"]);
     assert_eq!(v["end"]["kind"], "cycle_limit", "{err}");
     for k in 0..8 {
         let c = &v["components"][format!("core{k}")];
@@ -820,32 +812,25 @@ fn a_peripheral_access_posted_past_the_end_of_the_run_is_not_counted() {
         }
         assert_eq!(c["state"], "running", "core{k}");
     }
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
 fn pulp_performance_counters_count_tcdm_contention_and_external_loads() {
     // Every core: PCER = all (PCMR resets to active), one TCDM load of the same word, one L2
     // load, PCMR = 0, then park on an event wait with an empty mask.
-    let i = |imm: i32, rs1: u32, f3: u32, rd: u32, op: u32| {
-        ((imm as u32) << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | op
-    };
     let prog = [
-        0x1000_02b7,             // lui t0, 0x10000 (TCDM)
-        0x1c00_83b7,             // lui t2, 0x1c008 (L2: this code)
-        i(-1, 0, 0, 6, 0x13),    // li t1, -1
-        i(0xCC0, 6, 1, 0, 0x73), // csrw 0xcc0 (PCER), t1: counting starts after it
-        i(0, 5, 2, 10, 0x03),    // lw a0, 0(t0)
-        i(0, 7, 2, 11, 0x03),    // lw a1, 0(t2)
-        i(0xCC1, 0, 5, 0, 0x73), // csrwi 0xcc1 (PCMR), 0: stops counting, counted itself
-        0x1020_42b7,             // lui t0, 0x10204 (event unit, per-core alias)
-        i(0x38, 5, 2, 7, 0x03),  // lw t2, 0x38(t0): EVENT_WAIT, mask 0 = parked
-        0x0000_006f,             // j .
+        0x1000_02b7,                 // lui t0, 0x10000 (TCDM)
+        0x1c00_83b7,                 // lui t2, 0x1c008 (L2: this code)
+        itype(-1, 0, 0, 6, 0x13),    // li t1, -1
+        itype(0xCC0, 6, 1, 0, 0x73), // csrw 0xcc0 (PCER), t1: counting starts after it
+        itype(0, 5, 2, 10, 0x03),    // lw a0, 0(t0)
+        itype(0, 7, 2, 11, 0x03),    // lw a1, 0(t2)
+        itype(0xCC1, 0, 5, 0, 0x73), // csrwi 0xcc1 (PCMR), 0: stops counting, counted itself
+        0x1020_42b7,                 // lui t0, 0x10204 (event unit, per-core alias)
+        itype(0x38, 5, 2, 7, 0x03),  // lw t2, 0x38(t0): EVENT_WAIT, mask 0 = parked
+        0x0000_006f,                 // j .
     ];
-    let dir = tmpdir("perf");
-    let elf = dir.join("perf.elf");
-    std::fs::write(&elf, tiny_elf(&prog)).unwrap();
-    let (code, v, err) = run_json(&elf, &[]);
+    let (code, v, err) = run_words("perf", &prog, &[]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(v["end"]["kind"], "finished", "{}", v["end"]);
     for k in 0..8u64 {
@@ -869,5 +854,4 @@ fn pulp_performance_counters_count_tcdm_contention_and_external_loads() {
         assert_eq!(n("rvc"), 0);
         assert_eq!(p["pcmr"], 0);
     }
-    let _ = std::fs::remove_dir_all(dir);
 }
