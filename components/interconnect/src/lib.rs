@@ -373,20 +373,26 @@ impl Interconnect {
         self.ctrl.clone()
     }
 
-    /// A new narrow initiator port (before elaboration).
-    pub fn narrow_port(&mut self) -> Result<Rc<NarrowPort>, String> {
+    /// Can one more port be taken, `have` of at most `max` `what` ports taken so far?
+    fn may_take(&self, have: usize, max: usize, what: &str) -> Result<(), String> {
         if self.core.is_some() {
             return Err(format!(
                 "interconnect '{}': ports must be taken before elaboration",
                 self.name
             ));
         }
-        if self.narrow.len() >= MAX_NARROW_PORTS {
+        if have >= max {
             return Err(format!(
-                "interconnect '{}': at most {MAX_NARROW_PORTS} narrow ports",
+                "interconnect '{}': at most {max} {what} ports",
                 self.name
             ));
         }
+        Ok(())
+    }
+
+    /// A new narrow initiator port (before elaboration).
+    pub fn narrow_port(&mut self) -> Result<Rc<NarrowPort>, String> {
+        self.may_take(self.narrow.len(), MAX_NARROW_PORTS, "narrow")?;
         let p = Rc::new(NarrowPort::new(format!("narrow{}", self.narrow.len())));
         self.narrow.push(p.clone());
         Ok(p)
@@ -395,19 +401,7 @@ impl Interconnect {
     /// A new port of a core to the peripheral crossbar (before elaboration; see
     /// [`periph`]): its index is the core's input of the crossbar's arbiters.
     pub fn periph_port(&mut self) -> Result<Rc<NarrowPort>, String> {
-        if self.core.is_some() {
-            return Err(format!(
-                "interconnect '{}': ports must be taken before elaboration",
-                self.name
-            ));
-        }
-        if self.periph.len() >= 64 - periph::NB_MPERIPHS {
-            return Err(format!(
-                "interconnect '{}': at most {} peripheral ports",
-                self.name,
-                64 - periph::NB_MPERIPHS
-            ));
-        }
+        self.may_take(self.periph.len(), 64 - periph::NB_MPERIPHS, "peripheral")?;
         let p = Rc::new(NarrowPort::new(format!("periph{}", self.periph.len())));
         self.periph.push(p.clone());
         Ok(p)
@@ -415,18 +409,7 @@ impl Interconnect {
 
     /// A new wide initiator port (before elaboration).
     pub fn wide_port(&mut self) -> Result<Rc<WidePort>, String> {
-        if self.core.is_some() {
-            return Err(format!(
-                "interconnect '{}': ports must be taken before elaboration",
-                self.name
-            ));
-        }
-        if self.wide.len() >= MAX_WIDE_PORTS {
-            return Err(format!(
-                "interconnect '{}': at most {MAX_WIDE_PORTS} wide ports",
-                self.name
-            ));
-        }
+        self.may_take(self.wide.len(), MAX_WIDE_PORTS, "wide")?;
         let p = Rc::new(WidePort::new(format!("wide{}", self.wide.len())));
         self.wide.push(p.clone());
         Ok(p)

@@ -51,11 +51,13 @@ use crate::hci::{arbitrate_tree, PortStats, Waits};
 pub const NB_MPERIPHS: usize = 1;
 /// `NB_SPERIPHS` (pulp_soc_defines.sv): the crossbar's targets.
 pub const NB_SPERIPHS: u32 = 12;
-/// pulp_cluster_package.sv `SPER_EVENT_U_ID`, `NB_SPERIPH_PLUGS_EU`, `SPER_EXT_ID`,
-/// `SPER_ERROR_ID`.
+/// pulp_cluster_package.sv's target indices (`SPER_*`) and `NB_SPERIPH_PLUGS_EU`.
+const SPER_EOC_ID: u32 = 0;
+const SPER_TIMER_ID: u32 = 1;
 const SPER_EVENT_U_ID: u32 = 2;
 const NB_SPERIPH_PLUGS_EU: u32 = 2;
 const SPER_HWPE_ID: u32 = 4;
+const SPER_ICACHE_CTRL: u32 = 5;
 const SPER_EXT_ID: u32 = 11;
 const SPER_ERROR_ID: u32 = 12;
 /// Targets an arbiter is kept for (every `pe_target` value).
@@ -111,8 +113,8 @@ pub(crate) struct PeriphXbar {
     payload: Payload,
     /// Its own wake handle, for targets that answer `Incomplete`.
     pub(crate) wake: Option<vp_kernel::clocked::Wake>,
-    /// Per port: requests, and grants by cycles waited from the request to the grant.
-    requests: Vec<u64>,
+    /// Per port: grants by cycles waited from the request to the grant (each request is
+    /// counted when granted: a core has one at a time).
     waits: Vec<Waits>,
     /// Accesses per target.
     accesses: [u64; TARGETS],
@@ -137,7 +139,6 @@ impl PeriphXbar {
             rr: [0; TARGETS],
             payload: Payload::read(0, 4),
             wake: None,
-            requests: vec![0; n],
             waits: vec![Waits::default(); n],
             accesses: [0; TARGETS],
         }
@@ -200,8 +201,11 @@ impl PeriphXbar {
         let ports = self
             .waits
             .iter()
-            .zip(&self.requests)
-            .map(|(w, &n)| w.port_stats(n))
+            .map(|w| {
+                let mut s = w.port_stats(0);
+                s.requests = s.grants;
+                s
+            })
             .collect();
         (ports, self.accesses)
     }
@@ -210,11 +214,11 @@ impl PeriphXbar {
 /// The name of target `t` in the statistics.
 pub fn target_name(t: usize) -> String {
     match t as u32 {
-        0 => "cluster_ctrl".into(),
-        1 => "timer".into(),
+        SPER_EOC_ID => "cluster_ctrl".into(),
+        SPER_TIMER_ID => "timer".into(),
         SPER_EVENT_U_ID => "event_unit".into(),
         SPER_HWPE_ID => "hwpe".into(),
-        5 => "icache_ctrl".into(),
+        SPER_ICACHE_CTRL => "icache_ctrl".into(),
         SPER_EXT_ID => "ext".into(),
         SPER_ERROR_ID => "error".into(),
         t => format!("periph{t}"),
@@ -267,7 +271,6 @@ impl Clocked for PeriphXbar {
             // TRANS_GRANTED, which grants the core.
             let granted = t + 2 + delay;
             let posted = p.due();
-            self.requests[g] += 1;
             self.waits[g].add(granted - posted.min(granted));
             p.grant(granted, rdata, error);
             if reqs[k] & !(1 << (w & 63)) != 0 {
